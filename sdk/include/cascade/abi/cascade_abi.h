@@ -1,0 +1,264 @@
+/*
+ * cascade_abi.h — the ONLY binary contract between the Cascade host and a
+ * plugin. Plain C11; no C++ type, exception, allocator or STL object ever
+ * crosses it.
+ *
+ * Versioning
+ *   - CASCADE_ABI_MAJOR changes only on an incompatible change. The entry
+ *     point's symbol name carries it (cascade_plugin_entry_v1), so a host
+ *     of another major never even calls into the plugin.
+ *   - CASCADE_ABI_MINOR grows when fields are APPENDED. Load rule: the
+ *     plugin's major must equal the host's, its minor must be <= the host's.
+ *   - Every struct starts with `struct_size` (sizeof as the plugin/host that
+ *     filled it saw it). Fields are only ever appended; a reader reads a
+ *     field only if it lies inside the declared size
+ *     (CASCADE_HAS_FIELD below). Arrays of structs are strided by their
+ *     first element's struct_size, so an array built by an older SDK reads
+ *     correctly in a newer host.
+ *
+ * Memory
+ *   - Everything a plugin hands the host (descriptor, strings, payload
+ *     views passed to emit) stays owned by the plugin. The descriptor and
+ *     its arrays must live as long as the library is loaded (the host never
+ *     unloads a plugin). Emitted payloads are COPIED by the host before emit
+ *     returns, so the plugin may free or reuse its buffer right after.
+ *   - Everything the host hands a plugin (input payloads, parameter values,
+ *     the host API table) stays owned by the host and is valid for the
+ *     duration of the call that received it (host API: for the instance's
+ *     whole life).
+ *
+ * Errors
+ *   - Functions return cascade_status. A plugin describes a failure with
+ *     host->set_error(ctx, ...) before returning the status. No exception
+ *     may unwind through this boundary: the C++ layer (cascade/sdk) wraps
+ *     every entry in a catch-all trampoline.
+ */
+#ifndef CASCADE_ABI_H
+#define CASCADE_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CASCADE_ABI_MAJOR 1
+#define CASCADE_ABI_MINOR 0
+
+/* The entry point's name carries the ABI major. */
+#define CASCADE_ENTRY_NAME_(major) cascade_plugin_entry_v##major
+#define CASCADE_ENTRY_NAME_X_(major) CASCADE_ENTRY_NAME_(major)
+#define CASCADE_ENTRY_NAME CASCADE_ENTRY_NAME_X_(CASCADE_ABI_MAJOR)
+#define CASCADE_STR_(x) #x
+#define CASCADE_STR_X_(x) CASCADE_STR_(x)
+#define CASCADE_ENTRY_SYMBOL CASCADE_STR_X_(CASCADE_ENTRY_NAME)
+
+#if defined(_WIN32)
+#define CASCADE_EXPORT __declspec(dllexport)
+#else
+#define CASCADE_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* True when struct `ptr` (of type `type`, with a leading struct_size)
+ * declares a size that covers `field` entirely. */
+#define CASCADE_HAS_FIELD(ptr, type, field)                                    \
+  ((ptr) != NULL && (size_t)(ptr)->struct_size >=                              \
+                        offsetof(type, field) + sizeof(((type *)0)->field))
+
+/* ------------------------------------------------------------------ status */
+
+typedef enum cascade_status {
+  CASCADE_OK = 0,
+  CASCADE_ERR_INVALID_ARGUMENT = 1, /* bad parameter value or input payload */
+  CASCADE_ERR_INTERNAL = 2,         /* a bug or an unexpected exception      */
+  CASCADE_ERR_UNAVAILABLE = 3,      /* resource missing (model file, device) */
+  CASCADE_ERR_CANCELLED = 4,        /* gave up because should_stop() said so */
+  CASCADE_ERR_DEADLINE = 5,         /* gave up because the deadline passed   */
+  CASCADE_ERR_NO_RESULT = 6,        /* ran fine, has nothing to say          */
+  CASCADE_ERR_UNSUPPORTED = 7       /* called in a way it does not support   */
+} cascade_status;
+
+/* ---------------------------------------------------------------- payloads */
+
+typedef enum cascade_payload_type {
+  CASCADE_PAYLOAD_NONE = 0,  /* absent (a skipped upstream stage)          */
+  CASCADE_PAYLOAD_TEXT = 1,  /* UTF-8 bytes, not NUL-terminated            */
+  CASCADE_PAYLOAD_AUDIO = 2, /* PCM16 little-endian mono; size in BYTES    */
+  CASCADE_PAYLOAD_JSON = 3,  /* one UTF-8 JSON document (interpretations,
+                                slots, entities, results)                 */
+  CASCADE_PAYLOAD_ANY = 255  /* port type only: accepts every payload type */
+} cascade_payload_type;
+
+/* A plain view of bytes. Lifetime: see "Memory" above. */
+typedef struct cascade_payload {
+  uint32_t struct_size;
+  uint32_t type;        /* cascade_payload_type */
+  const void *data;     /* may be NULL when size == 0 */
+  uint64_t size;        /* in bytes */
+  uint32_t sample_rate; /* AUDIO only: samples per second (16000 typical) */
+} cascade_payload;
+
+/* ------------------------------------------------------- ports and params */
+
+enum cascade_port_flags {
+  CASCADE_PORT_OPTIONAL = 1u << 0 /* input only: may stay unconnected */
+};
+
+typedef struct cascade_port {
+  uint32_t struct_size;
+  const char *name;      /* Required. [a-z0-9_]+, unique within its side */
+  uint32_t payload_type; /* Required. cascade_payload_type               */
+  uint32_t flags;        /* Optional. cascade_port_flags                 */
+  const char *doc;       /* Optional. one line                           */
+} cascade_port;
+
+typedef enum cascade_param_type {
+  CASCADE_PARAM_BOOL = 1,
+  CASCADE_PARAM_INT = 2,
+  CASCADE_PARAM_DOUBLE = 3,
+  CASCADE_PARAM_STRING = 4
+} cascade_param_type;
+
+typedef struct cascade_param {
+  uint32_t struct_size;
+  const char *name;          /* Required. [a-z0-9_]+                      */
+  uint32_t type;             /* Required. cascade_param_type              */
+  const char *default_value; /* Required. the default, written as text:
+                                "true", "42", "0.5", "alexa"              */
+  const char *doc;           /* Optional. one line                        */
+} cascade_param;
+
+/* ------------------------------------------------------------- host side */
+
+/* Opaque to plugins. The host passes one to every call; it identifies the
+ * instance (create/open/close) or the instance AND the turn (process). */
+typedef struct cascade_context cascade_context;
+
+typedef enum cascade_log_level {
+  CASCADE_LOG_TRACE = 0,
+  CASCADE_LOG_DEBUG = 1,
+  CASCADE_LOG_INFO = 2,
+  CASCADE_LOG_WARN = 3,
+  CASCADE_LOG_ERROR = 4
+} cascade_log_level;
+
+/* Functions the host offers. Valid for the life of the instance it was
+ * given to; every function is thread-safe for distinct contexts. Functions
+ * marked [process] may only be called with the context of a process() call
+ * still in progress; the others with any context. */
+typedef struct cascade_host_api {
+  uint32_t struct_size;
+  uint16_t abi_major;
+  uint16_t abi_minor;
+
+  /* Log one message (UTF-8, NUL-terminated); the host adds stage id. */
+  void (*log)(cascade_context *ctx, cascade_log_level level, const char *msg);
+
+  /* Look up a parameter's value as text (the configured value, or the
+   * declared default). Returns 1 and fills value and len when the name is
+   * declared, 0 otherwise. The text stays valid for the instance's life. */
+  int (*get_param)(cascade_context *ctx, const char *name, const char **value,
+                   size_t *len);
+
+  /* Describe the failure the current call is about to return. `transient`
+   * is 1 when retrying the same input may succeed. */
+  void (*set_error)(cascade_context *ctx, cascade_status code, int transient,
+                    const char *message);
+
+  /* [process] Emit a payload on output port `port` (index into the
+   * descriptor's outputs). The host copies it before returning. Emitting
+   * twice on one port replaces the first value. */
+  cascade_status (*emit)(cascade_context *ctx, uint32_t port,
+                         const cascade_payload *payload);
+
+  /* [process] Features recorded in the trace for this stage and turn. */
+  void (*report_confidence)(cascade_context *ctx, double confidence);
+  void (*report_nbest)(cascade_context *ctx, const char *text, size_t len,
+                       double score);
+  void (*report_feature)(cascade_context *ctx, const char *key,
+                         double value);
+  void (*report_feature_text)(cascade_context *ctx, const char *key,
+                              const char *value, size_t len);
+
+  /* [process] 1 when the turn was cancelled or its deadline passed: a
+   * long-running plugin should poll this and return CASCADE_ERR_CANCELLED. */
+  int (*should_stop)(cascade_context *ctx);
+  /* [process] Nanoseconds left before the stage's deadline; INT64_MAX when
+   * none is set; <= 0 when it has passed. */
+  int64_t (*remaining_ns)(cascade_context *ctx);
+} cascade_host_api;
+
+/* ----------------------------------------------------------- plugin side */
+
+typedef enum cascade_plugin_kind {
+  CASCADE_KIND_STAGE = 1,    /* a pipeline stage: inputs -> outputs     */
+  CASCADE_KIND_ANALYZER = 2, /* reads traces (input: one JSON record)   */
+  CASCADE_KIND_REWRITER = 3  /* rewrites a request (text -> text)       */
+} cascade_plugin_kind;
+
+enum cascade_plugin_flags {
+  /* Same inputs and parameters give byte-identical outputs; replay checks
+   * this. */
+  CASCADE_PLUGIN_DETERMINISTIC = 1u << 0
+};
+
+/* Lifecycle of one instance (one per pipeline stage):
+ *
+ *   create -> open -> process* -> close -> destroy
+ *
+ * create:  read parameters (host->get_param), allocate; no heavy work.
+ * open:    acquire resources (load models, open files). May fail with a
+ *          status + set_error; then close is not called, destroy is.
+ * process: one call per turn. Inputs arrive in the order of the declared
+ *          input ports (n_inputs of them; an absent optional or skipped
+ *          input has type CASCADE_PAYLOAD_NONE). The host calls process
+ *          concurrently on ONE instance from at most `max_concurrency`
+ *          threads at a time (0 = no limit, 1 = never concurrently).
+ * close:   release what open acquired. Called once, after every process
+ *          call has returned.
+ * destroy: free the instance. Always called if create succeeded.
+ */
+typedef struct cascade_plugin_descriptor {
+  uint32_t struct_size;
+  uint16_t abi_major; /* Required. CASCADE_ABI_MAJOR the plugin was built with */
+  uint16_t abi_minor; /* Required. CASCADE_ABI_MINOR the plugin was built with */
+
+  const char *name;        /* Required. [a-z0-9_.-]+, unique per process */
+  const char *version;     /* Required. the plugin's own version, semver */
+  const char *license;     /* Required. SPDX identifier                  */
+  const char *description; /* Optional. one line                         */
+  uint32_t kind;           /* Required. cascade_plugin_kind             */
+  uint32_t flags;          /* Optional. cascade_plugin_flags            */
+  uint32_t max_concurrency; /* Required. see process above (0 = any)    */
+
+  const cascade_port *inputs; /* Optional. n_inputs entries */
+  uint32_t n_inputs;
+  const cascade_port *outputs; /* Optional. n_outputs entries */
+  uint32_t n_outputs;
+  const cascade_param *params; /* Optional. n_params entries */
+  uint32_t n_params;
+
+  /* Required. *instance receives the plugin's state. */
+  cascade_status (*create)(const cascade_host_api *host, cascade_context *ctx,
+                           void **instance);
+  /* Optional (NULL = nothing to acquire). */
+  cascade_status (*open)(void *instance, cascade_context *ctx);
+  /* Required. */
+  cascade_status (*process)(void *instance, cascade_context *ctx,
+                            const cascade_payload *inputs, uint32_t n_inputs);
+  /* Optional. */
+  cascade_status (*close)(void *instance, cascade_context *ctx);
+  /* Required. Must not fail. */
+  void (*destroy)(void *instance);
+} cascade_plugin_descriptor;
+
+/* The one symbol every plugin exports. Runs no plugin code beyond
+ * returning a pointer to static data, so a host may call it to inspect. */
+typedef const cascade_plugin_descriptor *(*cascade_plugin_entry_fn)(void);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* CASCADE_ABI_H */

@@ -1,0 +1,216 @@
+// cascade/sdk/testing.hpp — run ONE plugin on given inputs, without the
+// core or a pipeline, and look at what it emitted and reported.
+//
+//   auto h = cascade::sdk::testing::Harness::load("build/.../cascade-hello.so",
+//                                                 {{"word", "hi"}});
+//   auto r = h.run({{"text", Value::text("there")}});
+//   EXPECT_EQ(r.status, cascade::sdk::Status::Ok);
+//   EXPECT_EQ(r.outputs.at("text").bytes, "hi there");
+//
+// Lifecycle: the constructor creates and opens the instance (throws
+// std::runtime_error with the plugin's message if either fails); run() may
+// be called any number of times; the destructor closes and destroys it.
+// Threading: run() may be called from several threads only if the plugin's
+// max_concurrency allows it; the harness itself adds no locking beyond what
+// keeps its own result buffers per call.
+// A library loaded with load() stays loaded for the life of the process,
+// as in the real host.
+#pragma once
+
+#include <cascade/abi/cascade_abi.h>
+#include <cascade/sdk/stage.hpp>
+
+#include <dlfcn.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cascade::sdk::testing {
+
+// An input or output value owned by the harness.
+struct Value {
+  uint32_t type = CASCADE_PAYLOAD_NONE;
+  std::string bytes;
+  uint32_t sample_rate = 0;
+
+  static Value text(std::string s) { return {CASCADE_PAYLOAD_TEXT, std::move(s), 0}; }
+  static Value json(std::string s) { return {CASCADE_PAYLOAD_JSON, std::move(s), 0}; }
+  static Value audio(const std::vector<int16_t>& pcm, uint32_t rate) {
+    return {CASCADE_PAYLOAD_AUDIO,
+            std::string(reinterpret_cast<const char*>(pcm.data()), pcm.size() * sizeof(int16_t)),
+            rate};
+  }
+  [[nodiscard]] std::vector<int16_t> samples() const {
+    std::vector<int16_t> out(bytes.size() / 2);
+    if (!out.empty()) std::memcpy(out.data(), bytes.data(), out.size() * 2);
+    return out;
+  }
+};
+
+struct Result {
+  Status status = Status::Ok;
+  std::string error;  // set_error's message, empty if none
+  bool transient = false;
+  std::map<std::string, Value> outputs;  // by output port name
+  std::optional<double> confidence;
+  std::vector<std::pair<std::string, double>> nbest;
+  std::map<std::string, double> features;
+  std::map<std::string, std::string> text_features;
+  std::vector<std::pair<int, std::string>> logs;
+};
+
+class Harness {
+ public:
+  // `desc` must outlive the harness (a plugin's descriptor always does).
+  explicit Harness(const cascade_plugin_descriptor* desc, std::map<std::string, std::string> params = {})
+      : d_(desc), params_(std::move(params)) {
+    if (d_ == nullptr) throw std::runtime_error("harness: null descriptor");
+    host_.struct_size = sizeof host_;
+    host_.abi_major = CASCADE_ABI_MAJOR;
+    host_.abi_minor = CASCADE_ABI_MINOR;
+    host_.log = &log;
+    host_.get_param = &get_param;
+    host_.set_error = &set_error;
+    host_.emit = &emit;
+    host_.report_confidence = &confidence;
+    host_.report_nbest = &nbest;
+    host_.report_feature = &feature;
+    host_.report_feature_text = &feature_text;
+    host_.should_stop = &should_stop;
+    host_.remaining_ns = &remaining_ns;
+    for (const auto& [k, v] : params_) {
+      bool known = false;
+      for (uint32_t i = 0; i < d_->n_params; ++i) known = known || k == d_->params[i].name;
+      if (!known) throw std::runtime_error("harness: plugin declares no parameter '" + k + "'");
+    }
+    Ctx c{this, nullptr};
+    if (d_->create(&host_, c.ptr(), &instance_) != CASCADE_OK)
+      throw std::runtime_error("create failed: " + c.error);
+    if (d_->open != nullptr && d_->open(instance_, c.ptr()) != CASCADE_OK) {
+      d_->destroy(instance_);
+      instance_ = nullptr;
+      throw std::runtime_error("open failed: " + c.error);
+    }
+  }
+  // dlopen()s a plugin file (RTLD_NOW) and wraps its descriptor.
+  static std::unique_ptr<Harness> load(const std::string& path, std::map<std::string, std::string> params = {}) {
+    void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr) throw std::runtime_error(std::string("harness: ") + dlerror());
+    auto entry = reinterpret_cast<cascade_plugin_entry_fn>(dlsym(lib, CASCADE_ENTRY_SYMBOL));
+    if (entry == nullptr) throw std::runtime_error("harness: " + path + " has no " CASCADE_ENTRY_SYMBOL);
+    return std::make_unique<Harness>(entry(), std::move(params));
+  }
+  Harness(const Harness&) = delete;
+  Harness& operator=(const Harness&) = delete;
+  ~Harness() {
+    if (instance_ == nullptr) return;
+    Ctx c{this, nullptr};
+    if (d_->close != nullptr) d_->close(instance_, c.ptr());
+    d_->destroy(instance_);
+  }
+
+  [[nodiscard]] const cascade_plugin_descriptor& descriptor() const { return *d_; }
+
+  // Runs process() once. Inputs are keyed by input port name; a port left
+  // out arrives as CASCADE_PAYLOAD_NONE. `stop` simulates cancellation.
+  Result run(const std::map<std::string, Value>& inputs, bool stop = false) {
+    std::vector<cascade_payload> in(d_->n_inputs);
+    for (const auto& [k, v] : inputs) {
+      bool found = false;
+      for (uint32_t i = 0; i < d_->n_inputs; ++i) {
+        if (k != d_->inputs[i].name) continue;
+        found = true;
+        in[i].type = v.type;
+        in[i].data = v.bytes.data();
+        in[i].size = v.bytes.size();
+        in[i].sample_rate = v.sample_rate;
+      }
+      if (!found) throw std::runtime_error("harness: plugin declares no input '" + k + "'");
+    }
+    for (auto& p : in) p.struct_size = sizeof p;
+    Result r;
+    Ctx c{this, &r};
+    c.stop = stop;
+    auto st = d_->process(instance_, c.ptr(), in.data(), static_cast<uint32_t>(in.size()));
+    r.status = static_cast<Status>(st);
+    r.error = c.error;
+    r.transient = c.transient;
+    return r;
+  }
+
+ private:
+  // cascade_context is opaque to plugins: the harness hands out a pointer
+  // to its own per-call state and casts it back in each host function.
+  struct Ctx {
+    Ctx(Harness* h, Result* r) : self(h), result(r) {}
+    cascade_context* ptr() { return reinterpret_cast<cascade_context*>(this); }
+    Harness* self;
+    Result* result;
+    std::string error;
+    bool transient = false;
+    bool stop = false;
+  };
+  static Ctx* of(cascade_context* c) { return reinterpret_cast<Ctx*>(c); }
+
+  static void log(cascade_context* c, cascade_log_level lvl, const char* msg) {
+    if (of(c)->result != nullptr) of(c)->result->logs.emplace_back(static_cast<int>(lvl), msg);
+  }
+  static int get_param(cascade_context* c, const char* name, const char** v, size_t* n) {
+    Harness* h = of(c)->self;
+    if (auto it = h->params_.find(name); it != h->params_.end()) {
+      *v = it->second.c_str();
+      *n = it->second.size();
+      return 1;
+    }
+    for (uint32_t i = 0; i < h->d_->n_params; ++i) {
+      if (std::string_view(h->d_->params[i].name) == name) {
+        *v = h->d_->params[i].default_value;
+        *n = std::strlen(*v);
+        return 1;
+      }
+    }
+    return 0;
+  }
+  static void set_error(cascade_context* c, cascade_status, int transient, const char* msg) {
+    of(c)->error = msg != nullptr ? msg : "";
+    of(c)->transient = transient != 0;
+  }
+  static cascade_status emit(cascade_context* c, uint32_t port, const cascade_payload* p) {
+    Harness* h = of(c)->self;
+    if (of(c)->result == nullptr || port >= h->d_->n_outputs) return CASCADE_ERR_INVALID_ARGUMENT;
+    Value v;
+    v.type = p->type;
+    v.bytes.assign(static_cast<const char*>(p->data), static_cast<size_t>(p->size));
+    v.sample_rate = p->sample_rate;
+    of(c)->result->outputs[h->d_->outputs[port].name] = std::move(v);
+    return CASCADE_OK;
+  }
+  static void confidence(cascade_context* c, double v) {
+    if (of(c)->result != nullptr) of(c)->result->confidence = v;
+  }
+  static void nbest(cascade_context* c, const char* t, size_t n, double s) {
+    if (of(c)->result != nullptr) of(c)->result->nbest.emplace_back(std::string(t, n), s);
+  }
+  static void feature(cascade_context* c, const char* k, double v) {
+    if (of(c)->result != nullptr) of(c)->result->features[k] = v;
+  }
+  static void feature_text(cascade_context* c, const char* k, const char* v, size_t n) {
+    if (of(c)->result != nullptr) of(c)->result->text_features[k] = std::string(v, n);
+  }
+  static int should_stop(cascade_context* c) { return of(c)->stop ? 1 : 0; }
+  static int64_t remaining_ns(cascade_context* c) { return of(c)->stop ? 0 : INT64_MAX; }
+
+  const cascade_plugin_descriptor* d_;
+  std::map<std::string, std::string> params_;
+  cascade_host_api host_{};
+  void* instance_ = nullptr;
+};
+
+}  // namespace cascade::sdk::testing
