@@ -1,0 +1,86 @@
+// cascade/trace/event.hpp — what the scheduler hands the trace writer.
+//
+// Events are VIEWS: every string_view / span points into memory owned by the
+// caller and is only read during Writer::write(). The writer encodes them
+// straight into a per-worker binary buffer (no text formatting, no
+// allocation per record in the steady state).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace cascade::trace {
+
+// Status of one stage in one turn. Values are part of the file format.
+enum class StageStatus : uint8_t { Ok = 0, Error = 1, Timeout = 2, Skipped = 3, Cancelled = 4 };
+
+// Status of a whole turn. Values are part of the file format.
+enum class TurnStatus : uint8_t { Ok = 0, Failed = 1, Cancelled = 2 };
+
+// A payload crossing a port. `type` is a cascade_payload_type.
+struct PayloadView {
+  std::string_view port;
+  uint32_t type = 0;
+  uint32_t sample_rate = 0;
+  const void* data = nullptr;
+  uint64_t size = 0;
+};
+
+struct NBestView {
+  std::string_view text;
+  double score = 0;
+};
+struct FeatureView {
+  std::string_view key;
+  double value = 0;
+};
+struct TextFeatureView {
+  std::string_view key;
+  std::string_view value;
+};
+
+// Identifies a turn across every record written for it.
+struct TurnKey {
+  std::string_view dialogue_id;
+  std::string_view user_id;
+  uint32_t turn_index = 0;  // position in its dialogue
+  uint64_t turn_seq = 0;    // unique within a run, increasing in input order
+};
+
+// One stage executed (or skipped, timed out...) for one turn.
+struct StageEvent {
+  TurnKey turn;
+  std::string_view stage_id;
+  std::string_view plugin;
+  std::string_view plugin_version;
+  int64_t start_ns = 0;  // nanoseconds since the Unix epoch
+  int64_t end_ns = 0;
+  uint32_t worker = 0;   // scheduler worker index (a Perfetto track)
+  StageStatus status = StageStatus::Ok;
+  uint32_t error_code = 0;  // cascade_status, or a core error code
+  bool transient = false;
+  std::string_view error_message;
+  std::span<const PayloadView> inputs;
+  std::span<const PayloadView> outputs;
+  bool has_confidence = false;
+  double confidence = 0;
+  std::span<const NBestView> nbest;
+  std::span<const FeatureView> features;
+  std::span<const TextFeatureView> text_features;
+};
+
+// Written once per turn, after all of its stage events.
+struct TurnEvent {
+  TurnKey turn;
+  std::string_view timestamp;  // as given by the input (ISO 8601), may be empty
+  uint64_t config_digest = 0;  // xxh64 of the effective pipeline config
+  int64_t start_ns = 0;
+  int64_t end_ns = 0;
+  TurnStatus status = TurnStatus::Ok;
+  PayloadView input;             // the turn's input payload
+  std::string_view gold_json;    // gold annotations per stage, JSON object or empty
+  std::string_view result_json;  // the final result (the turn's result line), JSON
+};
+
+}  // namespace cascade::trace
