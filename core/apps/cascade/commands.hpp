@@ -1,0 +1,29 @@
+// The `cascade` command line: one executable, one file per command group.
+// Each add_* function registers its subcommands on the app; the callback
+// stores the process exit code in `exit_code`.
+//
+// Exit codes (docs/cli.md): 0 ok, 1 runtime failure, 2 usage/config error.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace cascade::cli {
+
+constexpr int kOk = 0;
+constexpr int kRuntimeFailure = 1;
+constexpr int kUsageError = 2;
+
+// Options every command shares.
+struct Globals {
+  std::vector<std::string> plugin_paths;  // --plugin-path, before $CASCADE_PLUGIN_PATH
+  bool verbose = false;
+  int exit_code = kOk;
+};
+
+void add_plugin_commands(CLI::App& app, Globals& g);  // plugins, inspect
+
+}  // namespace cascade::cli

@@ -1,0 +1,324 @@
+// The plugin loader. Boost.DLL stays in this file: its headers are slow to
+// compile and nothing else needs them.
+#define BOOST_DLL_USE_STD_FS
+#include <cascade/core/loader.hpp>
+
+#include <boost/dll/library_info.hpp>
+#include <boost/dll/shared_library.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <sstream>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace cascade {
+namespace {
+
+std::string ver(unsigned major, unsigned minor) { return std::to_string(major) + "." + std::to_string(minor); }
+const std::string kHostAbi = ver(CASCADE_ABI_MAJOR, CASCADE_ABI_MINOR);
+
+[[noreturn]] void refuse(const char* code, const fs::path& file, const std::string& why) {
+  throw CascadeError(code, "cannot load plugin: " + why, file.string());
+}
+
+// Libraries are never unloaded: objects created by plugin code (vtables,
+// type_info, exceptions, std::function targets) may outlive any point at
+// which unloading would be safe. Held here, intentionally leaked.
+void keep_loaded(boost::dll::shared_library lib) {
+  static std::mutex m;
+  static auto* libs = new std::vector<boost::dll::shared_library>();
+  std::lock_guard lock(m);
+  libs->push_back(std::move(lib));
+}
+
+// Step 1: refuse what is not an ELF shared object before any library code
+// gets involved. Reads the 64-byte ELF header only.
+void check_elf(const fs::path& file) {
+  std::error_code ec;
+  if (!fs::exists(file, ec)) refuse("L001", file, "file not found");
+  if (!fs::is_regular_file(file, ec)) refuse("L001", file, "not a regular file");
+  std::ifstream in(file, std::ios::binary);
+  unsigned char h[64] = {};
+  in.read(reinterpret_cast<char*>(h), sizeof h);
+  const auto got = in.gcount();
+  if (got < 4 || std::memcmp(h, "\x7f" "ELF", 4) != 0)
+    refuse("L002", file, "not a shared library (no ELF header)");
+  if (got < 20) refuse("L002", file, "truncated ELF file (" + std::to_string(got) + " bytes)");
+  const unsigned e_type = h[5] == 1 ? (h[16] | (h[17] << 8)) : ((h[16] << 8) | h[17]);
+  if (e_type != 3 /* ET_DYN */) refuse("L002", file, "ELF file is not a shared object (e_type " + std::to_string(e_type) + ")");
+  const auto size = fs::file_size(file, ec);
+  // The section header table lies at the end; a cut file loses it.
+  const bool is64 = h[4] == 2;
+  uint64_t shoff = 0;
+  if (is64 && got >= 48) {
+    for (int i = 7; i >= 0; --i) shoff = (shoff << 8) | h[40 + i];
+  }
+  if (shoff != 0 && shoff >= size)
+    refuse("L002", file, "truncated ELF file: section headers at offset " + std::to_string(shoff) +
+                             " but the file has " + std::to_string(size) + " bytes");
+}
+
+// Step 2: which cascade entry symbols does the file export? Reads the
+// symbol table without running any code of the file.
+std::vector<std::string> entry_symbols(const fs::path& file) {
+  std::vector<std::string> found;
+  try {
+    boost::dll::library_info info(file);
+    static const std::regex re("cascade_plugin_entry_v([0-9]+)");
+    for (const auto& s : info.symbols())
+      if (std::regex_match(s, re)) found.push_back(s);
+  } catch (const std::exception& e) {
+    refuse("L002", file, std::string("unreadable symbol table: ") + e.what());
+  }
+  return found;
+}
+
+bool valid_name(const char* s, bool allow_dot_dash) {
+  if (s == nullptr || *s == '\0') return false;
+  for (const char* p = s; *p; ++p) {
+    const char c = *p;
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                    (allow_dot_dash && (c == '.' || c == '-'));
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool valid_payload_type(uint32_t t) {
+  return t == CASCADE_PAYLOAD_TEXT || t == CASCADE_PAYLOAD_AUDIO || t == CASCADE_PAYLOAD_JSON ||
+         t == CASCADE_PAYLOAD_ANY;
+}
+
+bool default_parses(uint32_t type, const std::string& v) {
+  switch (type) {
+    case CASCADE_PARAM_BOOL: return v == "true" || v == "false";
+    case CASCADE_PARAM_INT: return std::regex_match(v, std::regex("[-+]?[0-9]+"));
+    case CASCADE_PARAM_DOUBLE: {
+      char* end = nullptr;
+      std::strtod(v.c_str(), &end);
+      return !v.empty() && end == v.c_str() + v.size();
+    }
+    case CASCADE_PARAM_STRING: return true;
+    default: return false;
+  }
+}
+
+// Arrays of ABI structs are strided by the size their first element
+// declares, so an older (smaller) layout still reads correctly.
+template <class T>
+const T* element(const T* base, uint32_t stride, uint32_t i) {
+  return reinterpret_cast<const T*>(reinterpret_cast<const char*>(base) + static_cast<size_t>(stride) * i);
+}
+
+std::vector<PortInfo> read_ports(const fs::path& file, const cascade_port* ports, uint32_t n, const char* side) {
+  std::vector<PortInfo> out;
+  if (n == 0) return out;
+  if (ports == nullptr) refuse("L010", file, std::string("descriptor declares ") + std::to_string(n) + " " + side + " but no array");
+  const uint32_t stride = ports[0].struct_size;
+  const size_t min = offsetof(cascade_port, payload_type) + sizeof(uint32_t);
+  if (stride < min)
+    refuse("L010", file, std::string(side) + " port struct_size " + std::to_string(stride) + " is smaller than the minimum " + std::to_string(min));
+  for (uint32_t i = 0; i < n; ++i) {
+    const cascade_port* p = element(ports, stride, i);
+    PortInfo pi;
+    if (!valid_name(p->name, false)) refuse("L010", file, std::string(side) + " port #" + std::to_string(i) + " has an invalid name");
+    pi.name = p->name;
+    if (!valid_payload_type(p->payload_type))
+      refuse("L010", file, std::string(side) + " port '" + pi.name + "' has an invalid payload type " + std::to_string(p->payload_type));
+    pi.type = p->payload_type;
+    if (CASCADE_HAS_FIELD(p, cascade_port, flags)) pi.optional = (p->flags & CASCADE_PORT_OPTIONAL) != 0;
+    if (CASCADE_HAS_FIELD(p, cascade_port, doc) && p->doc != nullptr) pi.doc = p->doc;
+    for (const auto& q : out)
+      if (q.name == pi.name) refuse("L010", file, std::string("duplicate ") + side + " port '" + pi.name + "'");
+    out.push_back(std::move(pi));
+  }
+  return out;
+}
+
+std::vector<ParamInfo> read_params(const fs::path& file, const cascade_param* params, uint32_t n) {
+  std::vector<ParamInfo> out;
+  if (n == 0) return out;
+  if (params == nullptr) refuse("L010", file, "descriptor declares parameters but no array");
+  const uint32_t stride = params[0].struct_size;
+  const size_t min = offsetof(cascade_param, default_value) + sizeof(const char*);
+  if (stride < min)
+    refuse("L010", file, "parameter struct_size " + std::to_string(stride) + " is smaller than the minimum " + std::to_string(min));
+  for (uint32_t i = 0; i < n; ++i) {
+    const cascade_param* p = element(params, stride, i);
+    if (!valid_name(p->name, false)) refuse("L010", file, "parameter #" + std::to_string(i) + " has an invalid name");
+    ParamInfo pi;
+    pi.name = p->name;
+    pi.type = p->type;
+    if (p->type < CASCADE_PARAM_BOOL || p->type > CASCADE_PARAM_STRING)
+      refuse("L010", file, "parameter '" + pi.name + "' has an invalid type " + std::to_string(p->type));
+    if (p->default_value == nullptr) refuse("L010", file, "parameter '" + pi.name + "' has no default value");
+    pi.default_value = p->default_value;
+    if (!default_parses(p->type, pi.default_value))
+      refuse("L010", file, "parameter '" + pi.name + "' default '" + pi.default_value + "' is not a valid " +
+                               std::string(param_type_name(p->type)));
+    if (CASCADE_HAS_FIELD(p, cascade_param, doc) && p->doc != nullptr) pi.doc = p->doc;
+    for (const auto& q : out)
+      if (q.name == pi.name) refuse("L010", file, "duplicate parameter '" + pi.name + "'");
+    out.push_back(std::move(pi));
+  }
+  return out;
+}
+
+// Step 4: trust nothing in the descriptor until its size and versions pass.
+PluginInfo read_descriptor(const fs::path& file, const cascade_plugin_descriptor* d) {
+  if (d == nullptr) refuse("L006", file, CASCADE_ENTRY_SYMBOL "() returned no descriptor");
+  constexpr size_t min = offsetof(cascade_plugin_descriptor, destroy) + sizeof(d->destroy);
+  if (d->struct_size < offsetof(cascade_plugin_descriptor, abi_minor) + sizeof(uint16_t))
+    refuse("L007", file, "descriptor struct_size " + std::to_string(d->struct_size) + " is too small to hold a version (ABI " +
+                             kHostAbi + " needs at least " + std::to_string(min) + ")");
+  const std::string found = ver(d->abi_major, d->abi_minor);
+  if (d->abi_major != CASCADE_ABI_MAJOR)
+    refuse("L008", file, "descriptor says ABI " + found + " but the host speaks ABI " + kHostAbi + " (major must be equal)");
+  if (d->abi_minor > CASCADE_ABI_MINOR)
+    refuse("L009", file, "plugin built against SDK ABI " + found + ", newer than the host's ABI " + kHostAbi +
+                             " (minor must be <= the host's): upgrade cascade");
+  if (d->struct_size < min)
+    refuse("L007", file, "descriptor struct_size " + std::to_string(d->struct_size) + " is smaller than ABI " + found +
+                             " requires (" + std::to_string(min) + ")");
+  PluginInfo info;
+  if (!valid_name(d->name, true)) refuse("L010", file, "descriptor has no valid name ([a-z0-9_.-]+)");
+  info.name = d->name;
+  if (d->version == nullptr || *d->version == '\0') refuse("L010", file, "plugin '" + info.name + "' has no version");
+  if (d->license == nullptr || *d->license == '\0') refuse("L010", file, "plugin '" + info.name + "' has no licence");
+  if (d->kind < CASCADE_KIND_STAGE || d->kind > CASCADE_KIND_REWRITER)
+    refuse("L010", file, "plugin '" + info.name + "' has an invalid kind " + std::to_string(d->kind));
+  if (d->create == nullptr || d->process == nullptr || d->destroy == nullptr)
+    refuse("L010", file, "plugin '" + info.name + "' lacks a required function (create, process, destroy)");
+  info.version = d->version;
+  info.license = d->license;
+  info.description = d->description != nullptr ? d->description : "";
+  info.kind = d->kind;
+  info.flags = d->flags;
+  info.max_concurrency = d->max_concurrency;
+  info.abi_major = d->abi_major;
+  info.abi_minor = d->abi_minor;
+  info.path = file;
+  info.inputs = read_ports(file, d->inputs, d->n_inputs, "input");
+  info.outputs = read_ports(file, d->outputs, d->n_outputs, "output");
+  info.params = read_params(file, d->params, d->n_params);
+  return info;
+}
+
+}  // namespace
+
+struct PluginRegistry::Impl {
+  std::vector<std::unique_ptr<LoadedPlugin>> plugins;  // stable addresses
+  std::map<std::string, LoadedPlugin*, std::less<>> by_name;
+  std::map<fs::path, LoadedPlugin*> by_path;
+  std::vector<fs::path> searched;
+};
+
+PluginRegistry::PluginRegistry() : impl_(std::make_unique<Impl>()) {}
+PluginRegistry::~PluginRegistry() = default;
+
+fs::path PluginRegistry::builtin_dir() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  return (exe.parent_path() / ".." / "lib" / "cascade" / "plugins").lexically_normal();
+}
+
+std::vector<fs::path> PluginRegistry::search_path(const std::vector<fs::path>& configured) {
+  std::vector<fs::path> out(configured.begin(), configured.end());
+  if (const char* env = std::getenv("CASCADE_PLUGIN_PATH"); env != nullptr) {
+    std::stringstream ss(env);
+    std::string item;
+    while (std::getline(ss, item, ':'))
+      if (!item.empty()) out.emplace_back(item);
+  }
+  if (auto b = builtin_dir(); !b.empty()) out.push_back(b);
+  return out;
+}
+
+const LoadedPlugin& PluginRegistry::load(const fs::path& file_in) {
+  std::error_code ec;
+  fs::path file = fs::weakly_canonical(fs::absolute(file_in), ec);
+  if (ec) file = file_in;
+  if (auto it = impl_->by_path.find(file); it != impl_->by_path.end()) return *it->second;
+
+  check_elf(file);
+  const auto entries = entry_symbols(file);
+  if (std::find(entries.begin(), entries.end(), CASCADE_ENTRY_SYMBOL) == entries.end()) {
+    if (!entries.empty()) {
+      const std::string other = entries.front().substr(std::strlen("cascade_plugin_entry_v"));
+      refuse("L003", file, "plugin built for ABI major " + other + " (exports " + entries.front() +
+                               "), the host speaks ABI " + kHostAbi + " and looks for " CASCADE_ENTRY_SYMBOL);
+    }
+    refuse("L004", file, "no entry point: the file does not export " CASCADE_ENTRY_SYMBOL
+                         " (is it a Cascade plugin? built with CASCADE_PLUGIN(...)?)");
+  }
+
+  boost::dll::shared_library lib;
+  try {
+    lib.load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+  } catch (const std::exception& e) {
+    // Boost.DLL appends dlerror()'s text: the unresolved symbol or the
+    // missing dependency is named there.
+    refuse("L005", file, std::string("the dynamic linker refused it: ") + e.what());
+  }
+  auto entry = lib.get<const cascade_plugin_descriptor*()>(CASCADE_ENTRY_SYMBOL);
+  const cascade_plugin_descriptor* d = entry();
+  keep_loaded(std::move(lib));
+  PluginInfo info = read_descriptor(file, d);
+
+  if (auto it = impl_->by_name.find(info.name); it != impl_->by_name.end())
+    refuse("L011", file, "duplicate plugin name '" + info.name + "': already loaded from " + it->second->info.path.string());
+
+  auto lp = std::make_unique<LoadedPlugin>();
+  lp->info = std::move(info);
+  lp->descriptor = d;
+  LoadedPlugin* raw = lp.get();
+  impl_->plugins.push_back(std::move(lp));
+  impl_->by_name.emplace(raw->info.name, raw);
+  impl_->by_path.emplace(file, raw);
+  return *raw;
+}
+
+std::vector<Diagnostic> PluginRegistry::scan(const std::vector<fs::path>& dirs) {
+  std::vector<Diagnostic> refused;
+  for (const auto& dir : dirs) {
+    impl_->searched.push_back(dir);
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) continue;
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+      if (e.path().extension() == ".so") files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      try {
+        load(f);
+      } catch (const CascadeError& e) {
+        // A library that is not a Cascade plugin at all is not an error
+        // when scanning a directory; everything else is reported.
+        if (e.code() == "L004") continue;
+        refused.push_back(e.diagnostic());
+      }
+    }
+  }
+  return refused;
+}
+
+const LoadedPlugin* PluginRegistry::find(std::string_view name) const {
+  auto it = impl_->by_name.find(name);
+  return it == impl_->by_name.end() ? nullptr : it->second;
+}
+std::vector<fs::path> PluginRegistry::searched() const { return impl_->searched; }
+std::vector<const LoadedPlugin*> PluginRegistry::all() const {
+  std::vector<const LoadedPlugin*> v;
+  for (const auto& p : impl_->plugins) v.push_back(p.get());
+  return v;
+}
+
+}  // namespace cascade
