@@ -1,6 +1,5 @@
 // The plugin loader. Boost.DLL stays in this file: its headers are slow to
 // compile and nothing else needs them.
-#define BOOST_DLL_USE_STD_FS
 #include <cascade/core/loader.hpp>
 
 #include <boost/dll/library_info.hpp>

@@ -5,7 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <iostream>
+#include <memory>
 
 namespace cascade::cli {
 namespace {
@@ -65,7 +67,8 @@ void print_human(const PluginInfo& p) {
 
 void add_plugin_commands(CLI::App& app, Globals& g) {
   auto* list = app.add_subcommand("plugins", "List the plugins found on the search path");
-  auto* list_json = list->add_flag("--json", "Print JSON instead of a table");
+  auto list_json = std::make_shared<bool>(false);
+  list->add_flag("--json", *list_json, "Print JSON instead of a table");
   list->callback([&g, list_json] {
     PluginRegistry reg;
     auto refused = reg.scan(dirs_of(g));
@@ -92,9 +95,10 @@ void add_plugin_commands(CLI::App& app, Globals& g) {
   });
 
   auto* inspect = app.add_subcommand("inspect", "Show one plugin's ports, parameters and facts");
-  auto* target = new std::string();  // lives as long as the app (process)
+  auto target = std::make_shared<std::string>();
   inspect->add_option("plugin", *target, "A plugin name (searched on the path) or a path to a .so file")->required();
-  auto* inspect_json = inspect->add_flag("--json", "Print JSON");
+  auto inspect_json = std::make_shared<bool>(false);
+  inspect->add_flag("--json", *inspect_json, "Print JSON");
   inspect->callback([&g, target, inspect_json] {
     PluginRegistry reg;
     const LoadedPlugin* p = nullptr;

@@ -1,9 +1,9 @@
 // join — fan-in: joins two texts with a separator. Either input may be
 // missing (a skipped branch); then the other passes alone.
 //
-//   [a:text] --\
-//               ( join ) --> [text]
-//   [b:text] --/
+//   [a:text] ---+
+//               +--> ( join ) --> [text]
+//   [b:text] ---+
 #include <cascade/sdk/stage.hpp>
 using namespace cascade::sdk;
 

@@ -1,0 +1,63 @@
+// The built-in basic plugins, loaded from their .so files and run through
+// the SDK harness exactly as a plugin team would test theirs.
+#include <cascade/sdk/testing.hpp>
+
+#include <gtest/gtest.h>
+
+using cascade::sdk::Status;
+using cascade::sdk::testing::Harness;
+using cascade::sdk::testing::Value;
+
+TEST(Normalize, LowercasesFoldsSpacesAndStripsPunctuationButApostrophes) {
+  auto h = Harness::load(NORMALIZE_SO);
+  auto r = h->run({{"text", Value::text("  Turn ON the   kitchen's Lights! ")}});
+  ASSERT_EQ(r.status, Status::Ok) << r.error;
+  EXPECT_EQ(r.outputs.at("text").bytes, "turn on the kitchen's lights");
+  EXPECT_GT(r.features.at("chars_changed"), 0.0);
+}
+
+TEST(Normalize, StripsAConfiguredLeadingWord) {
+  auto h = Harness::load(NORMALIZE_SO, {{"strip_prefix", "alexa"}});
+  auto r = h->run({{"text", Value::text("Alexa, what time is it")}});
+  EXPECT_EQ(r.outputs.at("text").bytes, "what time is it");
+  EXPECT_EQ(r.features.at("stripped_prefix"), 1.0);
+}
+
+TEST(Normalize, RefusesAnAudioInputWithAClearError) {
+  auto h = Harness::load(NORMALIZE_SO);
+  auto r = h->run({{"text", Value::audio({1, 2, 3}, 16000)}});
+  EXPECT_EQ(r.status, Status::InvalidArgument);
+  EXPECT_NE(r.error.find("'text'"), std::string::npos) << r.error;
+}
+
+TEST(Normalize, RefusesAnInvalidBoolParameterAtOpen) {
+  EXPECT_THROW(Harness::load(NORMALIZE_SO, {{"lowercase", "maybe"}}), std::runtime_error);
+}
+
+TEST(Join, JoinsBothInputsAndPassesOneWhenTheOtherIsMissing) {
+  auto h = Harness::load(JOIN_SO, {{"separator", "+"}, {"weight", "0.25"}});
+  auto both = h->run({{"a", Value::text("x")}, {"b", Value::text("y")}});
+  EXPECT_EQ(both.outputs.at("text").bytes, "x+y");
+  EXPECT_EQ(both.confidence, 0.25);
+  auto one = h->run({{"b", Value::text("y")}});
+  EXPECT_EQ(one.outputs.at("text").bytes, "y");
+}
+
+TEST(Join, RefusesANegativeMaxLenAtOpen) {
+  EXPECT_THROW(Harness::load(JOIN_SO, {{"max_len", "-1"}}), std::runtime_error);
+}
+
+TEST(Passthrough, ForwardsAudioWithItsSampleRate) {
+  auto h = Harness::load(PASSTHROUGH_SO);
+  auto r = h->run({{"in", Value::audio({1, -2, 3}, 8000)}});
+  ASSERT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.outputs.at("out").sample_rate, 8000u);
+  EXPECT_EQ(r.outputs.at("out").samples(), (std::vector<int16_t>{1, -2, 3}));
+}
+
+TEST(Noop, EmitsNothingWhenItsOptionalInputIsMissing) {
+  auto h = Harness::load(NOOP_SO);
+  auto r = h->run({});
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_TRUE(r.outputs.empty());
+}
