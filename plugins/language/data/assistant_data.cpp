@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <tuple>
 
 namespace cascade::language::data {
 
@@ -94,6 +95,18 @@ json build_lexicon(const std::vector<const Record*>& train) {
     }
   }
   max_len = std::min<size_t>(max_len, 6);
+  // Context patterns: (intent, word before, word after) -> type, for the
+  // values the gazetteer has never seen ("weather in <sydney>").
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, int> contexts;
+  for (const Record* r : train) {
+    auto toks = tokenize(r->normalized);
+    for (const auto& a : r->annotations) {
+      if (a.token_end > toks.size() || join(toks, a.token_begin, a.token_end) != a.value) continue;
+      std::string left = a.token_begin == 0 ? "<s>" : toks[a.token_begin - 1];
+      std::string right = a.token_end == toks.size() ? "</s>" : toks[a.token_end];
+      ++contexts[{r->intent, left, right, a.type}];
+    }
+  }
   std::map<std::string, int> seen;
   for (const Record* r : train) {
     auto toks = tokenize(r->normalized);
@@ -109,7 +122,11 @@ json build_lexicon(const std::vector<const Record*>& train) {
     for (const auto& [t, n] : types) total += n;
     entries.push_back({{"phrase", phrase}, {"types", types}, {"tagged", total}, {"seen", std::max(seen[phrase], total)}});
   }
-  return {{"version", 1}, {"max_tokens", max_len}, {"entries", std::move(entries)},
+  json ctx = json::array();
+  for (const auto& [k, n] : contexts)
+    ctx.push_back({{"intent", std::get<0>(k)}, {"left", std::get<1>(k)}, {"right", std::get<2>(k)},
+                   {"type", std::get<3>(k)}, {"count", n}});
+  return {{"version", 1}, {"max_tokens", max_len}, {"entries", std::move(entries)}, {"contexts", std::move(ctx)},
           {"intent_types", intent_types}, {"intent_counts", intent_counts}};
 }
 

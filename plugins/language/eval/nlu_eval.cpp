@@ -36,12 +36,15 @@ int main(int argc, char** argv) {
   CLI::App app{"Measure NLU, ER and task success on the EVAL dialogues (gold transcripts)"};
   std::string dir = CASCADE_ASSISTANT_DATA_DIR, nlu_so = CASCADE_NLU_PLUGIN, er_so = CASCADE_ER_PLUGIN,
               result_so = CASCADE_RESULT_PLUGIN, dialogues;
+  std::string model, min_precision;
   bool verbose = false;
   app.add_option("--data-dir", dir, "assistant data directory")->capture_default_str();
   app.add_option("--dialogues", dialogues, "dialogue file (default <data-dir>/eval_dialogues.jsonl)");
   app.add_option("--nlu", nlu_so, "nlu plugin")->capture_default_str();
   app.add_option("--er", er_so, "er plugin")->capture_default_str();
   app.add_option("--result", result_so, "result plugin")->capture_default_str();
+  app.add_option("--model", model, "nlu 'model' parameter (default: the plugin's)");
+  app.add_option("--min-precision", min_precision, "nlu 'min_precision' parameter (default: the plugin's)");
   app.add_flag("--verbose", verbose, "print every wrong turn");
   CLI11_PARSE(app, argc, argv);
   if (dialogues.empty()) dialogues = dir + "/eval_dialogues.jsonl";
@@ -55,13 +58,16 @@ int main(int argc, char** argv) {
     for (const auto& [k, n] : train_counts)
       if (majority.empty() || n > train_counts[majority]) majority = k;
 
-    auto nlu = Harness::load(nlu_so);
+    std::map<std::string, std::string> nlu_params;
+    if (!model.empty()) nlu_params["model"] = model;
+    if (!min_precision.empty()) nlu_params["min_precision"] = min_precision;
+    auto nlu = Harness::load(nlu_so, nlu_params);
     auto er = Harness::load(er_so);
     auto result = Harness::load(result_so);
 
     std::ifstream in(dialogues);
     if (!in) throw std::runtime_error("A010: dialogue file not found: " + dialogues);
-    int n = 0, intent_ok = 0, baseline = 0, nlu_ok = 0, er_gold_ok = 0, er_e2e_ok = 0, task_ok = 0, gold_success = 0;
+    int n = 0, supported = 0, supported_ok = 0, intent_ok = 0, baseline = 0, nlu_ok = 0, er_gold_ok = 0, er_e2e_ok = 0, task_ok = 0, gold_success = 0;
     long tp = 0, fp = 0, fn = 0;
     for (std::string l; std::getline(in, l);) {
       auto t = json::parse(l);
@@ -81,6 +87,10 @@ int main(int argc, char** argv) {
       er_e2e_ok += judges::acceptable(judges::judge_er(o_er, g["er"]));
       bool task = judges::acceptable(judges::judge_result(o_res, g["result"]));
       task_ok += task;
+      if (g["result"]["supported"].get<bool>()) {
+        ++supported;
+        supported_ok += task;
+      }
       // Slot F1 over (type, value) multisets.
       std::map<std::pair<std::string, std::string>, int> gold_slots;
       for (const auto& s : g["nlu"]["slots"]) ++gold_slots[{s["type"], s["value"]}];
@@ -117,6 +127,8 @@ int main(int argc, char** argv) {
     std::printf("ER accuracy, end to end:   %5.1f%%\n", pct(er_e2e_ok));
     std::printf("task success (result ok):  %5.1f%% (gold results that succeed: %d/%d)\n", pct(task_ok),
                 gold_success, n);
+    std::printf("task success, supported:   %5.1f%% (%d/%d turns whose gold request the world supports)\n",
+                supported > 0 ? 100.0 * supported_ok / supported : 0.0, supported_ok, supported);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cascade-nlu-eval: error: %s\n", e.what());
     return 1;

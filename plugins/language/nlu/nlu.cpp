@@ -26,6 +26,7 @@
 #include <fasttext/fasttext.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <sstream>
@@ -47,7 +48,7 @@ class Nlu : public Stage {
   static inline Param<std::string> model{"model", CASCADE_NLU_DEFAULT_MODEL, "fastText intent model (.bin)"};
   static inline Param<std::string> slots{"slots", CASCADE_NLU_DEFAULT_SLOTS, "slot lexicon (slot_lexicon.json)"};
   static inline Param<int> top_k{"top_k", 3, "how many intents to list in top / n-best"};
-  static inline Param<double> min_precision{"min_precision", 0.5,
+  static inline Param<double> min_precision{"min_precision", 0.3,
                                             "a lexicon phrase becomes a slot if tagged in this share of its uses"};
 
   void open(Context& ctx) override {
@@ -78,10 +79,12 @@ class Nlu : public Stage {
     ft_->predictLine(is, preds, k_, 0.0);
     if (preds.empty()) throw Error(Status::NoResult, "the classifier returned no intent");
     json top = json::array();
-    for (const auto& [p, label] : preds) {
+    for (const auto& [raw_p, label] : preds) {
+      // fastText's softmax uses approximations and can exceed 1 by ~1e-5.
+      double p = std::clamp(static_cast<double>(raw_p), 0.0, 1.0);
       std::string intent = label.rfind("__label__", 0) == 0 ? label.substr(9) : label;
-      top.push_back({{"intent", intent}, {"p", static_cast<double>(p)}});
-      call.nbest(intent, static_cast<double>(p));
+      top.push_back({{"intent", intent}, {"p", p}});
+      call.nbest(intent, p);
     }
     std::string intent = top[0]["intent"];
     double p1 = top[0]["p"];

@@ -3,6 +3,7 @@
 #include "catalog/temporal.hpp"
 #include "text/text.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <stdexcept>
@@ -26,6 +27,10 @@ SlotTagger SlotTagger::from_json(const json& j, double min_precision) {
   }
   if (j.contains("intent_types"))
     t.intent_types_ = j["intent_types"].get<std::map<std::string, std::map<std::string, int>>>();
+  if (j.contains("contexts"))
+    for (const auto& c : j["contexts"])
+      t.contexts_[{c.at("intent").get<std::string>(), c.at("left").get<std::string>(), c.at("right").get<std::string>()}]
+                 [c.at("type").get<std::string>()] += c.at("count").get<int>();
   return t;
 }
 
@@ -62,6 +67,52 @@ bool has_time_word(const std::vector<std::string>& toks, size_t b, size_t e) {
 }
 
 }  // namespace
+
+void SlotTagger::tag_contexts(const std::vector<std::string>& toks, const std::vector<std::pair<size_t, size_t>>& spans,
+                              std::string_view intent, std::vector<TaggedSlot>& out) const {
+  static const std::set<std::string, std::less<>> stop{
+      "the", "a", "an", "my", "me", "i", "to", "is", "it", "in", "on", "at", "for", "of", "and", "please",
+      "what", "what's", "how", "you", "can", "could", "with", "from", "by", "this", "that", "be", "do", "are",
+      "some", "any", "all", "up", "out", "off", "now", "tell", "play", "set", "turn", "about", "there", "will"};
+  std::vector<bool> covered(toks.size(), false);
+  for (const auto& s : out)
+    for (size_t k = 0; k < toks.size(); ++k)
+      if (spans[k].first >= s.start && spans[k].second <= s.end) covered[k] = true;
+  const std::string in(intent);
+  std::vector<TaggedSlot> found;
+  for (size_t i = 0; i < toks.size();) {
+    bool hit = false;
+    for (size_t n = std::min<size_t>(3, toks.size() - i); n >= 1 && !hit; --n) {
+      bool ok = true;
+      for (size_t k = i; k < i + n && ok; ++k) ok = !covered[k] && stop.count(toks[k]) == 0;
+      if (!ok) continue;
+      std::string left = i == 0 ? "<s>" : toks[i - 1];
+      std::string right = i + n == toks.size() ? "</s>" : toks[i + n];
+      auto it = contexts_.find({in, left, right});
+      if (it == contexts_.end()) continue;
+      const std::string* type = nullptr;
+      int best = 0;
+      for (const auto& [t, c] : it->second)
+        if (c > best) {
+          best = c;
+          type = &t;
+        }
+      if (best < kMinContext) continue;
+      TaggedSlot s;
+      s.type = *type;
+      s.value = join(toks, i, i + n);
+      s.start = spans[i].first;
+      s.end = spans[i + n - 1].second;
+      s.score = static_cast<double>(best) / (best + 1);
+      found.push_back(std::move(s));
+      i += n;
+      hit = true;
+    }
+    if (!hit) ++i;
+  }
+  out.insert(out.end(), found.begin(), found.end());
+  std::sort(out.begin(), out.end(), [](const TaggedSlot& a, const TaggedSlot& b) { return a.start < b.start; });
+}
 
 std::vector<TaggedSlot> SlotTagger::tag(std::string_view normalized, std::string_view intent) const {
   // Tokens with their byte offsets in `normalized`.
@@ -117,6 +168,13 @@ std::vector<TaggedSlot> SlotTagger::tag(std::string_view normalized, std::string
           s.score = 1.0;
         }
       }
+      // "set an alarm for five thirty": a bare clock time right after "at"
+      // (or "for" in an alarm request) is a time too.
+      if (s.type.empty() && i > 0 && (toks[i - 1] == "at" || (toks[i - 1] == "for" && intent.starts_with("alarm"))) &&
+          parse_number(toks, i) && normalize_time(phrase)) {
+        s.type = "time";
+        s.score = 1.0;
+      }
       if (s.type.empty()) continue;
       s.value = phrase;
       s.start = spans[i].first;
@@ -127,6 +185,7 @@ std::vector<TaggedSlot> SlotTagger::tag(std::string_view normalized, std::string
     }
     if (!found) ++i;
   }
+  tag_contexts(toks, spans, intent, out);
   return out;
 }
 
