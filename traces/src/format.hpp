@@ -27,13 +27,17 @@ inline constexpr uint16_t kNoWorker = 0xFFFF;
 
 inline constexpr uint8_t kRecordStage = 1;
 inline constexpr uint8_t kRecordTurn = 2;
-inline constexpr uint32_t kRecordHeaderSize = 5;  // u8 type + u32 body length
+// Record header: u32 = type | body_len << 8; body_len 0xFFFFFF means a u64
+// body length follows (records of 16 MiB and more).
+inline constexpr uint32_t kRecordLenEscape = 0xFFFFFF;
 
 inline constexpr uint8_t kPayloadInline = 0;
 inline constexpr uint8_t kPayloadHashed = 1;
 
+// Record flags (first byte of every record body).
 inline constexpr uint8_t kStageFlagTransient = 1;
 inline constexpr uint8_t kStageFlagHasConfidence = 2;
+inline constexpr uint8_t kFlagSameKey = 4;  // turn key omitted: same as the previous record of the chunk
 
 // --- raw little-endian access (unaligned, via memcpy) ----------------------
 template <class T>
@@ -49,6 +53,65 @@ inline uint8_t* put_str(uint8_t* p, std::string_view s) noexcept {
   p = put<uint32_t>(p, static_cast<uint32_t>(s.size()));
   return put_bytes(p, s.data(), s.size());
 }
+// Unsigned LEB128: 7 bits per byte, low groups first, high bit = more.
+inline constexpr size_t varint_size(uint64_t v) noexcept { return (std::bit_width(v | 1) + 6) / 7; }
+inline uint8_t* put_varint(uint8_t* p, uint64_t v) noexcept {
+  while (v >= 0x80) {
+    *p++ = static_cast<uint8_t>(v) | 0x80;
+    v >>= 7;
+  }
+  *p++ = static_cast<uint8_t>(v);
+  return p;
+}
+// Signed values that are usually small (durations) as zigzag varints.
+inline constexpr uint64_t zigzag(int64_t v) noexcept {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+inline constexpr int64_t unzigzag(uint64_t v) noexcept {
+  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+}
+
+// memcpy without a call for the short strings records are made of: two
+// overlapping loads/stores that never touch bytes outside [src, src+n).
+inline uint8_t* copy_bytes(uint8_t* dst, const void* src, size_t n) noexcept {
+  const auto* s = static_cast<const uint8_t*>(src);
+  if (n <= 16) {
+    if (n >= 8) {
+      uint64_t a, b;
+      std::memcpy(&a, s, 8);
+      std::memcpy(&b, s + n - 8, 8);
+      std::memcpy(dst, &a, 8);
+      std::memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4) {
+      uint32_t a, b;
+      std::memcpy(&a, s, 4);
+      std::memcpy(&b, s + n - 4, 4);
+      std::memcpy(dst, &a, 4);
+      std::memcpy(dst + n - 4, &b, 4);
+    } else if (n > 0) {
+      dst[0] = s[0];
+      dst[n / 2] = s[n / 2];
+      dst[n - 1] = s[n - 1];
+    }
+    return dst + n;
+  }
+  if (n <= 32) {
+    uint64_t a[2], b[2];
+    std::memcpy(a, s, 16);
+    std::memcpy(b, s + n - 16, 16);
+    std::memcpy(dst, a, 16);
+    std::memcpy(dst + n - 16, b, 16);
+    return dst + n;
+  }
+  std::memcpy(dst, s, n);
+  return dst + n;
+}
+inline size_t str_size(std::string_view s) noexcept { return varint_size(s.size()) + s.size(); }
+inline uint8_t* put_vstr(uint8_t* p, std::string_view s) noexcept {
+  p = put_varint(p, s.size());
+  return copy_bytes(p, s.data(), s.size());
+}
+
 template <class T>
 inline T get(const uint8_t* p) noexcept {
   T v;

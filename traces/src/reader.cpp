@@ -41,37 +41,62 @@ struct Cursor {
     p += sizeof(T);
     return v;
   }
+  uint64_t varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      need(1);
+      const uint8_t b = *p++;
+      v |= static_cast<uint64_t>(b & 0x7F) << shift;
+      if ((b & 0x80) == 0) return v;
+    }
+    throw DecodeError{"varint longer than 10 bytes"};
+  }
+  uint32_t varint32() {
+    const uint64_t v = varint();
+    if (v > 0xFFFFFFFFu) throw DecodeError{"value does not fit 32 bits"};
+    return static_cast<uint32_t>(v);
+  }
   std::string str() {
-    const auto n = get<uint32_t>();
+    const uint64_t n = varint();
     need(n);
     std::string s(reinterpret_cast<const char*>(p), n);
     p += n;
     return s;
   }
   uint32_t count(size_t min_item) {
-    const auto n = get<uint32_t>();
+    const auto n = varint32();
     // Rejects absurd counts before reserving memory for them.
     if (min_item != 0 && n > static_cast<size_t>(end - p) / min_item) throw DecodeError{"list count too large"};
     return n;
   }
 };
 
-TurnId get_key(Cursor& c) {
+// The turn key, or the previous record's (same chunk) when flagged.
+TurnId get_key(Cursor& c, uint8_t flags, std::optional<TurnId>& previous) {
+  if ((flags & f::kFlagSameKey) != 0) {
+    if (!previous) throw DecodeError{"record refers to a previous turn key but is first in its chunk"};
+    return *previous;
+  }
   TurnId id;
   id.dialogue_id = c.str();
   id.user_id = c.str();
-  id.turn_index = c.get<uint32_t>();
-  id.turn_seq = c.get<uint64_t>();
+  id.turn_index = c.varint32();
+  id.turn_seq = c.varint();
+  previous = id;
   return id;
+}
+
+int64_t get_end(Cursor& c, int64_t start) {
+  return static_cast<int64_t>(static_cast<uint64_t>(start) + static_cast<uint64_t>(f::unzigzag(c.varint())));
 }
 
 Payload get_payload(Cursor& c) {
   Payload p;
   p.port = c.str();
-  p.type = c.get<uint32_t>();
-  p.sample_rate = c.get<uint32_t>();
+  p.type = c.varint32();
+  p.sample_rate = c.varint32();
   const auto enc = c.get<uint8_t>();
-  p.size = c.get<uint64_t>();
+  p.size = c.varint();
   if (enc == f::kPayloadInline) {
     c.need(p.size);
     p.bytes.assign(reinterpret_cast<const char*>(c.p), static_cast<size_t>(p.size));
@@ -86,40 +111,40 @@ Payload get_payload(Cursor& c) {
 }
 
 std::vector<Payload> get_payloads(Cursor& c) {
-  std::vector<Payload> v(c.count(4 + 4 + 4 + 1 + 8));
+  std::vector<Payload> v(c.count(5));
   for (auto& p : v) p = get_payload(c);
   return v;
 }
 
-StageRecord get_stage(Cursor& c) {
+StageRecord get_stage(Cursor& c, std::optional<TurnId>& previous) {
   StageRecord r;
-  r.turn = get_key(c);
+  const auto flags = c.get<uint8_t>();
+  r.transient = (flags & f::kStageFlagTransient) != 0;
+  r.has_confidence = (flags & f::kStageFlagHasConfidence) != 0;
+  r.turn = get_key(c, flags, previous);
   r.stage_id = c.str();
   r.plugin = c.str();
   r.plugin_version = c.str();
   r.start_ns = c.get<int64_t>();
-  r.end_ns = c.get<int64_t>();
-  r.worker = c.get<uint32_t>();
+  r.end_ns = get_end(c, r.start_ns);
+  r.worker = c.varint32();
   r.status = static_cast<StageStatus>(c.get<uint8_t>());
-  const auto flags = c.get<uint8_t>();
-  r.transient = (flags & f::kStageFlagTransient) != 0;
-  r.has_confidence = (flags & f::kStageFlagHasConfidence) != 0;
-  r.error_code = c.get<uint32_t>();
-  r.confidence = c.get<double>();
+  r.error_code = c.varint32();
+  if (r.has_confidence) r.confidence = c.get<double>();
   r.error_message = c.str();
   r.inputs = get_payloads(c);
   r.outputs = get_payloads(c);
-  r.nbest.resize(c.count(12));
+  r.nbest.resize(c.count(9));
   for (auto& b : r.nbest) {
     b.text = c.str();
     b.score = c.get<double>();
   }
-  r.features.resize(c.count(12));
+  r.features.resize(c.count(9));
   for (auto& ft : r.features) {
     ft.key = c.str();
     ft.value = c.get<double>();
   }
-  r.text_features.resize(c.count(8));
+  r.text_features.resize(c.count(2));
   for (auto& t : r.text_features) {
     t.key = c.str();
     t.value = c.str();
@@ -127,14 +152,15 @@ StageRecord get_stage(Cursor& c) {
   return r;
 }
 
-TurnRecord get_turn(Cursor& c) {
+TurnRecord get_turn(Cursor& c, std::optional<TurnId>& previous) {
   TurnRecord r;
-  r.turn = get_key(c);
-  r.worker = c.get<uint32_t>();
+  const auto flags = c.get<uint8_t>();
+  r.turn = get_key(c, flags, previous);
+  r.worker = c.varint32();
   r.timestamp = c.str();
   r.config_digest = c.get<uint64_t>();
   r.start_ns = c.get<int64_t>();
-  r.end_ns = c.get<int64_t>();
+  r.end_ns = get_end(c, r.start_ns);
   r.status = static_cast<TurnStatus>(c.get<uint8_t>());
   r.input = get_payload(c);
   r.gold_json = c.str();
@@ -417,21 +443,24 @@ struct Reader::Impl {
   void decode_chunk(const uint8_t* payload, uint32_t len, uint64_t chunk_at) {
     const uint8_t* p = payload;
     const uint8_t* end = payload + len;
+    std::optional<TurnId> previous;  // the "same key" reference is chunk-local
     while (p < end) {
       const uint64_t rec_at = chunk_at + f::kChunkHeaderSize + static_cast<uint64_t>(p - payload);
       try {
-        if (static_cast<size_t>(end - p) < f::kRecordHeaderSize) throw DecodeError{"record header runs past its chunk"};
-        const auto type = f::get<uint8_t>(p);
-        const auto body = f::get<uint32_t>(p + 1);
-        if (body > static_cast<size_t>(end - p) - f::kRecordHeaderSize) throw DecodeError{"record runs past its chunk"};
-        Cursor c{p + f::kRecordHeaderSize, p + f::kRecordHeaderSize + body};
+        Cursor head{p, end};
+        const auto word = head.get<uint32_t>();
+        const auto type = static_cast<uint8_t>(word & 0xFF);
+        uint64_t body = word >> 8;
+        if (body == f::kRecordLenEscape) body = head.get<uint64_t>();
+        head.need(body);
+        Cursor c{head.p, head.p + body};
         // Fields a newer minor version appends after the known ones are
         // skipped (the body length tells where the record ends).
         if (type == f::kRecordStage)
-          pending.emplace_back(get_stage(c));
+          pending.emplace_back(get_stage(c, previous));
         else if (type == f::kRecordTurn)
-          pending.emplace_back(get_turn(c));
-        p += f::kRecordHeaderSize + body;
+          pending.emplace_back(get_turn(c, previous));
+        p = head.p + body;
       } catch (const DecodeError& e) {
         report(codes::kRecord, rec_at, static_cast<uint64_t>(end - p),
                std::string("malformed record (") + e.what + "); rest of the chunk skipped");

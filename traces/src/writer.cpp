@@ -25,6 +25,7 @@
 #include <limits>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace cascade::trace {
@@ -52,11 +53,25 @@ struct Buffer {
   size_t used = f::kChunkHeaderSize;
   uint32_t records = 0;
   uint16_t worker = f::kNoWorker;
+  // The turn key of the last record in this chunk, as offsets of its bytes
+  // in `mem`: a record of the same turn stores a flag instead of the key.
+  // Per chunk, so every chunk decodes on its own (a skipped damaged chunk
+  // never breaks the next one).
+  bool has_key = false;
+  uint32_t key_index = 0;
+  uint64_t key_seq = 0;
+  size_t dlg_at = 0, dlg_len = 0, usr_at = 0, usr_len = 0;
 
   void reset() {
     used = f::kChunkHeaderSize;
     records = 0;
     worker = f::kNoWorker;
+    has_key = false;
+  }
+  [[nodiscard]] bool same_key(const TurnKey& k) const noexcept {
+    return has_key && k.turn_seq == key_seq && k.turn_index == key_index && k.dialogue_id.size() == dlg_len &&
+           k.user_id.size() == usr_len && std::memcmp(mem.get() + dlg_at, k.dialogue_id.data(), dlg_len) == 0 &&
+           std::memcmp(mem.get() + usr_at, k.user_id.data(), usr_len) == 0;
   }
 };
 
@@ -66,109 +81,126 @@ struct alignas(64) Slot {
   std::atomic<uint64_t> records{0};  // written only by the slot's worker
 };
 
-// --- encoded sizes ------------------------------------------------------------
-inline size_t str_size(std::string_view s) { return 4 + s.size(); }
+// --- size bounds ----------------------------------------------------------------
+// An upper bound of a record's encoded size, cheap to compute: the sum of the
+// variable byte counts plus a constant per field (a varint of a u32 is at
+// most 5 bytes, of a u64 10). The encoder then writes the record and the
+// exact length is patched into the record header.
+using f::varint_size;
+
+constexpr size_t kStr = 5;           // varint length of a string (< 4 GiB)
+constexpr size_t kKeyFixed = 2 * kStr + 5 + 10;
+constexpr size_t kPayloadFixed = kStr + 5 + 5 + 1 + 10 + 8;
 
 inline bool hashed(const PayloadView& p, AudioMode mode) {
   return mode == AudioMode::Hash && p.type == f::kPayloadAudio;
 }
-inline size_t payload_size(const PayloadView& p, AudioMode mode) {
-  // port, type, sample_rate, encoding, size, then bytes or the hash
-  return str_size(p.port) + 4 + 4 + 1 + 8 + (hashed(p, mode) ? 8 : p.size);
+inline size_t payload_bound(const PayloadView& p, AudioMode mode) {
+  return kPayloadFixed + p.port.size() + (hashed(p, mode) ? 0 : p.size);
 }
-inline size_t key_size(const TurnKey& k) { return str_size(k.dialogue_id) + str_size(k.user_id) + 4 + 8; }
+inline size_t key_bound(const TurnKey& k) { return kKeyFixed + k.dialogue_id.size() + k.user_id.size(); }
+inline uint64_t duration(int64_t start, int64_t end) {
+  return f::zigzag(static_cast<int64_t>(static_cast<uint64_t>(end) - static_cast<uint64_t>(start)));
+}
 
-size_t stage_body_size(const StageEvent& e, AudioMode mode) {
-  size_t n = key_size(e.turn) + str_size(e.stage_id) + str_size(e.plugin) + str_size(e.plugin_version);
-  n += 8 + 8 + 4 + 1 + 1 + 4 + 8;  // start, end, worker, status, flags, error_code, confidence
-  n += str_size(e.error_message);
-  n += 4;
-  for (const auto& p : e.inputs) n += payload_size(p, mode);
-  n += 4;
-  for (const auto& p : e.outputs) n += payload_size(p, mode);
-  n += 4;
-  for (const auto& b : e.nbest) n += str_size(b.text) + 8;
-  n += 4;
-  for (const auto& ft : e.features) n += str_size(ft.key) + 8;
-  n += 4;
-  for (const auto& t : e.text_features) n += str_size(t.key) + str_size(t.value);
+size_t stage_bound(const StageEvent& e, AudioMode mode) {
+  size_t n = 1 + key_bound(e.turn) + 3 * kStr + e.stage_id.size() + e.plugin.size() + e.plugin_version.size();
+  n += 8 + 10 + 5 + 1 + 5 + 8 + kStr + e.error_message.size() + 5 * 5;
+  for (const auto& p : e.inputs) n += payload_bound(p, mode);
+  for (const auto& p : e.outputs) n += payload_bound(p, mode);
+  for (const auto& b : e.nbest) n += kStr + b.text.size() + 8;
+  for (const auto& ft : e.features) n += kStr + ft.key.size() + 8;
+  for (const auto& t : e.text_features) n += 2 * kStr + t.key.size() + t.value.size();
   return n;
 }
 
-size_t turn_body_size(const TurnEvent& e, AudioMode mode) {
-  return key_size(e.turn) + 4 + str_size(e.timestamp) + 8 + 8 + 8 + 1 + payload_size(e.input, mode) +
-         str_size(e.gold_json) + str_size(e.result_json);
+size_t turn_bound(const TurnEvent& e, AudioMode mode) {
+  return 1 + key_bound(e.turn) + 5 + kStr + e.timestamp.size() + 8 + 8 + 10 + 1 + payload_bound(e.input, mode) + 2 * kStr +
+         e.gold_json.size() + e.result_json.size();
 }
 
 // --- encoders (the caller guarantees room for exactly the computed size) ---------
-inline uint8_t* put_key(uint8_t* p, const TurnKey& k) {
-  p = f::put_str(p, k.dialogue_id);
-  p = f::put_str(p, k.user_id);
-  p = f::put<uint32_t>(p, k.turn_index);
-  return f::put<uint64_t>(p, k.turn_seq);
+inline uint8_t* put_key(uint8_t* p, const TurnKey& k, Buffer& b) {
+  const uint8_t* base = b.mem.get();
+  p = f::put_varint(p, k.dialogue_id.size());
+  b.dlg_at = static_cast<size_t>(p - base);
+  b.dlg_len = k.dialogue_id.size();
+  p = f::copy_bytes(p, k.dialogue_id.data(), k.dialogue_id.size());
+  p = f::put_varint(p, k.user_id.size());
+  b.usr_at = static_cast<size_t>(p - base);
+  b.usr_len = k.user_id.size();
+  p = f::copy_bytes(p, k.user_id.data(), k.user_id.size());
+  p = f::put_varint(p, k.turn_index);
+  p = f::put_varint(p, k.turn_seq);
+  b.key_index = k.turn_index;
+  b.key_seq = k.turn_seq;
+  b.has_key = true;
+  return p;
 }
 
 inline uint8_t* put_payload(uint8_t* p, const PayloadView& v, AudioMode mode) {
-  p = f::put_str(p, v.port);
-  p = f::put<uint32_t>(p, v.type);
-  p = f::put<uint32_t>(p, v.sample_rate);
+  p = f::put_vstr(p, v.port);
+  p = f::put_varint(p, v.type);
+  p = f::put_varint(p, v.sample_rate);
   if (hashed(v, mode)) {
     p = f::put<uint8_t>(p, f::kPayloadHashed);
-    p = f::put<uint64_t>(p, v.size);
+    p = f::put_varint(p, v.size);
     return f::put<uint64_t>(p, XXH64(v.data, static_cast<size_t>(v.size), 0));
   }
   p = f::put<uint8_t>(p, f::kPayloadInline);
-  p = f::put<uint64_t>(p, v.size);
-  return f::put_bytes(p, v.data, static_cast<size_t>(v.size));
+  p = f::put_varint(p, v.size);
+  return f::copy_bytes(p, v.data, static_cast<size_t>(v.size));
 }
 
-uint8_t* put_stage(uint8_t* p, const StageEvent& e, AudioMode mode) {
-  p = put_key(p, e.turn);
-  p = f::put_str(p, e.stage_id);
-  p = f::put_str(p, e.plugin);
-  p = f::put_str(p, e.plugin_version);
-  p = f::put<int64_t>(p, e.start_ns);
-  p = f::put<int64_t>(p, e.end_ns);
-  p = f::put<uint32_t>(p, e.worker);
-  p = f::put<uint8_t>(p, static_cast<uint8_t>(e.status));
-  uint8_t flags = (e.transient ? f::kStageFlagTransient : 0) | (e.has_confidence ? f::kStageFlagHasConfidence : 0);
+uint8_t* put_stage(uint8_t* p, const StageEvent& e, AudioMode mode, bool same, Buffer& b) {
+  const uint8_t flags = (e.transient ? f::kStageFlagTransient : 0) |
+                        (e.has_confidence ? f::kStageFlagHasConfidence : 0) | (same ? f::kFlagSameKey : 0);
   p = f::put<uint8_t>(p, flags);
-  p = f::put<uint32_t>(p, e.error_code);
-  p = f::put<double>(p, e.confidence);
-  p = f::put_str(p, e.error_message);
-  p = f::put<uint32_t>(p, static_cast<uint32_t>(e.inputs.size()));
+  if (!same) p = put_key(p, e.turn, b);
+  p = f::put_vstr(p, e.stage_id);
+  p = f::put_vstr(p, e.plugin);
+  p = f::put_vstr(p, e.plugin_version);
+  p = f::put<int64_t>(p, e.start_ns);
+  p = f::put_varint(p, duration(e.start_ns, e.end_ns));
+  p = f::put_varint(p, e.worker);
+  p = f::put<uint8_t>(p, static_cast<uint8_t>(e.status));
+  p = f::put_varint(p, e.error_code);
+  if (e.has_confidence) p = f::put<double>(p, e.confidence);
+  p = f::put_vstr(p, e.error_message);
+  p = f::put_varint(p, e.inputs.size());
   for (const auto& v : e.inputs) p = put_payload(p, v, mode);
-  p = f::put<uint32_t>(p, static_cast<uint32_t>(e.outputs.size()));
+  p = f::put_varint(p, e.outputs.size());
   for (const auto& v : e.outputs) p = put_payload(p, v, mode);
-  p = f::put<uint32_t>(p, static_cast<uint32_t>(e.nbest.size()));
-  for (const auto& b : e.nbest) {
-    p = f::put_str(p, b.text);
-    p = f::put<double>(p, b.score);
+  p = f::put_varint(p, e.nbest.size());
+  for (const auto& nb : e.nbest) {
+    p = f::put_vstr(p, nb.text);
+    p = f::put<double>(p, nb.score);
   }
-  p = f::put<uint32_t>(p, static_cast<uint32_t>(e.features.size()));
+  p = f::put_varint(p, e.features.size());
   for (const auto& ft : e.features) {
-    p = f::put_str(p, ft.key);
+    p = f::put_vstr(p, ft.key);
     p = f::put<double>(p, ft.value);
   }
-  p = f::put<uint32_t>(p, static_cast<uint32_t>(e.text_features.size()));
+  p = f::put_varint(p, e.text_features.size());
   for (const auto& t : e.text_features) {
-    p = f::put_str(p, t.key);
-    p = f::put_str(p, t.value);
+    p = f::put_vstr(p, t.key);
+    p = f::put_vstr(p, t.value);
   }
   return p;
 }
 
-uint8_t* put_turn(uint8_t* p, const TurnEvent& e, uint32_t worker, AudioMode mode) {
-  p = put_key(p, e.turn);
-  p = f::put<uint32_t>(p, worker);
-  p = f::put_str(p, e.timestamp);
+uint8_t* put_turn(uint8_t* p, const TurnEvent& e, uint32_t worker, AudioMode mode, bool same, Buffer& b) {
+  p = f::put<uint8_t>(p, same ? f::kFlagSameKey : 0);
+  if (!same) p = put_key(p, e.turn, b);
+  p = f::put_varint(p, worker);
+  p = f::put_vstr(p, e.timestamp);
   p = f::put<uint64_t>(p, e.config_digest);
   p = f::put<int64_t>(p, e.start_ns);
-  p = f::put<int64_t>(p, e.end_ns);
+  p = f::put_varint(p, duration(e.start_ns, e.end_ns));
   p = f::put<uint8_t>(p, static_cast<uint8_t>(e.status));
   p = put_payload(p, e.input, mode);
-  p = f::put_str(p, e.gold_json);
-  return f::put_str(p, e.result_json);
+  p = f::put_vstr(p, e.gold_json);
+  return f::put_vstr(p, e.result_json);
 }
 
 }  // namespace
@@ -356,7 +388,7 @@ struct Writer::Impl {
     }
     auto nb = std::make_unique<Buffer>();
     nb->cap = f::kChunkHeaderSize + opt.chunk_bytes;
-    nb->mem = std::make_unique<uint8_t[]>(nb->cap);
+    nb->mem = std::make_unique_for_overwrite<uint8_t[]>(nb->cap);  // no memset: every byte is written before use
     owned.push_back(std::move(nb));
     return owned.back().get();
   }
@@ -381,38 +413,84 @@ struct Writer::Impl {
   static void grow(Buffer& b, size_t need) {
     size_t cap = b.cap;
     while (cap < need) cap *= 2;
-    auto mem = std::make_unique<uint8_t[]>(cap);
+    auto mem = std::make_unique_for_overwrite<uint8_t[]>(cap);
     std::memcpy(mem.get(), b.mem.get(), b.used);
     b.mem = std::move(mem);
     b.cap = cap;
   }
 
-  // Room for one record of `n` bytes in `worker`'s buffer.
-  uint8_t* reserve(uint32_t worker, size_t n) {
+  // The worker's current buffer (taking one on first use). The fast path is
+  // two compares and a load; errors and the first use go out of line.
+  Buffer& buffer(uint32_t worker) {
+    if (worker < slots.size() && !closed) [[likely]] {
+      Buffer* b = slots[worker].buf;
+      if (b != nullptr) [[likely]]
+        return *b;
+    }
+    return first_buffer(worker);
+  }
+
+  [[gnu::noinline]] Buffer& first_buffer(uint32_t worker) {
     if (worker >= slots.size())
       throw TraceError(codes::kMisuse, opt.path,
                        "worker index " + std::to_string(worker) + " >= max_workers " + std::to_string(slots.size()));
     if (closed) throw TraceError(codes::kMisuse, opt.path, "write() after close()");
+    Slot& s = slots[worker];
+    s.buf = exchange(nullptr);
+    s.buf->worker = static_cast<uint16_t>(worker);
+    return *s.buf;
+  }
+
+  // The current buffer is full: hand it over, return an empty one with room
+  // for `n` bytes (grown for one oversized record: rare).
+  Buffer& next_buffer(uint32_t worker, size_t n) {
     if (n > std::numeric_limits<uint32_t>::max() - f::kChunkHeaderSize)
       throw TraceError(codes::kMisuse, opt.path, "record of " + std::to_string(n) + " bytes exceeds the 4 GiB chunk limit");
     Slot& s = slots[worker];
     Buffer* b = s.buf;
-    if (b == nullptr || b->used + n > b->cap) [[unlikely]] {
-      if (b != nullptr && b->records == 0) {
-        // empty but too small: keep it and grow it below
-      } else {
-        s.buf = nullptr;  // if exchange throws, the buffer is already handed over
-        b = exchange(b);
-        s.buf = b;
-      }
-      if (b->used + n > b->cap) grow(*b, b->used + n);  // one oversized record: rare
+    if (b->records != 0) {
+      s.buf = nullptr;  // if exchange throws, the buffer is already handed over
+      b = exchange(b);
+      s.buf = b;
       b->worker = static_cast<uint16_t>(worker);
     }
-    uint8_t* p = b->mem.get() + b->used;
-    b->used += n;
+    if (b->used + n > b->cap) grow(*b, b->used + n);
+    return *b;
+  }
+
+  // Encodes one record: bounds its size, makes room, writes it, patches its
+  // length. `Event` is StageEvent or TurnEvent.
+  template <class Event>
+  void append(uint32_t worker, const Event& ev) {
+    constexpr bool kStage = std::is_same_v<Event, StageEvent>;
+    const AudioMode mode = opt.audio;
+    size_t bound;
+    if constexpr (kStage) bound = stage_bound(ev, mode);
+    else bound = turn_bound(ev, mode);
+    // Record header: u32 = type | body_len << 8, or body_len field 0xFFFFFF
+    // and a u64 length after it for records of 16 MiB and more.
+    const bool big = bound >= f::kRecordLenEscape;
+    const size_t header = big ? 12 : 4;
+    Buffer* b = &buffer(worker);
+    if (b->used + header + bound > b->cap) [[unlikely]]
+      b = &next_buffer(worker, header + bound);
+    const bool same = b->same_key(ev.turn);
+    uint8_t* const start = b->mem.get() + b->used;
+    uint8_t* const body = start + header;
+    uint8_t* end;
+    if constexpr (kStage) end = put_stage(body, ev, mode, same, *b);
+    else end = put_turn(body, ev, worker, mode, same, *b);
+    const auto len = static_cast<uint64_t>(end - body);
+    const uint8_t type = kStage ? f::kRecordStage : f::kRecordTurn;
+    if (big) {
+      f::put<uint64_t>(f::put<uint32_t>(start, type | (f::kRecordLenEscape << 8)), len);
+    } else {
+      f::put<uint32_t>(start, type | static_cast<uint32_t>(len << 8));
+    }
+    b->used += header + len;
     ++b->records;
+    Slot& s = slots[worker];
     s.records.store(s.records.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    return p;
   }
 
   void flush() {
@@ -476,23 +554,9 @@ Writer::~Writer() {
   }
 }
 
-void Writer::write(uint32_t worker, const StageEvent& ev) {
-  const AudioMode mode = impl_->opt.audio;
-  const size_t body = stage_body_size(ev, mode);
-  uint8_t* p = impl_->reserve(worker, f::kRecordHeaderSize + body);
-  p = f::put<uint8_t>(p, f::kRecordStage);
-  p = f::put<uint32_t>(p, static_cast<uint32_t>(body));
-  put_stage(p, ev, mode);
-}
+void Writer::write(uint32_t worker, const StageEvent& ev) { impl_->append(worker, ev); }
 
-void Writer::write(uint32_t worker, const TurnEvent& ev) {
-  const AudioMode mode = impl_->opt.audio;
-  const size_t body = turn_body_size(ev, mode);
-  uint8_t* p = impl_->reserve(worker, f::kRecordHeaderSize + body);
-  p = f::put<uint8_t>(p, f::kRecordTurn);
-  p = f::put<uint32_t>(p, static_cast<uint32_t>(body));
-  put_turn(p, ev, worker, mode);
-}
+void Writer::write(uint32_t worker, const TurnEvent& ev) { impl_->append(worker, ev); }
 
 void Writer::flush() { impl_->flush(); }
 

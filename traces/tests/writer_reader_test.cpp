@@ -177,9 +177,9 @@ TEST(RoundTrip, HashModeStoresOnlyHashSizeAndRateOfAudio) {
   EXPECT_TRUE(reader.files().at(0).audio_hashed);
 }
 
-TEST(RoundTrip, RecordLargerThanAChunkIsKeptWhole) {
+TEST(RoundTrip, RecordLargerThanAChunkAndThan16MiBIsKeptWhole) {
   TempDir dir;
-  std::string big(3 * 1024 * 1024 + 7, '\0');
+  std::string big(17 * 1024 * 1024 + 7, '\0');  // past the 24-bit record length
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 131);
   PayloadView in{"audio", 2, 16000, big.data(), big.size()};
   StageEvent ev;
@@ -198,6 +198,33 @@ TEST(RoundTrip, RecordLargerThanAChunkIsKeptWhole) {
   EXPECT_EQ(std::get<StageRecord>(recs[0]).stage_id, "before");
   EXPECT_EQ(std::get<StageRecord>(recs[1]).inputs.at(0).bytes, big);
   EXPECT_EQ(std::get<StageRecord>(recs[2]).stage_id, "after");
+}
+
+TEST(RoundTrip, RecordsOfDifferentTurnsKeepTheirOwnKeys) {
+  // Consecutive records share a stored key only when every key field is
+  // equal: same seq but another user, same strings but another index...
+  TempDir dir;
+  const std::vector<TurnId> keys = {{"d1", "u1", 0, 5}, {"d1", "u1", 0, 5}, {"d1", "u2", 0, 5},
+                                    {"d1", "u2", 1, 5}, {"d1", "u2", 1, 6}, {"d2", "u2", 1, 6},
+                                    {"d2", "u2", 1, 6}, {"", "", 0, 0}};
+  {
+    Writer w({.path = dir / "t.cas"});
+    for (size_t i = 0; i < keys.size(); ++i) {
+      StageEvent ev;
+      ev.turn = TurnKey{keys[i].dialogue_id, keys[i].user_id, keys[i].turn_index, keys[i].turn_seq};
+      if (i % 3 == 2) {
+        TurnEvent te;
+        te.turn = ev.turn;
+        w.write(0, te);
+      } else {
+        w.write(0, ev);
+      }
+    }
+  }
+  const auto recs = read_all(dir / "t.cas");
+  ASSERT_EQ(recs.size(), keys.size());
+  for (size_t i = 0; i < keys.size(); ++i)
+    std::visit([&](const auto& r) { EXPECT_EQ(r.turn, keys[i]) << i; }, recs[i]);
 }
 
 TEST(Flush, MakesEveryRecordReadableWhileTheWriterStaysOpen) {
