@@ -193,9 +193,14 @@ class Loader {
     if (!in.is_open()) {
       r_.complete = false;
       if (is_extends) {
-        error("C030", "extends: file '" + path.string() + "' not found", referenced_at);
+        error("C030",
+              "extends: file '" + path.string() + "' " + (fs::exists(path, ec) ? "is not a regular file" : "not found"),
+              referenced_at);
       } else {
-        error("C030", "cannot read pipeline config '" + path.string() + "': no such file", SourcePos{path.string(), 0, 0});
+        error("C030",
+              "cannot read pipeline config '" + path.string() + "': " +
+                  (fs::exists(path, ec) ? "not a regular file" : "no such file"),
+              SourcePos{path.string(), 0, 0});
       }
       return std::nullopt;
     }
