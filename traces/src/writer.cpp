@@ -310,7 +310,13 @@ struct Writer::Impl {
     file_bytes = 0;
     file_chunks = 0;
     file_records = 0;
-    write_all(hdr, static_cast<size_t>(p - hdr));
+    try {
+      write_all(hdr, static_cast<size_t>(p - hdr));
+    } catch (...) {
+      ::close(fd);  // a failed constructor runs no destructor: do not leak the fd
+      fd = -1;
+      throw;
+    }
     file_bytes += header_len;
     bytes.fetch_add(header_len, std::memory_order_relaxed);
     files.fetch_add(1, std::memory_order_relaxed);

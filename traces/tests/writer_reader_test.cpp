@@ -342,6 +342,29 @@ TEST(Errors, UncreatableFileThrowsT001NamingThePath) {
   }
 }
 
+TEST(Errors, FullDiskThrowsT002NamingThePath) {
+  if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  try {
+    Writer w({.path = "/dev/full"});
+    FAIL() << "expected TraceError";
+  } catch (const TraceError& e) {
+    EXPECT_EQ(e.code(), codes::kWrite);
+    EXPECT_EQ(e.path(), "/dev/full");
+  }
+}
+
+TEST(Errors, WriteAfterCloseThrowsT009) {
+  TempDir dir;
+  Writer w({.path = dir / "t.cas"});
+  w.close();
+  try {
+    w.write(0, StageEvent{});
+    FAIL() << "expected TraceError";
+  } catch (const TraceError& e) {
+    EXPECT_EQ(e.code(), codes::kMisuse);
+  }
+}
+
 TEST(Errors, WorkerIndexOutOfRangeThrowsT009) {
   TempDir dir;
   Writer w({.path = dir / "t.cas", .max_workers = 2});
