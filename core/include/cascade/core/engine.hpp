@@ -78,8 +78,9 @@ class Engine {
   [[nodiscard]] bool cancelled() const noexcept;
   [[nodiscard]] const PipelinePlan& plan() const noexcept;
 
+  struct Impl;  // core/runtime/engine.cpp; named here for the runtime's internals only
+
  private:
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
