@@ -70,6 +70,7 @@ struct Engine::Impl {
   std::atomic<int> timed_in_flight{0};
   std::unique_ptr<oneapi::tbb::task_arena> arena;
   std::vector<std::unique_ptr<rt::TurnState>> pool;  // reused across batches
+  bool timing = true;  // read clocks (tracing on, or latencies wanted)
 
   // ---------------------------------------------------------------- host
   static rt::CallCtx* ctx_of(cascade_context* c) { return reinterpret_cast<rt::CallCtx*>(c); }
@@ -97,7 +98,7 @@ struct Engine::Impl {
   static void h_set_error(cascade_context* c, cascade_status code, int transient, const char* msg) {
     auto* x = ctx_of(c);
     if (x->run == nullptr) {
-      x->open_error = msg != nullptr ? msg : "";
+      if (x->open_error != nullptr) *x->open_error = msg != nullptr ? msg : "";
       return;
     }
     x->run->code = static_cast<uint32_t>(code);
@@ -217,6 +218,7 @@ struct Engine::Impl {
       if (cap != 0) limiters[s] = std::make_unique<rt::Limiter>(cap);
     }
     arena = std::make_unique<oneapi::tbb::task_arena>(static_cast<int>(std::max(1u, opt.threads)));
+    timing = opt.trace != nullptr || opt.measure_latency;
     open_all();
   }
 
@@ -225,13 +227,15 @@ struct Engine::Impl {
     for (uint32_t s = 0; s < plan.stages.size(); ++s) {
       const auto* d = plan.stages[s].plugin->descriptor;
       rt::CallCtx ctx{};
+      std::string open_error;
       ctx.eng = this;
       ctx.stage = s;
+      ctx.open_error = &open_error;
       void* inst = nullptr;
       if (d->create(&host, reinterpret_cast<cascade_context*>(&ctx), &inst) != CASCADE_OK) {
         close_all(s);
         throw CascadeError("R001", "stage '" + plan.stages[s].id + "' (plugin " + plan.stages[s].plugin->info.name +
-                                       "): create failed: " + ctx.open_error);
+                                       "): create failed: " + open_error);
       }
       instances[s] = inst;
       if (d->open != nullptr && d->open(inst, reinterpret_cast<cascade_context*>(&ctx)) != CASCADE_OK) {
@@ -239,7 +243,7 @@ struct Engine::Impl {
         instances[s] = nullptr;
         close_all(s);
         throw CascadeError("R002", "stage '" + plan.stages[s].id + "' (plugin " + plan.stages[s].plugin->info.name +
-                                       "): open failed: " + ctx.open_error);
+                                       "): open failed: " + open_error);
       }
     }
   }
@@ -256,10 +260,12 @@ struct Engine::Impl {
       if (instances[s] == nullptr) continue;
       const auto* d = plan.stages[s].plugin->descriptor;
       rt::CallCtx ctx{};
+      std::string close_error;
       ctx.eng = this;
       ctx.stage = static_cast<uint32_t>(s);
+      ctx.open_error = &close_error;
       if (d->close != nullptr && d->close(instances[s], reinterpret_cast<cascade_context*>(&ctx)) != CASCADE_OK)
-        spdlog::warn("stage '{}': close failed: {}", plan.stages[s].id, ctx.open_error);
+        spdlog::warn("stage '{}': close failed: {}", plan.stages[s].id, close_error);
       d->destroy(instances[s]);
       instances[s] = nullptr;
     }
@@ -272,7 +278,8 @@ struct Engine::Impl {
     const auto& sp = plan.stages[s];
     int64_t deadline = turn_deadline;
     if (sp.timeout_ms > 0) deadline = std::min(deadline, steady_ns() + int64_t{sp.timeout_ms} * 1'000'000);
-    if (deadline != INT64_MAX) return call_timed(s, in, n_in, out, run, deadline);
+    if (deadline != INT64_MAX) [[unlikely]]
+      return call_timed(s, in, n_in, out, run, deadline);
     rt::Limiter* lim = limiters[s].get();
     if (lim != nullptr) lim->acquire();
     rt::CallCtx ctx{};
@@ -383,13 +390,14 @@ struct Engine::Impl {
   }
 
   // Executes stage s of turn t, applying its error policy.
-  void exec(rt::TurnState& t, uint32_t s, std::vector<cascade_payload>& in) {
+  // `clock`: the last clock reading of this task (a fused chain reads the
+  // clock once per stage boundary: one stage's end is the next one's start).
+  void exec(rt::TurnState& t, uint32_t s, std::vector<cascade_payload>& in, uint32_t worker, int64_t& clock) {
     const auto& sp = plan.stages[s];
     rt::StageRun& run = t.runs[s];
-    run.worker = worker_index();
-    const bool timing = opt.trace != nullptr;
-    run.start = timing ? steady_ns() : 0;
-    auto finish = [&] { run.end = timing ? steady_ns() : 0; };
+    run.worker = worker;
+    run.start = clock;
+    auto finish = [&] { clock = run.end = timing ? steady_ns() : 0; };
 
     if (cancel.load(std::memory_order_relaxed) || (t.deadline != INT64_MAX && steady_ns() >= t.deadline)) {
       run.status = StageStatus::Cancelled;
@@ -425,7 +433,7 @@ struct Engine::Impl {
         const auto f = static_cast<uint32_t>(sp.fallback);
         rt::StageRun& frun = t.runs[f];
         frun.worker = run.worker;
-        frun.start = timing ? steady_ns() : 0;
+        frun.start = run.end;
         std::vector<cascade_payload> fin(fb_in[s].size());
         for (size_t i = 0; i < fin.size(); ++i) {
           fin[i] = cascade_payload{};
@@ -451,8 +459,10 @@ struct Engine::Impl {
   void run_turn(rt::TurnState& t) {
     thread_local std::vector<cascade_payload> in;
     if (!parallel_branches) {
+      const uint32_t worker = worker_index();
+      int64_t clock = t.start;
       for (uint32_t s = 0; s < plan.stages.size(); ++s)
-        if (!plan.stages[s].standby) exec(t, s, in);
+        if (!plan.stages[s].standby) exec(t, s, in, worker, clock);
       return;
     }
     for (uint32_t s = 0; s < plan.stages.size(); ++s) t.pending[s].store(npred[s], std::memory_order_relaxed);
@@ -461,8 +471,9 @@ struct Engine::Impl {
     // (a linear run stays in one task), the others as new tasks.
     std::function<void(uint32_t)> node = [&](uint32_t s) {
       thread_local std::vector<cascade_payload> local_in;
+      int64_t clock = timing ? steady_ns() : 0;
       for (;;) {
-        exec(t, s, local_in);
+        exec(t, s, local_in, worker_index(), clock);
         int next = -1;
         for (uint32_t succ : succs[s]) {
           if (t.pending[succ].fetch_sub(1, std::memory_order_acq_rel) != 1) continue;
@@ -480,15 +491,21 @@ struct Engine::Impl {
 
   void begin(rt::TurnState& t, const TurnInput& in) {
     t.reset(in, plan.stages.size(), n_slots);
-    t.start = steady_ns();
+    t.start = timing ? steady_ns() : 0;
     t.deadline = opt.turn_timeout_ms > 0 ? t.start + int64_t{opt.turn_timeout_ms} * 1'000'000 : INT64_MAX;
   }
 
   void finish(rt::TurnState& t, TurnOutcome& o) {
-    o = TurnOutcome{};
-    o.start_ns = t.start + epoch_offset();
-    t.end = steady_ns();
-    o.end_ns = t.end + epoch_offset();
+    // Reset field by field: the strings keep their capacity across turns.
+    o.status = trace::TurnStatus::Ok;
+    o.failed_stage.clear();
+    o.error_code.clear();
+    o.error.clear();
+    o.result_type = 0;
+    o.result.clear();
+    t.end = timing ? steady_ns() : 0;
+    o.start_ns = timing ? t.start + epoch_offset() : 0;
+    o.end_ns = timing ? t.end + epoch_offset() : 0;
     if (t.failed_stage >= 0) {
       const auto& r = t.runs[static_cast<size_t>(t.failed_stage)];
       o.status = t.cancelled ? trace::TurnStatus::Cancelled : trace::TurnStatus::Failed;
@@ -579,9 +596,9 @@ struct Engine::Impl {
     te.status = o.status;
     te.input = {"input", t.in->payload_type, t.in->sample_rate, t.in->payload.data(), t.in->payload.size()};
     te.gold_json = t.in->gold_json;
-    thread_local std::string result;
-    result = o.result_json();
-    te.result_json = result;
+    // No text formatting here: the turn record carries the result payload
+    // itself when it is JSON (status and errors are fields and stage records).
+    if (o.result_type == CASCADE_PAYLOAD_JSON) te.result_json = o.result;
     w.write(worker, te);
   }
 

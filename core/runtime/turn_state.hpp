@@ -132,7 +132,7 @@ struct CallCtx {
   const cascade_payload* inputs = nullptr;
   uint32_t n_inputs = 0;
   int64_t deadline_ns = INT64_MAX;
-  std::string open_error;  // set_error outside process()
+  std::string* open_error = nullptr;  // set_error outside process() (create/open/close)
 };
 
 // A call that may outlive the worker's wait: it owns copies of its inputs

@@ -60,6 +60,9 @@ struct EngineOptions {
   uint32_t threads = 1;
   trace::Writer* trace = nullptr;  // not owned; nullptr: tracing off
   uint32_t turn_timeout_ms = 0;    // whole-turn budget; 0 = none
+  // Read the clock per turn for TurnOutcome latencies even without a
+  // trace (a trace always reads it: one read per stage boundary).
+  bool measure_latency = true;
 };
 
 class Engine {
