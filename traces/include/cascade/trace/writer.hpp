@@ -12,6 +12,7 @@
 //   written before it is in the file (OS page cache: it survives kill -9).
 #pragma once
 
+#include <cascade/trace/error.hpp>  // TraceError, thrown by every member that can fail
 #include <cascade/trace/event.hpp>
 
 #include <cstdint>
@@ -32,6 +33,9 @@ struct WriterOptions {
   AudioMode audio = AudioMode::Inline;
   uint32_t max_workers = 64;        // worker indices are < max_workers
   uint32_t chunk_bytes = 256 * 1024;  // target chunk payload size
+  // Added: fdatasync() after flush() writes (survives power loss, not only
+  // kill -9). Off by default: page cache is the promise of flush().
+  bool sync_on_flush = false;
 };
 
 struct WriterStats {

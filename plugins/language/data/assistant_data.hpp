@@ -1,0 +1,62 @@
+// data/assistant_data.hpp — turns SLURP devel.jsonl into the assistant's
+// training files, catalogues and evaluation dialogues (see README.md beside
+// this file for the split and every file's format).
+//
+// Lifecycle: read_records() then build() then write(); each is a plain
+// function of its inputs, deterministic (same input, same bytes out).
+// Threading: no shared state; call from one thread.
+#pragma once
+
+#include "catalog/catalog.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace cascade::language::data {
+
+// THE SPLIT (fixed; other engineers rely on it): EVAL iff slurp_id % 10 == 0.
+[[nodiscard]] constexpr bool is_eval(long slurp_id) noexcept { return slurp_id % 10 == 0; }
+
+struct Record {
+  long slurp_id = 0;
+  std::string sentence;    // as in the file
+  std::string normalized;  // normalize_sentence(sentence)
+  std::string intent;
+  std::vector<Annotation> annotations;
+};
+
+// Reads one JSON object per line. Throws std::runtime_error
+// "<path>:<line>: error[A012]: <what>" on a malformed line and
+// "error[A010]: input file not found: <path>" when it cannot open the file.
+std::vector<Record> read_records(const std::string& path);
+
+struct Options {
+  size_t small_dialogues = 12;  // dialogues in eval_dialogues_small.jsonl
+  size_t false_wake_every = 10; // one non-addressed turn after every N addressed
+  size_t users = 4;             // simulated users u1..uN
+};
+
+struct Output {
+  std::vector<std::string> train_sentences;  // unique, file order
+  std::vector<std::string> train_fasttext;   // "__label__<intent> <sentence>"
+  Catalog catalog;
+  nlohmann::json slot_lexicon;
+  std::vector<nlohmann::json> eval_turns;    // one per line of eval_dialogues.jsonl
+  size_t small_turns = 0;                    // how many of eval_turns are in the small file
+  std::vector<std::pair<long, bool>> split;  // (slurp_id, is_eval), input order
+  size_t train_records = 0, eval_records = 0, dialogues = 0, dropped_duplicates = 0;
+};
+
+Output build(const std::vector<Record>& records, const Options& opt);
+
+// Writes every file into `dir` (created if missing). Throws
+// std::runtime_error naming the path it cannot write.
+void write(const Output& out, const std::string& dir);
+
+// The gold NLU/ER interpretation of a record (shared with the tests).
+nlohmann::json gold_nlu(const Record& r);
+nlohmann::json gold_er(const Record& r, const Catalog& catalog);
+
+}  // namespace cascade::language::data

@@ -1,0 +1,133 @@
+// format.hpp (private) — constants and little-endian primitives of the trace
+// file format. The normative description is traces/FORMAT.md; every number
+// here must match it.
+#pragma once
+
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace cascade::trace::format {
+
+// The format is little-endian and the code writes native integers with
+// memcpy: keep that honest on the machines we build for.
+static_assert(std::endian::native == std::endian::little, "trace format code assumes a little-endian host");
+
+inline constexpr char kFileMagic[8] = {'C', 'A', 'S', 'T', 'R', 'A', 'C', 'E'};
+inline constexpr uint16_t kFormatVersion = 1;
+inline constexpr uint16_t kFileFlagAudioHashed = 1;  // WriterOptions::audio == Hash
+inline constexpr uint32_t kFileHeaderFixed = 40;     // bytes before the writer string
+// "CCHK" read as a little-endian u32.
+inline constexpr uint32_t kChunkMagic = 0x4B484343u;
+inline constexpr uint32_t kChunkHeaderSize = 32;
+inline constexpr uint16_t kChunkRecords = 0;
+inline constexpr uint16_t kChunkEnd = 1;  // clean close marker: last chunk of a file
+inline constexpr uint16_t kNoWorker = 0xFFFF;
+
+inline constexpr uint8_t kRecordStage = 1;
+inline constexpr uint8_t kRecordTurn = 2;
+// Record header: u32 = type | body_len << 8; body_len 0xFFFFFF means a u64
+// body length follows (records of 16 MiB and more).
+inline constexpr uint32_t kRecordLenEscape = 0xFFFFFF;
+
+inline constexpr uint8_t kPayloadInline = 0;
+inline constexpr uint8_t kPayloadHashed = 1;
+
+// Record flags (first byte of every record body).
+inline constexpr uint8_t kStageFlagTransient = 1;
+inline constexpr uint8_t kStageFlagHasConfidence = 2;
+inline constexpr uint8_t kFlagSameKey = 4;  // turn key omitted: same as the previous record of the chunk
+
+// --- raw little-endian access (unaligned, via memcpy) ----------------------
+template <class T>
+inline uint8_t* put(uint8_t* p, T v) noexcept {
+  std::memcpy(p, &v, sizeof v);
+  return p + sizeof v;
+}
+inline uint8_t* put_bytes(uint8_t* p, const void* data, size_t n) noexcept {
+  if (n != 0) std::memcpy(p, data, n);
+  return p + n;
+}
+inline uint8_t* put_str(uint8_t* p, std::string_view s) noexcept {
+  p = put<uint32_t>(p, static_cast<uint32_t>(s.size()));
+  return put_bytes(p, s.data(), s.size());
+}
+// Unsigned LEB128: 7 bits per byte, low groups first, high bit = more.
+inline constexpr size_t varint_size(uint64_t v) noexcept { return (std::bit_width(v | 1) + 6) / 7; }
+inline uint8_t* put_varint(uint8_t* p, uint64_t v) noexcept {
+  while (v >= 0x80) {
+    *p++ = static_cast<uint8_t>(v) | 0x80;
+    v >>= 7;
+  }
+  *p++ = static_cast<uint8_t>(v);
+  return p;
+}
+// Signed values that are usually small (durations) as zigzag varints.
+inline constexpr uint64_t zigzag(int64_t v) noexcept {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+inline constexpr int64_t unzigzag(uint64_t v) noexcept {
+  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+}
+
+// memcpy without a call for the short strings records are made of: two
+// overlapping loads/stores that never touch bytes outside [src, src+n).
+inline uint8_t* copy_bytes(uint8_t* dst, const void* src, size_t n) noexcept {
+  const auto* s = static_cast<const uint8_t*>(src);
+  if (n <= 16) {
+    if (n >= 8) {
+      uint64_t a, b;
+      std::memcpy(&a, s, 8);
+      std::memcpy(&b, s + n - 8, 8);
+      std::memcpy(dst, &a, 8);
+      std::memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4) {
+      uint32_t a, b;
+      std::memcpy(&a, s, 4);
+      std::memcpy(&b, s + n - 4, 4);
+      std::memcpy(dst, &a, 4);
+      std::memcpy(dst + n - 4, &b, 4);
+    } else if (n > 0) {
+      dst[0] = s[0];
+      dst[n / 2] = s[n / 2];
+      dst[n - 1] = s[n - 1];
+    }
+    return dst + n;
+  }
+  if (n <= 32) {
+    uint64_t a[2], b[2];
+    std::memcpy(a, s, 16);
+    std::memcpy(b, s + n - 16, 16);
+    std::memcpy(dst, a, 16);
+    std::memcpy(dst + n - 16, b, 16);
+    return dst + n;
+  }
+  std::memcpy(dst, s, n);
+  return dst + n;
+}
+inline size_t str_size(std::string_view s) noexcept { return varint_size(s.size()) + s.size(); }
+inline uint8_t* put_vstr(uint8_t* p, std::string_view s) noexcept {
+  p = put_varint(p, s.size());
+  return copy_bytes(p, s.data(), s.size());
+}
+
+template <class T>
+inline T get(const uint8_t* p) noexcept {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+}  // namespace cascade::trace::format
+
+namespace cascade::trace::format {
+// cascade_payload_type values (sdk/include/cascade/abi/cascade_abi.h); the
+// trace stores the number as-is, these are the ones the tools interpret.
+inline constexpr uint32_t kPayloadNone = 0;
+inline constexpr uint32_t kPayloadText = 1;
+inline constexpr uint32_t kPayloadAudio = 2;
+inline constexpr uint32_t kPayloadJson = 3;
+
+inline constexpr const char* kWriterName = "cascade-traces/0.1.0";
+}  // namespace cascade::trace::format

@@ -1,0 +1,507 @@
+// reader.cpp — maps trace files, walks chunks, verifies checksums, decodes
+// records, and turns every kind of damage into a Damage entry instead of an
+// exception so a cut-off or bit-flipped trace still yields what is intact.
+#include <cascade/trace/reader.hpp>
+
+#include "format.hpp"
+
+#include <xxhash.h>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <deque>
+
+namespace cascade::trace {
+namespace {
+
+namespace f = format;
+
+struct DecodeError {
+  const char* what;
+};
+
+// Bounds-checked little-endian cursor over one record body.
+struct Cursor {
+  const uint8_t* p;
+  const uint8_t* end;
+
+  void need(size_t n) const {
+    if (static_cast<size_t>(end - p) < n) throw DecodeError{"field runs past the end of its record"};
+  }
+  template <class T>
+  T get() {
+    need(sizeof(T));
+    T v = f::get<T>(p);
+    p += sizeof(T);
+    return v;
+  }
+  uint64_t varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      need(1);
+      const uint8_t b = *p++;
+      v |= static_cast<uint64_t>(b & 0x7F) << shift;
+      if ((b & 0x80) == 0) return v;
+    }
+    throw DecodeError{"varint longer than 10 bytes"};
+  }
+  uint32_t varint32() {
+    const uint64_t v = varint();
+    if (v > 0xFFFFFFFFu) throw DecodeError{"value does not fit 32 bits"};
+    return static_cast<uint32_t>(v);
+  }
+  std::string str() {
+    const uint64_t n = varint();
+    need(n);
+    std::string s(reinterpret_cast<const char*>(p), n);
+    p += n;
+    return s;
+  }
+  uint32_t count(size_t min_item) {
+    const auto n = varint32();
+    // Rejects absurd counts before reserving memory for them.
+    if (min_item != 0 && n > static_cast<size_t>(end - p) / min_item) throw DecodeError{"list count too large"};
+    return n;
+  }
+};
+
+// The turn key, or the previous record's (same chunk) when flagged.
+TurnId get_key(Cursor& c, uint8_t flags, std::optional<TurnId>& previous) {
+  if ((flags & f::kFlagSameKey) != 0) {
+    if (!previous) throw DecodeError{"record refers to a previous turn key but is first in its chunk"};
+    return *previous;
+  }
+  TurnId id;
+  id.dialogue_id = c.str();
+  id.user_id = c.str();
+  id.turn_index = c.varint32();
+  id.turn_seq = c.varint();
+  previous = id;
+  return id;
+}
+
+int64_t get_end(Cursor& c, int64_t start) {
+  return static_cast<int64_t>(static_cast<uint64_t>(start) + static_cast<uint64_t>(f::unzigzag(c.varint())));
+}
+
+Payload get_payload(Cursor& c) {
+  Payload p;
+  p.port = c.str();
+  p.type = c.varint32();
+  p.sample_rate = c.varint32();
+  const auto enc = c.get<uint8_t>();
+  p.size = c.varint();
+  if (enc == f::kPayloadInline) {
+    c.need(p.size);
+    p.bytes.assign(reinterpret_cast<const char*>(c.p), static_cast<size_t>(p.size));
+    c.p += p.size;
+  } else if (enc == f::kPayloadHashed) {
+    p.hashed = true;
+    p.stored_xxh64 = c.get<uint64_t>();
+  } else {
+    throw DecodeError{"unknown payload encoding"};
+  }
+  return p;
+}
+
+std::vector<Payload> get_payloads(Cursor& c) {
+  std::vector<Payload> v(c.count(5));
+  for (auto& p : v) p = get_payload(c);
+  return v;
+}
+
+StageRecord get_stage(Cursor& c, std::optional<TurnId>& previous) {
+  StageRecord r;
+  const auto flags = c.get<uint8_t>();
+  r.transient = (flags & f::kStageFlagTransient) != 0;
+  r.has_confidence = (flags & f::kStageFlagHasConfidence) != 0;
+  r.turn = get_key(c, flags, previous);
+  r.stage_id = c.str();
+  r.plugin = c.str();
+  r.plugin_version = c.str();
+  r.start_ns = c.get<int64_t>();
+  r.end_ns = get_end(c, r.start_ns);
+  r.worker = c.varint32();
+  r.status = static_cast<StageStatus>(c.get<uint8_t>());
+  r.error_code = c.varint32();
+  if (r.has_confidence) r.confidence = c.get<double>();
+  r.error_message = c.str();
+  r.inputs = get_payloads(c);
+  r.outputs = get_payloads(c);
+  r.nbest.resize(c.count(9));
+  for (auto& b : r.nbest) {
+    b.text = c.str();
+    b.score = c.get<double>();
+  }
+  r.features.resize(c.count(9));
+  for (auto& ft : r.features) {
+    ft.key = c.str();
+    ft.value = c.get<double>();
+  }
+  r.text_features.resize(c.count(2));
+  for (auto& t : r.text_features) {
+    t.key = c.str();
+    t.value = c.str();
+  }
+  return r;
+}
+
+TurnRecord get_turn(Cursor& c, std::optional<TurnId>& previous) {
+  TurnRecord r;
+  const auto flags = c.get<uint8_t>();
+  r.turn = get_key(c, flags, previous);
+  r.worker = c.varint32();
+  r.timestamp = c.str();
+  r.config_digest = c.get<uint64_t>();
+  r.start_ns = c.get<int64_t>();
+  r.end_ns = get_end(c, r.start_ns);
+  r.status = static_cast<TurnStatus>(c.get<uint8_t>());
+  r.input = get_payload(c);
+  r.gold_json = c.str();
+  r.result_json = c.str();
+  return r;
+}
+
+bool valid_chunk_header(const uint8_t* p) {
+  return f::get<uint32_t>(p) == f::kChunkMagic && f::get<uint64_t>(p + 24) == XXH3_64bits(p, 24);
+}
+
+// A read-only mapping of one file.
+struct Mapping {
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+  void* base = nullptr;
+
+  Mapping() = default;
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  ~Mapping() { reset(); }
+  void reset() {
+    if (base != nullptr) ::munmap(base, size);
+    base = nullptr;
+    data = nullptr;
+    size = 0;
+  }
+  void open(const std::filesystem::path& path) {
+    reset();
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw TraceError(codes::kOpen, path, std::string("cannot open trace file: ") + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      const int e = errno;
+      ::close(fd);
+      throw TraceError(codes::kOpen, path, std::string("cannot stat trace file: ") + std::strerror(e));
+    }
+    size = static_cast<size_t>(st.st_size);
+    if (size > 0) {
+      base = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (base == MAP_FAILED) {
+        const int e = errno;
+        base = nullptr;
+        size = 0;
+        ::close(fd);
+        throw TraceError(codes::kOpen, path, std::string("cannot map trace file: ") + std::strerror(e));
+      }
+      data = static_cast<const uint8_t*>(base);
+    }
+    ::close(fd);
+  }
+};
+
+}  // namespace
+
+// --- small value helpers -------------------------------------------------------
+uint64_t Payload::xxh64() const { return hashed ? stored_xxh64 : XXH64(bytes.data(), bytes.size(), 0); }
+
+bool Payload::same_content(const Payload& o) const {
+  if (type != o.type || size != o.size) return false;
+  if (hashed || o.hashed) return xxh64() == o.xxh64();
+  return bytes == o.bytes;
+}
+
+const Payload* StageRecord::input(std::string_view port) const {
+  for (const auto& p : inputs)
+    if (p.port == port) return &p;
+  return nullptr;
+}
+const Payload* StageRecord::output(std::string_view port) const {
+  for (const auto& p : outputs)
+    if (p.port == port) return &p;
+  return nullptr;
+}
+std::optional<double> StageRecord::feature(std::string_view key) const {
+  for (const auto& ft : features)
+    if (ft.key == key) return ft.value;
+  return std::nullopt;
+}
+std::optional<std::string_view> StageRecord::text_feature(std::string_view key) const {
+  for (const auto& t : text_features)
+    if (t.key == key) return std::string_view(t.value);
+  return std::nullopt;
+}
+
+std::string Damage::format() const {
+  return file.string() + ":" + std::to_string(offset) + ": error[" + code + "]: " + message + " (" +
+         std::to_string(bytes) + " bytes)";
+}
+
+std::string_view to_string(StageStatus s) noexcept {
+  switch (s) {
+    case StageStatus::Ok: return "ok";
+    case StageStatus::Error: return "error";
+    case StageStatus::Timeout: return "timeout";
+    case StageStatus::Skipped: return "skipped";
+    case StageStatus::Cancelled: return "cancelled";
+  }
+  return "unknown";
+}
+std::string_view to_string(TurnStatus s) noexcept {
+  switch (s) {
+    case TurnStatus::Ok: return "ok";
+    case TurnStatus::Failed: return "failed";
+    case TurnStatus::Cancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+std::vector<std::filesystem::path> trace_files(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec)) {
+    if (!std::filesystem::exists(path, ec)) throw TraceError(codes::kOpen, path, "no such trace file or directory");
+    return {path};
+  }
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(path, ec)) {
+    const auto name = e.path().filename().string();
+    if (name.starts_with("trace-") && name.ends_with(".cas")) files.push_back(e.path());
+  }
+  if (ec) throw TraceError(codes::kOpen, path, "cannot list trace directory: " + ec.message());
+  if (files.empty()) throw TraceError(codes::kOpen, path, "directory holds no trace-*.cas files");
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// --- Reader ---------------------------------------------------------------------
+struct Reader::Impl {
+  std::vector<std::filesystem::path> paths;
+  size_t next_file = 0;
+  Mapping map;
+  bool have_file = false;
+  uint64_t pos = 0;
+  std::deque<Record> pending;
+  std::vector<Damage> damage;
+  std::vector<FileInfo> infos;
+  ReadStats stats;
+
+  void report(const char* code, uint64_t offset, uint64_t bytes, std::string message) {
+    damage.push_back(Damage{code, infos.back().path, offset, bytes, std::move(message)});
+  }
+
+  // Opens paths[next_file]; `strict`: throw instead of reporting when the
+  // file is not a usable trace at all (the first file, from the ctor).
+  void open_next(bool strict) {
+    const auto& path = paths[next_file++];
+    map.reset();
+    have_file = false;
+    try {
+      map.open(path);
+    } catch (const TraceError& e) {
+      if (strict) throw;
+      infos.emplace_back().path = path;
+      report(codes::kOpen, 0, 0, e.what());
+      return;
+    }
+    FileInfo info;
+    info.path = path;
+    info.size = map.size;
+    stats.files++;
+    stats.bytes += map.size;
+    infos.push_back(info);
+    FileInfo& fi = infos.back();
+    const uint8_t* d = map.data;
+    const size_t n = map.size;
+    const size_t magic_n = std::min<size_t>(n, 8);
+    if (magic_n == 0 || std::memcmp(d, f::kFileMagic, magic_n) != 0) {
+      if (strict) throw TraceError(codes::kNotATrace, path, "not a Cascade trace file (bad magic)");
+      report(codes::kNotATrace, 0, n, "not a Cascade trace file (bad magic)");
+      return;
+    }
+    if (n < f::kFileHeaderFixed + 4 + 8) {
+      report(codes::kTruncated, 0, n, "file cut off inside its header");
+      return;
+    }
+    fi.format_version = f::get<uint16_t>(d + 8);
+    if (fi.format_version != f::kFormatVersion) {
+      const std::string msg = "unsupported trace format version " + std::to_string(fi.format_version) +
+                              " (this reader knows " + std::to_string(f::kFormatVersion) + ")";
+      if (strict) throw TraceError(codes::kVersion, path, msg);
+      report(codes::kVersion, 8, n, msg);
+      return;
+    }
+    const auto header_len = f::get<uint32_t>(d + 12);
+    have_file = true;
+    if (header_len < f::kFileHeaderFixed + 4 + 8 || header_len > n ||
+        f::get<uint64_t>(d + header_len - 8) != XXH3_64bits(d, header_len - 8)) {
+      // The header is not trustworthy; the chunks after it may still be.
+      const uint64_t next = resync(8);
+      report(codes::kFileHeader, 0, next, "damaged file header; resynchronised at the next chunk");
+      pos = next;
+      return;
+    }
+    fi.audio_hashed = (f::get<uint16_t>(d + 10) & f::kFileFlagAudioHashed) != 0;
+    fi.run_id = f::get<uint64_t>(d + 16);
+    fi.created_ns = f::get<int64_t>(d + 24);
+    fi.file_index = f::get<uint32_t>(d + 32);
+    const auto wlen = f::get<uint32_t>(d + 40);
+    if (f::kFileHeaderFixed + 4 + static_cast<uint64_t>(wlen) + 8 <= header_len)
+      fi.writer.assign(reinterpret_cast<const char*>(d + 44), wlen);
+    pos = header_len;
+    // Rotated files of one run share run_id and count up from 1.
+    if (infos.size() >= 2) {
+      const FileInfo& first = infos.front();
+      const FileInfo& prev = infos[infos.size() - 2];
+      if (first.run_id != 0 && fi.run_id != first.run_id)
+        report(codes::kMissingFile, 0, 0, "file belongs to a different run than " + first.path.string());
+      else if (prev.file_index != 0 && fi.file_index != prev.file_index + 1)
+        report(codes::kMissingFile, 0, 0,
+               "rotated file index " + std::to_string(fi.file_index) + " follows " +
+                   std::to_string(prev.file_index) + ": file(s) missing");
+    }
+  }
+
+  // First offset >= from holding a valid chunk header, or the file size.
+  uint64_t resync(uint64_t from) const {
+    const uint8_t* d = map.data;
+    const size_t n = map.size;
+    static constexpr uint8_t magic[4] = {'C', 'C', 'H', 'K'};
+    size_t at = from;
+    while (at + f::kChunkHeaderSize <= n) {
+      const void* hit = ::memmem(d + at, n - at, magic, 4);
+      if (hit == nullptr) break;
+      at = static_cast<size_t>(static_cast<const uint8_t*>(hit) - d);
+      if (at + f::kChunkHeaderSize > n) break;
+      if (valid_chunk_header(d + at)) return at;
+      ++at;
+    }
+    return n;
+  }
+
+  // Reads chunks of the current file until one yields records or it ends.
+  void read_chunks() {
+    const uint8_t* d = map.data;
+    const size_t n = map.size;
+    while (pending.empty() && pos < n) {
+      const uint64_t remaining = n - pos;
+      if (remaining < f::kChunkHeaderSize) {
+        report(codes::kTruncated, pos, remaining, "file cut off inside a chunk header");
+        pos = n;
+        break;
+      }
+      const uint8_t* h = d + pos;
+      if (!valid_chunk_header(h)) {
+        const uint64_t next = resync(pos + 1);
+        report(codes::kChunkHeader, pos, next - pos,
+               next < n ? "corrupt chunk header; resynchronised at the next chunk"
+                        : "corrupt chunk header; no intact chunk follows");
+        pos = next;
+        continue;
+      }
+      const auto kind = f::get<uint16_t>(h + 4);
+      const auto len = f::get<uint32_t>(h + 8);
+      const auto nrec = f::get<uint32_t>(h + 12);
+      if (len > remaining - f::kChunkHeaderSize) {
+        report(codes::kTruncated, pos, remaining,
+               "file cut off inside a chunk (" + std::to_string(f::kChunkHeaderSize + len) + " bytes announced, " +
+                   std::to_string(remaining) + " present)");
+        pos = n;
+        break;
+      }
+      const uint8_t* payload = h + f::kChunkHeaderSize;
+      const uint64_t chunk_at = pos;
+      pos += f::kChunkHeaderSize + len;
+      if (f::get<uint64_t>(h + 16) != XXH3_64bits(payload, len)) {
+        report(codes::kChecksum, chunk_at, f::kChunkHeaderSize + len,
+               "chunk checksum mismatch; " + std::to_string(nrec) + " record(s) skipped");
+        continue;
+      }
+      if (kind == f::kChunkEnd) {
+        infos.back().closed_cleanly = true;
+        continue;
+      }
+      if (kind != f::kChunkRecords) continue;  // a newer writer's chunk kind: skip it
+      stats.chunks++;
+      decode_chunk(payload, len, chunk_at);
+    }
+  }
+
+  void decode_chunk(const uint8_t* payload, uint32_t len, uint64_t chunk_at) {
+    const uint8_t* p = payload;
+    const uint8_t* end = payload + len;
+    std::optional<TurnId> previous;  // the "same key" reference is chunk-local
+    while (p < end) {
+      const uint64_t rec_at = chunk_at + f::kChunkHeaderSize + static_cast<uint64_t>(p - payload);
+      try {
+        Cursor head{p, end};
+        const auto word = head.get<uint32_t>();
+        const auto type = static_cast<uint8_t>(word & 0xFF);
+        uint64_t body = word >> 8;
+        if (body == f::kRecordLenEscape) body = head.get<uint64_t>();
+        head.need(body);
+        Cursor c{head.p, head.p + body};
+        // Fields a newer minor version appends after the known ones are
+        // skipped (the body length tells where the record ends).
+        if (type == f::kRecordStage)
+          pending.emplace_back(get_stage(c, previous));
+        else if (type == f::kRecordTurn)
+          pending.emplace_back(get_turn(c, previous));
+        p = head.p + body;
+      } catch (const DecodeError& e) {
+        report(codes::kRecord, rec_at, static_cast<uint64_t>(end - p),
+               std::string("malformed record (") + e.what + "); rest of the chunk skipped");
+        return;
+      }
+    }
+  }
+
+  std::optional<Record> next() {
+    for (;;) {
+      if (!pending.empty()) {
+        Record r = std::move(pending.front());
+        pending.pop_front();
+        stats.records++;
+        return r;
+      }
+      if (have_file && pos < map.size) {
+        read_chunks();
+        continue;
+      }
+      if (next_file >= paths.size()) {
+        map.reset();
+        have_file = false;
+        return std::nullopt;
+      }
+      open_next(false);
+    }
+  }
+};
+
+Reader::Reader(const std::filesystem::path& path) : impl_(std::make_unique<Impl>()) {
+  impl_->paths = trace_files(path);
+  impl_->open_next(true);
+}
+Reader::~Reader() = default;
+Reader::Reader(Reader&&) noexcept = default;
+Reader& Reader::operator=(Reader&&) noexcept = default;
+
+std::optional<Record> Reader::next() { return impl_->next(); }
+const std::vector<Damage>& Reader::damage() const noexcept { return impl_->damage; }
+const std::vector<FileInfo>& Reader::files() const noexcept { return impl_->infos; }
+ReadStats Reader::stats() const noexcept { return impl_->stats; }
+
+}  // namespace cascade::trace

@@ -1,0 +1,574 @@
+// writer.cpp — per-worker binary buffers, one background writer thread.
+//
+// Hot path (write): compute the encoded size, make room in the worker's own
+// buffer, memcpy the fields. No lock, no allocation, no formatting. Only when
+// a buffer is full does the worker take the queue mutex, once per chunk
+// (~256 KiB, thousands of records), to hand the buffer over and take a free
+// one back. The background thread checksums, frames and write()s chunks and
+// returns the buffers to the free list, so steady state allocates nothing.
+#include <cascade/trace/writer.hpp>
+
+#include "format.hpp"
+
+#include <xxhash.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+namespace cascade::trace {
+namespace {
+
+namespace f = format;
+
+// Chunks queued but not yet written. Bounds memory when the disk is slower
+// than the workers: producers then wait (back-pressure) instead of growing.
+constexpr size_t kMaxQueued = 32;
+
+int64_t now_unix_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string errno_text() { return std::strerror(errno); }
+
+// One chunk under construction: [32-byte chunk header][payload]. The header
+// space is reserved up front so the background thread frames the chunk in
+// place and writes it with a single write().
+struct Buffer {
+  std::unique_ptr<uint8_t[]> mem;
+  size_t cap = 0;
+  size_t used = f::kChunkHeaderSize;
+  uint32_t records = 0;
+  uint16_t worker = f::kNoWorker;
+  // The turn key of the last record in this chunk, as offsets of its bytes
+  // in `mem`: a record of the same turn stores a flag instead of the key.
+  // Per chunk, so every chunk decodes on its own (a skipped damaged chunk
+  // never breaks the next one).
+  bool has_key = false;
+  uint32_t key_index = 0;
+  uint64_t key_seq = 0;
+  size_t dlg_at = 0, dlg_len = 0, usr_at = 0, usr_len = 0;
+
+  void reset() {
+    used = f::kChunkHeaderSize;
+    records = 0;
+    worker = f::kNoWorker;
+    has_key = false;
+  }
+  [[nodiscard]] bool same_key(const TurnKey& k) const noexcept {
+    return has_key && k.turn_seq == key_seq && k.turn_index == key_index && k.dialogue_id.size() == dlg_len &&
+           k.user_id.size() == usr_len && std::memcmp(mem.get() + dlg_at, k.dialogue_id.data(), dlg_len) == 0 &&
+           std::memcmp(mem.get() + usr_at, k.user_id.data(), usr_len) == 0;
+  }
+};
+
+// One per worker index, on its own cache line: workers never share one.
+struct alignas(64) Slot {
+  Buffer* buf = nullptr;
+  std::atomic<uint64_t> records{0};  // written only by the slot's worker
+};
+
+// --- size bounds ----------------------------------------------------------------
+// An upper bound of a record's encoded size, cheap to compute: the sum of the
+// variable byte counts plus a constant per field (a varint of a u32 is at
+// most 5 bytes, of a u64 10). The encoder then writes the record and the
+// exact length is patched into the record header.
+using f::varint_size;
+
+constexpr size_t kStr = 5;           // varint length of a string (< 4 GiB)
+constexpr size_t kKeyFixed = 2 * kStr + 5 + 10;
+constexpr size_t kPayloadFixed = kStr + 5 + 5 + 1 + 10 + 8;
+
+inline bool hashed(const PayloadView& p, AudioMode mode) {
+  return mode == AudioMode::Hash && p.type == f::kPayloadAudio;
+}
+inline size_t payload_bound(const PayloadView& p, AudioMode mode) {
+  return kPayloadFixed + p.port.size() + (hashed(p, mode) ? 0 : p.size);
+}
+inline size_t key_bound(const TurnKey& k) { return kKeyFixed + k.dialogue_id.size() + k.user_id.size(); }
+inline uint64_t duration(int64_t start, int64_t end) {
+  return f::zigzag(static_cast<int64_t>(static_cast<uint64_t>(end) - static_cast<uint64_t>(start)));
+}
+
+size_t stage_bound(const StageEvent& e, AudioMode mode) {
+  size_t n = 1 + key_bound(e.turn) + 3 * kStr + e.stage_id.size() + e.plugin.size() + e.plugin_version.size();
+  n += 8 + 10 + 5 + 1 + 5 + 8 + kStr + e.error_message.size() + 5 * 5;
+  for (const auto& p : e.inputs) n += payload_bound(p, mode);
+  for (const auto& p : e.outputs) n += payload_bound(p, mode);
+  for (const auto& b : e.nbest) n += kStr + b.text.size() + 8;
+  for (const auto& ft : e.features) n += kStr + ft.key.size() + 8;
+  for (const auto& t : e.text_features) n += 2 * kStr + t.key.size() + t.value.size();
+  return n;
+}
+
+size_t turn_bound(const TurnEvent& e, AudioMode mode) {
+  return 1 + key_bound(e.turn) + 5 + kStr + e.timestamp.size() + 8 + 8 + 10 + 1 + payload_bound(e.input, mode) + 2 * kStr +
+         e.gold_json.size() + e.result_json.size();
+}
+
+// --- encoders (the caller guarantees room for exactly the computed size) ---------
+inline uint8_t* put_key(uint8_t* p, const TurnKey& k, Buffer& b) {
+  const uint8_t* base = b.mem.get();
+  p = f::put_varint(p, k.dialogue_id.size());
+  b.dlg_at = static_cast<size_t>(p - base);
+  b.dlg_len = k.dialogue_id.size();
+  p = f::copy_bytes(p, k.dialogue_id.data(), k.dialogue_id.size());
+  p = f::put_varint(p, k.user_id.size());
+  b.usr_at = static_cast<size_t>(p - base);
+  b.usr_len = k.user_id.size();
+  p = f::copy_bytes(p, k.user_id.data(), k.user_id.size());
+  p = f::put_varint(p, k.turn_index);
+  p = f::put_varint(p, k.turn_seq);
+  b.key_index = k.turn_index;
+  b.key_seq = k.turn_seq;
+  b.has_key = true;
+  return p;
+}
+
+inline uint8_t* put_payload(uint8_t* p, const PayloadView& v, AudioMode mode) {
+  p = f::put_vstr(p, v.port);
+  p = f::put_varint(p, v.type);
+  p = f::put_varint(p, v.sample_rate);
+  if (hashed(v, mode)) {
+    p = f::put<uint8_t>(p, f::kPayloadHashed);
+    p = f::put_varint(p, v.size);
+    return f::put<uint64_t>(p, XXH64(v.data, static_cast<size_t>(v.size), 0));
+  }
+  p = f::put<uint8_t>(p, f::kPayloadInline);
+  p = f::put_varint(p, v.size);
+  return f::copy_bytes(p, v.data, static_cast<size_t>(v.size));
+}
+
+uint8_t* put_stage(uint8_t* p, const StageEvent& e, AudioMode mode, bool same, Buffer& b) {
+  const uint8_t flags = (e.transient ? f::kStageFlagTransient : 0) |
+                        (e.has_confidence ? f::kStageFlagHasConfidence : 0) | (same ? f::kFlagSameKey : 0);
+  p = f::put<uint8_t>(p, flags);
+  if (!same) p = put_key(p, e.turn, b);
+  p = f::put_vstr(p, e.stage_id);
+  p = f::put_vstr(p, e.plugin);
+  p = f::put_vstr(p, e.plugin_version);
+  p = f::put<int64_t>(p, e.start_ns);
+  p = f::put_varint(p, duration(e.start_ns, e.end_ns));
+  p = f::put_varint(p, e.worker);
+  p = f::put<uint8_t>(p, static_cast<uint8_t>(e.status));
+  p = f::put_varint(p, e.error_code);
+  if (e.has_confidence) p = f::put<double>(p, e.confidence);
+  p = f::put_vstr(p, e.error_message);
+  p = f::put_varint(p, e.inputs.size());
+  for (const auto& v : e.inputs) p = put_payload(p, v, mode);
+  p = f::put_varint(p, e.outputs.size());
+  for (const auto& v : e.outputs) p = put_payload(p, v, mode);
+  p = f::put_varint(p, e.nbest.size());
+  for (const auto& nb : e.nbest) {
+    p = f::put_vstr(p, nb.text);
+    p = f::put<double>(p, nb.score);
+  }
+  p = f::put_varint(p, e.features.size());
+  for (const auto& ft : e.features) {
+    p = f::put_vstr(p, ft.key);
+    p = f::put<double>(p, ft.value);
+  }
+  p = f::put_varint(p, e.text_features.size());
+  for (const auto& t : e.text_features) {
+    p = f::put_vstr(p, t.key);
+    p = f::put_vstr(p, t.value);
+  }
+  return p;
+}
+
+uint8_t* put_turn(uint8_t* p, const TurnEvent& e, uint32_t worker, AudioMode mode, bool same, Buffer& b) {
+  p = f::put<uint8_t>(p, same ? f::kFlagSameKey : 0);
+  if (!same) p = put_key(p, e.turn, b);
+  p = f::put_varint(p, worker);
+  p = f::put_vstr(p, e.timestamp);
+  p = f::put<uint64_t>(p, e.config_digest);
+  p = f::put<int64_t>(p, e.start_ns);
+  p = f::put_varint(p, duration(e.start_ns, e.end_ns));
+  p = f::put<uint8_t>(p, static_cast<uint8_t>(e.status));
+  p = put_payload(p, e.input, mode);
+  p = f::put_vstr(p, e.gold_json);
+  return f::put_vstr(p, e.result_json);
+}
+
+}  // namespace
+
+struct Writer::Impl {
+  WriterOptions opt;
+  std::vector<Slot> slots;
+  uint64_t run_id = 0;
+  int64_t created_ns = 0;
+  bool closed = false;  // touched only by the controlling thread (ctor/flush/close)
+
+  // Shared between workers (once per chunk) and the background thread.
+  std::mutex mu;
+  std::condition_variable cv_work;  // background thread waits for chunks
+  std::condition_variable cv_done;  // producers/flush wait for progress
+  std::deque<Buffer*> queue;
+  std::vector<Buffer*> free_list;
+  std::vector<std::unique_ptr<Buffer>> owned;
+  uint64_t submitted = 0;
+  uint64_t written = 0;
+  bool stop = false;
+  std::exception_ptr error;  // first I/O failure, rethrown to callers
+
+  // Owned by the background thread while it runs, by close() afterwards.
+  int fd = -1;
+  std::filesystem::path current;
+  uint64_t file_bytes = 0;
+  uint64_t file_chunks = 0;
+  uint64_t file_records = 0;
+  uint32_t file_index = 0;
+
+  std::atomic<uint64_t> chunks{0};
+  std::atomic<uint64_t> bytes{0};
+  std::atomic<uint32_t> files{0};
+
+  std::thread thread;
+
+  explicit Impl(WriterOptions o) : opt(std::move(o)), slots(opt.max_workers) {
+    if (opt.max_workers == 0 || opt.max_workers > f::kNoWorker)
+      throw TraceError(codes::kMisuse, opt.path, "max_workers must be in 1..65534");
+    if (opt.chunk_bytes < 1024) opt.chunk_bytes = 1024;
+    created_ns = now_unix_ns();
+    const uint64_t seed[3] = {static_cast<uint64_t>(created_ns), static_cast<uint64_t>(::getpid()),
+                              reinterpret_cast<uintptr_t>(this)};
+    run_id = XXH64(seed, sizeof seed, 0);
+    if (opt.rotate_bytes > 0) prepare_directory();
+    open_next_file();
+    thread = std::thread([this] { run(); });
+  }
+
+  // --- files (background thread, or the constructing / closing thread) ---------
+  void prepare_directory() {
+    std::error_code ec;
+    std::filesystem::create_directories(opt.path, ec);
+    if (ec || !std::filesystem::is_directory(opt.path))
+      throw TraceError(codes::kOpen, opt.path, "cannot create trace directory: " + ec.message());
+    // A directory holds ONE run: files of an earlier run would be read back
+    // interleaved with ours, so they go (like O_TRUNC does for a single file).
+    for (const auto& entry : std::filesystem::directory_iterator(opt.path, ec)) {
+      const auto name = entry.path().filename().string();
+      if (name.starts_with("trace-") && name.ends_with(".cas")) std::filesystem::remove(entry.path(), ec);
+    }
+  }
+
+  std::filesystem::path file_path(uint32_t index) const {
+    if (opt.rotate_bytes == 0) return opt.path;
+    char name[32];
+    std::snprintf(name, sizeof name, "trace-%06u.cas", index);
+    return opt.path / name;
+  }
+
+  void write_all(const uint8_t* p, size_t n) {
+    while (n > 0) {
+      ssize_t w = ::write(fd, p, n);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        throw TraceError(codes::kWrite, current, "write failed: " + errno_text());
+      }
+      p += w;
+      n -= static_cast<size_t>(w);
+    }
+  }
+
+  void open_next_file() {
+    ++file_index;
+    current = file_path(file_index);
+    if (opt.rotate_bytes == 0 && current.has_parent_path()) {
+      std::error_code ec;
+      std::filesystem::create_directories(current.parent_path(), ec);
+    }
+    fd = ::open(current.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw TraceError(codes::kOpen, current, "cannot create trace file: " + errno_text());
+    // File header, see FORMAT.md "File header".
+    const std::string_view writer = f::kWriterName;
+    uint8_t hdr[f::kFileHeaderFixed + 4 + 64 + 8];
+    const uint32_t header_len = f::kFileHeaderFixed + 4 + static_cast<uint32_t>(writer.size()) + 8;
+    uint8_t* p = f::put_bytes(hdr, f::kFileMagic, 8);
+    p = f::put<uint16_t>(p, f::kFormatVersion);
+    p = f::put<uint16_t>(p, opt.audio == AudioMode::Hash ? f::kFileFlagAudioHashed : 0);
+    p = f::put<uint32_t>(p, header_len);
+    p = f::put<uint64_t>(p, run_id);
+    p = f::put<int64_t>(p, created_ns);
+    p = f::put<uint32_t>(p, file_index);
+    p = f::put<uint32_t>(p, opt.chunk_bytes);
+    p = f::put_str(p, writer);
+    p = f::put<uint64_t>(p, XXH3_64bits(hdr, static_cast<size_t>(p - hdr)));
+    file_bytes = 0;
+    file_chunks = 0;
+    file_records = 0;
+    write_all(hdr, static_cast<size_t>(p - hdr));
+    file_bytes += header_len;
+    bytes.fetch_add(header_len, std::memory_order_relaxed);
+    files.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  static void frame(uint8_t* mem, uint16_t kind, uint16_t worker, uint32_t len, uint32_t records) {
+    uint8_t* p = f::put<uint32_t>(mem, f::kChunkMagic);
+    p = f::put<uint16_t>(p, kind);
+    p = f::put<uint16_t>(p, worker);
+    p = f::put<uint32_t>(p, len);
+    p = f::put<uint32_t>(p, records);
+    p = f::put<uint64_t>(p, XXH3_64bits(mem + f::kChunkHeaderSize, len));
+    f::put<uint64_t>(p, XXH3_64bits(mem, 24));
+  }
+
+  // The clean-close marker: an empty-records chunk whose payload counts what
+  // the file holds, so readers can tell "closed" from "cut at a boundary".
+  void finish_file() {
+    if (fd < 0) return;
+    uint8_t end[f::kChunkHeaderSize + 16];
+    f::put<uint64_t>(f::put<uint64_t>(end + f::kChunkHeaderSize, file_chunks), file_records);
+    frame(end, f::kChunkEnd, f::kNoWorker, 16, 0);
+    write_all(end, sizeof end);
+    bytes.fetch_add(sizeof end, std::memory_order_relaxed);
+    ::close(fd);
+    fd = -1;
+  }
+
+  void write_chunk(Buffer& b) {
+    const size_t len = b.used - f::kChunkHeaderSize;
+    if (opt.rotate_bytes > 0 && file_chunks > 0 && file_bytes + b.used > opt.rotate_bytes) {
+      finish_file();
+      open_next_file();
+    }
+    frame(b.mem.get(), f::kChunkRecords, b.worker, static_cast<uint32_t>(len), b.records);
+    write_all(b.mem.get(), b.used);
+    file_bytes += b.used;
+    ++file_chunks;
+    file_records += b.records;
+    chunks.fetch_add(1, std::memory_order_relaxed);
+    bytes.fetch_add(b.used, std::memory_order_relaxed);
+  }
+
+  void run() {
+    for (;;) {
+      Buffer* b = nullptr;
+      {
+        std::unique_lock lk(mu);
+        cv_work.wait(lk, [&] { return !queue.empty() || stop; });
+        if (queue.empty()) return;
+        b = queue.front();
+        queue.pop_front();
+      }
+      std::exception_ptr failed;
+      try {
+        write_chunk(*b);
+      } catch (...) {
+        failed = std::current_exception();
+      }
+      b->reset();
+      std::lock_guard lk(mu);
+      if (failed && !error) error = failed;
+      free_list.push_back(b);
+      ++written;
+      cv_done.notify_all();
+    }
+  }
+
+  // --- buffers (workers, once per chunk) ---------------------------------------------
+  Buffer* take_free_locked() {
+    if (!free_list.empty()) {
+      Buffer* b = free_list.back();
+      free_list.pop_back();
+      return b;
+    }
+    auto nb = std::make_unique<Buffer>();
+    nb->cap = f::kChunkHeaderSize + opt.chunk_bytes;
+    nb->mem = std::make_unique_for_overwrite<uint8_t[]>(nb->cap);  // no memset: every byte is written before use
+    owned.push_back(std::move(nb));
+    return owned.back().get();
+  }
+
+  // Hands `full` (may be null) to the background thread, returns an empty one.
+  Buffer* exchange(Buffer* full) {
+    std::unique_lock lk(mu);
+    if (full != nullptr) {
+      cv_done.wait(lk, [&] { return queue.size() < kMaxQueued || error; });
+      if (error) {
+        full->reset();
+        free_list.push_back(full);
+        std::rethrow_exception(error);
+      }
+      queue.push_back(full);
+      ++submitted;
+      cv_work.notify_one();
+    }
+    return take_free_locked();
+  }
+
+  static void grow(Buffer& b, size_t need) {
+    size_t cap = b.cap;
+    while (cap < need) cap *= 2;
+    auto mem = std::make_unique_for_overwrite<uint8_t[]>(cap);
+    std::memcpy(mem.get(), b.mem.get(), b.used);
+    b.mem = std::move(mem);
+    b.cap = cap;
+  }
+
+  // The worker's current buffer (taking one on first use). The fast path is
+  // two compares and a load; errors and the first use go out of line.
+  Buffer& buffer(uint32_t worker) {
+    if (worker < slots.size() && !closed) [[likely]] {
+      Buffer* b = slots[worker].buf;
+      if (b != nullptr) [[likely]]
+        return *b;
+    }
+    return first_buffer(worker);
+  }
+
+  [[gnu::noinline]] Buffer& first_buffer(uint32_t worker) {
+    if (worker >= slots.size())
+      throw TraceError(codes::kMisuse, opt.path,
+                       "worker index " + std::to_string(worker) + " >= max_workers " + std::to_string(slots.size()));
+    if (closed) throw TraceError(codes::kMisuse, opt.path, "write() after close()");
+    Slot& s = slots[worker];
+    s.buf = exchange(nullptr);
+    s.buf->worker = static_cast<uint16_t>(worker);
+    return *s.buf;
+  }
+
+  // The current buffer is full: hand it over, return an empty one with room
+  // for `n` bytes (grown for one oversized record: rare).
+  Buffer& next_buffer(uint32_t worker, size_t n) {
+    if (n > std::numeric_limits<uint32_t>::max() - f::kChunkHeaderSize)
+      throw TraceError(codes::kMisuse, opt.path, "record of " + std::to_string(n) + " bytes exceeds the 4 GiB chunk limit");
+    Slot& s = slots[worker];
+    Buffer* b = s.buf;
+    if (b->records != 0) {
+      s.buf = nullptr;  // if exchange throws, the buffer is already handed over
+      b = exchange(b);
+      s.buf = b;
+      b->worker = static_cast<uint16_t>(worker);
+    }
+    if (b->used + n > b->cap) grow(*b, b->used + n);
+    return *b;
+  }
+
+  // Encodes one record: bounds its size, makes room, writes it, patches its
+  // length. `Event` is StageEvent or TurnEvent.
+  template <class Event>
+  void append(uint32_t worker, const Event& ev) {
+    constexpr bool kStage = std::is_same_v<Event, StageEvent>;
+    const AudioMode mode = opt.audio;
+    size_t bound;
+    if constexpr (kStage) bound = stage_bound(ev, mode);
+    else bound = turn_bound(ev, mode);
+    // Record header: u32 = type | body_len << 8, or body_len field 0xFFFFFF
+    // and a u64 length after it for records of 16 MiB and more.
+    const bool big = bound >= f::kRecordLenEscape;
+    const size_t header = big ? 12 : 4;
+    Buffer* b = &buffer(worker);
+    if (b->used + header + bound > b->cap) [[unlikely]]
+      b = &next_buffer(worker, header + bound);
+    const bool same = b->same_key(ev.turn);
+    uint8_t* const start = b->mem.get() + b->used;
+    uint8_t* const body = start + header;
+    uint8_t* end;
+    if constexpr (kStage) end = put_stage(body, ev, mode, same, *b);
+    else end = put_turn(body, ev, worker, mode, same, *b);
+    const auto len = static_cast<uint64_t>(end - body);
+    const uint8_t type = kStage ? f::kRecordStage : f::kRecordTurn;
+    if (big) {
+      f::put<uint64_t>(f::put<uint32_t>(start, type | (f::kRecordLenEscape << 8)), len);
+    } else {
+      f::put<uint32_t>(start, type | static_cast<uint32_t>(len << 8));
+    }
+    b->used += header + len;
+    ++b->records;
+    Slot& s = slots[worker];
+    s.records.store(s.records.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+
+  void flush() {
+    if (closed) return;
+    for (auto& s : slots) {
+      if (s.buf != nullptr && s.buf->records > 0) {
+        Buffer* b = s.buf;
+        s.buf = nullptr;
+        std::unique_lock lk(mu);
+        if (error) std::rethrow_exception(error);
+        queue.push_back(b);
+        ++submitted;
+        cv_work.notify_one();
+      }
+    }
+    std::unique_lock lk(mu);
+    cv_done.wait(lk, [&] { return written == submitted; });
+    if (error) std::rethrow_exception(error);
+    // The background thread is idle now (queue drained, no write() running):
+    // the fd is safe to use from here.
+    if (opt.sync_on_flush && fd >= 0 && ::fdatasync(fd) != 0)
+      throw TraceError(codes::kWrite, current, "fdatasync failed: " + errno_text());
+  }
+
+  void close() {
+    if (closed) return;
+    std::exception_ptr failed;
+    try {
+      flush();
+    } catch (...) {
+      failed = std::current_exception();
+    }
+    closed = true;
+    {
+      std::lock_guard lk(mu);
+      stop = true;
+      cv_work.notify_all();
+    }
+    if (thread.joinable()) thread.join();
+    try {
+      if (!failed) finish_file();
+    } catch (...) {
+      failed = std::current_exception();
+    }
+    if (fd >= 0) {
+      ::close(fd);
+      fd = -1;
+    }
+    for (auto& s : slots) s.buf = nullptr;
+    if (failed) std::rethrow_exception(failed);
+  }
+};
+
+Writer::Writer(WriterOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Writer::~Writer() {
+  try {
+    close();
+  } catch (...) {
+    // Destructors never throw; call close() to see the error.
+  }
+}
+
+void Writer::write(uint32_t worker, const StageEvent& ev) { impl_->append(worker, ev); }
+
+void Writer::write(uint32_t worker, const TurnEvent& ev) { impl_->append(worker, ev); }
+
+void Writer::flush() { impl_->flush(); }
+
+void Writer::close() { impl_->close(); }
+
+WriterStats Writer::stats() const {
+  WriterStats st;
+  for (const auto& s : impl_->slots) st.records += s.records.load(std::memory_order_relaxed);
+  st.chunks = impl_->chunks.load(std::memory_order_relaxed);
+  st.bytes = impl_->bytes.load(std::memory_order_relaxed);
+  st.files = impl_->files.load(std::memory_order_relaxed);
+  return st;
+}
+
+}  // namespace cascade::trace

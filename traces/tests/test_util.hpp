@@ -1,0 +1,156 @@
+// test_util.hpp — small helpers shared by the trace tests: temp dirs, raw
+// file access, and a compact way to write a synthetic multi-turn run.
+#pragma once
+
+#include <cascade/trace/reader.hpp>
+#include <cascade/trace/writer.hpp>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace cascade::trace::testing {
+
+// A fresh directory under /tmp, removed at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ = std::filesystem::temp_directory_path() /
+            ("cascade-traces-" + std::to_string(::getpid()) + "-" + (info ? info->name() : "x"));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+  [[nodiscard]] std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::string read_bytes(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+inline void write_bytes(const std::filesystem::path& p, std::string_view bytes) {
+  std::ofstream f(p, std::ios::binary | std::ios::trunc);
+  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+template <class T>
+T get_le(const std::string& bytes, size_t at) {
+  T v;
+  std::memcpy(&v, bytes.data() + at, sizeof v);
+  return v;
+}
+
+// Chunks of a file, found by walking the layout FORMAT.md documents
+// (independently of the reader under test).
+struct ChunkPos {
+  size_t offset;
+  size_t size;  // header + payload
+  uint16_t kind;
+  uint32_t records;
+};
+inline std::vector<ChunkPos> walk_chunks(const std::string& bytes) {
+  std::vector<ChunkPos> out;
+  size_t at = get_le<uint32_t>(bytes, 12);  // file header length
+  while (at + 32 <= bytes.size()) {
+    const auto len = get_le<uint32_t>(bytes, at + 8);
+    out.push_back({at, 32 + size_t{len}, get_le<uint16_t>(bytes, at + 4), get_le<uint32_t>(bytes, at + 12)});
+    at += 32 + size_t{len};
+  }
+  return out;
+}
+
+// One stage of a synthetic turn.
+struct StageSpec {
+  std::string stage_id;
+  std::string output;  // text written on output port "out"
+  StageStatus status = StageStatus::Ok;
+  uint32_t worker = 0;
+  int64_t start_ns = 0;
+  int64_t end_ns = 0;
+};
+struct TurnSpec {
+  std::string dialogue_id;
+  uint32_t turn_index = 0;
+  uint64_t turn_seq = 0;
+  std::vector<StageSpec> stages;
+  TurnStatus status = TurnStatus::Ok;
+};
+
+inline void write_turn(Writer& w, const TurnSpec& t) {
+  const std::string user = "user-" + t.dialogue_id;
+  const TurnKey key{t.dialogue_id, user, t.turn_index, t.turn_seq};
+  int64_t start = 0, end = 0;
+  uint32_t last_worker = 0;
+  for (const auto& s : t.stages) {
+    PayloadView out{"out", 1, 0, s.output.data(), s.output.size()};
+    FeatureView feat{"len", static_cast<double>(s.output.size())};
+    StageEvent ev;
+    ev.turn = key;
+    ev.stage_id = s.stage_id;
+    ev.plugin = "basic";
+    ev.plugin_version = "1.0.0";
+    ev.start_ns = s.start_ns;
+    ev.end_ns = s.end_ns;
+    ev.worker = s.worker;
+    ev.status = s.status;
+    ev.error_code = s.status == StageStatus::Ok ? 0 : 2;
+    ev.error_message = s.status == StageStatus::Ok ? "" : "failed on purpose";
+    ev.outputs = {&out, 1};
+    ev.features = {&feat, 1};
+    w.write(s.worker, ev);
+    if (start == 0 || s.start_ns < start) start = s.start_ns;
+    end = std::max(end, s.end_ns);
+    last_worker = s.worker;
+  }
+  TurnEvent te;
+  te.turn = key;
+  te.timestamp = "2026-01-01T00:00:00Z";
+  te.config_digest = 0xC0FFEE;
+  te.start_ns = start;
+  te.end_ns = end;
+  te.status = t.status;
+  te.result_json = R"({"ok":true})";
+  w.write(last_worker, te);
+}
+
+// `turns` turns over `dialogues` dialogues, stages asr -> nlu -> tts on
+// worker (turn_seq % workers), 1 ms per stage, turns 10 ms apart.
+inline std::vector<TurnSpec> make_run(uint32_t turns, uint32_t dialogues = 2, uint32_t workers = 1) {
+  std::vector<TurnSpec> out;
+  const int64_t base = 1'700'000'000'000'000'000;
+  for (uint32_t i = 0; i < turns; ++i) {
+    TurnSpec t;
+    t.dialogue_id = "d" + std::to_string(i % dialogues);
+    t.turn_index = i / dialogues;
+    t.turn_seq = i;
+    const int64_t t0 = base + int64_t{i} * 10'000'000;
+    const char* names[] = {"asr", "nlu", "tts"};
+    for (int k = 0; k < 3; ++k)
+      t.stages.push_back({names[k], std::string(names[k]) + " of turn " + std::to_string(i), StageStatus::Ok,
+                          i % workers, t0 + k * 1'000'000, t0 + (k + 1) * 1'000'000});
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+inline void write_run(const std::filesystem::path& path, const std::vector<TurnSpec>& turns, WriterOptions opt = {}) {
+  opt.path = path;
+  Writer w(opt);
+  for (const auto& t : turns) write_turn(w, t);
+  w.close();
+}
+
+}  // namespace cascade::trace::testing

@@ -1,0 +1,410 @@
+// writer_reader_test.cpp — what the writer records, the reader returns:
+// every field, in order, across rotation and concurrent workers.
+#include "test_util.hpp"
+
+#include <xxhash.h>
+
+#include <thread>
+
+namespace cascade::trace {
+namespace {
+
+using testing::TempDir;
+
+std::vector<Record> read_all(const std::filesystem::path& p, std::vector<Damage>* damage = nullptr) {
+  Reader r(p);
+  std::vector<Record> out;
+  while (auto rec = r.next()) out.push_back(std::move(*rec));
+  if (damage != nullptr) *damage = r.damage();
+  else EXPECT_TRUE(r.damage().empty()) << r.damage().front().format();
+  return out;
+}
+
+// Storage for a StageEvent with every field set to a non-default value.
+struct FullStage {
+  std::string audio = std::string("\x01\x00\xff\x7f\x00\x80", 6);
+  std::string text = "turn on the kitchen lights";
+  std::string json = R"({"intent":"iot_hue_lighton","slots":{"room":"kitchen"}})";
+  std::string binary = std::string("a\0b\0c", 5);
+  PayloadView inputs[2] = {{"audio", 2, 16000, audio.data(), audio.size()}, {"hint", 1, 0, "", 0}};
+  PayloadView outputs[3] = {{"text", 1, 0, text.data(), text.size()},
+                            {"nlu", 3, 0, json.data(), json.size()},
+                            {"raw", 7, 0, binary.data(), binary.size()}};
+  NBestView nbest[2] = {{"turn on the kitchen lights", -12.5}, {"turn on the kitten lights", -14.25}};
+  FeatureView features[2] = {{"rtf", 0.125}, {"words", 5}};
+  TextFeatureView text_features[2] = {{"lang", "en"}, {"model", "en-us-ptm"}};
+  StageEvent ev;
+
+  FullStage() {
+    ev.turn = TurnKey{"dialogue-7", "user-3", 4, 123456789012345ull};
+    ev.stage_id = "asr";
+    ev.plugin = "pocketsphinx";
+    ev.plugin_version = "5.0.0-rc1";
+    ev.start_ns = 1'763'000'000'123'456'789;
+    ev.end_ns = 1'763'000'000'223'456'789;
+    ev.worker = 3;
+    ev.status = StageStatus::Timeout;
+    ev.error_code = 0xDEADBEEF;
+    ev.transient = true;
+    ev.error_message = "deadline of 100 ms exceeded";
+    ev.inputs = inputs;
+    ev.outputs = outputs;
+    ev.has_confidence = true;
+    ev.confidence = 0.8125;
+    ev.nbest = nbest;
+    ev.features = features;
+    ev.text_features = text_features;
+  }
+};
+
+void expect_payload(const Payload& got, const PayloadView& want) {
+  EXPECT_EQ(got.port, want.port);
+  EXPECT_EQ(got.type, want.type);
+  EXPECT_EQ(got.sample_rate, want.sample_rate);
+  EXPECT_FALSE(got.hashed);
+  EXPECT_EQ(got.size, want.size);
+  EXPECT_EQ(got.bytes, std::string(static_cast<const char*>(want.data), want.size));
+}
+
+TEST(RoundTrip, StageRecordKeepsEveryField) {
+  TempDir dir;
+  FullStage s;
+  {
+    Writer w({.path = dir / "t.cas"});
+    w.write(3, s.ev);
+  }
+  auto recs = read_all(dir / "t.cas");
+  ASSERT_EQ(recs.size(), 1u);
+  const auto& r = std::get<StageRecord>(recs[0]);
+  EXPECT_EQ(r.turn.dialogue_id, "dialogue-7");
+  EXPECT_EQ(r.turn.user_id, "user-3");
+  EXPECT_EQ(r.turn.turn_index, 4u);
+  EXPECT_EQ(r.turn.turn_seq, 123456789012345ull);
+  EXPECT_EQ(r.stage_id, "asr");
+  EXPECT_EQ(r.plugin, "pocketsphinx");
+  EXPECT_EQ(r.plugin_version, "5.0.0-rc1");
+  EXPECT_EQ(r.start_ns, s.ev.start_ns);
+  EXPECT_EQ(r.end_ns, s.ev.end_ns);
+  EXPECT_EQ(r.worker, 3u);
+  EXPECT_EQ(r.status, StageStatus::Timeout);
+  EXPECT_EQ(r.error_code, 0xDEADBEEFu);
+  EXPECT_TRUE(r.transient);
+  EXPECT_EQ(r.error_message, "deadline of 100 ms exceeded");
+  ASSERT_EQ(r.inputs.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) expect_payload(r.inputs[i], s.inputs[i]);
+  ASSERT_EQ(r.outputs.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) expect_payload(r.outputs[i], s.outputs[i]);
+  EXPECT_TRUE(r.has_confidence);
+  EXPECT_EQ(r.confidence, 0.8125);
+  ASSERT_EQ(r.nbest.size(), 2u);
+  EXPECT_EQ(r.nbest[1].text, "turn on the kitten lights");
+  EXPECT_EQ(r.nbest[1].score, -14.25);
+  EXPECT_EQ(r.nbest[0].score, -12.5);
+  ASSERT_EQ(r.features.size(), 2u);
+  EXPECT_EQ(r.features[0].key, "rtf");
+  EXPECT_EQ(r.features[0].value, 0.125);
+  EXPECT_EQ(r.feature("words"), 5.0);
+  ASSERT_EQ(r.text_features.size(), 2u);
+  EXPECT_EQ(r.text_features[1].key, "model");
+  EXPECT_EQ(r.text_feature("lang"), "en");
+  EXPECT_EQ(r.output("nlu")->text(), s.json);
+}
+
+TEST(RoundTrip, DefaultStageRecordHasNoConfidenceAndNoLists) {
+  TempDir dir;
+  {
+    Writer w({.path = dir / "t.cas"});
+    w.write(0, StageEvent{});
+  }
+  auto recs = read_all(dir / "t.cas");
+  ASSERT_EQ(recs.size(), 1u);
+  const auto& r = std::get<StageRecord>(recs[0]);
+  EXPECT_EQ(r, StageRecord{});
+}
+
+TEST(RoundTrip, TurnRecordKeepsEveryField) {
+  TempDir dir;
+  const std::string audio(3200, '\x11');
+  TurnEvent te;
+  te.turn = TurnKey{"d-42", "u-9", 17, 99};
+  te.timestamp = "2026-11-21T14:27:30.123Z";
+  te.config_digest = 0x0123456789ABCDEFull;
+  te.start_ns = 1'000;
+  te.end_ns = 5'000'000;
+  te.status = TurnStatus::Cancelled;
+  te.input = PayloadView{"audio", 2, 8000, audio.data(), audio.size()};
+  te.gold_json = R"({"nlu":{"intent":"x"}})";
+  te.result_json = R"({"text":"y"})";
+  {
+    Writer w({.path = dir / "t.cas"});
+    w.write(5, te);
+  }
+  auto recs = read_all(dir / "t.cas");
+  ASSERT_EQ(recs.size(), 1u);
+  const auto& r = std::get<TurnRecord>(recs[0]);
+  EXPECT_EQ(r.turn, (TurnId{"d-42", "u-9", 17, 99}));
+  EXPECT_EQ(r.worker, 5u);
+  EXPECT_EQ(r.timestamp, "2026-11-21T14:27:30.123Z");
+  EXPECT_EQ(r.config_digest, 0x0123456789ABCDEFull);
+  EXPECT_EQ(r.start_ns, 1'000);
+  EXPECT_EQ(r.end_ns, 5'000'000);
+  EXPECT_EQ(r.status, TurnStatus::Cancelled);
+  expect_payload(r.input, te.input);
+  EXPECT_EQ(r.gold_json, R"({"nlu":{"intent":"x"}})");
+  EXPECT_EQ(r.result_json, R"({"text":"y"})");
+}
+
+TEST(RoundTrip, HashModeStoresOnlyHashSizeAndRateOfAudio) {
+  TempDir dir;
+  FullStage s;
+  {
+    Writer w({.path = dir / "t.cas", .audio = AudioMode::Hash});
+    w.write(0, s.ev);
+  }
+  auto recs = read_all(dir / "t.cas");
+  const auto& r = std::get<StageRecord>(recs.at(0));
+  const Payload& a = r.inputs.at(0);
+  EXPECT_TRUE(a.hashed);
+  EXPECT_TRUE(a.bytes.empty());
+  EXPECT_EQ(a.size, s.audio.size());
+  EXPECT_EQ(a.sample_rate, 16000u);
+  EXPECT_EQ(a.xxh64(), XXH64(s.audio.data(), s.audio.size(), 0));
+  // Text and JSON stay inline.
+  EXPECT_FALSE(r.outputs.at(0).hashed);
+  EXPECT_EQ(r.outputs.at(0).bytes, s.text);
+  Reader reader(dir / "t.cas");
+  reader.next();
+  EXPECT_TRUE(reader.files().at(0).audio_hashed);
+}
+
+TEST(RoundTrip, RecordLargerThanAChunkAndThan16MiBIsKeptWhole) {
+  TempDir dir;
+  std::string big(17 * 1024 * 1024 + 7, '\0');  // past the 24-bit record length
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 131);
+  PayloadView in{"audio", 2, 16000, big.data(), big.size()};
+  StageEvent ev;
+  ev.inputs = {&in, 1};
+  {
+    Writer w({.path = dir / "t.cas", .chunk_bytes = 4096});
+    StageEvent small;
+    small.stage_id = "before";
+    w.write(0, small);
+    w.write(0, ev);
+    small.stage_id = "after";
+    w.write(0, small);
+  }
+  auto recs = read_all(dir / "t.cas");
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_EQ(std::get<StageRecord>(recs[0]).stage_id, "before");
+  EXPECT_EQ(std::get<StageRecord>(recs[1]).inputs.at(0).bytes, big);
+  EXPECT_EQ(std::get<StageRecord>(recs[2]).stage_id, "after");
+}
+
+TEST(RoundTrip, RecordsOfDifferentTurnsKeepTheirOwnKeys) {
+  // Consecutive records share a stored key only when every key field is
+  // equal: same seq but another user, same strings but another index...
+  TempDir dir;
+  const std::vector<TurnId> keys = {{"d1", "u1", 0, 5}, {"d1", "u1", 0, 5}, {"d1", "u2", 0, 5},
+                                    {"d1", "u2", 1, 5}, {"d1", "u2", 1, 6}, {"d2", "u2", 1, 6},
+                                    {"d2", "u2", 1, 6}, {"", "", 0, 0}};
+  {
+    Writer w({.path = dir / "t.cas"});
+    for (size_t i = 0; i < keys.size(); ++i) {
+      StageEvent ev;
+      ev.turn = TurnKey{keys[i].dialogue_id, keys[i].user_id, keys[i].turn_index, keys[i].turn_seq};
+      if (i % 3 == 2) {
+        TurnEvent te;
+        te.turn = ev.turn;
+        w.write(0, te);
+      } else {
+        w.write(0, ev);
+      }
+    }
+  }
+  const auto recs = read_all(dir / "t.cas");
+  ASSERT_EQ(recs.size(), keys.size());
+  for (size_t i = 0; i < keys.size(); ++i)
+    std::visit([&](const auto& r) { EXPECT_EQ(r.turn, keys[i]) << i; }, recs[i]);
+}
+
+TEST(Flush, MakesEveryRecordReadableWhileTheWriterStaysOpen) {
+  TempDir dir;
+  Writer w({.path = dir / "t.cas"});
+  for (const auto& t : testing::make_run(50)) testing::write_turn(w, t);
+  w.flush();
+  // Read like a user would after kill -9: no end marker, but nothing lost.
+  Reader r(dir / "t.cas");
+  size_t n = 0;
+  while (r.next()) ++n;
+  EXPECT_EQ(n, 50u * 4);
+  EXPECT_TRUE(r.damage().empty());
+  EXPECT_FALSE(r.files().at(0).closed_cleanly);
+  w.close();
+  Reader r2(dir / "t.cas");
+  while (r2.next()) {
+  }
+  EXPECT_TRUE(r2.files().at(0).closed_cleanly);
+  EXPECT_EQ(w.stats().records, 200u);
+}
+
+TEST(Rotation, ProducesSeveralFilesThatReadBackInOrder) {
+  TempDir dir;
+  const auto trace_dir = dir / "run";
+  const auto turns = testing::make_run(2000);
+  testing::write_run(trace_dir, turns, {.path = {}, .rotate_bytes = 64 * 1024, .chunk_bytes = 4096});
+  const auto files = trace_files(trace_dir);
+  ASSERT_GE(files.size(), 3u);
+  EXPECT_EQ(files.front().filename(), "trace-000001.cas");
+  for (const auto& f : files) EXPECT_LE(std::filesystem::file_size(f), 64u * 1024 + 4096 + 100) << f;
+  Reader r(trace_dir);
+  uint64_t expect_seq = 0;
+  size_t stages = 0;
+  while (auto rec = r.next()) {
+    if (auto* s = std::get_if<StageRecord>(&*rec)) {
+      ASSERT_EQ(s->turn.turn_seq, expect_seq);
+      if (++stages % 3 == 0) ++expect_seq;
+    }
+  }
+  EXPECT_EQ(expect_seq, 2000u);
+  EXPECT_TRUE(r.damage().empty());
+  ASSERT_EQ(r.files().size(), files.size());
+  for (size_t i = 0; i < files.size(); ++i) {
+    EXPECT_EQ(r.files()[i].file_index, i + 1);
+    EXPECT_TRUE(r.files()[i].closed_cleanly);
+    EXPECT_EQ(r.files()[i].run_id, r.files()[0].run_id);
+  }
+}
+
+TEST(Rotation, StartingAgainReplacesTheEarlierRunsFiles) {
+  TempDir dir;
+  testing::write_run(dir / "run", testing::make_run(2000), {.path = {}, .rotate_bytes = 32 * 1024, .chunk_bytes = 4096});
+  testing::write_run(dir / "run", testing::make_run(10), {.path = {}, .rotate_bytes = 32 * 1024, .chunk_bytes = 4096});
+  EXPECT_EQ(trace_files(dir / "run").size(), 1u);
+  EXPECT_EQ(read_all(dir / "run").size(), 40u);
+}
+
+TEST(Rotation, AMissingMiddleFileIsReported) {
+  TempDir dir;
+  testing::write_run(dir / "run", testing::make_run(2000), {.path = {}, .rotate_bytes = 32 * 1024, .chunk_bytes = 4096});
+  const auto files = trace_files(dir / "run");
+  ASSERT_GE(files.size(), 3u);
+  std::filesystem::remove(files[1]);
+  std::vector<Damage> damage;
+  read_all(dir / "run", &damage);
+  ASSERT_EQ(damage.size(), 1u);
+  EXPECT_EQ(damage[0].code, codes::kMissingFile);
+}
+
+TEST(Concurrency, TwoWorkersOnTwoThreadsLoseNothing) {
+  TempDir dir;
+  constexpr uint64_t kPerWorker = 30000;
+  {
+    Writer w({.path = dir / "t.cas", .max_workers = 2, .chunk_bytes = 8192});
+    auto work = [&](uint32_t worker) {
+      const std::string text = "payload of worker " + std::to_string(worker);
+      PayloadView out{"out", 1, 0, text.data(), text.size()};
+      StageEvent ev;
+      ev.stage_id = "s";
+      ev.worker = worker;
+      ev.outputs = {&out, 1};
+      for (uint64_t i = 0; i < kPerWorker; ++i) {
+        ev.turn.turn_seq = i;
+        w.write(worker, ev);
+      }
+    };
+    std::thread a(work, 0), b(work, 1);
+    a.join();
+    b.join();
+    w.close();
+    EXPECT_EQ(w.stats().records, 2 * kPerWorker);
+  }
+  uint64_t next[2] = {0, 0};
+  for (const auto& rec : read_all(dir / "t.cas")) {
+    const auto& s = std::get<StageRecord>(rec);
+    ASSERT_LT(s.worker, 2u);
+    // Per worker, records come back complete and in write order.
+    ASSERT_EQ(s.turn.turn_seq, next[s.worker]++);
+    ASSERT_EQ(s.outputs.at(0).bytes, "payload of worker " + std::to_string(s.worker));
+  }
+  EXPECT_EQ(next[0], kPerWorker);
+  EXPECT_EQ(next[1], kPerWorker);
+}
+
+TEST(Errors, UncreatableFileThrowsT001NamingThePath) {
+  TempDir dir;
+  testing::write_bytes(dir / "file", "x");
+  try {
+    Writer w({.path = dir / "file" / "sub" / "t.cas"});
+    FAIL() << "expected TraceError";
+  } catch (const TraceError& e) {
+    EXPECT_EQ(e.code(), codes::kOpen);
+    EXPECT_NE(std::string(e.what()).find("file/sub/t.cas"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Errors, WorkerIndexOutOfRangeThrowsT009) {
+  TempDir dir;
+  Writer w({.path = dir / "t.cas", .max_workers = 2});
+  try {
+    w.write(2, StageEvent{});
+    FAIL() << "expected TraceError";
+  } catch (const TraceError& e) {
+    EXPECT_EQ(e.code(), codes::kMisuse);
+  }
+}
+
+TEST(Errors, ReaderRejectsMissingPathsAndNonTraces) {
+  TempDir dir;
+  try {
+    Reader r(dir / "nope.cas");
+    FAIL();
+  } catch (const TraceError& e) {
+    EXPECT_EQ(e.code(), codes::kOpen);
+  }
+  testing::write_bytes(dir / "x.cas", "{\"not\":\"a trace\"}\n");
+  try {
+    Reader r(dir / "x.cas");
+    FAIL();
+  } catch (const TraceError& e) {
+    EXPECT_EQ(e.code(), codes::kNotATrace);
+  }
+  testing::write_run(dir / "v.cas", testing::make_run(1));
+  auto bytes = testing::read_bytes(dir / "v.cas");
+  bytes[8] = 9;  // format version 9
+  testing::write_bytes(dir / "v.cas", bytes);
+  try {
+    Reader r(dir / "v.cas");
+    FAIL();
+  } catch (const TraceError& e) {
+    EXPECT_EQ(e.code(), codes::kVersion);
+  }
+}
+
+TEST(Turns, GroupsRecordsOfOneTurnFromSeveralWorkersInStartOrder) {
+  TempDir dir;
+  testing::TurnSpec t{"d1", 2, 7, {}, TurnStatus::Failed};
+  t.stages = {{"asr", "a", StageStatus::Ok, 1, 100, 200},
+              {"nlu", "n", StageStatus::Error, 0, 300, 400},
+              {"vad", "v", StageStatus::Ok, 0, 50, 90}};
+  {
+    Writer w({.path = dir / "t.cas", .max_workers = 2});
+    testing::write_turn(w, t);
+  }
+  const TraceData data = read_turns(dir / "t.cas");
+  ASSERT_EQ(data.turns.size(), 1u);
+  const Turn& turn = data.turns[0];
+  EXPECT_EQ(turn.id, (TurnId{"d1", "user-d1", 2, 7}));
+  ASSERT_TRUE(turn.record.has_value());
+  EXPECT_EQ(turn.record->status, TurnStatus::Failed);
+  ASSERT_EQ(turn.stages.size(), 3u);
+  EXPECT_EQ(turn.stages[0].stage_id, "vad");
+  EXPECT_EQ(turn.stages[1].stage_id, "asr");
+  EXPECT_EQ(turn.stages[2].stage_id, "nlu");
+  ASSERT_NE(turn.stage("nlu"), nullptr);
+  EXPECT_EQ(turn.stage("nlu")->output("out")->text(), "n");
+  EXPECT_EQ(data.find("d1", 2), &turn);
+  EXPECT_EQ(data.find("d1", 3), nullptr);
+}
+
+}  // namespace
+}  // namespace cascade::trace
