@@ -52,10 +52,10 @@ std::string Diagnostic::format() const {
   std::string s;
   if (!file.empty()) {
     s += file;
-    if (line > 0) {
-      s += ':' + std::to_string(line);
-      if (column > 0) s += ':' + std::to_string(column);
-    }
+    // A command-line override has no line but a useful column: keep both
+    // fields whenever the column is known.
+    if (line > 0 || column > 0) s += ':' + std::to_string(line);
+    if (column > 0) s += ':' + std::to_string(column);
     s += ": ";
   }
   s += "error[" + code + "]: " + message;

@@ -37,15 +37,9 @@ void add_common(CLI::App* cmd, Options& o) {
       ->allow_extra_args(false);
 }
 
-// Diagnostic::format() leaves the column out when the line is unknown;
-// for a --set argument the line is 0 by design and the column is the
-// useful part, so it is kept: "<command line>:0:23: error[C012]: ...".
-std::string human(const Diagnostic& d) {
-  if (d.file == kCommandLine && d.line == 0 && d.column > 0) {
-    return d.file + ":0:" + std::to_string(d.column) + ": error[" + d.code + "]: " + d.message;
-  }
-  return d.format();
-}
+// For a --set argument the line is 0 and the column is the useful part;
+// Diagnostic::format() keeps it: "<command line>:0:23: error[C012]: ...".
+std::string human(const Diagnostic& d) { return d.format(); }
 
 // Sorted by position, so the report reads top to bottom of each file
 // whichever check found the problem. Files keep the order they first

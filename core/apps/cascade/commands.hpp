@@ -5,9 +5,15 @@
 // Exit codes (docs/cli.md): 0 ok, 1 runtime failure, 2 usage/config error.
 #pragma once
 
+#include <cascade/core/config.hpp>
+#include <cascade/core/loader.hpp>
+#include <cascade/core/plan.hpp>
+
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,5 +31,16 @@ struct Globals {
 };
 
 void add_plugin_commands(CLI::App& app, Globals& g);  // plugins, inspect
+void add_run_commands(CLI::App& app, Globals& g);     // run
+
+// A config loaded, its plugins loaded, validated, resolved to a plan.
+struct LoadedPipeline {
+  config::PipelineConfig config;
+  std::unique_ptr<PluginRegistry> registry;
+  PipelinePlan plan;
+};
+// Prints every diagnostic to stderr and returns nullopt on any problem.
+std::optional<LoadedPipeline> load_pipeline(const std::string& file, const std::vector<std::string>& overrides,
+                                            const Globals& g);
 
 }  // namespace cascade::cli

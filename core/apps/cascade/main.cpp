@@ -2,6 +2,9 @@
 #include "commands.hpp"
 
 #include <cascade/abi/cascade_abi.h>
+#include <cascade/core/config.hpp>
+#include <cascade/core/run.hpp>
+#include <cascade/trace/tools.hpp>
 
 #include <iostream>
 
@@ -23,6 +26,12 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", g.verbose, "Say more (searched paths, refusals)");
 
   cascade::cli::add_plugin_commands(app, g);
+  cascade::cli::add_run_commands(app, g);
+  cascade::config::register_commands(app, g.exit_code, [&g](const cascade::config::PipelineConfig& cfg) {
+    std::vector<std::filesystem::path> extra(g.plugin_paths.begin(), g.plugin_paths.end());
+    return std::unique_ptr<cascade::PluginCatalog>(cascade::load_catalog(cfg, extra, nullptr));
+  });
+  cascade::trace::register_commands(app, g.exit_code);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,90 @@
+// cascade/core/engine.hpp — executes turns through a PipelinePlan on oneTBB.
+//
+// Lifecycle: Engine(plan, options) creates and opens one plugin instance
+//   per stage (throws CascadeError R001/R002 naming the stage on failure,
+//   after closing what was opened); run_batch() any number of times;
+//   the destructor closes and destroys every instance.
+// Threading: run_batch() is called by ONE thread at a time; inside, turns
+//   run concurrently on a task arena of `threads` workers, and parallel
+//   branches of one turn run in parallel. A stage's process() never runs
+//   on more threads at once than its plugin's max_concurrency (or the
+//   stage's own cap). cancel() may be called from any thread (a signal
+//   handler thread included: it only stores an atomic).
+#pragma once
+
+#include <cascade/core/plan.hpp>
+#include <cascade/trace/event.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+namespace cascade {
+namespace trace {
+class Writer;
+}
+
+// One turn's input, owned by the caller for the duration of run_batch().
+struct TurnInput {
+  std::string dialogue_id;
+  std::string user_id;
+  uint32_t turn_index = 0;
+  uint64_t turn_seq = 0;  // unique within a run, increasing
+  std::string timestamp;
+  uint32_t payload_type = 0;  // cascade_payload_type
+  std::string payload;        // text bytes, or PCM16 little-endian mono
+  uint32_t sample_rate = 0;
+  std::string gold_json;      // gold annotations per stage, or empty
+  // A problem found while reading the input (bad WAV, ...): the turn is
+  // recorded as failed with this code and message, not executed.
+  std::string input_error_code;
+  std::string input_error;
+};
+
+// What became of one turn.
+struct TurnOutcome {
+  trace::TurnStatus status = trace::TurnStatus::Ok;
+  std::string failed_stage;  // first stage whose failure ended the turn
+  std::string error_code;
+  std::string error;
+  uint32_t result_type = 0;  // cascade_payload_type of the result, 0 if none
+  std::string result;        // the result payload's bytes
+  int64_t start_ns = 0;
+  int64_t end_ns = 0;
+  std::string result_json() const;  // not used on the hot path
+};
+
+struct EngineOptions {
+  uint32_t threads = 1;
+  trace::Writer* trace = nullptr;  // not owned; nullptr: tracing off
+  uint32_t turn_timeout_ms = 0;    // whole-turn budget; 0 = none
+  // Read the clock per turn for TurnOutcome latencies even without a
+  // trace (a trace always reads it: one read per stage boundary).
+  bool measure_latency = true;
+};
+
+class Engine {
+ public:
+  Engine(PipelinePlan plan, EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Runs every turn of the batch to completion (or timeout/cancellation)
+  // and fills `out` (same size as `in`). Writes trace records if tracing.
+  void run_batch(std::span<const TurnInput> in, std::span<TurnOutcome> out);
+
+  // Cancels the turns in flight and every later one.
+  void cancel() noexcept;
+  [[nodiscard]] bool cancelled() const noexcept;
+  [[nodiscard]] const PipelinePlan& plan() const noexcept;
+
+  struct Impl;  // core/runtime/engine.cpp; named here for the runtime's internals only
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cascade

@@ -1,0 +1,92 @@
+// cascade/core/run.hpp — what `cascade run` and `cascade replay` are made
+// of: config -> plan, turn sources, and the batch loop that writes results
+// and durable traces.
+//
+// Durability: the loop runs turns in batches of at most max_in_flight
+// (the back-pressure bound). After each batch it flushes the trace writer
+// (every record of the batch is in the file) and only THEN writes the
+// batch's result lines: a result line on disk means its trace is too,
+// even if the process is killed right after.
+#pragma once
+
+#include <cascade/core/config.hpp>
+#include <cascade/core/engine.hpp>
+#include <cascade/core/loader.hpp>
+#include <cascade/core/plan.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cascade {
+
+// Loads the plugins a config runs with: its plugin paths, then the usual
+// search path. Refusals go to `refused` (may be null).
+std::unique_ptr<PluginRegistry> load_catalog(const config::PipelineConfig& cfg,
+                                             const std::vector<std::filesystem::path>& extra_dirs,
+                                             std::vector<Diagnostic>* refused);
+
+// A validated config resolved against its plugins. Throws CascadeError
+// (C0xx) if validation finds anything; call config::validate() first to
+// show every problem.
+PipelinePlan make_plan(const config::PipelineConfig& cfg, const PluginCatalog& catalog);
+
+// A source of turns, read incrementally.
+// Threading: used by one thread (the run loop).
+class TurnSource {
+ public:
+  virtual ~TurnSource() = default;
+  // Fills `turn` and returns true, or returns false at the end. A turn
+  // whose input is unusable comes back with input_error set (it is
+  // recorded as failed, never silently dropped).
+  virtual bool next(TurnInput& turn) = 0;
+  // Total number of turns if known cheaply, else 0 (progress bar).
+  [[nodiscard]] virtual uint64_t size_hint() const { return 0; }
+};
+
+// JSONL dialogues: one turn per line:
+//   {"dialogue_id":"d1","user_id":"u1","turn_index":0,"timestamp":"...",
+//    "payload":{"text":"..."} | {"audio":"path/to.wav"}, "gold":{...}}
+// Audio paths are relative to the JSONL file's directory.
+std::unique_ptr<TurnSource> open_jsonl(const std::filesystem::path& file);
+// Every *.wav in a directory (sorted by name): one dialogue per file.
+std::unique_ptr<TurnSource> open_wav_dir(const std::filesystem::path& dir);
+// Either of the above, by what the path is.
+std::unique_ptr<TurnSource> open_turns(const std::filesystem::path& path);
+
+// Reads a WAV file as 16-bit mono PCM. Throws CascadeError: A001 (not
+// mono), A002 (empty), A003 (unreadable or not audio), A004 (missing).
+void read_wav(const std::filesystem::path& file, std::string& pcm, uint32_t& sample_rate);
+
+struct RunOptions {
+  uint32_t max_in_flight = 256;
+  bool progress = false;         // draw a progress bar on stderr
+  std::ostream* results = nullptr;  // one JSON line per turn; may be null
+  trace::Writer* trace = nullptr;   // flushed after every batch; may be null
+  // Called for every finished turn, in input order (after its trace is durable).
+  std::function<void(const TurnInput&, const TurnOutcome&)> on_turn;
+};
+
+struct RunSummary {
+  uint64_t turns = 0;
+  uint64_t ok = 0;
+  uint64_t failed = 0;
+  uint64_t cancelled = 0;
+  double seconds = 0;
+  bool interrupted = false;  // cancelled by SIGINT / Engine::cancel()
+};
+
+// The result line of one turn (the identity fields plus the outcome).
+std::string result_line(const TurnInput& in, const TurnOutcome& out);
+
+RunSummary run_turns(Engine& engine, TurnSource& source, const RunOptions& options);
+
+// SIGINT/SIGTERM cancel `engine` (turns in flight finish or are cancelled,
+// the trace is flushed). Call with nullptr to detach.
+void cancel_on_signals(Engine* engine);
+
+}  // namespace cascade

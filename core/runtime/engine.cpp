@@ -1,0 +1,643 @@
+// The engine: runs turns through a plan on oneTBB. TBB headers stay here.
+//
+// Why it is shaped this way (measured in docs/performance.md):
+// - Many turns in flight come from a parallel_for over the batch; each
+//   turn's stages run FUSED in one task, in topological order, because
+//   scheduling each stage as its own task costs 5-30x a no-op stage.
+// - Only when the plan has real fan-out do the branches of one turn run as
+//   separate tasks (a task_group per turn), joined by per-turn counters.
+// - A stage with a deadline runs on a watchdog thread so the worker can
+//   stop waiting at the deadline; everything else runs inline.
+#include <cascade/core/engine.hpp>
+#include <cascade/trace/writer.hpp>
+
+#include "runtime/limiter.hpp"
+#include "runtime/turn_state.hpp"
+
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
+#include <oneapi/tbb/task_group.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <thread>
+
+namespace cascade {
+namespace rt = runtime;
+using trace::StageStatus;
+
+namespace {
+
+int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+// Offset that turns steady_clock readings into Unix-epoch nanoseconds,
+// measured once so the hot path reads one clock only.
+int64_t epoch_offset() {
+  static const int64_t off =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count() -
+      steady_ns();
+  return off;
+}
+
+uint32_t worker_index() {
+  const int i = oneapi::tbb::this_task_arena::current_thread_index();
+  return i < 0 ? 0u : static_cast<uint32_t>(i);
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  PipelinePlan plan;
+  EngineOptions opt;
+  cascade_host_api host{};
+  std::vector<void*> instances;
+  std::vector<std::unique_ptr<rt::Limiter>> limiters;
+  std::vector<uint32_t> slot_base;  // first output slot of each stage
+  uint32_t n_slots = 0;
+  std::vector<std::vector<uint32_t>> succs;  // stage -> successor stages (non-standby)
+  std::vector<uint32_t> npred;
+  std::vector<uint32_t> roots;
+  bool parallel_branches = false;
+  // fallback stage input i <- original stage input map[i]; outputs likewise
+  std::vector<std::vector<int32_t>> fb_in, fb_out;
+  std::atomic<bool> cancel{false};
+  std::atomic<int> timed_in_flight{0};
+  std::unique_ptr<oneapi::tbb::task_arena> arena;
+  std::vector<std::unique_ptr<rt::TurnState>> pool;  // reused across batches
+  bool timing = true;  // read clocks (tracing on, or latencies wanted)
+
+  // ---------------------------------------------------------------- host
+  static rt::CallCtx* ctx_of(cascade_context* c) { return reinterpret_cast<rt::CallCtx*>(c); }
+
+  static void h_log(cascade_context* c, cascade_log_level lvl, const char* msg) {
+    auto* x = ctx_of(c);
+    const auto level = static_cast<spdlog::level::level_enum>(std::min<int>(lvl, spdlog::level::err));
+    spdlog::log(level, "[{}] {}", x->eng->plan.stages[x->stage].id, msg != nullptr ? msg : "");
+  }
+  static int h_get_param(cascade_context* c, const char* name, const char** v, size_t* n) {
+    auto* x = ctx_of(c);
+    const auto& sp = x->eng->plan.stages[x->stage];
+    if (auto it = sp.params.find(name); it != sp.params.end()) {
+      *v = it->second.c_str();
+      *n = it->second.size();
+      return 1;
+    }
+    if (const ParamInfo* p = sp.plugin->info.param(name); p != nullptr) {
+      *v = p->default_value.c_str();
+      *n = p->default_value.size();
+      return 1;
+    }
+    return 0;
+  }
+  static void h_set_error(cascade_context* c, cascade_status code, int transient, const char* msg) {
+    auto* x = ctx_of(c);
+    if (x->run == nullptr) {
+      if (x->open_error != nullptr) *x->open_error = msg != nullptr ? msg : "";
+      return;
+    }
+    x->run->code = static_cast<uint32_t>(code);
+    x->run->transient = transient != 0;
+    x->run->message = msg != nullptr ? msg : "";
+  }
+  static cascade_status h_emit(cascade_context* c, uint32_t port, const cascade_payload* p) {
+    auto* x = ctx_of(c);
+    if (x->out == nullptr || p == nullptr) return CASCADE_ERR_UNSUPPORTED;  // outside process()
+    const auto& outs = x->eng->plan.stages[x->stage].plugin->info.outputs;
+    if (port >= outs.size()) return CASCADE_ERR_INVALID_ARGUMENT;
+    const uint32_t declared = outs[port].type;
+    if (declared != CASCADE_PAYLOAD_ANY && p->type != declared) return CASCADE_ERR_INVALID_ARGUMENT;
+    rt::Slot& s = x->out[port];
+    s.type = p->type;
+    s.rate = CASCADE_HAS_FIELD(p, cascade_payload, sample_rate) ? p->sample_rate : 0;
+    // Forwarding an input is free: inputs outlive the turn's processing.
+    for (uint32_t i = 0; i < x->n_inputs; ++i) {
+      if (x->inputs[i].data == p->data && x->inputs[i].size == p->size && p->size != 0) {
+        s.data = p->data;
+        s.size = p->size;
+        return CASCADE_OK;
+      }
+    }
+    s.owned.assign(static_cast<const char*>(p->data), static_cast<size_t>(p->size));
+    s.data = s.owned.data();
+    s.size = p->size;
+    return CASCADE_OK;
+  }
+  static void h_confidence(cascade_context* c, double v) {
+    if (auto* r = ctx_of(c)->run) {
+      r->has_conf = true;
+      r->conf = v;
+    }
+  }
+  static void h_nbest(cascade_context* c, const char* t, size_t n, double score) {
+    if (auto* r = ctx_of(c)->run) r->nbest.emplace_back(std::string(t, n), score);
+  }
+  static void h_feature(cascade_context* c, const char* k, double v) {
+    if (auto* r = ctx_of(c)->run) r->feats.emplace_back(k, v);
+  }
+  static void h_feature_text(cascade_context* c, const char* k, const char* v, size_t n) {
+    if (auto* r = ctx_of(c)->run) r->tfeats.emplace_back(k, std::string(v, n));
+  }
+  static int h_should_stop(cascade_context* c) {
+    auto* x = ctx_of(c);
+    if (x->eng->cancel.load(std::memory_order_relaxed)) return 1;
+    return x->deadline_ns != INT64_MAX && steady_ns() >= x->deadline_ns ? 1 : 0;
+  }
+  static int64_t h_remaining(cascade_context* c) {
+    auto* x = ctx_of(c);
+    return x->deadline_ns == INT64_MAX ? INT64_MAX : x->deadline_ns - steady_ns();
+  }
+
+  // ------------------------------------------------------------ set-up
+  Impl(PipelinePlan p, EngineOptions o) : plan(std::move(p)), opt(o) {
+    host.struct_size = sizeof host;
+    host.abi_major = CASCADE_ABI_MAJOR;
+    host.abi_minor = CASCADE_ABI_MINOR;
+    host.log = &h_log;
+    host.get_param = &h_get_param;
+    host.set_error = &h_set_error;
+    host.emit = &h_emit;
+    host.report_confidence = &h_confidence;
+    host.report_nbest = &h_nbest;
+    host.report_feature = &h_feature;
+    host.report_feature_text = &h_feature_text;
+    host.should_stop = &h_should_stop;
+    host.remaining_ns = &h_remaining;
+
+    const auto n = static_cast<uint32_t>(plan.stages.size());
+    slot_base.resize(n);
+    succs.resize(n);
+    npred.assign(n, 0);
+    fb_in.resize(n);
+    fb_out.resize(n);
+    for (uint32_t s = 0; s < n; ++s) {
+      slot_base[s] = n_slots;
+      n_slots += static_cast<uint32_t>(plan.stages[s].plugin->info.outputs.size());
+    }
+    for (uint32_t s = 0; s < n; ++s) {
+      const auto& sp = plan.stages[s];
+      if (sp.standby) continue;
+      std::vector<uint32_t> preds;
+      for (const auto& b : sp.inputs)
+        if (b.kind == Binding::Kind::StageOutput && std::find(preds.begin(), preds.end(), b.stage) == preds.end())
+          preds.push_back(b.stage);
+      npred[s] = static_cast<uint32_t>(preds.size());
+      for (auto pr : preds) succs[pr].push_back(s);
+      if (preds.empty()) roots.push_back(s);
+      if (sp.on_error == ErrorPolicy::Fallback && sp.fallback >= 0) {
+        const auto& a = sp.plugin->info;
+        const auto& f = plan.stages[static_cast<size_t>(sp.fallback)].plugin->info;
+        for (const auto& in : f.inputs) {
+          int32_t idx = -1;
+          for (size_t i = 0; i < a.inputs.size(); ++i)
+            if (a.inputs[i].name == in.name) idx = static_cast<int32_t>(i);
+          fb_in[s].push_back(idx);
+        }
+        for (const auto& out : a.outputs) {
+          int32_t idx = -1;
+          for (size_t i = 0; i < f.outputs.size(); ++i)
+            if (f.outputs[i].name == out.name) idx = static_cast<int32_t>(i);
+          fb_out[s].push_back(idx);
+        }
+      }
+    }
+    // Branches run in parallel only where some stage feeds two or more.
+    for (const auto& v : succs) parallel_branches = parallel_branches || v.size() > 1;
+    if (roots.size() > 1) parallel_branches = true;
+
+    limiters.resize(n);
+    for (uint32_t s = 0; s < n; ++s) {
+      uint32_t cap = plan.stages[s].plugin->info.max_concurrency;
+      const uint32_t own = plan.stages[s].concurrency;
+      if (own != 0 && (cap == 0 || own < cap)) cap = own;
+      if (cap != 0) limiters[s] = std::make_unique<rt::Limiter>(cap);
+    }
+    arena = std::make_unique<oneapi::tbb::task_arena>(static_cast<int>(std::max(1u, opt.threads)));
+    timing = opt.trace != nullptr || opt.measure_latency;
+    open_all();
+  }
+
+  void open_all() {
+    instances.assign(plan.stages.size(), nullptr);
+    for (uint32_t s = 0; s < plan.stages.size(); ++s) {
+      const auto* d = plan.stages[s].plugin->descriptor;
+      rt::CallCtx ctx{};
+      std::string open_error;
+      ctx.eng = this;
+      ctx.stage = s;
+      ctx.open_error = &open_error;
+      void* inst = nullptr;
+      if (d->create(&host, reinterpret_cast<cascade_context*>(&ctx), &inst) != CASCADE_OK) {
+        close_all(s);
+        throw CascadeError("R001", "stage '" + plan.stages[s].id + "' (plugin " + plan.stages[s].plugin->info.name +
+                                       "): create failed: " + open_error);
+      }
+      instances[s] = inst;
+      if (d->open != nullptr && d->open(inst, reinterpret_cast<cascade_context*>(&ctx)) != CASCADE_OK) {
+        d->destroy(inst);
+        instances[s] = nullptr;
+        close_all(s);
+        throw CascadeError("R002", "stage '" + plan.stages[s].id + "' (plugin " + plan.stages[s].plugin->info.name +
+                                       "): open failed: " + open_error);
+      }
+    }
+  }
+  void close_all(size_t count) {
+    // A stage abandoned at its deadline may still be inside process():
+    // give it a moment, and never close an instance under its feet.
+    for (int i = 0; i < 500 && timed_in_flight.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (timed_in_flight.load() > 0) {
+      spdlog::warn("{} abandoned stage call(s) still running at shutdown: their instances are not closed",
+                   timed_in_flight.load());
+      return;
+    }
+    for (size_t s = 0; s < count && s < instances.size(); ++s) {
+      if (instances[s] == nullptr) continue;
+      const auto* d = plan.stages[s].plugin->descriptor;
+      rt::CallCtx ctx{};
+      std::string close_error;
+      ctx.eng = this;
+      ctx.stage = static_cast<uint32_t>(s);
+      ctx.open_error = &close_error;
+      if (d->close != nullptr && d->close(instances[s], reinterpret_cast<cascade_context*>(&ctx)) != CASCADE_OK)
+        spdlog::warn("stage '{}': close failed: {}", plan.stages[s].id, close_error);
+      d->destroy(instances[s]);
+      instances[s] = nullptr;
+    }
+  }
+
+  // ------------------------------------------------------------ running
+  // Runs one stage's process() into `out`. Returns its status; fills run.
+  cascade_status call(uint32_t s, const cascade_payload* in, uint32_t n_in, rt::Slot* out, rt::StageRun& run,
+                      int64_t turn_deadline) {
+    const auto& sp = plan.stages[s];
+    int64_t deadline = turn_deadline;
+    if (sp.timeout_ms > 0) deadline = std::min(deadline, steady_ns() + int64_t{sp.timeout_ms} * 1'000'000);
+    if (deadline != INT64_MAX) [[unlikely]]
+      return call_timed(s, in, n_in, out, run, deadline);
+    rt::Limiter* lim = limiters[s].get();
+    if (lim != nullptr) lim->acquire();
+    rt::CallCtx ctx{};
+    ctx.eng = this;
+    ctx.stage = s;
+    ctx.run = &run;
+    ctx.out = out;
+    ctx.inputs = in;
+    ctx.n_inputs = n_in;
+    ctx.deadline_ns = INT64_MAX;
+    const cascade_status st =
+        sp.plugin->descriptor->process(instances[s], reinterpret_cast<cascade_context*>(&ctx), in, n_in);
+    if (lim != nullptr) lim->release();
+    return st;
+  }
+
+  // A call that may be abandoned at its deadline. Everything the plugin
+  // touches lives in a shared TimedCall, so an abandoned call that returns
+  // later writes only into memory it co-owns.
+  cascade_status call_timed(uint32_t s, const cascade_payload* in, uint32_t n_in, rt::Slot* out, rt::StageRun& run,
+                            int64_t deadline) {
+    const auto& sp = plan.stages[s];
+    auto tc = std::make_shared<rt::TimedCall>(in, n_in, sp.plugin->info.outputs.size());
+    rt::Limiter* lim = limiters[s].get();
+    if (lim != nullptr && !lim->acquire_until(deadline)) {
+      run.code = CASCADE_ERR_DEADLINE;
+      run.message = "deadline passed while waiting for a free instance of '" + sp.id + "'";
+      return CASCADE_ERR_DEADLINE;
+    }
+    timed_in_flight.fetch_add(1);
+    std::thread([this, s, tc, lim, deadline] {
+      rt::CallCtx ctx{};
+      ctx.eng = this;
+      ctx.stage = s;
+      ctx.run = &tc->run;
+      ctx.out = tc->slots.data();
+      ctx.inputs = tc->inputs.data();
+      ctx.n_inputs = static_cast<uint32_t>(tc->inputs.size());
+      ctx.deadline_ns = deadline;
+      const auto& d = *plan.stages[s].plugin->descriptor;
+      const cascade_status st = d.process(instances[s], reinterpret_cast<cascade_context*>(&ctx), ctx.inputs,
+                                          ctx.n_inputs);
+      if (lim != nullptr) lim->release();
+      {
+        std::lock_guard lock(tc->m);
+        tc->status = st;
+        tc->done = true;
+      }
+      tc->cv.notify_all();
+      timed_in_flight.fetch_sub(1);
+    }).detach();
+
+    std::unique_lock lock(tc->m);
+    const auto until = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadline));
+    if (!tc->cv.wait_until(lock, until, [&] { return tc->done; })) {
+      tc->abandoned = true;
+      run.code = CASCADE_ERR_DEADLINE;
+      const auto budget_ms = sp.timeout_ms;
+      run.message = "stage '" + sp.id + "' still running at its deadline" +
+                    (budget_ms > 0 ? " of " + std::to_string(budget_ms) + " ms" : std::string(" (turn budget)")) +
+                    "; the call was abandoned";
+      return CASCADE_ERR_DEADLINE;
+    }
+    // Copy out: the slots may alias the TimedCall's input copies.
+    for (size_t i = 0; i < tc->slots.size(); ++i) out[i].assign_copy(tc->slots[i]);
+    run.take_features(tc->run);
+    return tc->status;
+  }
+
+  // Gathers a stage's inputs from the turn. False if a required one is
+  // missing (the stage is then skipped, not run).
+  bool gather(const rt::TurnState& t, uint32_t s, std::vector<cascade_payload>& in, std::string& missing) const {
+    const auto& sp = plan.stages[s];
+    const auto& ports = sp.plugin->info.inputs;
+    in.resize(ports.size());
+    for (size_t i = 0; i < ports.size(); ++i) {
+      cascade_payload& p = in[i];
+      p = cascade_payload{};
+      p.struct_size = sizeof p;
+      const Binding& b = sp.inputs[i];
+      if (b.kind == Binding::Kind::TurnInput) {
+        p.type = t.in->payload_type;
+        p.data = t.in->payload.data();
+        p.size = t.in->payload.size();
+        p.sample_rate = t.in->sample_rate;
+      } else if (b.kind == Binding::Kind::StageOutput) {
+        const rt::Slot& sl = t.slots[slot_base[b.stage] + b.port];
+        p.type = sl.type;
+        p.data = sl.data;
+        p.size = sl.size;
+        p.sample_rate = sl.rate;
+      }
+      if (p.type == CASCADE_PAYLOAD_NONE && !ports[i].optional) {
+        missing = ports[i].name;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void set_status(rt::StageRun& run, cascade_status st) {
+    run.status = st == CASCADE_OK               ? StageStatus::Ok
+                 : st == CASCADE_ERR_DEADLINE   ? StageStatus::Timeout
+                 : st == CASCADE_ERR_CANCELLED  ? StageStatus::Cancelled
+                                                : StageStatus::Error;
+    if (st != CASCADE_OK && run.code == 0) run.code = static_cast<uint32_t>(st);
+    if (st != CASCADE_OK && run.message.empty()) run.message = "process() returned status " + std::to_string(st);
+  }
+
+  // Executes stage s of turn t, applying its error policy.
+  // `clock`: the last clock reading of this task (a fused chain reads the
+  // clock once per stage boundary: one stage's end is the next one's start).
+  void exec(rt::TurnState& t, uint32_t s, std::vector<cascade_payload>& in, uint32_t worker, int64_t& clock) {
+    const auto& sp = plan.stages[s];
+    rt::StageRun& run = t.runs[s];
+    run.worker = worker;
+    run.start = clock;
+    auto finish = [&] { clock = run.end = timing ? steady_ns() : 0; };
+
+    if (cancel.load(std::memory_order_relaxed) || (t.deadline != INT64_MAX && steady_ns() >= t.deadline)) {
+      run.status = StageStatus::Cancelled;
+      run.message = cancel.load() ? "run cancelled" : "turn budget exhausted before this stage";
+      t.fail(s, run, /*cancelled=*/true);
+      return finish();
+    }
+    if (t.failed.load(std::memory_order_acquire)) {
+      run.status = StageStatus::Skipped;
+      run.message = "not run: the turn failed";
+      return finish();
+    }
+    std::string missing;
+    if (!gather(t, s, in, missing)) {
+      run.status = StageStatus::Skipped;
+      run.message = "not run: required input '" + missing + "' is missing";
+      return finish();
+    }
+    rt::Slot* out = &t.slots[slot_base[s]];
+    cascade_status st = call(s, in.data(), static_cast<uint32_t>(in.size()), out, run, t.deadline);
+    set_status(run, st);
+    run.ran = true;
+    if (st == CASCADE_OK) return finish();
+    for (size_t i = 0; i < sp.plugin->info.outputs.size(); ++i) out[i].clear();
+    finish();
+    switch (sp.on_error) {
+      case ErrorPolicy::Skip:
+        return;  // downstream sees missing inputs
+      case ErrorPolicy::Fail:
+        t.fail(s, run, false);
+        return;
+      case ErrorPolicy::Fallback: {
+        const auto f = static_cast<uint32_t>(sp.fallback);
+        rt::StageRun& frun = t.runs[f];
+        frun.worker = run.worker;
+        frun.start = run.end;
+        std::vector<cascade_payload> fin(fb_in[s].size());
+        for (size_t i = 0; i < fin.size(); ++i) {
+          fin[i] = cascade_payload{};
+          fin[i].struct_size = sizeof(cascade_payload);
+          if (fb_in[s][i] >= 0) fin[i] = in[static_cast<size_t>(fb_in[s][i])];
+        }
+        rt::Slot* fout = &t.slots[slot_base[f]];
+        const cascade_status fst = call(f, fin.data(), static_cast<uint32_t>(fin.size()), fout, frun, t.deadline);
+        set_status(frun, fst);
+        frun.ran = true;
+        frun.end = timing ? steady_ns() : 0;
+        if (fst != CASCADE_OK) {
+          t.fail(s, run, false);
+          return;
+        }
+        for (size_t i = 0; i < fb_out[s].size(); ++i)
+          if (fb_out[s][i] >= 0) out[i].alias(fout[static_cast<size_t>(fb_out[s][i])]);
+        return;
+      }
+    }
+  }
+
+  void run_turn(rt::TurnState& t) {
+    thread_local std::vector<cascade_payload> in;
+    if (!parallel_branches) {
+      const uint32_t worker = worker_index();
+      int64_t clock = t.start;
+      for (uint32_t s = 0; s < plan.stages.size(); ++s)
+        if (!plan.stages[s].standby) exec(t, s, in, worker, clock);
+      return;
+    }
+    for (uint32_t s = 0; s < plan.stages.size(); ++s) t.pending[s].store(npred[s], std::memory_order_relaxed);
+    oneapi::tbb::task_group tg;
+    // Runs s, then whichever successors it made ready: the first inline
+    // (a linear run stays in one task), the others as new tasks.
+    std::function<void(uint32_t)> node = [&](uint32_t s) {
+      thread_local std::vector<cascade_payload> local_in;
+      int64_t clock = timing ? steady_ns() : 0;
+      for (;;) {
+        exec(t, s, local_in, worker_index(), clock);
+        int next = -1;
+        for (uint32_t succ : succs[s]) {
+          if (t.pending[succ].fetch_sub(1, std::memory_order_acq_rel) != 1) continue;
+          if (next < 0) next = static_cast<int>(succ);
+          else tg.run([&node, succ] { node(succ); });
+        }
+        if (next < 0) return;
+        s = static_cast<uint32_t>(next);
+      }
+    };
+    for (size_t i = 1; i < roots.size(); ++i) tg.run([&node, r = roots[i]] { node(r); });
+    if (!roots.empty()) node(roots[0]);
+    tg.wait();
+  }
+
+  void begin(rt::TurnState& t, const TurnInput& in) {
+    t.reset(in, plan.stages.size(), n_slots);
+    t.start = timing ? steady_ns() : 0;
+    t.deadline = opt.turn_timeout_ms > 0 ? t.start + int64_t{opt.turn_timeout_ms} * 1'000'000 : INT64_MAX;
+  }
+
+  void finish(rt::TurnState& t, TurnOutcome& o) {
+    // Reset field by field: the strings keep their capacity across turns.
+    o.status = trace::TurnStatus::Ok;
+    o.failed_stage.clear();
+    o.error_code.clear();
+    o.error.clear();
+    o.result_type = 0;
+    o.result.clear();
+    t.end = timing ? steady_ns() : 0;
+    o.start_ns = timing ? t.start + epoch_offset() : 0;
+    o.end_ns = timing ? t.end + epoch_offset() : 0;
+    if (t.failed_stage >= 0) {
+      const auto& r = t.runs[static_cast<size_t>(t.failed_stage)];
+      o.status = t.cancelled ? trace::TurnStatus::Cancelled : trace::TurnStatus::Failed;
+      o.failed_stage = plan.stages[static_cast<size_t>(t.failed_stage)].id;
+      o.error_code = t.cancelled ? "R011" : (r.status == StageStatus::Timeout ? "R010" : "R012");
+      o.error = r.message;
+    }
+    if (plan.result.kind == Binding::Kind::StageOutput) {
+      const rt::Slot& sl = t.slots[slot_base[plan.result.stage] + plan.result.port];
+      o.result_type = sl.type;
+      if (sl.size > 0) o.result.assign(static_cast<const char*>(sl.data), static_cast<size_t>(sl.size));
+    }
+  }
+
+  void record(const rt::TurnState& t, const TurnOutcome& o) {
+    trace::Writer& w = *opt.trace;
+    const uint32_t worker = worker_index();
+    thread_local std::vector<trace::PayloadView> ins, outs;
+    thread_local std::vector<trace::NBestView> nb;
+    thread_local std::vector<trace::FeatureView> fs;
+    thread_local std::vector<trace::TextFeatureView> tfs;
+    trace::TurnKey key{t.in->dialogue_id, t.in->user_id, t.in->turn_index, t.in->turn_seq};
+    const int64_t off = epoch_offset();
+    for (uint32_t s = 0; s < plan.stages.size(); ++s) {
+      const auto& sp = plan.stages[s];
+      const rt::StageRun& r = t.runs[s];
+      if (sp.standby && !r.ran) continue;
+      const auto& info = sp.plugin->info;
+      ins.clear();
+      outs.clear();
+      if (r.ran) {
+        for (size_t i = 0; i < info.inputs.size(); ++i) {
+          const Binding& b = sp.inputs[i];
+          trace::PayloadView v{info.inputs[i].name};
+          if (b.kind == Binding::Kind::TurnInput) {
+            v.type = t.in->payload_type;
+            v.sample_rate = t.in->sample_rate;
+            v.data = t.in->payload.data();
+            v.size = t.in->payload.size();
+          } else if (b.kind == Binding::Kind::StageOutput) {
+            const rt::Slot& sl = t.slots[slot_base[b.stage] + b.port];
+            v.type = sl.type;
+            v.sample_rate = sl.rate;
+            v.data = sl.data;
+            v.size = sl.size;
+          }
+          ins.push_back(v);
+        }
+        for (size_t i = 0; i < info.outputs.size(); ++i) {
+          const rt::Slot& sl = t.slots[slot_base[s] + i];
+          if (sl.type == CASCADE_PAYLOAD_NONE) continue;
+          outs.push_back({info.outputs[i].name, sl.type, sl.rate, sl.data, sl.size});
+        }
+      }
+      nb.clear();
+      fs.clear();
+      tfs.clear();
+      for (const auto& [text, score] : r.nbest) nb.push_back({text, score});
+      for (const auto& [k, v] : r.feats) fs.push_back({k, v});
+      for (const auto& [k, v] : r.tfeats) tfs.push_back({k, v});
+      trace::StageEvent ev;
+      ev.turn = key;
+      ev.stage_id = sp.id;
+      ev.plugin = info.name;
+      ev.plugin_version = info.version;
+      ev.start_ns = r.start + off;
+      ev.end_ns = (r.end != 0 ? r.end : r.start) + off;
+      ev.worker = r.worker;
+      ev.status = r.status;
+      ev.error_code = r.code;
+      ev.transient = r.transient;
+      ev.error_message = r.message;
+      ev.inputs = ins;
+      ev.outputs = outs;
+      ev.has_confidence = r.has_conf;
+      ev.confidence = r.conf;
+      ev.nbest = nb;
+      ev.features = fs;
+      ev.text_features = tfs;
+      w.write(worker, ev);
+    }
+    trace::TurnEvent te;
+    te.turn = key;
+    te.timestamp = t.in->timestamp;
+    te.config_digest = plan.digest;
+    te.start_ns = o.start_ns;
+    te.end_ns = o.end_ns;
+    te.status = o.status;
+    te.input = {"input", t.in->payload_type, t.in->sample_rate, t.in->payload.data(), t.in->payload.size()};
+    te.gold_json = t.in->gold_json;
+    // No text formatting here: the turn record carries the result payload
+    // itself when it is JSON (status and errors are fields and stage records).
+    if (o.result_type == CASCADE_PAYLOAD_JSON) te.result_json = o.result;
+    w.write(worker, te);
+  }
+
+  void one(const TurnInput& in, rt::TurnState& t, TurnOutcome& o) {
+    begin(t, in);
+    if (!in.input_error_code.empty()) {
+      // Unreadable input: recorded as a failed turn, nothing executed.
+      for (auto& r : t.runs) {
+        r.status = StageStatus::Skipped;
+        r.message = "not run: " + in.input_error;
+      }
+      finish(t, o);
+      o.status = trace::TurnStatus::Failed;
+      o.error_code = in.input_error_code;
+      o.error = in.input_error;
+    } else {
+      run_turn(t);
+      finish(t, o);
+    }
+    if (opt.trace != nullptr) record(t, o);
+  }
+};
+
+Engine::Engine(PipelinePlan plan, EngineOptions options) : impl_(std::make_unique<Impl>(std::move(plan), options)) {}
+Engine::~Engine() { impl_->close_all(impl_->instances.size()); }
+
+void Engine::run_batch(std::span<const TurnInput> in, std::span<TurnOutcome> out) {
+  auto& im = *impl_;
+  while (im.pool.size() < in.size()) im.pool.push_back(std::make_unique<rt::TurnState>());
+  im.arena->execute([&] {
+    oneapi::tbb::parallel_for(oneapi::tbb::blocked_range<size_t>(0, in.size(), 16),
+                              [&](const oneapi::tbb::blocked_range<size_t>& r) {
+                                for (size_t i = r.begin(); i != r.end(); ++i) im.one(in[i], *im.pool[i], out[i]);
+                              });
+  });
+}
+
+void Engine::cancel() noexcept { impl_->cancel.store(true); }
+bool Engine::cancelled() const noexcept { return impl_->cancel.load(); }
+const PipelinePlan& Engine::plan() const noexcept { return impl_->plan; }
+
+}  // namespace cascade

@@ -1,0 +1,359 @@
+// The engine, through real configs and real plugins loaded from .so files:
+// concurrency, fan-out/fan-in, error policies, deadlines, cancellation and
+// what lands in the trace.
+#include <cascade/core/run.hpp>
+#include <cascade/trace/reader.hpp>
+#include <cascade/trace/writer.hpp>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+using namespace cascade;
+
+namespace {
+
+struct Fixture {
+  config::PipelineConfig cfg;
+  std::unique_ptr<PluginRegistry> reg;
+  PipelinePlan plan;
+};
+
+// Writes `toml` to a temp file and loads it the way `cascade run` does.
+Fixture load(const std::string& toml) {
+  static int n = 0;
+  const fs::path file = fs::temp_directory_path() /
+                        ("cascade_engine_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++) + ".toml");
+  std::ofstream(file) << toml;
+  auto lr = config::load_config(file);
+  for (const auto& d : lr.diagnostics) ADD_FAILURE() << d.format();
+  Fixture f;
+  f.cfg = lr.config;
+  f.reg = load_catalog(f.cfg, {FIXTURE_PLUGIN_DIR, BUILTIN_PLUGIN_DIR}, nullptr);
+  for (const auto& d : config::validate(f.cfg, *f.reg)) ADD_FAILURE() << d.format();
+  f.plan = make_plan(f.cfg, *f.reg);
+  fs::remove(file);
+  return f;
+}
+
+std::vector<TurnInput> texts(const std::vector<std::string>& t) {
+  std::vector<TurnInput> v(t.size());
+  for (size_t i = 0; i < t.size(); ++i) {
+    v[i].dialogue_id = "d" + std::to_string(i);
+    v[i].turn_seq = i;
+    v[i].payload_type = CASCADE_PAYLOAD_TEXT;
+    v[i].payload = t[i];
+  }
+  return v;
+}
+
+std::vector<TurnOutcome> run(Engine& e, const std::vector<TurnInput>& in) {
+  std::vector<TurnOutcome> out(in.size());
+  e.run_batch(in, out);
+  return out;
+}
+
+const char* kDag = R"(
+[pipeline]
+name = "dag"
+version = "1"
+[output]
+result = "merge.text"
+[[stages]]
+id = "clean"
+plugin = "normalize"
+inputs = { text = "input.text" }
+[[stages]]
+id = "left"
+plugin = "fixture_faulty"
+inputs = { text = "clean.text" }
+params = { prefix = "L:" }
+[[stages]]
+id = "right"
+plugin = "fixture_faulty"
+inputs = { text = "clean.text" }
+params = { prefix = "R:" }
+[[stages]]
+id = "merge"
+plugin = "join"
+inputs = { a = "left.text", b = "right.text" }
+params = { separator = "|" }
+)";
+
+}  // namespace
+
+TEST(Engine, FanOutFanInGivesEveryTurnItsOwnResultUnderTwoThreads) {
+  auto f = load(kDag);
+  Engine e(f.plan, {.threads = 2});
+  std::vector<std::string> t;
+  for (int i = 0; i < 3000; ++i) t.push_back("Turn Number " + std::to_string(i));
+  auto in = texts(t);
+  auto out = run(e, in);
+  for (int i = 0; i < 3000; ++i) {
+    const std::string n = "turn number " + std::to_string(i);
+    ASSERT_EQ(out[i].status, trace::TurnStatus::Ok) << out[i].error;
+    ASSERT_EQ(out[i].result, "L:" + n + "|R:" + n) << "turn " << i;
+  }
+}
+
+TEST(Engine, FailPolicyEndsTheTurnAndNamesTheStage) {
+  auto f = load(std::string(kDag) + "");
+  f.plan.stages[1].params["mode"] = "error";  // "left"
+  f.plan.stages[1].params["trigger"] = "bad";
+  Engine e(f.plan, {.threads = 2});
+  auto out = run(e, texts({"good one", "bad one"}));
+  EXPECT_EQ(out[0].status, trace::TurnStatus::Ok);
+  EXPECT_EQ(out[1].status, trace::TurnStatus::Failed);
+  EXPECT_EQ(out[1].failed_stage, "left");
+  EXPECT_EQ(out[1].error_code, "R012");
+  EXPECT_NE(out[1].error.find("refused 'bad one'"), std::string::npos) << out[1].error;
+}
+
+TEST(Engine, AThrowingPluginFailsItsTurnOnlyAndTheMessageSurvives) {
+  auto f = load(kDag);
+  f.plan.stages[2].params["mode"] = "throw";  // "right"
+  f.plan.stages[2].params["trigger"] = "boom";
+  Engine e(f.plan, {.threads = 2});
+  auto out = run(e, texts({"boom", "fine", "boom again", "fine again"}));
+  EXPECT_EQ(out[0].status, trace::TurnStatus::Failed);
+  EXPECT_NE(out[0].error.find("exception on 'boom'"), std::string::npos) << out[0].error;
+  EXPECT_EQ(out[1].status, trace::TurnStatus::Ok);
+  EXPECT_EQ(out[2].status, trace::TurnStatus::Failed);
+  EXPECT_EQ(out[3].result, "L:fine again|R:fine again");
+}
+
+TEST(Engine, SkipPolicyLetsDownstreamRunWithTheInputMissing) {
+  auto f = load(std::string(kDag) + "");
+  auto& right = f.plan.stages[2];
+  right.params["mode"] = "error";
+  right.on_error = ErrorPolicy::Skip;
+  Engine e(f.plan, {.threads = 1});
+  auto out = run(e, texts({"x"}));
+  ASSERT_EQ(out[0].status, trace::TurnStatus::Ok) << out[0].error;
+  EXPECT_EQ(out[0].result, "L:x");  // join saw only its `a` input
+}
+
+TEST(Engine, AStageWhoseRequiredInputIsMissingIsSkippedNotRun) {
+  auto f = load(R"(
+[pipeline]
+name = "chain"
+version = "1"
+[[stages]]
+id = "first"
+plugin = "fixture_faulty"
+inputs = { text = "input.text" }
+params = { mode = "error" }
+on_error = "skip"
+[[stages]]
+id = "second"
+plugin = "fixture_faulty"
+inputs = { text = "first.text" }
+params = { mode = "throw" }
+)");
+  const fs::path tp = fs::temp_directory_path() / ("cascade_engine_skip_" + std::to_string(::getpid()) + ".cas");
+  {
+    trace::Writer w({.path = tp});
+    Engine e(f.plan, {.threads = 1, .trace = &w});
+    auto out = run(e, texts({"x"}));
+    EXPECT_EQ(out[0].status, trace::TurnStatus::Ok);  // nothing failed the turn
+    w.close();
+  }
+  auto data = trace::read_turns(tp);
+  ASSERT_EQ(data.turns.size(), 1u);
+  const auto* second = data.turns[0].stage("second");
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(second->status, trace::StageStatus::Skipped);
+  EXPECT_NE(second->error_message.find("'text' is missing"), std::string::npos) << second->error_message;
+  EXPECT_EQ(data.turns[0].stage("first")->status, trace::StageStatus::Error);
+  fs::remove(tp);
+}
+
+TEST(Engine, FallbackRunsTheStandbyStageAndItsOutputReplacesThePrimarys) {
+  auto f = load(R"(
+[pipeline]
+name = "fb"
+version = "1"
+[[stages]]
+id = "main"
+plugin = "fixture_faulty"
+inputs = { text = "input.text" }
+params = { mode = "throw", trigger = "odd", prefix = "main:" }
+on_error = "fallback"
+fallback = "backup"
+[[stages]]
+id = "backup"
+plugin = "fixture_faulty"
+params = { prefix = "backup:" }
+[[stages]]
+id = "after"
+plugin = "passthrough"
+inputs = { in = "main.text" }
+)");
+  Engine e(f.plan, {.threads = 2});
+  auto out = run(e, texts({"even", "odd"}));
+  EXPECT_EQ(out[0].result, "main:even");
+  ASSERT_EQ(out[1].status, trace::TurnStatus::Ok) << out[1].error;
+  EXPECT_EQ(out[1].result, "backup:odd");
+}
+
+TEST(Engine, AStageSleepingPastItsDeadlineIsReportedAsTimeoutAndTheTurnMovesOn) {
+  auto f = load(R"(
+[pipeline]
+name = "slow"
+version = "1"
+[[stages]]
+id = "slow"
+plugin = "fixture_faulty"
+inputs = { text = "input.text" }
+params = { mode = "sleep", sleep_ms = 3000, trigger = "slow" }
+timeout_ms = 50
+on_error = "skip"
+[[stages]]
+id = "after"
+plugin = "join"
+inputs = { a = "slow.text" }
+params = { separator = "" }
+)");
+  const fs::path tp = fs::temp_directory_path() / ("cascade_engine_timeout_" + std::to_string(::getpid()) + ".cas");
+  trace::Writer w({.path = tp});
+  {
+    Engine e(f.plan, {.threads = 2, .trace = &w});
+    auto out = run(e, texts({"slow one", "quick one"}));
+    EXPECT_EQ(out[0].status, trace::TurnStatus::Ok);  // skip policy: the turn goes on
+    EXPECT_EQ(out[0].result, "");                     // join ran without its input
+    EXPECT_EQ(out[1].result, "quick one");
+    w.flush();
+  }  // the engine waits for the abandoned call before closing its instance
+  w.close();
+  auto data = trace::read_turns(tp);
+  const auto* slow = data.find("d0", 0)->stage("slow");
+  ASSERT_NE(slow, nullptr);
+  EXPECT_EQ(slow->status, trace::StageStatus::Timeout);
+  EXPECT_EQ(slow->error_code, static_cast<uint32_t>(CASCADE_ERR_DEADLINE));
+  EXPECT_NE(slow->error_message.find("50 ms"), std::string::npos) << slow->error_message;
+  fs::remove(tp);
+}
+
+TEST(Engine, TimeoutWithFailPolicyFailsTheTurnWithCodeR010) {
+  auto f = load(R"(
+[pipeline]
+name = "slow"
+version = "1"
+[[stages]]
+id = "slow"
+plugin = "fixture_faulty"
+inputs = { text = "input.text" }
+params = { mode = "poll", sleep_ms = 5000 }
+timeout_ms = 30
+)");
+  Engine e(f.plan, {.threads = 1});
+  auto out = run(e, texts({"x"}));
+  EXPECT_EQ(out[0].status, trace::TurnStatus::Failed);
+  EXPECT_EQ(out[0].failed_stage, "slow");
+  EXPECT_EQ(out[0].error_code, "R010");
+}
+
+TEST(Engine, ProcessNeverOverlapsForAPluginDeclaringMaxConcurrencyOne) {
+  auto f = load(R"(
+[pipeline]
+name = "serial"
+version = "1"
+[[stages]]
+id = "s"
+plugin = "fixture_serial"
+inputs = { text = "input.text" }
+)");
+  const fs::path tp = fs::temp_directory_path() / ("cascade_engine_serial_" + std::to_string(::getpid()) + ".cas");
+  trace::Writer w({.path = tp});
+  {
+    Engine e(f.plan, {.threads = 2, .trace = &w});
+    std::vector<std::string> t(400, "x");
+    auto out = run(e, texts(t));
+  }
+  w.close();
+  auto data = trace::read_turns(tp);
+  ASSERT_EQ(data.turns.size(), 400u);
+  for (const auto& turn : data.turns) ASSERT_EQ(turn.stage("s")->feature("overlap"), 0.0);
+  fs::remove(tp);
+}
+
+TEST(Engine, CancelledEngineRecordsEveryTurnAsCancelled) {
+  auto f = load(kDag);
+  Engine e(f.plan, {.threads = 2});
+  e.cancel();
+  auto out = run(e, texts({"a", "b"}));
+  for (const auto& o : out) {
+    EXPECT_EQ(o.status, trace::TurnStatus::Cancelled);
+    EXPECT_EQ(o.error_code, "R011");
+  }
+}
+
+TEST(Engine, ATurnBudgetCancelsTheStagesAfterIt) {
+  auto f = load(R"(
+[pipeline]
+name = "budget"
+version = "1"
+[[stages]]
+id = "slow"
+plugin = "fixture_faulty"
+inputs = { text = "input.text" }
+params = { mode = "poll", sleep_ms = 2000 }
+on_error = "skip"
+[[stages]]
+id = "next"
+plugin = "fixture_faulty"
+inputs = { text = "input.text" }
+)");
+  Engine e(f.plan, {.threads = 1, .turn_timeout_ms = 40});
+  auto out = run(e, texts({"x"}));
+  EXPECT_EQ(out[0].status, trace::TurnStatus::Cancelled);
+  EXPECT_EQ(out[0].failed_stage, "next");
+}
+
+TEST(Engine, TraceHoldsEveryStageOfEveryTurnWithInputsOutputsAndFeatures) {
+  auto f = load(kDag);
+  const fs::path tp = fs::temp_directory_path() / ("cascade_engine_trace_" + std::to_string(::getpid()) + ".cas");
+  trace::Writer w({.path = tp});
+  std::ostringstream results;
+  {
+    Engine e(f.plan, {.threads = 2, .trace = &w});
+    auto in = texts({"Hello There", "General Kenobi"});
+    struct Src : TurnSource {
+      std::vector<TurnInput> v;
+      size_t i = 0;
+      bool next(TurnInput& t) override { return i < v.size() ? (t = v[i++], true) : false; }
+    } src;
+    src.v = in;
+    RunOptions ro;
+    ro.max_in_flight = 1;
+    ro.results = &results;
+    ro.trace = &w;
+    auto sum = run_turns(e, src, ro);
+    EXPECT_EQ(sum.turns, 2u);
+  }
+  w.close();
+  auto data = trace::read_turns(tp);
+  ASSERT_EQ(data.turns.size(), 2u);
+  for (const auto& t : data.turns) {
+    ASSERT_TRUE(t.record.has_value());
+    EXPECT_EQ(t.record->config_digest, f.plan.digest);
+    for (const char* id : {"clean", "left", "right", "merge"}) {
+      const auto* s = t.stage(id);
+      ASSERT_NE(s, nullptr) << id;
+      EXPECT_EQ(s->status, trace::StageStatus::Ok);
+      EXPECT_FALSE(s->inputs.empty());
+      EXPECT_FALSE(s->outputs.empty());
+      EXPECT_LE(s->start_ns, s->end_ns);
+    }
+    EXPECT_TRUE(t.stage("left")->has_confidence);
+    EXPECT_EQ(t.stage("left")->confidence, 0.5);
+  }
+  EXPECT_EQ(data.find("d0", 0)->stage("merge")->output("text")->text(), "L:hello there|R:hello there");
+  // One result line per turn, in input order.
+  EXPECT_NE(results.str().find("\"dialogue_id\":\"d0\""), std::string::npos);
+  EXPECT_LT(results.str().find("\"d0\""), results.str().find("\"d1\""));
+  fs::remove(tp);
+}

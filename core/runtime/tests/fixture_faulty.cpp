@@ -1,0 +1,56 @@
+// Test fixture: a text stage that misbehaves on demand, to pin down the
+// engine's error policies. It misbehaves only on inputs containing
+// `trigger` (every input when trigger is empty).
+//   mode = "ok"        emit prefix + text
+//   mode = "error"     return an error status (transient if transient=true)
+//   mode = "throw"     throw std::runtime_error (the SDK turns it into a status)
+//   mode = "sleep"     sleep sleep_ms, ignoring should_stop(), then emit
+//   mode = "poll"      sleep up to sleep_ms in 1 ms steps, stopping at should_stop()
+#include <cascade/sdk/stage.hpp>
+
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+using namespace cascade::sdk;
+
+class Faulty : public Stage {
+ public:
+  static inline Input in{"text", PayloadType::Text, "text"};
+  static inline Output out{"text", PayloadType::Text, "prefix + text"};
+  static inline Param<std::string> mode{"mode", "ok", "ok | error | throw | sleep | poll"};
+  static inline Param<std::string> trigger{"trigger", "", "misbehave only on inputs containing this"};
+  static inline Param<std::string> prefix{"prefix", "", "put in front of the output"};
+  static inline Param<int64_t> sleep_ms{"sleep_ms", 0, "for mode sleep/poll"};
+  static inline Param<bool> transient{"transient", false, "for mode error"};
+
+  void open(Context& ctx) override {
+    mode_ = ctx.get(mode);
+    trigger_ = ctx.get(trigger);
+    prefix_ = ctx.get(prefix);
+    sleep_ = ctx.get(sleep_ms);
+    transient_ = ctx.get(transient);
+  }
+  void process(Call& call) override {
+    const std::string_view text = call.text(in);
+    const bool hit = trigger_.empty() || text.find(trigger_) != std::string_view::npos;
+    if (hit && mode_ == "error") throw Error(Status::Unavailable, "faulty: refused '" + std::string(text) + "'", transient_);
+    if (hit && mode_ == "throw") throw std::runtime_error("faulty: exception on '" + std::string(text) + "'");
+    if (hit && mode_ == "sleep") std::this_thread::sleep_for(std::chrono::milliseconds(sleep_));
+    if (hit && mode_ == "poll") {
+      for (int64_t i = 0; i < sleep_; ++i) {
+        if (call.should_stop()) throw Error(Status::Cancelled, "faulty: stopped at should_stop()");
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
+    call.confidence(0.5);
+    call.emit(out, prefix_ + std::string(text));
+  }
+
+ private:
+  std::string mode_, trigger_, prefix_;
+  int64_t sleep_ = 0;
+  bool transient_ = false;
+};
+CASCADE_PLUGIN(Faulty, Info{.name = "fixture_faulty", .version = "0.1.0", .description = "misbehaves on demand"},
+               ports(Faulty::in), ports(Faulty::out),
+               params(Faulty::mode, Faulty::trigger, Faulty::prefix, Faulty::sleep_ms, Faulty::transient))
