@@ -41,21 +41,21 @@ class Tts : public Stage {
     if (!wav_dir_.empty()) {
       std::error_code ec;
       std::filesystem::create_directories(wav_dir_, ec);
-      if (ec) throw Error(Status::Unavailable, "A005: cannot create wav_dir " + wav_dir_ + ": " + ec.message());
+      if (ec) throw Error(Status::Unavailable, "A020: cannot create wav_dir " + wav_dir_ + ": " + ec.message());
     }
     // Speak once now: an unknown voice fails at open, not on the first turn.
     try {
       uint32_t r = 0;
       (void)sp::espeak_synthesize("ok", voice_, static_cast<int>(rate_), &r);
     } catch (const sp::SpeechError& e) {
-      throw Error(e.code() == "A012" ? Status::InvalidArgument : Status::Unavailable, e.what());
+      throw Error(e.code() == "A022" ? Status::InvalidArgument : Status::Unavailable, e.what());
     }
   }
 
   void process(Call& call) override {
     const std::string_view text = call.text(in);
     if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
-      throw Error(Status::InvalidArgument, "A013: empty text: nothing to say");
+      throw Error(Status::InvalidArgument, "A023: empty text: nothing to say");
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<int16_t> pcm;
     try {

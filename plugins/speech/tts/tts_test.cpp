@@ -59,11 +59,11 @@ TEST(Tts, FasterRateGivesShorterAudio) {
             fast->run({{"text", text}}).outputs.at("audio").bytes.size() * 3 / 2);
 }
 
-TEST(Tts, EmptyTextIsA013AndUnknownVoiceFailsOpen) {
+TEST(Tts, EmptyTextIsA023AndUnknownVoiceFailsOpen) {
   auto h = Harness::load(CASCADE_TTS_SO);
   auto r = h->run({{"text", Value::text("  ")}});
   EXPECT_EQ(r.status, Status::InvalidArgument);
-  EXPECT_EQ(r.error.rfind("A013", 0), 0u) << r.error;
+  EXPECT_EQ(r.error.rfind("A023", 0), 0u) << r.error;
   EXPECT_THROW(Harness::load(CASCADE_TTS_SO, {{"voice", "no-such-voice-xyz"}}), std::runtime_error);
 }
 
