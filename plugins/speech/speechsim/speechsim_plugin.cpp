@@ -23,14 +23,20 @@ class SpeechSim : public Stage {
   static inline Param<std::string> voice{"voice", "slt",
                                          "'slt' (flite) or an espeak-ng voice such as 'en-us+f2', 'en-us+klatt'"};
   static inline Param<double> snr_db{"snr_db", std::numeric_limits<double>::infinity(),
-                                     "Gaussian noise SNR in dB relative to the speech RMS; inf = clean (a -60 dB floor is always added)"};
+                                     "Gaussian noise SNR in dB relative to the speech RMS; inf (or none) = clean; a -60 dB floor is always added"};
   static inline Param<int64_t> seed{"seed", 0, "noise seed; the noise is a function of (seed, text)"};
   static inline Param<std::string> wake_prefix{"wake_prefix", "", "if set, say this word, pause, then the text"};
   static inline Param<int64_t> lead_silence_ms{"lead_silence_ms", 200, "silence before the speech"};
 
   void open(Context& ctx) override {
     opt_.voice = ctx.get(voice);
-    opt_.snr_db = ctx.get(snr_db);
+    // Read as text so "none"/"clean" work as well as "inf" and numbers.
+    const std::string snr_text = ctx.get(Param<std::string>{"snr_db", "inf"});
+    try {
+      opt_.snr_db = cascade::speech::parse_snr(snr_text);
+    } catch (const std::invalid_argument& e) {
+      throw Error(Status::InvalidArgument, std::string("parameter 'snr_db': ") + e.what());
+    }
     if (std::isnan(opt_.snr_db)) throw Error(Status::InvalidArgument, "parameter 'snr_db' must not be NaN");
     opt_.seed = static_cast<uint64_t>(ctx.get(seed));
     opt_.wake_prefix = ctx.get(wake_prefix);

@@ -78,3 +78,11 @@ TEST(SpeechSim, EmptyTextIsRejectedWithA023) {
   EXPECT_EQ(r.status, Status::InvalidArgument);
   EXPECT_EQ(r.error.rfind("A023", 0), 0u) << r.error;
 }
+
+TEST(SpeechSim, SnrNoneMeansCleanAndGarbageIsRejectedAtOpen) {
+  auto none = say({{"snr_db", "none"}}, "hello");
+  auto inf = say({{"snr_db", "inf"}}, "hello");
+  ASSERT_EQ(none.status, Status::Ok) << none.error;
+  EXPECT_TRUE(none.outputs.at("audio").bytes == inf.outputs.at("audio").bytes);
+  EXPECT_THROW(Harness::load(CASCADE_SPEECHSIM_SO, {{"snr_db", "loud"}}), std::runtime_error);
+}
