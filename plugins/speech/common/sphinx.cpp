@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 
 namespace cascade::speech {
 
@@ -21,7 +22,20 @@ void require_model_path(const std::string& path) {
     throw SpeechError("A010", "model file not found: " + path);
 }
 
+// sphinxbase keeps its log target in a global, which make_decoder sets; the
+// wake and asr libraries each carry this code, so the lock is made
+// process-wide the same way as espeak's (see espeak_engine.hpp). Not in an
+// anonymous namespace: internal linkage would defeat the unification.
+struct SphinxInitLock {
+  std::mutex mutex;
+};
+__attribute__((visibility("default"))) inline SphinxInitLock& sphinx_init_lock() {
+  static SphinxInitLock lock;
+  return lock;
+}
+
 DecoderPtr make_decoder(const std::vector<std::pair<std::string, std::string>>& args) {
+  std::lock_guard guard(sphinx_init_lock().mutex);
   // pocketsphinx prints its whole configuration while parsing, before
   // -logfn takes effect; silence the (process-global) log first.
   err_set_logfp(nullptr);

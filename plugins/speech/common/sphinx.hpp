@@ -3,7 +3,8 @@
 // Lifecycle: make_decoder() returns an owning DecoderPtr; free it from the
 // thread that last used it (the deleter calls ps_free).
 // Threading: a decoder is NOT thread-safe: use one per thread at a time
-// (see pool.hpp). make_decoder() itself may run on several threads at once.
+// (see pool.hpp). make_decoder() may be called from several threads; the
+// calls are serialised process-wide (sphinxbase's log target is global).
 #pragma once
 
 #include <memory>

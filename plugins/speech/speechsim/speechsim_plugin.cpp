@@ -43,6 +43,10 @@ class SpeechSim : public Stage {
     opt_.lead_silence_ms = static_cast<int>(ctx.get(lead_silence_ms));
     if (opt_.lead_silence_ms < 0 || opt_.lead_silence_ms > 60000)
       throw Error(Status::InvalidArgument, "parameter 'lead_silence_ms' must be in 0..60000");
+    if (opt_.voice != "slt")
+      ctx.log(Level::Warn, "speechsim: espeak voice '" + opt_.voice +
+                               "' is not byte-reproducible (espeak-ng keeps state across utterances); "
+                               "use voice 'slt' for replayable audio");
     // Synthesise once now so an unknown voice fails at open, not on turn 1.
     try {
       (void)cascade::speech::synthesize_16k("hello", opt_.voice);
