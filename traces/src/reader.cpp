@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <system_error>
 
 namespace cascade::trace {
 namespace {
@@ -220,12 +221,12 @@ struct Mapping {
   void open(const std::filesystem::path& path) {
     reset();
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw TraceError(codes::kOpen, path, std::string("cannot open trace file: ") + std::strerror(errno));
+    if (fd < 0) throw TraceError(codes::kOpen, path, "cannot open trace file: " + std::generic_category().message(errno));
     struct stat st {};
     if (::fstat(fd, &st) != 0) {
       const int e = errno;
       ::close(fd);
-      throw TraceError(codes::kOpen, path, std::string("cannot stat trace file: ") + std::strerror(e));
+      throw TraceError(codes::kOpen, path, "cannot stat trace file: " + std::generic_category().message(e));
     }
     size = static_cast<size_t>(st.st_size);
     if (size > 0) {
@@ -235,7 +236,7 @@ struct Mapping {
         base = nullptr;
         size = 0;
         ::close(fd);
-        throw TraceError(codes::kOpen, path, std::string("cannot map trace file: ") + std::strerror(e));
+        throw TraceError(codes::kOpen, path, "cannot map trace file: " + std::generic_category().message(e));
       }
       data = static_cast<const uint8_t*>(base);
     }

@@ -23,6 +23,7 @@
 #include <cstring>
 #include <deque>
 #include <exception>
+#include <system_error>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -43,7 +44,8 @@ int64_t now_unix_ns() {
       .count();
 }
 
-std::string errno_text() { return std::strerror(errno); }
+// std::strerror is not thread-safe; the category message is.
+std::string errno_text() { return std::generic_category().message(errno); }
 
 // One chunk under construction: [32-byte chunk header][payload]. The header
 // space is reserved up front so the background thread frames the chunk in
@@ -280,7 +282,7 @@ struct Writer::Impl {
 
   explicit Impl(WriterOptions o) : opt(std::move(o)), slots(opt.max_workers) {
     if (opt.max_workers == 0 || opt.max_workers > f::kNoWorker)
-      throw TraceError(codes::kMisuse, opt.path, "max_workers must be in 1..65534");
+      throw TraceError(codes::kMisuse, opt.path, "max_workers must be in 1..65535");
     if (opt.chunk_bytes < 1024) opt.chunk_bytes = 1024;
     created_ns = now_unix_ns();
     const uint64_t seed[3] = {static_cast<uint64_t>(created_ns), static_cast<uint64_t>(::getpid()),

@@ -29,6 +29,8 @@ inline constexpr const char* kMissingFile = "T012";   // gap or mixed runs in a 
 
 // Thrown by Writer, Reader and the tools on failures that stop an operation.
 // what() is "error[T0xx]: <path>: <message>".
+// Lifecycle/threading: an immutable value; copy it freely across threads
+// (the writer rethrows its background thread's error in the caller's).
 class TraceError : public std::runtime_error {
  public:
   TraceError(std::string code, const std::filesystem::path& path, const std::string& message)
