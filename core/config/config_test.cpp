@@ -422,11 +422,15 @@ TEST(Dot, ContainsEveryStageAndEveryEdge) {
   EXPECT_NE(dot.find("\"merge\" -> \"(result)\" [label=\"text\"]"), std::string::npos) << dot;
 }
 
-}  // namespace
-}  // namespace cascade::config
-
-namespace cascade::config {
-namespace {
+TEST(Dot, QuotesAndBackslashesInNamesAreEscaped) {
+  const fs::path p = write_config("dot_escape",
+                                  "[[stages]]\nid = \"n\"\nplugin = \"we\\\"ird\\\\name\"\n"
+                                  "inputs = { text = \"input.text\" }\n");
+  const LoadResult r = load_config(p);
+  ASSERT_TRUE(r.ok()) << dump(r.diagnostics);
+  ASSERT_EQ(r.config.stages[0].plugin, "we\"ird\\name");
+  EXPECT_NE(to_dot(r.config).find("[label=\"n\\nwe\\\"ird\\\\name\"]"), std::string::npos) << to_dot(r.config);
+}
 
 // --------------------------------------------------------------- robustness
 

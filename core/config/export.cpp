@@ -7,16 +7,18 @@
 namespace cascade::config {
 namespace {
 
-// DOT string literal (quotes and backslashes escaped; "\n" stays the line
-// break escape, which is what node labels use on purpose).
-std::string q(std::string_view s) {
-  std::string out = "\"";
+// Text inside a DOT string literal: quotes and backslashes escaped, raw
+// line breaks flattened. Labels put the two-character escape \n between
+// escaped parts on purpose (Graphviz's line break).
+std::string escape(std::string_view s) {
+  std::string out;
   for (char c : s) {
     if (c == '"' || c == '\\') out += '\\';
-    out += c;
+    out += (c == '\n' || c == '\r') ? ' ' : c;
   }
-  return out + "\"";
+  return out;
 }
+std::string q(std::string_view s) { return "\"" + escape(s) + "\""; }
 
 // Pseudo-node names no stage can take (stage ids are [a-z0-9_]+).
 constexpr std::string_view kInputNode = "(input)";
@@ -33,7 +35,7 @@ std::string to_dot(const PipelineConfig& config) {
   d += "  edge [fontname=\"Helvetica\", fontsize=10];\n";
   d += "  " + q(kInputNode) + " [shape=invhouse, label=\"input\"];\n";
   for (const auto& s : config.stages) {
-    std::string attrs = "label=\"" + s.id + "\\n" + s.plugin + "\"";
+    std::string attrs = "label=\"" + escape(s.id) + "\\n" + escape(s.plugin) + "\"";
     if (!s.fallback_for.empty()) attrs += ", style=\"rounded,dashed\"";
     d += "  " + q(s.id) + " [" + attrs + "];\n";
   }

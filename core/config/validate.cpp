@@ -10,6 +10,7 @@
 
 #include "suggest.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
 

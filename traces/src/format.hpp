@@ -112,6 +112,39 @@ inline uint8_t* put_vstr(uint8_t* p, std::string_view s) noexcept {
   return copy_bytes(p, s.data(), s.size());
 }
 
+// Equality of short strings without a call (same load trick as copy_bytes).
+inline bool equal_bytes(const uint8_t* a, const void* bv, size_t n) noexcept {
+  const auto* b = static_cast<const uint8_t*>(bv);
+  if (n <= 16) {
+    if (n >= 8) {
+      uint64_t x0, x1, y0, y1;
+      std::memcpy(&x0, a, 8);
+      std::memcpy(&x1, a + n - 8, 8);
+      std::memcpy(&y0, b, 8);
+      std::memcpy(&y1, b + n - 8, 8);
+      return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    if (n >= 4) {
+      uint32_t x0, x1, y0, y1;
+      std::memcpy(&x0, a, 4);
+      std::memcpy(&x1, a + n - 4, 4);
+      std::memcpy(&y0, b, 4);
+      std::memcpy(&y1, b + n - 4, 4);
+      return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+  }
+  if (n <= 32) {
+    uint64_t x[4], y[4];
+    std::memcpy(x, a, 16);
+    std::memcpy(x + 2, a + n - 16, 16);
+    std::memcpy(y, b, 16);
+    std::memcpy(y + 2, b + n - 16, 16);
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
+  }
+  return std::memcmp(a, b, n) == 0;
+}
+
 template <class T>
 inline T get(const uint8_t* p) noexcept {
   T v;

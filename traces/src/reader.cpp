@@ -26,10 +26,18 @@ struct DecodeError {
   const char* what;
 };
 
+// Chunk-local decoding state (FORMAT.md: istr table, start delta, same_key).
+struct ChunkState {
+  std::vector<std::string_view> strings;  // literals of the chunk, by id
+  std::optional<TurnId> previous_key;
+  int64_t prev_start = 0;
+};
+
 // Bounds-checked little-endian cursor over one record body.
 struct Cursor {
   const uint8_t* p;
   const uint8_t* end;
+  ChunkState* chunk = nullptr;
 
   void need(size_t n) const {
     if (static_cast<size_t>(end - p) < n) throw DecodeError{"field runs past the end of its record"};
@@ -63,6 +71,26 @@ struct Cursor {
     p += n;
     return s;
   }
+  // An interned string: a new literal (gets the next id) or a reference.
+  std::string istr() {
+    const uint64_t v = varint();
+    if ((v & 1) != 0) {
+      const uint64_t id = v >> 1;
+      if (id >= chunk->strings.size()) throw DecodeError{"string reference to an undefined id"};
+      return std::string(chunk->strings[id]);
+    }
+    const uint64_t n = v >> 1;
+    need(n);
+    std::string_view sv(reinterpret_cast<const char*>(p), n);
+    p += n;
+    chunk->strings.push_back(sv);
+    return std::string(sv);
+  }
+  int64_t start() {
+    chunk->prev_start = static_cast<int64_t>(static_cast<uint64_t>(chunk->prev_start) +
+                                             static_cast<uint64_t>(f::unzigzag(varint())));
+    return chunk->prev_start;
+  }
   uint32_t count(size_t min_item) {
     const auto n = varint32();
     // Rejects absurd counts before reserving memory for them.
@@ -72,14 +100,15 @@ struct Cursor {
 };
 
 // The turn key, or the previous record's (same chunk) when flagged.
-TurnId get_key(Cursor& c, uint8_t flags, std::optional<TurnId>& previous) {
+TurnId get_key(Cursor& c, uint8_t flags) {
+  auto& previous = c.chunk->previous_key;
   if ((flags & f::kFlagSameKey) != 0) {
     if (!previous) throw DecodeError{"record refers to a previous turn key but is first in its chunk"};
     return *previous;
   }
   TurnId id;
-  id.dialogue_id = c.str();
-  id.user_id = c.str();
+  id.dialogue_id = c.istr();
+  id.user_id = c.istr();
   id.turn_index = c.varint32();
   id.turn_seq = c.varint();
   previous = id;
@@ -92,7 +121,7 @@ int64_t get_end(Cursor& c, int64_t start) {
 
 Payload get_payload(Cursor& c) {
   Payload p;
-  p.port = c.str();
+  p.port = c.istr();
   p.type = c.varint32();
   p.sample_rate = c.varint32();
   const auto enc = c.get<uint8_t>();
@@ -116,16 +145,16 @@ std::vector<Payload> get_payloads(Cursor& c) {
   return v;
 }
 
-StageRecord get_stage(Cursor& c, std::optional<TurnId>& previous) {
+StageRecord get_stage(Cursor& c) {
   StageRecord r;
   const auto flags = c.get<uint8_t>();
   r.transient = (flags & f::kStageFlagTransient) != 0;
   r.has_confidence = (flags & f::kStageFlagHasConfidence) != 0;
-  r.turn = get_key(c, flags, previous);
-  r.stage_id = c.str();
-  r.plugin = c.str();
-  r.plugin_version = c.str();
-  r.start_ns = c.get<int64_t>();
+  r.turn = get_key(c, flags);
+  r.stage_id = c.istr();
+  r.plugin = c.istr();
+  r.plugin_version = c.istr();
+  r.start_ns = c.start();
   r.end_ns = get_end(c, r.start_ns);
   r.worker = c.varint32();
   r.status = static_cast<StageStatus>(c.get<uint8_t>());
@@ -141,25 +170,25 @@ StageRecord get_stage(Cursor& c, std::optional<TurnId>& previous) {
   }
   r.features.resize(c.count(9));
   for (auto& ft : r.features) {
-    ft.key = c.str();
+    ft.key = c.istr();
     ft.value = c.get<double>();
   }
   r.text_features.resize(c.count(2));
   for (auto& t : r.text_features) {
-    t.key = c.str();
+    t.key = c.istr();
     t.value = c.str();
   }
   return r;
 }
 
-TurnRecord get_turn(Cursor& c, std::optional<TurnId>& previous) {
+TurnRecord get_turn(Cursor& c) {
   TurnRecord r;
   const auto flags = c.get<uint8_t>();
-  r.turn = get_key(c, flags, previous);
+  r.turn = get_key(c, flags);
   r.worker = c.varint32();
   r.timestamp = c.str();
   r.config_digest = c.get<uint64_t>();
-  r.start_ns = c.get<int64_t>();
+  r.start_ns = c.start();
   r.end_ns = get_end(c, r.start_ns);
   r.status = static_cast<TurnStatus>(c.get<uint8_t>());
   r.input = get_payload(c);
@@ -443,7 +472,7 @@ struct Reader::Impl {
   void decode_chunk(const uint8_t* payload, uint32_t len, uint64_t chunk_at) {
     const uint8_t* p = payload;
     const uint8_t* end = payload + len;
-    std::optional<TurnId> previous;  // the "same key" reference is chunk-local
+    ChunkState state;  // string table, previous key and start: chunk-local
     while (p < end) {
       const uint64_t rec_at = chunk_at + f::kChunkHeaderSize + static_cast<uint64_t>(p - payload);
       try {
@@ -453,13 +482,13 @@ struct Reader::Impl {
         uint64_t body = word >> 8;
         if (body == f::kRecordLenEscape) body = head.get<uint64_t>();
         head.need(body);
-        Cursor c{head.p, head.p + body};
+        Cursor c{head.p, head.p + body, &state};
         // Fields a newer minor version appends after the known ones are
         // skipped (the body length tells where the record ends).
         if (type == f::kRecordStage)
-          pending.emplace_back(get_stage(c, previous));
+          pending.emplace_back(get_stage(c));
         else if (type == f::kRecordTurn)
-          pending.emplace_back(get_turn(c, previous));
+          pending.emplace_back(get_turn(c));
         p = head.p + body;
       } catch (const DecodeError& e) {
         report(codes::kRecord, rec_at, static_cast<uint64_t>(end - p),

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -61,17 +62,34 @@ struct Buffer {
   uint32_t key_index = 0;
   uint64_t key_seq = 0;
   size_t dlg_at = 0, dlg_len = 0, usr_at = 0, usr_len = 0;
+  // start_ns of the previous record of the chunk: records store the delta.
+  int64_t prev_start = 0;
+  // The chunk's string table (FORMAT.md "istr"): the n-th literal istr of a
+  // chunk has id n; a repeated string is written as a reference to its id.
+  // Direct-mapped by a cheap hash: a collision only costs a literal.
+  struct Interned {
+    uint32_t at = 0;  // offset of the literal's bytes in mem
+    uint32_t len = 0;
+    uint32_t id = 0;
+    uint32_t gen = 0;  // valid only when == dict_gen
+  };
+  std::array<Interned, 256> dict{};
+  uint32_t dict_gen = 1;
+  uint32_t next_id = 0;
 
   void reset() {
     used = f::kChunkHeaderSize;
     records = 0;
     worker = f::kNoWorker;
     has_key = false;
+    prev_start = 0;
+    ++dict_gen;
+    next_id = 0;
   }
   [[nodiscard]] bool same_key(const TurnKey& k) const noexcept {
     return has_key && k.turn_seq == key_seq && k.turn_index == key_index && k.dialogue_id.size() == dlg_len &&
-           k.user_id.size() == usr_len && std::memcmp(mem.get() + dlg_at, k.dialogue_id.data(), dlg_len) == 0 &&
-           std::memcmp(mem.get() + usr_at, k.user_id.data(), usr_len) == 0;
+           k.user_id.size() == usr_len && f::equal_bytes(mem.get() + dlg_at, k.dialogue_id.data(), dlg_len) &&
+           f::equal_bytes(mem.get() + usr_at, k.user_id.data(), usr_len);
   }
 };
 
@@ -105,7 +123,7 @@ inline uint64_t duration(int64_t start, int64_t end) {
 
 size_t stage_bound(const StageEvent& e, AudioMode mode) {
   size_t n = 1 + key_bound(e.turn) + 3 * kStr + e.stage_id.size() + e.plugin.size() + e.plugin_version.size();
-  n += 8 + 10 + 5 + 1 + 5 + 8 + kStr + e.error_message.size() + 5 * 5;
+  n += 10 + 10 + 5 + 1 + 5 + 8 + kStr + e.error_message.size() + 5 * 5;
   for (const auto& p : e.inputs) n += payload_bound(p, mode);
   for (const auto& p : e.outputs) n += payload_bound(p, mode);
   for (const auto& b : e.nbest) n += kStr + b.text.size() + 8;
@@ -115,21 +133,37 @@ size_t stage_bound(const StageEvent& e, AudioMode mode) {
 }
 
 size_t turn_bound(const TurnEvent& e, AudioMode mode) {
-  return 1 + key_bound(e.turn) + 5 + kStr + e.timestamp.size() + 8 + 8 + 10 + 1 + payload_bound(e.input, mode) + 2 * kStr +
+  return 1 + key_bound(e.turn) + 5 + kStr + e.timestamp.size() + 8 + 10 + 10 + 1 + payload_bound(e.input, mode) + 2 * kStr +
          e.gold_json.size() + e.result_json.size();
 }
 
 // --- encoders (the caller guarantees room for exactly the computed size) ---------
+// An interned string: a reference to an earlier literal of the chunk, or a
+// new literal. `at` receives the offset of the string's bytes in the buffer.
+// The table slot is chosen by the string's ADDRESS: the scheduler passes
+// views of long-lived strings (stage ids, plugin names, ports), so this is
+// a few instructions instead of hashing the bytes. The content is always
+// compared, so a reused address with new content just becomes a literal.
+[[gnu::always_inline]] inline uint8_t* put_istr(uint8_t* p, std::string_view s, Buffer& b, size_t* at = nullptr) {
+  uint8_t* const base = b.mem.get();
+  const auto addr = reinterpret_cast<uintptr_t>(s.data());
+  Buffer::Interned& e = b.dict[((addr ^ (addr >> 9)) * 0x9E3779B97F4A7C15ull + s.size()) >> 56];
+  if (e.gen == b.dict_gen && e.len == s.size() && f::equal_bytes(base + e.at, s.data(), s.size())) {
+    if (at != nullptr) *at = e.at;
+    return f::put_varint(p, (uint64_t{e.id} << 1) | 1);
+  }
+  p = f::put_varint(p, uint64_t{s.size()} << 1);
+  const auto offset = static_cast<uint32_t>(p - base);
+  e = Buffer::Interned{offset, static_cast<uint32_t>(s.size()), b.next_id++, b.dict_gen};
+  if (at != nullptr) *at = offset;
+  return f::copy_bytes(p, s.data(), s.size());
+}
+
 inline uint8_t* put_key(uint8_t* p, const TurnKey& k, Buffer& b) {
-  const uint8_t* base = b.mem.get();
-  p = f::put_varint(p, k.dialogue_id.size());
-  b.dlg_at = static_cast<size_t>(p - base);
+  p = put_istr(p, k.dialogue_id, b, &b.dlg_at);
   b.dlg_len = k.dialogue_id.size();
-  p = f::copy_bytes(p, k.dialogue_id.data(), k.dialogue_id.size());
-  p = f::put_varint(p, k.user_id.size());
-  b.usr_at = static_cast<size_t>(p - base);
+  p = put_istr(p, k.user_id, b, &b.usr_at);
   b.usr_len = k.user_id.size();
-  p = f::copy_bytes(p, k.user_id.data(), k.user_id.size());
   p = f::put_varint(p, k.turn_index);
   p = f::put_varint(p, k.turn_seq);
   b.key_index = k.turn_index;
@@ -138,8 +172,14 @@ inline uint8_t* put_key(uint8_t* p, const TurnKey& k, Buffer& b) {
   return p;
 }
 
-inline uint8_t* put_payload(uint8_t* p, const PayloadView& v, AudioMode mode) {
-  p = f::put_vstr(p, v.port);
+inline uint8_t* put_start(uint8_t* p, int64_t start, Buffer& b) {
+  p = f::put_varint(p, duration(b.prev_start, start));
+  b.prev_start = start;
+  return p;
+}
+
+inline uint8_t* put_payload(uint8_t* p, const PayloadView& v, AudioMode mode, Buffer& b) {
+  p = put_istr(p, v.port, b);
   p = f::put_varint(p, v.type);
   p = f::put_varint(p, v.sample_rate);
   if (hashed(v, mode)) {
@@ -157,10 +197,10 @@ uint8_t* put_stage(uint8_t* p, const StageEvent& e, AudioMode mode, bool same, B
                         (e.has_confidence ? f::kStageFlagHasConfidence : 0) | (same ? f::kFlagSameKey : 0);
   p = f::put<uint8_t>(p, flags);
   if (!same) p = put_key(p, e.turn, b);
-  p = f::put_vstr(p, e.stage_id);
-  p = f::put_vstr(p, e.plugin);
-  p = f::put_vstr(p, e.plugin_version);
-  p = f::put<int64_t>(p, e.start_ns);
+  p = put_istr(p, e.stage_id, b);
+  p = put_istr(p, e.plugin, b);
+  p = put_istr(p, e.plugin_version, b);
+  p = put_start(p, e.start_ns, b);
   p = f::put_varint(p, duration(e.start_ns, e.end_ns));
   p = f::put_varint(p, e.worker);
   p = f::put<uint8_t>(p, static_cast<uint8_t>(e.status));
@@ -168,9 +208,9 @@ uint8_t* put_stage(uint8_t* p, const StageEvent& e, AudioMode mode, bool same, B
   if (e.has_confidence) p = f::put<double>(p, e.confidence);
   p = f::put_vstr(p, e.error_message);
   p = f::put_varint(p, e.inputs.size());
-  for (const auto& v : e.inputs) p = put_payload(p, v, mode);
+  for (const auto& v : e.inputs) p = put_payload(p, v, mode, b);
   p = f::put_varint(p, e.outputs.size());
-  for (const auto& v : e.outputs) p = put_payload(p, v, mode);
+  for (const auto& v : e.outputs) p = put_payload(p, v, mode, b);
   p = f::put_varint(p, e.nbest.size());
   for (const auto& nb : e.nbest) {
     p = f::put_vstr(p, nb.text);
@@ -178,12 +218,12 @@ uint8_t* put_stage(uint8_t* p, const StageEvent& e, AudioMode mode, bool same, B
   }
   p = f::put_varint(p, e.features.size());
   for (const auto& ft : e.features) {
-    p = f::put_vstr(p, ft.key);
+    p = put_istr(p, ft.key, b);
     p = f::put<double>(p, ft.value);
   }
   p = f::put_varint(p, e.text_features.size());
   for (const auto& t : e.text_features) {
-    p = f::put_vstr(p, t.key);
+    p = put_istr(p, t.key, b);
     p = f::put_vstr(p, t.value);
   }
   return p;
@@ -195,10 +235,10 @@ uint8_t* put_turn(uint8_t* p, const TurnEvent& e, uint32_t worker, AudioMode mod
   p = f::put_varint(p, worker);
   p = f::put_vstr(p, e.timestamp);
   p = f::put<uint64_t>(p, e.config_digest);
-  p = f::put<int64_t>(p, e.start_ns);
+  p = put_start(p, e.start_ns, b);
   p = f::put_varint(p, duration(e.start_ns, e.end_ns));
   p = f::put<uint8_t>(p, static_cast<uint8_t>(e.status));
-  p = put_payload(p, e.input, mode);
+  p = put_payload(p, e.input, mode, b);
   p = f::put_vstr(p, e.gold_json);
   return f::put_vstr(p, e.result_json);
 }
@@ -310,7 +350,13 @@ struct Writer::Impl {
     file_bytes = 0;
     file_chunks = 0;
     file_records = 0;
-    write_all(hdr, static_cast<size_t>(p - hdr));
+    try {
+      write_all(hdr, static_cast<size_t>(p - hdr));
+    } catch (...) {
+      ::close(fd);  // a failed constructor runs no destructor: do not leak the fd
+      fd = -1;
+      throw;
+    }
     file_bytes += header_len;
     bytes.fetch_add(header_len, std::memory_order_relaxed);
     files.fetch_add(1, std::memory_order_relaxed);

@@ -4,6 +4,12 @@
 
 #include <cascade/trace/tools.hpp>
 
+#include <optional>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 namespace cascade::trace {
 namespace {
 
@@ -139,6 +145,87 @@ TEST(Checksum, DamagedFileHeaderIsReportedAndChunksStillRead) {
   EXPECT_EQ(got.records, 240u);
   ASSERT_EQ(got.damage.size(), 1u);
   EXPECT_EQ(got.damage[0].code, codes::kFileHeader);
+}
+
+TEST(KillDashNine, AWriterKilledMidRunLosesNothingItFlushed) {
+  // A real process, really killed while its background thread writes.
+  TempDir dir;
+  const auto path = dir / "killed.cas";
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // The child never returns into gtest: it writes until killed.
+    ::close(fds[0]);
+    try {
+      Writer w({.path = path, .chunk_bytes = 4096});
+      const std::string text = "some output text";
+      PayloadView out{"out", 1, 0, text.data(), text.size()};
+      StageEvent ev;
+      ev.stage_id = "asr";
+      ev.outputs = {&out, 1};
+      for (uint64_t i = 0;; ++i) {
+        ev.turn.turn_seq = i;
+        w.write(0, ev);
+        if (i % 1000 == 999) {
+          w.flush();
+          const uint64_t flushed = i + 1;
+          if (::write(fds[1], &flushed, sizeof flushed) != sizeof flushed) ::_exit(3);
+        }
+      }
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "child: %s\n", e.what());
+    }
+    ::_exit(2);
+  }
+  ::close(fds[1]);
+  // Whatever happens below, the child never outlives the test (it would
+  // also die of SIGPIPE on its next report once the pipe is closed).
+  struct Reaper {
+    explicit Reaper(pid_t p) : pid(p) {}
+    Reaper(const Reaper&) = delete;
+    Reaper& operator=(const Reaper&) = delete;
+    pid_t pid;
+    ~Reaper() {
+      if (pid <= 0) return;
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  };
+  std::optional<Reaper> reaper;
+  reaper.emplace(child);
+  uint64_t flushed = 0;
+  while (flushed < 50000) {
+    const ssize_t got = ::read(fds[0], &flushed, sizeof flushed);
+    if (got != static_cast<ssize_t>(sizeof flushed)) {
+      int st = 0;
+      const pid_t w = ::waitpid(child, &st, 0);
+      const int err = errno;
+      reaper->pid = -1;
+      FAIL() << "child stopped reporting after " << flushed << " records; read " << got << " waitpid " << w
+             << " errno " << err << " status " << st;
+    }
+  }
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  reaper->pid = -1;
+  reaper.reset();
+  ::close(fds[0]);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  const ReadBack got = read_back(path);
+  EXPECT_GE(got.seqs.size(), flushed);
+  for (size_t i = 0; i < got.seqs.size(); ++i) ASSERT_EQ(got.seqs[i], i);
+  // At most a damaged tail (the kill may land mid-write), never more.
+  ASSERT_LE(got.damage.size(), 1u);
+  if (!got.damage.empty()) {
+    EXPECT_EQ(got.damage[0].code, codes::kTruncated);
+  }
+  Reader r(path);
+  while (r.next()) {
+  }
+  EXPECT_FALSE(r.files().at(0).closed_cleanly);
 }
 
 TEST(Verify, IntactFileIsOkAndCountsEverything) {

@@ -227,6 +227,55 @@ TEST(RoundTrip, RecordsOfDifferentTurnsKeepTheirOwnKeys) {
     std::visit([&](const auto& r) { EXPECT_EQ(r.turn, keys[i]) << i; }, recs[i]);
 }
 
+TEST(RoundTrip, ManyRepeatedAndDistinctStringsSurviveTheChunkStringTable) {
+  // Names repeat (interned as references) and collide in the writer's
+  // 256-slot table; lengths straddle the 4/8/16/32-byte copy paths.
+  TempDir dir;
+  auto name = [](size_t i) {
+    std::string s = "n" + std::to_string(i % 700);
+    s.append(i % 37, static_cast<char>('a' + i % 26));
+    return s;
+  };
+  constexpr size_t kRecords = 5000;
+  {
+    Writer w({.path = dir / "t.cas", .chunk_bytes = 16 * 1024});
+    for (size_t i = 0; i < kRecords; ++i) {
+      const std::string stage = name(i), plugin = name(i * 7), port = name(i * 13), key = name(i * 3);
+      const std::string dialogue = name(i / 4), text = "value " + std::to_string(i);
+      PayloadView out{port, 1, 0, text.data(), text.size()};
+      FeatureView feat{key, static_cast<double>(i)};
+      TextFeatureView tf{key, stage};
+      StageEvent ev;
+      ev.turn = TurnKey{dialogue, dialogue, static_cast<uint32_t>(i / 4), i / 4};
+      ev.stage_id = stage;
+      ev.plugin = plugin;
+      ev.plugin_version = plugin;
+      ev.start_ns = static_cast<int64_t>(i % 3 == 0 ? i * 1000 : 1'700'000'000'000'000'000 - i);
+      ev.end_ns = ev.start_ns + static_cast<int64_t>(i) - 2500;
+      ev.outputs = {&out, 1};
+      ev.features = {&feat, 1};
+      ev.text_features = {&tf, 1};
+      w.write(0, ev);
+    }
+  }
+  const auto recs = read_all(dir / "t.cas");
+  ASSERT_EQ(recs.size(), kRecords);
+  for (size_t i = 0; i < kRecords; ++i) {
+    const auto& r = std::get<StageRecord>(recs[i]);
+    ASSERT_EQ(r.stage_id, name(i)) << i;
+    ASSERT_EQ(r.plugin, name(i * 7)) << i;
+    ASSERT_EQ(r.plugin_version, name(i * 7)) << i;
+    ASSERT_EQ(r.turn.dialogue_id, name(i / 4)) << i;
+    ASSERT_EQ(r.turn.user_id, name(i / 4)) << i;
+    ASSERT_EQ(r.outputs.at(0).port, name(i * 13)) << i;
+    ASSERT_EQ(r.outputs.at(0).bytes, "value " + std::to_string(i)) << i;
+    ASSERT_EQ(r.features.at(0).key, name(i * 3)) << i;
+    ASSERT_EQ(r.text_features.at(0).value, name(i)) << i;
+    ASSERT_EQ(r.start_ns, static_cast<int64_t>(i % 3 == 0 ? i * 1000 : 1'700'000'000'000'000'000 - i)) << i;
+    ASSERT_EQ(r.end_ns - r.start_ns, static_cast<int64_t>(i) - 2500) << i;
+  }
+}
+
 TEST(Flush, MakesEveryRecordReadableWhileTheWriterStaysOpen) {
   TempDir dir;
   Writer w({.path = dir / "t.cas"});
@@ -339,6 +388,29 @@ TEST(Errors, UncreatableFileThrowsT001NamingThePath) {
   } catch (const TraceError& e) {
     EXPECT_EQ(e.code(), codes::kOpen);
     EXPECT_NE(std::string(e.what()).find("file/sub/t.cas"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Errors, FullDiskThrowsT002NamingThePath) {
+  if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  try {
+    Writer w({.path = "/dev/full"});
+    FAIL() << "expected TraceError";
+  } catch (const TraceError& e) {
+    EXPECT_EQ(e.code(), codes::kWrite);
+    EXPECT_EQ(e.path(), "/dev/full");
+  }
+}
+
+TEST(Errors, WriteAfterCloseThrowsT009) {
+  TempDir dir;
+  Writer w({.path = dir / "t.cas"});
+  w.close();
+  try {
+    w.write(0, StageEvent{});
+    FAIL() << "expected TraceError";
+  } catch (const TraceError& e) {
+    EXPECT_EQ(e.code(), codes::kMisuse);
   }
 }
 

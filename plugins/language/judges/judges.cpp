@@ -24,9 +24,18 @@ std::string_view to_string(Verdict v) noexcept {
 std::string canonical_text(std::string_view text) {
   static const std::set<std::string, std::less<>> drop{"a", "an", "the", "uh", "um", "umm", "er",
                                                        "erm", "ah", "hmm", "uhm", "mm"};
+  auto toks = tokenize(text);
+  // A leading wake word ("alexa ...", "hey computer ...") is not part of the
+  // request: an ASR that keeps or drops it heard the same thing.
+  size_t b = 0;
+  if (toks.size() > 1 && (toks[0] == "hey" || toks[0] == "ok" || toks[0] == "okay") &&
+      (toks[1] == "alexa" || toks[1] == "computer"))
+    b = 2;
+  else if (!toks.empty() && (toks[0] == "alexa" || toks[0] == "computer"))
+    b = 1;
   std::vector<std::string> kept;
-  for (auto& t : tokenize(text))
-    if (drop.count(t) == 0) kept.push_back(std::move(t));
+  for (size_t i = b; i < toks.size(); ++i)
+    if (drop.count(toks[i]) == 0) kept.push_back(std::move(toks[i]));
   return join(numbers_to_digits(kept));
 }
 

@@ -15,7 +15,9 @@
 //                      punctuation removed (in-word apostrophes kept),
 //                      articles (a, an, the) and fillers (uh, um, umm, er,
 //                      erm, ah, hmm, uhm, mm) dropped, number words written
-//                      as digits ("ten" == "10", "twenty five" == "25").
+//                      as digits ("ten" == "10", "twenty five" == "25"),
+//                      a leading wake word dropped ("alexa", "computer",
+//                      optionally after "hey"/"ok"/"okay").
 //                      "open garage door" == "open the garage door".
 //           wrong      otherwise.
 //

@@ -25,6 +25,12 @@ TEST(AsrJudge, PunctuationCaseAndFillersAreEquivalent) {
   EXPECT_EQ(judge_asr_text("Um, what's the weather?", "what's the weather"), Verdict::Equivalent);
 }
 
+TEST(AsrJudge, ALeadingWakeWordIsEquivalent) {
+  EXPECT_EQ(judge_asr_text("alexa turn on the lights", "turn on the lights"), Verdict::Equivalent);
+  EXPECT_EQ(judge_asr_text("hey computer play jazz", "play jazz"), Verdict::Equivalent);
+  EXPECT_EQ(judge_asr_text("turn on alexa", "turn on"), Verdict::Wrong);
+}
+
 TEST(AsrJudge, IdenticalIsExactAndAChangedWordIsWrong) {
   EXPECT_EQ(judge_asr_text("turn on the lights", "turn  on the lights "), Verdict::Exact);
   EXPECT_EQ(judge_asr_text("built in the garage door", "open the garage door"), Verdict::Wrong);

@@ -138,7 +138,8 @@ std::vector<TaggedSlot> SlotTagger::tag(std::string_view normalized, std::string
   std::vector<TaggedSlot> out;
   for (size_t i = 0; i < toks.size();) {
     bool found = false;
-    for (size_t n = std::min(max_tokens_, toks.size() - i); n >= 1 && !found; --n) {
+    // Patterns may be longer than any lexicon phrase: try up to 6 tokens.
+    for (size_t n = std::min(std::max<size_t>(max_tokens_, 6), toks.size() - i); n >= 1 && !found; --n) {
       std::string phrase = join(toks, i, i + n);
       TaggedSlot s;
       if (auto it = lexicon_.find(phrase); it != lexicon_.end()) {

@@ -70,9 +70,11 @@ class Entities {
   explicit Entities(const json& list) {
     for (const auto& e : list) {
       if (!e.is_object()) throw std::invalid_argument("every entity must be an object");
+      if (!e.contains("type") || !e["type"].is_string())
+        throw std::invalid_argument("every entity needs a string \"type\"");
       Item it;
-      it.type = e.value("type", "");
-      it.value = e.value("value", "");
+      it.type = e["type"].get<std::string>();
+      if (e.contains("value") && e["value"].is_string()) it.value = e["value"].get<std::string>();
       if (e.contains("resolved") && e["resolved"].is_string()) it.resolved = e["resolved"].get<std::string>();
       items_.push_back(std::move(it));
     }

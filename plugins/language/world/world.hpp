@@ -37,7 +37,7 @@ namespace cascade::language {
 
 class World {
  public:
-  // The fixed initial world (the clock says Thursday 2026-0115 09:00).
+  // The fixed initial world (the clock says Thursday 2026-01-15 09:00).
   static World initial();
 
   // Runs one interpretation on a copy of the initial state. Throws

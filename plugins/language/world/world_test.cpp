@@ -65,4 +65,6 @@ TEST(World, RejectsAnInterpretationWithoutIntent) {
   EXPECT_THROW((void)World::initial().execute(json{{"entities", json::array()}}), std::invalid_argument);
   EXPECT_THROW((void)World::initial().execute(json::array()), std::invalid_argument);
   EXPECT_THROW((void)World::initial().execute(json{{"intent", "x"}, {"entities", 3}}), std::invalid_argument);
+  EXPECT_THROW((void)World::initial().execute(json{{"intent", "alarm_set"}, {"entities", {{{"type", 7}}}}}),
+               std::invalid_argument);
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <numbers>
 #include <random>
 
@@ -50,7 +51,11 @@ std::vector<int16_t> resample(std::span<const int16_t> in, uint32_t from_rate, u
 Wav read_wav(const std::string& path, bool downmix) {
   SF_INFO info{};
   SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
-  if (f == nullptr) throw SpeechError("A004", "cannot read audio file " + path + ": " + sf_strerror(nullptr));
+  if (f == nullptr) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) throw SpeechError("A004", "audio file not found: " + path);
+    throw SpeechError("A003", "not a readable audio file: " + path + ": " + sf_strerror(nullptr));
+  }
   if (info.channels != 1 && !downmix) {
     sf_close(f);
     throw SpeechError("A001", path + " has " + std::to_string(info.channels) +
@@ -77,11 +82,11 @@ void write_wav(const std::string& path, std::span<const int16_t> samples, uint32
   info.channels = 1;
   info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
   SNDFILE* f = sf_open(path.c_str(), SFM_WRITE, &info);
-  if (f == nullptr) throw SpeechError("A005", "cannot write audio file " + path + ": " + sf_strerror(nullptr));
+  if (f == nullptr) throw SpeechError("A020", "cannot write audio file " + path + ": " + sf_strerror(nullptr));
   const auto n = static_cast<sf_count_t>(samples.size());
   const sf_count_t put = sf_write_short(f, samples.data(), n);
   sf_close(f);
-  if (put != n) throw SpeechError("A005", "short write to " + path);
+  if (put != n) throw SpeechError("A020", "short write to " + path);
 }
 
 double rms(std::span<const int16_t> samples) {

@@ -43,10 +43,11 @@ struct Wav {
 
 // Reads any file libsndfile understands as PCM16. A file with more than one
 // channel is refused with A001 unless `downmix` is true (then the channels
-// are averaged). An unreadable file throws A004 naming the path.
+// are averaged). A missing file throws A004, an unreadable one A003, both
+// naming the path.
 Wav read_wav(const std::string& path, bool downmix = false);
 
-// Writes a 16-bit mono WAV. Throws A005 naming the path when it cannot.
+// Writes a 16-bit mono WAV. Throws A020 naming the path when it cannot.
 void write_wav(const std::string& path, std::span<const int16_t> samples, uint32_t sample_rate);
 
 // Root mean square of the samples (0 for none).

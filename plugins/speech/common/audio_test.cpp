@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <numbers>
 
@@ -105,4 +106,18 @@ TEST(Noise, SameSeedSameNoiseDifferentSeedDifferentNoise) {
 TEST(Noise, SigmaForSnrPutsNoiseTheRequestedDecibelsBelow) {
   EXPECT_NEAR(noise_sigma_for_snr(1000, 20), 100, 1e-9);
   EXPECT_EQ(noise_sigma_for_snr(1000, std::numeric_limits<double>::infinity()), 0.0);
+}
+
+TEST(Wav, UnreadableFileIsA003) {
+  const std::string path = tmp("not_audio.wav");
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs("this is not audio", f);
+  std::fclose(f);
+  try {
+    (void)read_wav(path);
+    FAIL();
+  } catch (const SpeechError& e) {
+    EXPECT_EQ(e.code(), "A003");
+  }
 }

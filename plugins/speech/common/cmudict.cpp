@@ -8,7 +8,17 @@
 
 namespace cascade::speech {
 
-CmuDict CmuDict::load(const std::string& path) {
+namespace {
+const char* const kDigits[] = {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"};
+}  // namespace
+
+CmuDict CmuDict::load(const std::string& path, const std::set<std::string, std::less<>>* only) {
+  std::set<std::string, std::less<>> keep;
+  if (only != nullptr) {
+    keep = *only;
+    for (char c = 'a'; c <= 'z'; ++c) keep.insert(std::string(1, c));
+    keep.insert(std::begin(kDigits), std::end(kDigits));
+  }
   std::ifstream in(path);
   if (!in) throw SpeechError("A010", "model file not found: " + path);
   CmuDict d;
@@ -16,8 +26,10 @@ CmuDict CmuDict::load(const std::string& path) {
   while (std::getline(in, line)) {
     const size_t sp = line.find_first_of(" \t");
     if (sp == std::string::npos || sp == 0) continue;
-    std::string word = line.substr(0, sp);
-    if (const size_t paren = word.find('('); paren != std::string::npos && paren > 0) word.resize(paren);
+    std::string_view head(line.data(), sp);
+    if (const size_t paren = head.find('('); paren != std::string_view::npos && paren > 0) head = head.substr(0, paren);
+    if (only != nullptr && keep.find(head) == keep.end()) continue;
+    std::string word(head);
     const size_t ph = line.find_first_not_of(" \t", sp);
     if (ph == std::string::npos) continue;
     std::string pron = line.substr(ph);
@@ -35,8 +47,6 @@ const std::vector<std::string>* CmuDict::find(std::string_view word) const {
 }
 
 std::string CmuDict::spell(std::string_view word) const {
-  static const char* const kDigits[] = {"zero", "one", "two", "three", "four",
-                                        "five", "six", "seven", "eight", "nine"};
   std::string out;
   for (char c : word) {
     if (c == '\'') continue;

@@ -50,3 +50,13 @@ TEST(Tokenize, LowerCasesAndSplitsOnPunctuationKeepingApostrophes) {
   EXPECT_EQ(tokenize("Alexa, what's the Weather?  'ok'"),
             (std::vector<std::string>{"alexa", "what's", "the", "weather", "ok"}));
 }
+
+TEST(CmuDict, LoadingOnlySomeWordsKeepsThemAndWhatSpellingNeeds) {
+  const std::set<std::string, std::less<>> only = {"alexa", "computer"};
+  CmuDict d = CmuDict::load(CASCADE_SPEECH_CMUDICT, &only);
+  EXPECT_NE(d.find("alexa"), nullptr);
+  EXPECT_NE(d.find("computer"), nullptr);
+  EXPECT_EQ(d.find("the"), nullptr);
+  EXPECT_LT(d.size(), 50u);
+  EXPECT_FALSE(d.spell("tv").empty());
+}

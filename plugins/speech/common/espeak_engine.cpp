@@ -35,17 +35,17 @@ std::vector<int16_t> espeak_synthesize(std::string_view text, const std::string&
     espeak_ng_STATUS s = espeak_ng_Initialize(&ctx);
     if (s != ENS_OK) {
       espeak_ng_ClearErrorContext(&ctx);
-      throw SpeechError("A011", "espeak-ng failed to initialise (status " + std::to_string(s) + ")");
+      throw SpeechError("A021", "espeak-ng failed to initialise (status " + std::to_string(s) + ")");
     }
     s = espeak_ng_InitializeOutput(ENOUTPUT_MODE_SYNCHRONOUS, 0, nullptr);
-    if (s != ENS_OK) throw SpeechError("A011", "espeak-ng output init failed (status " + std::to_string(s) + ")");
+    if (s != ENS_OK) throw SpeechError("A021", "espeak-ng output init failed (status " + std::to_string(s) + ")");
     st.sample_rate = espeak_ng_GetSampleRate();
     st.initialized = true;
   }
   // Every setting is global: set all of them on every call.
   espeak_SetSynthCallback(&collect);
   if (espeak_ng_SetVoiceByName(voice.c_str()) != ENS_OK)
-    throw SpeechError("A012", "espeak-ng has no voice '" + voice + "'");
+    throw SpeechError("A022", "espeak-ng has no voice '" + voice + "'");
   if (rate_wpm > 0) espeak_ng_SetParameter(espeakRATE, rate_wpm, 0);
   else espeak_ng_SetParameter(espeakRATE, espeakRATE_NORMAL, 0);
 
@@ -54,7 +54,7 @@ std::vector<int16_t> espeak_synthesize(std::string_view text, const std::string&
   espeak_ng_STATUS s = espeak_ng_Synthesize(t.c_str(), t.size() + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8,
                                             nullptr, &out);
   if (s == ENS_OK) s = espeak_ng_Synchronize();
-  if (s != ENS_OK) throw SpeechError("A012", "espeak-ng synthesis failed (status " + std::to_string(s) + ")");
+  if (s != ENS_OK) throw SpeechError("A022", "espeak-ng synthesis failed (status " + std::to_string(s) + ")");
   *sample_rate = static_cast<uint32_t>(st.sample_rate);
   return out;
 }

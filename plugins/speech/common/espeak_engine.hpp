@@ -35,7 +35,7 @@ __attribute__((visibility("default"))) inline EspeakProcessState& espeak_process
 // Synthesises `text` with espeak voice `voice` ("en-us", "en-us+f2",
 // "en-us+klatt") at `rate_wpm` words per minute (0 = espeak's default).
 // Returns PCM16 mono at espeak's native rate (22050 Hz) in *sample_rate.
-// Throws SpeechError A011 when espeak cannot initialise, A012 for an unknown
+// Throws SpeechError A021 when espeak cannot initialise, A022 for an unknown
 // voice or a failed synthesis.
 std::vector<int16_t> espeak_synthesize(std::string_view text, const std::string& voice, int rate_wpm,
                                        uint32_t* sample_rate);

@@ -37,10 +37,10 @@ DecoderPtr make_decoder(const std::vector<std::pair<std::string, std::string>>& 
   argv.reserve(store.size());
   for (auto& s : store) argv.push_back(s.data());
   cmd_ln_t* config = cmd_ln_parse_r(nullptr, ps_args(), static_cast<int32>(argv.size()), argv.data(), TRUE);
-  if (config == nullptr) throw SpeechError("A011", "pocketsphinx rejected its configuration");
+  if (config == nullptr) throw SpeechError("A021", "pocketsphinx rejected its configuration");
   ps_decoder_t* ps = ps_init(config);
   cmd_ln_free_r(config);  // the decoder holds its own reference
-  if (ps == nullptr) throw SpeechError("A011", "pocketsphinx could not load its models");
+  if (ps == nullptr) throw SpeechError("A021", "pocketsphinx could not load its models");
   return DecoderPtr(ps);
 }
 
@@ -57,12 +57,12 @@ TempFile::TempFile(const std::string& content, const std::string& suffix) {
   const char* dir = std::getenv("TMPDIR");
   std::string tmpl = std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/cascade-XXXXXX" + suffix;
   const int fd = mkstemps(tmpl.data(), static_cast<int>(suffix.size()));
-  if (fd < 0) throw SpeechError("A005", "cannot create a temporary file in " + tmpl);
+  if (fd < 0) throw SpeechError("A020", "cannot create a temporary file in " + tmpl);
   ::close(fd);
   path_ = tmpl;
   std::ofstream out(path_, std::ios::binary | std::ios::trunc);
   out << content;
-  if (!out) throw SpeechError("A005", "cannot write temporary file " + path_);
+  if (!out) throw SpeechError("A020", "cannot write temporary file " + path_);
 }
 
 TempFile::~TempFile() {

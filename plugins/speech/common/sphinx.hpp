@@ -25,7 +25,7 @@ using DecoderPtr = std::unique_ptr<ps_decoder_s, DecoderDeleter>;
 void require_model_path(const std::string& path);
 
 // Builds a decoder from "-name value" pairs ("-hmm", "-lm", "-dict",
-// "-keyphrase", ...). Logging goes to /dev/null. Throws SpeechError A011
+// "-keyphrase", ...). Logging goes to /dev/null. Throws SpeechError A021
 // when pocketsphinx rejects the configuration or the models.
 DecoderPtr make_decoder(const std::vector<std::pair<std::string, std::string>>& args);
 

@@ -34,7 +34,7 @@ std::vector<int16_t> flite_slt(std::string_view text, uint32_t* rate) {
   if (st.slt == nullptr) {
     flite_init();
     st.slt = register_cmu_us_slt(nullptr);
-    if (st.slt == nullptr) throw SpeechError("A011", "flite could not register the slt voice");
+    if (st.slt == nullptr) throw SpeechError("A021", "flite could not register the slt voice");
   }
   // slt's excitation uses libc rand(): reseed it so that the same text
   // always gives the same samples (replay and regeneration depend on it).
@@ -43,7 +43,7 @@ std::vector<int16_t> flite_slt(std::string_view text, uint32_t* rate) {
   std::srand(1);
   const std::string t(text);
   cst_wave* w = flite_text_to_wave(t.c_str(), st.slt);
-  if (w == nullptr) throw SpeechError("A012", "flite failed to synthesise the text");
+  if (w == nullptr) throw SpeechError("A022", "flite failed to synthesise the text");
   std::vector<int16_t> out(w->samples, w->samples + static_cast<size_t>(w->num_samples) * w->num_channels);
   *rate = static_cast<uint32_t>(w->sample_rate);
   delete_wave(w);
@@ -64,7 +64,7 @@ SimAudio simulate(std::string_view text, const SimOptions& o) {
   auto ms = [](int v) { return static_cast<size_t>(std::max(0, v)) * kRate / 1000; };
   SimAudio a;
   std::vector<int16_t> speech = synthesize_16k(text, o.voice, o.rate_wpm);
-  if (speech.empty()) throw SpeechError("A013", "the text '" + std::string(text) + "' synthesises to no audio");
+  if (speech.empty()) throw SpeechError("A023", "the text '" + std::string(text) + "' synthesises to no audio");
   a.speech_rms = rms(speech);
 
   a.samples.assign(ms(o.lead_silence_ms), 0);

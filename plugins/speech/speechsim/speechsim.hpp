@@ -46,8 +46,8 @@ struct SimAudio {
   size_t request_start = 0;      // sample where `text` begins (after lead silence / wake prefix)
 };
 
-// Throws SpeechError: A012 for an unknown voice or failed synthesis,
-// A013 when the text synthesises to nothing.
+// Throws SpeechError: A022 for an unknown voice or failed synthesis,
+// A023 when the text synthesises to nothing.
 SimAudio simulate(std::string_view text, const SimOptions& options);
 
 // Clean synthesis only, resampled to 16 kHz, no padding and no noise.

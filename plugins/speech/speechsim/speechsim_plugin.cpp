@@ -48,7 +48,7 @@ class SpeechSim : public Stage {
   void process(Call& call) override {
     std::string_view text = call.text(in);
     if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
-      throw Error(Status::InvalidArgument, "A013: empty text: nothing to say");
+      throw Error(Status::InvalidArgument, "A023: empty text: nothing to say");
     cascade::speech::SimAudio a;
     try {
       a = cascade::speech::simulate(text, opt_);

@@ -73,8 +73,8 @@ TEST(SpeechSim, UnknownVoiceFailsAtOpen) {
   EXPECT_THROW(Harness::load(CASCADE_SPEECHSIM_SO, {{"voice", "no-such-voice-xyz"}}), std::runtime_error);
 }
 
-TEST(SpeechSim, EmptyTextIsRejectedWithA013) {
+TEST(SpeechSim, EmptyTextIsRejectedWithA023) {
   auto r = say({}, "   ");
   EXPECT_EQ(r.status, Status::InvalidArgument);
-  EXPECT_EQ(r.error.rfind("A013", 0), 0u) << r.error;
+  EXPECT_EQ(r.error.rfind("A023", 0), 0u) << r.error;
 }

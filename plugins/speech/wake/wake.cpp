@@ -27,6 +27,7 @@
 #include <chrono>
 #include <cmath>
 #include <memory>
+#include <set>
 
 using namespace cascade::sdk;
 namespace sp = cascade::speech;
@@ -60,9 +61,10 @@ class Wake : public Stage {
     try {
       sp::require_model_path(h);
       std::vector<std::string> missing;
-      const std::string trimmed = sp::CmuDict::load(d).trimmed(words, &missing);
+      const std::set<std::string, std::less<>> wanted(words.begin(), words.end());
+      const std::string trimmed = sp::CmuDict::load(d, &wanted).trimmed(words, &missing);
       if (!missing.empty())
-        throw Error(Status::InvalidArgument, "A014: keyphrase word '" + missing.front() + "' has no pronunciation in " + d);
+        throw Error(Status::InvalidArgument, "A024: keyphrase word '" + missing.front() + "' has no pronunciation in " + d);
       dict_file_ = std::make_unique<sp::TempFile>(trimmed);
       char thr_text[32];
       std::snprintf(thr_text, sizeof thr_text, "%g", thr);

@@ -34,10 +34,12 @@ class CycleError : public std::runtime_error {
 };
 
 // A topological order of vertices 0..n-1: every edge's `from` comes before
-// its `to`. Among the valid orders it prefers low vertex numbers first
-// (each vertex is placed as soon as its predecessors are), so a pipeline
-// whose stages are written in data-flow order comes back in file order.
-// Throws CycleError if the graph is not a DAG (a self-loop is a cycle).
+// its `to`. Of the valid orders it returns the one a depth-first walk over
+// PREDECESSORS gives when vertices are tried in ascending number: a
+// pipeline whose stages are written in data-flow order comes back in file
+// order, and a vertex written too early moves only as far as its inputs
+// require. Throws CycleError if the graph is not a DAG (a self-loop is a
+// cycle).
 std::vector<size_t> topological_order(size_t n, const std::vector<Edge>& edges);
 
 // One cycle per non-trivial strongly connected component (two or more
