@@ -1,14 +1,36 @@
 #!/usr/bin/env bash
-# The main job: install what is missing, build, and run the reference
-# pipeline over the evaluation dialogues with tracing, then summarise.
+# The main job: install what is missing, build, then run the reference
+# voice assistant (pipelines/assistant.toml) over the evaluation dialogues
+# with tracing, and print the quality summary.
+#
+# Every request is synthesised from its text (speechsim, seeded), so the
+# run regenerates from data/slurp alone. Outputs land in out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
-bin=build/bin/cascade
+bin=build/bin
+data=build/data/assistant
 mkdir -p out
+
 echo "== plugins"
-"$bin" plugins
-if [ -x scripts/main-job.sh ]; then
-  exec bash scripts/main-job.sh
-fi
+"$bin/cascade" plugins
+echo
+echo "== the reference pipeline"
+"$bin/cascade" validate pipelines/assistant.toml
+echo
+echo "== running it over $(wc -l < "$data/eval_dialogues.jsonl") eval turns"
+set +e
+"$bin/cascade" run pipelines/assistant.toml -i "$data/eval_dialogues.jsonl" \
+  -o out/assistant-results.jsonl --trace out/assistant.cas
+rc=$?
+set -e
+# Exit 1 means some turn failed: that is data for the report, not a crash.
+[ "$rc" -le 1 ] || exit "$rc"
+echo
+echo "== trace"
+"$bin/cascade" trace verify out/assistant.cas
+"$bin/cascade" trace stats out/assistant.cas
+echo
+echo "== quality vs gold"
+"$bin/cascade" eval report out/assistant.cas

@@ -6,18 +6,45 @@
 #include <cascade/core/run.hpp>
 #include <cascade/trace/tools.hpp>
 
+#include <filesystem>
 #include <iostream>
+#include <unistd.h>
 
 #ifndef CASCADE_VERSION
 #define CASCADE_VERSION "0.0.0"
 #endif
+
+namespace {
+
+// `cascade NAME args...` runs `cascade-NAME args...` from the directory of
+// this executable when NAME is no built-in command (as git does): tools
+// such as cascade-eval stay separate programs with their own dependencies.
+void dispatch_external(CLI::App& app, int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') return;
+  for (const auto* sub : app.get_subcommands({}))
+    if (sub->get_name() == argv[1]) return;
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return;
+  const auto tool = exe.parent_path() / (std::string("cascade-") + argv[1]);
+  if (!std::filesystem::exists(tool, ec)) return;
+  std::vector<char*> args;
+  std::string name = tool.string();
+  args.push_back(name.data());
+  for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
+  args.push_back(nullptr);
+  ::execv(name.c_str(), args.data());
+  std::cerr << "error: cannot run " << name << "\n";
+  std::exit(1);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"cascade — plugin-based pipeline framework for voice assistants"};
   app.set_version_flag("--version", std::string("cascade " CASCADE_VERSION " (plugin ABI ") +
                                         std::to_string(CASCADE_ABI_MAJOR) + "." + std::to_string(CASCADE_ABI_MINOR) + ")");
   app.require_subcommand(1);
-  app.footer("Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.");
 
   cascade::cli::Globals g;
   app.add_option("--plugin-path", g.plugin_paths,
@@ -33,6 +60,9 @@ int main(int argc, char** argv) {
   });
   cascade::trace::register_commands(app, g.exit_code);
 
+  dispatch_external(app, argc, argv);
+  app.footer("Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.\n"
+             "Other commands: `cascade NAME ...` runs cascade-NAME from this directory (e.g. cascade eval).");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,10 +1,11 @@
-// `cascade run`: a pipeline over a file of turns, with results and traces.
+// `cascade run` and `cascade replay`: a pipeline over turns, with result
+// lines and a trace. Both go through execute() below.
 #include "commands.hpp"
 
+#include <cascade/core/replay.hpp>
 #include <cascade/core/run.hpp>
+#include <cascade/trace/error.hpp>
 #include <cascade/trace/writer.hpp>
-
-#include <spdlog/spdlog.h>
 
 #include <fstream>
 #include <iostream>
@@ -14,22 +15,86 @@
 namespace cascade::cli {
 namespace {
 
-struct RunArgs {
+// What run and replay share on the command line.
+struct ExecArgs {
   std::string pipeline;
-  std::string input;
-  std::string output;
-  std::string trace_path;
-  bool no_trace = false;
   std::vector<std::string> overrides;
+  std::string output;      // result lines; "" = stdout
+  std::string trace_path;  // "" = the config's [trace]
+  bool no_trace = false;
   uint32_t threads = 0;
   uint32_t max_in_flight = 0;
   uint32_t turn_timeout_ms = 0;
   bool quiet = false;
-  bool dot = false;
 };
+
+void add_exec_options(CLI::App* c, ExecArgs& a) {
+  c->add_option("--set", a.overrides, "Override a config value, e.g. stages.asr.params.beam=1e-20 (repeatable)");
+  c->add_option("--threads", a.threads, "Worker threads (default: the config's run.threads)");
+  c->add_option("--max-in-flight", a.max_in_flight, "Bound on turns in flight (default: the config's run.max_in_flight)");
+  c->add_option("--turn-timeout-ms", a.turn_timeout_ms, "Budget per turn; stages after it are cancelled");
+  c->add_flag("-q,--quiet", a.quiet, "No progress bar, no summary");
+  c->footer("Exit codes: 0 every turn ok, 1 some turn failed or a runtime error, 2 config error, 130 interrupted.");
+}
 
 void print(const std::vector<Diagnostic>& ds) {
   for (const auto& d : ds) std::cerr << d.format() << "\n";
+}
+
+// Runs `source` through the loaded pipeline; returns the exit code.
+int execute(const LoadedPipeline& p, TurnSource& source, const ExecArgs& a, bool trace_by_default) {
+  std::unique_ptr<trace::Writer> writer;
+  if (!a.no_trace && (p.config.trace.enabled || trace_by_default || !a.trace_path.empty())) {
+    trace::WriterOptions wo;
+    wo.path = a.trace_path.empty() ? p.config.trace.path : a.trace_path;
+    wo.rotate_bytes = uint64_t{p.config.trace.rotate_mb} * 1024 * 1024;
+    wo.audio = p.config.trace.audio == "hash" ? trace::AudioMode::Hash : trace::AudioMode::Inline;
+    writer = std::make_unique<trace::Writer>(wo);
+  }
+  EngineOptions eo;
+  eo.threads = a.threads != 0 ? a.threads : p.config.run.threads;
+  if (eo.threads == 0) eo.threads = std::max(1u, std::thread::hardware_concurrency());
+  eo.trace = writer.get();
+  eo.turn_timeout_ms = a.turn_timeout_ms;
+  Engine engine(p.plan, eo);
+  cancel_on_signals(&engine);
+
+  std::ofstream file;
+  if (!a.output.empty()) {
+    file.open(a.output);
+    if (!file) throw CascadeError("R020", "cannot write the results file", a.output);
+  }
+  RunOptions ro;
+  ro.max_in_flight = a.max_in_flight != 0 ? a.max_in_flight : p.config.run.max_in_flight;
+  ro.progress = !a.quiet;
+  ro.results = a.output.empty() ? &std::cout : &file;
+  ro.trace = writer.get();
+  const RunSummary s = run_turns(engine, source, ro);
+  cancel_on_signals(nullptr);
+  if (writer) writer->close();
+  if (!a.quiet)
+    std::cerr << p.config.name << ": " << s.turns << " turns (" << s.ok << " ok, " << s.failed << " failed, "
+              << s.cancelled << " cancelled) in " << s.seconds << " s" << (s.interrupted ? " — interrupted" : "")
+              << (writer ? "; trace: " + (a.trace_path.empty() ? p.config.trace.path : a.trace_path) : std::string())
+              << "\n";
+  return s.interrupted ? 130 : (s.failed + s.cancelled > 0 ? kRuntimeFailure : kOk);
+}
+
+// Runs `body`, turning the errors it may throw into messages + exit codes.
+void guarded(Globals& g, const std::function<int()>& body) {
+  try {
+    g.exit_code = body();
+  } catch (const CascadeError& e) {
+    std::cerr << e.what() << "\n";
+    // Config problems and bad replay arguments are the caller's to fix.
+    g.exit_code = e.code().starts_with("C") || e.code() == "R030" ? kUsageError : kRuntimeFailure;
+  } catch (const trace::TraceError& e) {
+    std::cerr << e.what() << "\n";
+    g.exit_code = kRuntimeFailure;
+  } catch (const std::exception& e) {
+    std::cerr << "error[R000]: " << e.what() << "\n";
+    g.exit_code = kRuntimeFailure;
+  }
 }
 
 }  // namespace
@@ -57,20 +122,19 @@ std::optional<LoadedPipeline> load_pipeline(const std::string& file, const std::
 }
 
 void add_run_commands(CLI::App& app, Globals& g) {
+  struct RunArgs : ExecArgs {
+    std::string input;
+    bool dot = false;
+  };
   auto a = std::make_shared<RunArgs>();
   auto* run = app.add_subcommand("run", "Run a pipeline over turns (JSONL dialogues or a directory of WAV files)");
   run->add_option("pipeline", a->pipeline, "Pipeline TOML file")->required()->check(CLI::ExistingFile);
   run->add_option("-i,--input", a->input, "Turns: a JSONL file of dialogues or a directory of WAV files");
   run->add_option("-o,--output", a->output, "Result lines (JSONL), one per turn; default: stdout");
-  run->add_option("--trace", a->trace_path, "Trace file (or directory when rotating); default: the config's [trace]");
+  run->add_option("--trace", a->trace_path, "Trace file (a directory when the config rotates); default: the config's [trace]");
   run->add_flag("--no-trace", a->no_trace, "Do not record a trace");
-  run->add_option("--set", a->overrides, "Override a config value, e.g. stages.asr.params.beam=1e-20 (repeatable)");
-  run->add_option("--threads", a->threads, "Worker threads (default: the config's run.threads)");
-  run->add_option("--max-in-flight", a->max_in_flight, "Bound on turns in flight (default: the config's)");
-  run->add_option("--turn-timeout-ms", a->turn_timeout_ms, "Budget per turn; stages after it are cancelled");
-  run->add_flag("-q,--quiet", a->quiet, "No progress bar, no summary");
   run->add_flag("--dot", a->dot, "Print the pipeline's DAG in Graphviz DOT and exit");
-  run->footer("Exit codes: 0 every turn ok, 1 some turn failed or a runtime error, 2 config error, 130 interrupted.");
+  add_exec_options(run, *a);
   run->callback([&g, a] {
     auto p = load_pipeline(a->pipeline, a->overrides, g);
     if (!p) {
@@ -87,49 +151,46 @@ void add_run_commands(CLI::App& app, Globals& g) {
       g.exit_code = kUsageError;
       return;
     }
-    try {
+    guarded(g, [&] {
       auto source = open_turns(a->input);
-      std::unique_ptr<trace::Writer> writer;
-      if (!a->no_trace && (p->config.trace.enabled || !a->trace_path.empty())) {
-        trace::WriterOptions wo;
-        wo.path = a->trace_path.empty() ? p->config.trace.path : a->trace_path;
-        wo.rotate_bytes = uint64_t{p->config.trace.rotate_mb} * 1024 * 1024;
-        wo.audio = p->config.trace.audio == "hash" ? trace::AudioMode::Hash : trace::AudioMode::Inline;
-        writer = std::make_unique<trace::Writer>(wo);
-      }
-      EngineOptions eo;
-      eo.threads = a->threads != 0 ? a->threads : p->config.run.threads;
-      if (eo.threads == 0) eo.threads = std::max(1u, std::thread::hardware_concurrency());
-      eo.trace = writer.get();
-      eo.turn_timeout_ms = a->turn_timeout_ms;
-      Engine engine(p->plan, eo);
-      cancel_on_signals(&engine);
+      return execute(*p, *source, *a, false);
+    });
+  });
 
-      std::ofstream file;
-      if (!a->output.empty()) {
-        file.open(a->output);
-        if (!file) throw CascadeError("R020", "cannot write the results file", a->output);
-      }
-      RunOptions ro;
-      ro.max_in_flight = a->max_in_flight != 0 ? a->max_in_flight : p->config.run.max_in_flight;
-      ro.progress = !a->quiet;
-      ro.results = a->output.empty() ? &std::cout : &file;
-      ro.trace = writer.get();
-      const RunSummary s = run_turns(engine, *source, ro);
-      cancel_on_signals(nullptr);
-      if (writer) writer->close();
-      if (!a->quiet)
-        std::cerr << p->config.name << ": " << s.turns << " turns (" << s.ok << " ok, " << s.failed << " failed, "
-                  << s.cancelled << " cancelled) in " << s.seconds << " s" << (s.interrupted ? " — interrupted" : "")
-                  << "\n";
-      g.exit_code = s.interrupted ? 130 : (s.failed + s.cancelled > 0 ? kRuntimeFailure : kOk);
-    } catch (const CascadeError& e) {
-      std::cerr << e.what() << "\n";
-      g.exit_code = kRuntimeFailure;
-    } catch (const std::exception& e) {
-      std::cerr << "error[R000]: " << e.what() << "\n";
-      g.exit_code = kRuntimeFailure;
+  struct ReplayArgs : ExecArgs {
+    std::string trace_in;
+    std::string from;
+    std::vector<std::string> turns;
+    std::vector<std::string> substitute;
+  };
+  auto r = std::make_shared<ReplayArgs>();
+  auto* replay = app.add_subcommand("replay", "Re-run recorded turns through a (possibly modified) pipeline");
+  replay->add_option("trace", r->trace_in, "Recorded trace (file or directory)")->required();
+  replay->add_option("-p,--pipeline", r->pipeline, "Pipeline TOML file to replay through")->required()->check(CLI::ExistingFile);
+  replay->add_option("--from", r->from, "Feed the recorded outputs of every stage upstream of STAGE; run it and the rest");
+  replay->add_option("--turns", r->turns, "Only turns matching (dialogue=ID, turn=N, seq=N, status=..; repeatable, ANDed)");
+  replay->add_option("--substitute", r->substitute, "STAGE=trace|gold|gold:KEY: give that stage's outputs instead of running it (repeatable)");
+  replay->add_option("-o,--output-trace", r->trace_path, "The new trace")->required();
+  replay->add_option("--results", r->output, "Result lines (JSONL); default: stdout");
+  add_exec_options(replay, *r);
+  replay->callback([&g, r] {
+    auto p = load_pipeline(r->pipeline, r->overrides, g);
+    if (!p) {
+      g.exit_code = kUsageError;
+      return;
     }
+    guarded(g, [&] {
+      ReplayOptions o;
+      o.from_stage = r->from;
+      o.turns = r->turns;
+      for (const auto& s : r->substitute) {
+        const auto eq = s.find('=');
+        if (eq == std::string::npos) throw CascadeError("R030", "--substitute wants STAGE=SOURCE, got '" + s + "'");
+        o.substitute[s.substr(0, eq)] = s.substr(eq + 1);
+      }
+      auto source = open_replay(r->trace_in, p->plan, o);
+      return execute(*p, *source, *r, true);
+    });
   });
 }
 

@@ -191,7 +191,7 @@ Output build(const std::vector<Record>& records, const Options& opt) {
                                 {"timestamp", timestamp(clock)},
                                 {"addressed", true},
                                 {"slurp_id", r.slurp_id},
-                                {"payload", {{"text", r.sentence}}},
+                                {"payload", {{"text", opt.wake_word.empty() ? r.sentence : opt.wake_word + " " + r.sentence}}},
                                 {"gold", std::move(gold)}});
       ++turn_index;
       clock += 20;

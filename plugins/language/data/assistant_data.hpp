@@ -36,6 +36,10 @@ struct Options {
   size_t small_dialogues = 12;  // dialogues in eval_dialogues_small.jsonl
   size_t false_wake_every = 10; // one non-addressed turn after every N addressed
   size_t users = 4;             // simulated users u1..uN
+  // Said before every ADDRESSED request, so the payload is what the user
+  // says (the speech pipeline synthesises it; the wake stage strips it).
+  // Non-addressed background speech has no wake word.
+  std::string wake_word = "alexa";
 };
 
 struct Output {

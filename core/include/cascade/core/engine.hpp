@@ -26,6 +26,18 @@ namespace trace {
 class Writer;
 }
 
+// A stage output given instead of computed (replay: recorded outputs,
+// the oracle: gold annotations). A stage with any injected output is NOT
+// executed for that turn; its other outputs stay missing.
+struct InjectedOutput {
+  uint32_t stage = 0;  // index into PipelinePlan::stages
+  uint32_t port = 0;   // output port index
+  uint32_t type = 0;   // cascade_payload_type
+  uint32_t sample_rate = 0;
+  std::string bytes;
+  std::string origin;  // recorded in the trace as text feature "injected" ("trace", "gold")
+};
+
 // One turn's input, owned by the caller for the duration of run_batch().
 struct TurnInput {
   std::string dialogue_id;
@@ -37,6 +49,7 @@ struct TurnInput {
   std::string payload;        // text bytes, or PCM16 little-endian mono
   uint32_t sample_rate = 0;
   std::string gold_json;      // gold annotations per stage, or empty
+  std::vector<InjectedOutput> injected;  // usually empty
   // A problem found while reading the input (bad WAV, ...): the turn is
   // recorded as failed with this code and message, not executed.
   std::string input_error_code;
