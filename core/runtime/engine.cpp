@@ -52,8 +52,19 @@ uint32_t worker_index() {
 
 }  // namespace
 
+// What the hot path needs of a stage, flat, without chasing the plan.
+struct StageRt {
+  cascade_status (*process)(void*, cascade_context*, const cascade_payload*, uint32_t) = nullptr;
+  void* instance = nullptr;
+  uint32_t n_in = 0, n_out = 0, slot_base = 0;
+  const Binding* inputs = nullptr;
+  std::vector<uint8_t> optional;     // per input port
+  std::vector<uint32_t> out_types;   // per output port
+};
+
 struct Engine::Impl {
   PipelinePlan plan;
+  std::vector<StageRt> hot;
   EngineOptions opt;
   cascade_host_api host{};
   std::vector<void*> instances;
@@ -108,9 +119,8 @@ struct Engine::Impl {
   static cascade_status h_emit(cascade_context* c, uint32_t port, const cascade_payload* p) {
     auto* x = ctx_of(c);
     if (x->out == nullptr || p == nullptr) return CASCADE_ERR_UNSUPPORTED;  // outside process()
-    const auto& outs = x->eng->plan.stages[x->stage].plugin->info.outputs;
-    if (port >= outs.size()) return CASCADE_ERR_INVALID_ARGUMENT;
-    const uint32_t declared = outs[port].type;
+    if (port >= x->n_outputs) return CASCADE_ERR_INVALID_ARGUMENT;
+    const uint32_t declared = x->out_types[port];
     if (declared != CASCADE_PAYLOAD_ANY && p->type != declared) return CASCADE_ERR_INVALID_ARGUMENT;
     rt::Slot& s = x->out[port];
     s.type = p->type;
@@ -220,6 +230,19 @@ struct Engine::Impl {
     arena = std::make_unique<oneapi::tbb::task_arena>(static_cast<int>(std::max(1u, opt.threads)));
     timing = opt.trace != nullptr || opt.measure_latency;
     open_all();
+    hot.resize(n);
+    for (uint32_t s = 0; s < n; ++s) {
+      const auto& sp = plan.stages[s];
+      StageRt& h = hot[s];
+      h.process = sp.plugin->descriptor->process;
+      h.instance = instances[s];
+      h.n_in = static_cast<uint32_t>(sp.inputs.size());
+      h.n_out = static_cast<uint32_t>(sp.plugin->info.outputs.size());
+      h.slot_base = slot_base[s];
+      h.inputs = plan.stages[s].inputs.data();
+      for (const auto& p : sp.plugin->info.inputs) h.optional.push_back(p.optional ? 1 : 0);
+      for (const auto& p : sp.plugin->info.outputs) h.out_types.push_back(p.type);
+    }
   }
 
   void open_all() {
@@ -282,16 +305,17 @@ struct Engine::Impl {
       return call_timed(s, in, n_in, out, run, deadline);
     rt::Limiter* lim = limiters[s].get();
     if (lim != nullptr) lim->acquire();
-    rt::CallCtx ctx{};
+    const StageRt& h = hot[s];
+    rt::CallCtx ctx;
     ctx.eng = this;
     ctx.stage = s;
     ctx.run = &run;
     ctx.out = out;
     ctx.inputs = in;
     ctx.n_inputs = n_in;
-    ctx.deadline_ns = INT64_MAX;
-    const cascade_status st =
-        sp.plugin->descriptor->process(instances[s], reinterpret_cast<cascade_context*>(&ctx), in, n_in);
+    ctx.out_types = h.out_types.data();
+    ctx.n_outputs = h.n_out;
+    const cascade_status st = h.process(h.instance, reinterpret_cast<cascade_context*>(&ctx), in, n_in);
     if (lim != nullptr) lim->release();
     return st;
   }
@@ -318,6 +342,8 @@ struct Engine::Impl {
       ctx.out = tc->slots.data();
       ctx.inputs = tc->inputs.data();
       ctx.n_inputs = static_cast<uint32_t>(tc->inputs.size());
+      ctx.out_types = hot[s].out_types.data();
+      ctx.n_outputs = hot[s].n_out;
       ctx.deadline_ns = deadline;
       const auto& d = *plan.stages[s].plugin->descriptor;
       const cascade_status st = d.process(instances[s], reinterpret_cast<cascade_context*>(&ctx), ctx.inputs,
@@ -349,35 +375,33 @@ struct Engine::Impl {
     return tc->status;
   }
 
-  // Gathers a stage's inputs from the turn. False if a required one is
-  // missing (the stage is then skipped, not run).
-  bool gather(const rt::TurnState& t, uint32_t s, std::vector<cascade_payload>& in, std::string& missing) const {
-    const auto& sp = plan.stages[s];
-    const auto& ports = sp.plugin->info.inputs;
-    in.resize(ports.size());
-    for (size_t i = 0; i < ports.size(); ++i) {
+  // Gathers a stage's inputs from the turn into `in` (h.n_in entries).
+  // Returns the index of a required input that is missing, or -1.
+  int gather(const rt::TurnState& t, const StageRt& h, cascade_payload* in) const {
+    for (uint32_t i = 0; i < h.n_in; ++i) {
       cascade_payload& p = in[i];
-      p = cascade_payload{};
       p.struct_size = sizeof p;
-      const Binding& b = sp.inputs[i];
-      if (b.kind == Binding::Kind::TurnInput) {
-        p.type = t.in->payload_type;
-        p.data = t.in->payload.data();
-        p.size = t.in->payload.size();
-        p.sample_rate = t.in->sample_rate;
-      } else if (b.kind == Binding::Kind::StageOutput) {
-        const rt::Slot& sl = t.slots[slot_base[b.stage] + b.port];
+      const Binding& b = h.inputs[i];
+      if (b.kind == Binding::Kind::StageOutput) {
+        const rt::Slot& sl = t.slots[hot[b.stage].slot_base + b.port];
         p.type = sl.type;
         p.data = sl.data;
         p.size = sl.size;
         p.sample_rate = sl.rate;
+      } else if (b.kind == Binding::Kind::TurnInput) {
+        p.type = t.in->payload_type;
+        p.data = t.in->payload.data();
+        p.size = t.in->payload.size();
+        p.sample_rate = t.in->sample_rate;
+      } else {
+        p.type = CASCADE_PAYLOAD_NONE;
+        p.data = nullptr;
+        p.size = 0;
+        p.sample_rate = 0;
       }
-      if (p.type == CASCADE_PAYLOAD_NONE && !ports[i].optional) {
-        missing = ports[i].name;
-        return false;
-      }
+      if (p.type == CASCADE_PAYLOAD_NONE && h.optional[i] == 0) return static_cast<int>(i);
     }
-    return true;
+    return -1;
   }
 
   // Replay and the oracle: a stage whose outputs are given is not run.
@@ -431,14 +455,18 @@ struct Engine::Impl {
       return finish();
     }
     if (!t.in->injected.empty() && inject(t, s, run)) return finish();
-    std::string missing;
-    if (!gather(t, s, in, missing)) {
+    const StageRt& h = hot[s];
+    // Inputs live on the stack for the usual few ports.
+    cascade_payload small[8];
+    if (h.n_in > 8) in.resize(h.n_in);
+    cascade_payload* buf = h.n_in > 8 ? in.data() : small;
+    if (const int missing = gather(t, h, buf); missing >= 0) {
       run.status = StageStatus::Skipped;
-      run.message = "not run: required input '" + missing + "' is missing";
+      run.message = "not run: required input '" + sp.plugin->info.inputs[static_cast<size_t>(missing)].name + "' is missing";
       return finish();
     }
-    rt::Slot* out = &t.slots[slot_base[s]];
-    cascade_status st = call(s, in.data(), static_cast<uint32_t>(in.size()), out, run, t.deadline);
+    rt::Slot* out = &t.slots[h.slot_base];
+    cascade_status st = call(s, buf, h.n_in, out, run, t.deadline);
     set_status(run, st);
     run.ran = true;
     if (st == CASCADE_OK) return finish();
@@ -459,7 +487,7 @@ struct Engine::Impl {
         for (size_t i = 0; i < fin.size(); ++i) {
           fin[i] = cascade_payload{};
           fin[i].struct_size = sizeof(cascade_payload);
-          if (fb_in[s][i] >= 0) fin[i] = in[static_cast<size_t>(fb_in[s][i])];
+          if (fb_in[s][i] >= 0) fin[i] = buf[static_cast<size_t>(fb_in[s][i])];
         }
         rt::Slot* fout = &t.slots[slot_base[f]];
         const cascade_status fst = call(f, fin.data(), static_cast<uint32_t>(fin.size()), fout, frun, t.deadline);

@@ -131,6 +131,8 @@ struct CallCtx {
   Slot* out = nullptr;      // null outside process()
   const cascade_payload* inputs = nullptr;
   uint32_t n_inputs = 0;
+  const uint32_t* out_types = nullptr;  // declared output payload types
+  uint32_t n_outputs = 0;
   int64_t deadline_ns = INT64_MAX;
   std::string* open_error = nullptr;  // set_error outside process() (create/open/close)
 };
