@@ -35,6 +35,12 @@ const Turn* TraceData::find(std::string_view dialogue_id, uint32_t turn_index) c
   return nullptr;
 }
 
+const Turn* TraceData::find_seq(uint64_t turn_seq) const {
+  auto it = std::lower_bound(turns.begin(), turns.end(), turn_seq,
+                             [](const Turn& t, uint64_t seq) { return t.id.turn_seq < seq; });
+  return it != turns.end() && it->id.turn_seq == turn_seq ? &*it : nullptr;
+}
+
 std::vector<Turn> group_turns(std::vector<Record> records) {
   std::vector<Turn> turns;
   std::unordered_map<uint64_t, size_t> by_seq;

@@ -476,6 +476,8 @@ TEST(Turns, GroupsRecordsOfOneTurnFromSeveralWorkersInStartOrder) {
   EXPECT_EQ(turn.stage("nlu")->output("out")->text(), "n");
   EXPECT_EQ(data.find("d1", 2), &turn);
   EXPECT_EQ(data.find("d1", 3), nullptr);
+  EXPECT_EQ(data.find_seq(7), &turn);
+  EXPECT_EQ(data.find_seq(8), nullptr);
 }
 
 }  // namespace

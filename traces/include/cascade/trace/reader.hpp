@@ -198,8 +198,10 @@ struct TraceData {
   std::vector<Damage> damage;
   std::vector<FileInfo> files;
   ReadStats stats;
-  // Index of a turn by (dialogue_id, turn_index).
+  // A turn by (dialogue_id, turn_index), or nullptr (linear scan).
   [[nodiscard]] const Turn* find(std::string_view dialogue_id, uint32_t turn_index) const;
+  // A turn by turn_seq, or nullptr (binary search: turns are sorted by it).
+  [[nodiscard]] const Turn* find_seq(uint64_t turn_seq) const;
 };
 
 // Groups records (any order) by turn_seq. Holds everything in memory.
