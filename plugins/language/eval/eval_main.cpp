@@ -1,0 +1,125 @@
+// cascade-eval: the assistant's quality report from traces
+// (`cascade eval ...` execs this binary).
+//
+//   cascade eval report TRACE [--json]
+//   cascade eval stages [--pipeline P] [--input I] [--snr inf,20,10] [--out DIR] [--json]
+//
+// Exit codes: 0 ok, 1 runtime failure (unreadable trace, failed run),
+// 2 usage or config error.
+#include "eval/levels.hpp"
+#include "eval/quality.hpp"
+
+#include <cascade/core/diagnostic.hpp>
+#include <cascade/trace/error.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#ifndef CASCADE_EVAL_DEFAULT_PIPELINE
+#error "CASCADE_EVAL_DEFAULT_PIPELINE must be defined by the build"
+#endif
+#ifndef CASCADE_ASSISTANT_DATA_DIR
+#error "CASCADE_ASSISTANT_DATA_DIR must be defined by the build"
+#endif
+
+namespace {
+
+namespace ev = cascade::language::eval;
+
+constexpr int kOk = 0, kRuntimeFailure = 1, kUsageError = 2;
+
+template <class F>
+int guarded(F&& body) {
+  try {
+    return body();
+  } catch (const cascade::CascadeError& e) {
+    std::cerr << e.what() << "\n";
+    return e.code().starts_with("C") ? kUsageError : kRuntimeFailure;
+  } catch (const cascade::trace::TraceError& e) {
+    std::cerr << e.what() << "\n";
+    return kRuntimeFailure;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kUsageError;
+  } catch (const std::exception& e) {
+    std::cerr << "error[R000]: " << e.what() << "\n";
+    return kRuntimeFailure;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"cascade eval: the assistant's quality (WER, wake, intent, slots, ER, task success, speed) from traces",
+               "cascade eval"};
+  app.require_subcommand(1);
+  int exit_code = kOk;
+
+  std::string trace_path;
+  bool report_json = false;
+  auto* report = app.add_subcommand("report", "Quality of one trace against the gold its turns carry");
+  report->add_option("trace", trace_path, "Trace file (or rotated trace directory)")->required();
+  report->add_flag("--json", report_json, "One JSON object instead of the table");
+  report->callback([&] {
+    exit_code = guarded([&] {
+      const auto data = cascade::trace::read_turns(trace_path);
+      for (const auto& d : data.damage) std::cerr << "warning: " << d.format() << "\n";
+      const auto r = ev::compute_report(data);
+      if (report_json)
+        std::cout << ev::to_json(r).dump(2) << "\n";
+      else
+        std::cout << ev::format_text(r);
+      return kOk;
+    });
+  });
+
+  ev::LevelsRequest lv;
+  lv.pipeline = CASCADE_EVAL_DEFAULT_PIPELINE;
+  lv.input = std::filesystem::path(CASCADE_ASSISTANT_DATA_DIR) / "eval_dialogues.jsonl";
+  lv.out_dir = "out/eval";
+  lv.snr_levels = {"inf", "20", "10"};
+  bool stages_json = false, quiet = false;
+  auto* stages = app.add_subcommand(
+      "stages", "Run the pipeline once per noise level (stages.speech.params.snr_db) and report each trace");
+  stages->add_option("--pipeline", lv.pipeline, "Pipeline TOML")->capture_default_str()->check(CLI::ExistingFile);
+  stages->add_option("--input", lv.input, "Eval dialogues (JSONL)")->capture_default_str()->check(CLI::ExistingPath);
+  stages->add_option("--snr", lv.snr_levels, "Noise levels in dB, comma separated (inf = clean)")
+      ->delimiter(',')
+      ->capture_default_str();
+  stages->add_option("--out", lv.out_dir, "Directory for the traces <pipeline>-snr<level>.cas")->capture_default_str();
+  stages->add_option("--speech-stage", lv.speech_stage, "Stage whose params.snr_db is set")->capture_default_str();
+  stages->add_option("--threads", lv.threads, "Worker threads (default: the config's run.threads)");
+  stages->add_flag("--json", stages_json, "{\"levels\":[{\"snr_db\":..., <report keys>}...]} instead of the table");
+  stages->add_flag("-q,--quiet", quiet, "No progress bar and no per-level report on stderr");
+  stages->callback([&] {
+    exit_code = guarded([&] {
+      for (const auto& l : lv.snr_levels) (void)ev::snr_toml(l);  // bad levels fail before any run
+      lv.progress = !quiet;
+      const auto levels = ev::run_levels(lv);
+      bool all_ok = true;
+      for (const auto& l : levels) {
+        all_ok = all_ok && l.run.failed == 0 && l.run.cancelled == 0;
+        if (!quiet) {
+          std::cerr << "snr " << l.snr_db << ": " << l.run.turns << " turns (" << l.run.ok << " ok, " << l.run.failed
+                    << " failed, " << l.run.cancelled << " cancelled) in " << l.run.seconds
+                    << " s; trace: " << l.trace.string() << "\n";
+          std::cerr << ev::format_text(l.report) << "\n";
+        }
+      }
+      if (stages_json)
+        std::cout << ev::to_json(levels).dump(2) << "\n";
+      else
+        std::cout << ev::format_text(levels);
+      // A failed turn is scored (as wrong), but the run was not clean.
+      return all_ok ? kOk : kRuntimeFailure;
+    });
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kOk : kUsageError;
+  }
+  return exit_code;
+}
