@@ -12,6 +12,7 @@
 #include <cascade/trace/writer.hpp>
 
 #include "runtime/limiter.hpp"
+#include "runtime/watchdog_pool.hpp"
 #include "runtime/turn_state.hpp"
 
 #include <oneapi/tbb/parallel_for.h>
@@ -320,9 +321,9 @@ struct Engine::Impl {
     return st;
   }
 
-  // A call that may be abandoned at its deadline. Everything the plugin
-  // touches lives in a shared TimedCall, so an abandoned call that returns
-  // later writes only into memory it co-owns.
+  // A call that may be abandoned at its deadline, run on the watchdog
+  // pool. Everything the plugin touches lives in a shared TimedCall, so an
+  // abandoned call that returns later writes only into memory it co-owns.
   cascade_status call_timed(uint32_t s, const cascade_payload* in, uint32_t n_in, rt::Slot* out, rt::StageRun& run,
                             int64_t deadline) {
     const auto& sp = plan.stages[s];
@@ -334,7 +335,7 @@ struct Engine::Impl {
       return CASCADE_ERR_DEADLINE;
     }
     timed_in_flight.fetch_add(1);
-    std::thread([this, s, tc, lim, deadline] {
+    rt::WatchdogPool::instance().submit([this, s, tc, lim, deadline] {
       rt::CallCtx ctx{};
       ctx.eng = this;
       ctx.stage = s;
@@ -356,7 +357,7 @@ struct Engine::Impl {
       }
       tc->cv.notify_all();
       timed_in_flight.fetch_sub(1);
-    }).detach();
+    });
 
     std::unique_lock lock(tc->m);
     const auto until = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadline));
