@@ -35,7 +35,8 @@ CASCADE_PLUGIN_PATH="$work/hello" "$cascade" inspect hello > /dev/null
 
 if [ -n "${4:-}" ]; then
   # A pipeline that uses the out-of-tree plugin (from the scheduler issue).
-  CASCADE_PLUGIN_PATH="$work/hello" "$cascade" run "$4" --input "$5" --output "$work/out.jsonl" --quiet
-  grep -q "hello, " "$work/out.jsonl"
+  CASCADE_PLUGIN_PATH="$work/hello" "$cascade" run "$4" --input "$5" --output "$work/out.jsonl" --no-trace --quiet
+  grep -q "\"result\":\"hello, world\"" "$work/out.jsonl"
+  grep -q "\"result\":\"hello, plugin teams\"" "$work/out.jsonl"
 fi
 echo "out-of-tree hello: ok"
