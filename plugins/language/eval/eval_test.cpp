@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -315,6 +316,37 @@ TEST(CascadeEvalReport, TextAssistantOnSmallEvalSetGivesSaneJson) {
   }
   EXPECT_GT(j["intent_accuracy"].get<double>(), 0.3);
   EXPECT_TRUE(j["latency_ms"].contains("nlu"));
+}
+
+// The speech assistant through run_levels: the snr override reaches the
+// speech stage (a bad value would fail validation) and the trace lands
+// where the report reads it. Four turns keep it to a few seconds.
+TEST(RunLevels, SpeechAssistantWritesOneScoredTracePerLevel) {
+  const fs::path dir = temp_dir("levels");
+  const fs::path input = dir / "four.jsonl";
+  {
+    std::ifstream in(CASCADE_EVAL_SMALL_INPUT);
+    std::ofstream out(input);
+    std::string line;
+    for (int i = 0; i < 4 && std::getline(in, line); ++i) out << line << "\n";
+  }
+  ev::LevelsRequest rq;
+  rq.pipeline = CASCADE_EVAL_SPEECH_PIPELINE;
+  rq.input = input;
+  rq.out_dir = dir / "out";
+  rq.snr_levels = {"inf"};
+  const auto levels = ev::run_levels(rq);
+  ASSERT_EQ(levels.size(), 1u);
+  EXPECT_EQ(levels[0].trace, dir / "out" / "assistant-snrinf.cas");
+  EXPECT_TRUE(fs::exists(levels[0].trace));
+  EXPECT_EQ(levels[0].run.turns, 4u);
+  EXPECT_EQ(levels[0].report.turns, 4u);
+  EXPECT_TRUE(levels[0].report.has_wake);
+  const json j = ev::to_json(levels);
+  ASSERT_EQ(j["levels"].size(), 1u);
+  EXPECT_EQ(j["levels"][0]["snr_db"], "inf");
+  EXPECT_TRUE(j["levels"][0]["wake_hit_rate"].is_number());
+  EXPECT_TRUE(j["levels"][0]["wake_x_realtime"].is_number());
 }
 
 }  // namespace
