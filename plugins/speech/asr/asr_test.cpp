@@ -134,3 +134,21 @@ TEST(Asr, ConcurrentCallsGiveTheSameTranscriptsAsSequentialOnes) {
   for (auto& t : ts) t.join();
   EXPECT_EQ(seq, par);
 }
+
+TEST(Asr, NoiseWithoutSpeechIsNotAnError) {
+  std::vector<int16_t> noise(16000, 0);
+  sp::add_gaussian_noise(noise, 30.0, 9);
+  auto r = asr().run({{"audio", Value::audio(noise, 16000)}});
+  ASSERT_EQ(r.status, Status::Ok) << r.error;
+  ASSERT_TRUE(r.outputs.count("text"));
+  std::cout << "[asr] on noise: '" << r.outputs.at("text").bytes << "' confidence " << r.confidence.value_or(-1) << "\n";
+  EXPECT_LE(sp::word_count(r.outputs.at("text").bytes), 2u);
+  EXPECT_TRUE(nlohmann::json::parse(r.outputs.at("nbest").bytes).is_array());
+}
+
+TEST(Asr, VeryShortAudioIsNotAnError) {
+  std::vector<int16_t> blip(100, 0);
+  sp::add_gaussian_noise(blip, 30.0, 9);
+  auto r = asr().run({{"audio", Value::audio(blip, 16000)}});
+  EXPECT_EQ(r.status, Status::Ok) << r.error;
+}

@@ -25,7 +25,7 @@ namespace sp = cascade::speech;
 int main(int argc, char** argv) {
   CLI::App app{"Measure ASR WER/RTF and wake-word accuracy/RTF on synthetic speech"};
   std::string sentences_path = CASCADE_BENCH_SENTENCES, lm = CASCADE_BENCH_LM, dict = CASCADE_BENCH_DICT;
-  std::string asr_so = CASCADE_BENCH_ASR_SO, wake_so = CASCADE_BENCH_WAKE_SO, voice = "slt", threshold = "1e-30";
+  std::string asr_so = CASCADE_BENCH_ASR_SO, wake_so = CASCADE_BENCH_WAKE_SO, voice = "slt", threshold, plp;
   std::vector<std::string> snrs = {"inf", "20", "10"};
   uint64_t seed = 1;
   size_t limit = 0;
@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
   app.add_option("--voice", voice, "speechsim voice")->capture_default_str();
   app.add_option("--snr", snrs, "SNRs in dB ('inf' = clean)")->delimiter(',')->capture_default_str();
   app.add_option("--seed", seed, "noise seed")->capture_default_str();
-  app.add_option("--threshold", threshold, "wake threshold")->capture_default_str();
+  app.add_option("--threshold", threshold, "wake threshold (default: the plugin's)");
+  app.add_option("--plp", plp, "wake phone_loop_prob (default: the plugin's)");
   app.add_option("--limit", limit, "use only the first N sentences (0 = all)");
   app.add_flag("--startup", startup,
                "also time plugin start-up, and a keyword decoder loading the FULL cmudict for comparison");
@@ -56,7 +57,10 @@ int main(int argc, char** argv) {
     auto asr = Harness::load(asr_so, {{"lm", lm}, {"dict", dict}});
     const double asr_open = secs(t0);
     t0 = clock::now();
-    auto wake = Harness::load(wake_so, {{"threshold", threshold}});
+    std::map<std::string, std::string> wake_params;
+    if (!threshold.empty()) wake_params["threshold"] = threshold;
+    if (!plp.empty()) wake_params["phone_loop_prob"] = plp;
+    auto wake = Harness::load(wake_so, wake_params);
     const double wake_open = secs(t0);
     if (startup) {
       std::printf("start-up: asr open %.3f s, wake open (dictionary trimmed at open) %.3f s\n", asr_open, wake_open);
@@ -64,7 +68,7 @@ int main(int argc, char** argv) {
       auto full = sp::make_decoder({{"-hmm", "/usr/share/pocketsphinx/model/en-us/en-us"},
                                     {"-dict", "/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict"},
                                     {"-keyphrase", "alexa"},
-                                    {"-kws_threshold", threshold}});
+                                    {"-kws_threshold", threshold.empty() ? "1e-30" : threshold}});
       std::printf("start-up: keyword decoder with the full cmudict %.3f s\n", secs(t0));
     }
     std::printf("%zu sentences, voice %s, LM %s\n", sentences.size(), voice.c_str(), lm.c_str());

@@ -45,7 +45,14 @@ class Wake : public Stage {
   static inline Output audio_out{"audio", PayloadType::Audio, "the request after the wake word (16 kHz); absent if not detected"};
   static inline Output wake_out{"wake", PayloadType::Json, "{\"detected\",\"keyword\",\"score\",\"start_s\",\"end_s\"}"};
   static inline Param<std::string> keyphrase{"keyphrase", "alexa", "wake word or phrase"};
+  // Defaults: pocketsphinx's usual 1e-30 with its phone-loop prior 1e-1.
+  // On 450 held-out synthetic requests (README) this gave 84% hits / 8%
+  // false alarms; the other settings tried (e.g. 1e-20 with 1e-2: 64% / 2%)
+  // lie on the same trade-off curve, and a missed wake word costs the
+  // whole turn, so the default favours hits.
   static inline Param<double> threshold{"threshold", 1e-30, "keyword spotting threshold: larger = fewer false alarms, more misses"};
+  static inline Param<double> phone_loop_prob{"phone_loop_prob", 1e-1,
+                                              "prior of the competing phone loop (pocketsphinx -kws_plp): larger = fewer detections"};
   static inline Param<std::string> hmm{"hmm", CASCADE_WAKE_DEFAULT_HMM, "acoustic model directory"};
   static inline Param<std::string> dict{"dict", CASCADE_WAKE_DEFAULT_DICT, "dictionary the keyphrase's pronunciations come from"};
 
@@ -53,6 +60,8 @@ class Wake : public Stage {
     keyphrase_ = ctx.get(keyphrase);
     const double thr = ctx.get(threshold);
     if (!(thr > 0.0 && thr <= 1.0)) throw Error(Status::InvalidArgument, "parameter 'threshold' must be in (0, 1]");
+    const double plp = ctx.get(phone_loop_prob);
+    if (!(plp > 0.0 && plp <= 1.0)) throw Error(Status::InvalidArgument, "parameter 'phone_loop_prob' must be in (0, 1]");
     const std::string h = ctx.get(hmm), d = ctx.get(dict);
     const auto words = sp::tokenize(keyphrase_);
     if (words.empty()) throw Error(Status::InvalidArgument, "parameter 'keyphrase' has no word");
@@ -66,10 +75,16 @@ class Wake : public Stage {
       if (!missing.empty())
         throw Error(Status::InvalidArgument, "A024: keyphrase word '" + missing.front() + "' has no pronunciation in " + d);
       dict_file_ = std::make_unique<sp::TempFile>(trimmed);
-      char thr_text[32];
-      std::snprintf(thr_text, sizeof thr_text, "%g", thr);
-      auto args = std::vector<std::pair<std::string, std::string>>{
-          {"-hmm", h}, {"-dict", dict_file_->path()}, {"-keyphrase", keyphrase_}, {"-kws_threshold", thr_text}};
+      auto num = [](double v) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%g", v);
+        return std::string(buf);
+      };
+      auto args = std::vector<std::pair<std::string, std::string>>{{"-hmm", h},
+                                                                   {"-dict", dict_file_->path()},
+                                                                   {"-keyphrase", keyphrase_},
+                                                                   {"-kws_threshold", num(thr)},
+                                                                   {"-kws_plp", num(plp)}};
       pool_ = std::make_unique<DecoderPool>([args] { return sp::make_decoder(args); });
       pool_->add(sp::make_decoder(args));
     } catch (const sp::SpeechError& e) {
@@ -165,4 +180,4 @@ CASCADE_PLUGIN(Wake,
                     .max_concurrency = 0,
                     .deterministic = true},
                ports(Wake::in), ports(Wake::audio_out, Wake::wake_out),
-               params(Wake::keyphrase, Wake::threshold, Wake::hmm, Wake::dict))
+               params(Wake::keyphrase, Wake::threshold, Wake::phone_loop_prob, Wake::hmm, Wake::dict))

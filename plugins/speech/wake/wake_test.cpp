@@ -94,3 +94,10 @@ TEST(Wake, OtherKeyphraseWorks) {
   EXPECT_TRUE(nlohmann::json::parse(yes.outputs.at("wake").bytes).at("detected").get<bool>());
   EXPECT_FALSE(nlohmann::json::parse(no.outputs.at("wake").bytes).at("detected").get<bool>());
 }
+
+TEST(Wake, VeryShortAudioIsNotDetectedAndNotAnError) {
+  std::vector<int16_t> blip(100, 0);
+  auto r = wake().run({{"audio", Value::audio(blip, 16000)}});
+  ASSERT_EQ(r.status, Status::Ok) << r.error;
+  EXPECT_FALSE(nlohmann::json::parse(r.outputs.at("wake").bytes).at("detected").get<bool>());
+}
