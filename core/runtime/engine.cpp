@@ -373,6 +373,15 @@ struct Engine::Impl {
     // Copy out: the slots may alias the TimedCall's input copies.
     for (size_t i = 0; i < tc->slots.size(); ++i) out[i].assign_copy(tc->slots[i]);
     run.take_features(tc->run);
+    // A plugin that polled should_stop() and gave up because its deadline
+    // passed has timed out, whichever side noticed first.
+    if (tc->status == CASCADE_ERR_CANCELLED && !cancel.load() && steady_ns() >= deadline) {
+      run.code = CASCADE_ERR_DEADLINE;
+      run.message = "stage '" + sp.id + "' stopped at its deadline" +
+                    (sp.timeout_ms > 0 ? " of " + std::to_string(sp.timeout_ms) + " ms" : std::string(" (turn budget)")) +
+                    (run.message.empty() ? std::string() : ": " + run.message);
+      return CASCADE_ERR_DEADLINE;
+    }
     return tc->status;
   }
 
@@ -558,9 +567,10 @@ struct Engine::Impl {
     o.end_ns = timing ? t.end + epoch_offset() : 0;
     if (t.failed_stage >= 0) {
       const auto& r = t.runs[static_cast<size_t>(t.failed_stage)];
-      o.status = t.cancelled ? trace::TurnStatus::Cancelled : trace::TurnStatus::Failed;
+      const bool cancelled = t.cancelled || r.status == StageStatus::Cancelled;
+      o.status = cancelled ? trace::TurnStatus::Cancelled : trace::TurnStatus::Failed;
       o.failed_stage = plan.stages[static_cast<size_t>(t.failed_stage)].id;
-      o.error_code = t.cancelled ? "R011" : (r.status == StageStatus::Timeout ? "R010" : "R012");
+      o.error_code = cancelled ? "R011" : (r.status == StageStatus::Timeout ? "R010" : "R012");
       o.error = r.message;
     }
     if (plan.result.kind == Binding::Kind::StageOutput) {

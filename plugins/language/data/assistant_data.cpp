@@ -159,7 +159,12 @@ Output build(const std::vector<Record>& records, const Options& opt) {
     }
     used.push_back(r);
     out.train_fasttext.push_back("__label__" + r->intent + " " + r->normalized);
-    if (seen_sentence.insert(r->normalized).second) out.train_sentences.push_back(r->normalized);
+    if (seen_sentence.insert(r->normalized).second) {
+      out.train_sentences.push_back(r->normalized);
+      // The ASR hears the whole utterance, wake word included (the wake
+      // stage forwards it all): its language model must know that form too.
+      if (!opt.wake_word.empty()) out.train_sentences.push_back(opt.wake_word + " " + r->normalized);
+    }
     for (const auto& a : r->annotations) out.catalog.add(a.type, a.value);
   }
   out.slot_lexicon = build_lexicon(used);

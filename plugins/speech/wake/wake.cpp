@@ -1,7 +1,10 @@
 // wake — wake-word detection (pocketsphinx keyword spotting).
 //
-//   [audio] --> ( wake ) --> [audio]  the request: everything after the wake word
-//                        \-> [wake]   {"detected","keyword","score","start_s","end_s"}
+//   [audio] --> ( wake ) --> [audio]  forward="after": everything after the wake word
+//                        |            forward="all":   the whole utterance (for an ASR
+//                        |            that knows the wake word: keyword-spotting end
+//                        |            times run early, a cut leaves its tail behind)
+//                        +-> [wake]   {"detected","keyword","score","start_s","end_s"}
 //
 // Not detected: `wake` says {"detected":false}, `audio` is NOT emitted (so
 // downstream stages see it missing and are skipped), and the call still
@@ -55,9 +58,13 @@ class Wake : public Stage {
                                               "prior of the competing phone loop (pocketsphinx -kws_plp): larger = fewer detections"};
   static inline Param<std::string> hmm{"hmm", CASCADE_WAKE_DEFAULT_HMM, "acoustic model directory"};
   static inline Param<std::string> dict{"dict", CASCADE_WAKE_DEFAULT_DICT, "dictionary the keyphrase's pronunciations come from"};
+  static inline Param<std::string> forward{"forward", "after", "audio emitted when woken: 'after' the wake word, or 'all'"};
 
   void open(Context& ctx) override {
     keyphrase_ = ctx.get(keyphrase);
+    const std::string fw = ctx.get(forward);
+    if (fw != "after" && fw != "all") throw Error(Status::InvalidArgument, "parameter 'forward' must be 'after' or 'all'");
+    forward_all_ = fw == "all";
     const double thr = ctx.get(threshold);
     if (!(thr > 0.0 && thr <= 1.0)) throw Error(Status::InvalidArgument, "parameter 'threshold' must be in (0, 1]");
     const double plp = ctx.get(phone_loop_prob);
@@ -162,7 +169,7 @@ class Wake : public Stage {
     call.feature("start_s", start_s);
     call.feature("end_s", end_s);
     call.feature("detection_s", end_s);
-    const auto cut = std::min(pcm.size(), static_cast<size_t>(ef + 1) * 160);  // 100 frames/s at 16 kHz
+    const auto cut = forward_all_ ? size_t{0} : std::min(pcm.size(), static_cast<size_t>(ef + 1) * 160);  // 100 frames/s
     call.emit(wake_out, j.dump());
     call.emit_audio(audio_out, pcm.data() + cut, pcm.size() - cut, 16000);
   }
@@ -170,6 +177,7 @@ class Wake : public Stage {
  private:
   using DecoderPool = sp::Pool<ps_decoder_s, sp::DecoderDeleter>;
   std::string keyphrase_;
+  bool forward_all_ = false;
   std::unique_ptr<sp::TempFile> dict_file_;
   std::unique_ptr<DecoderPool> pool_;
 };
@@ -180,4 +188,4 @@ CASCADE_PLUGIN(Wake,
                     .max_concurrency = 0,
                     .deterministic = true},
                ports(Wake::in), ports(Wake::audio_out, Wake::wake_out),
-               params(Wake::keyphrase, Wake::threshold, Wake::phone_loop_prob, Wake::hmm, Wake::dict))
+               params(Wake::keyphrase, Wake::threshold, Wake::phone_loop_prob, Wake::hmm, Wake::dict, Wake::forward))
