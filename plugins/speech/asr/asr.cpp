@@ -16,6 +16,7 @@
 #include "cmudict.hpp"
 #include "pool.hpp"
 #include "sphinx.hpp"
+#include "stage_audio.hpp"
 #include "audio.hpp"
 
 #include <cascade/sdk/stage.hpp>
@@ -70,14 +71,8 @@ class Asr : public Stage {
 
   void process(Call& call) override {
     const AudioView a = call.audio(in);
-    if (a.count == 0) throw Error(Status::InvalidArgument, "A002: empty audio");
-    if (a.sample_rate == 0) throw Error(Status::InvalidArgument, "A003: audio has sample rate 0");
     std::vector<int16_t> resampled;
-    std::span<const int16_t> pcm(a.samples, a.count);
-    if (a.sample_rate != 16000) {
-      resampled = sp::resample(pcm, a.sample_rate, 16000);
-      pcm = resampled;
-    }
+    const std::span<const int16_t> pcm = sp::input_at_16k(a, resampled);
     call.feature("resampled", a.sample_rate != 16000 ? 1.0 : 0.0);
     const double duration = static_cast<double>(a.count) / a.sample_rate;
 

@@ -21,6 +21,7 @@
 #include "cmudict.hpp"
 #include "pool.hpp"
 #include "sphinx.hpp"
+#include "stage_audio.hpp"
 
 #include <cascade/sdk/stage.hpp>
 
@@ -106,14 +107,8 @@ class Wake : public Stage {
 
   void process(Call& call) override {
     const AudioView a = call.audio(in);
-    if (a.count == 0) throw Error(Status::InvalidArgument, "A002: empty audio");
-    if (a.sample_rate == 0) throw Error(Status::InvalidArgument, "A003: audio has sample rate 0");
     std::vector<int16_t> resampled;
-    std::span<const int16_t> pcm(a.samples, a.count);
-    if (a.sample_rate != 16000) {
-      resampled = sp::resample(pcm, a.sample_rate, 16000);
-      pcm = resampled;
-    }
+    const std::span<const int16_t> pcm = sp::input_at_16k(a, resampled);
     const double duration = static_cast<double>(pcm.size()) / 16000.0;
     const auto t0 = std::chrono::steady_clock::now();
 
