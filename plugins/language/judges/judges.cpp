@@ -34,8 +34,12 @@ std::string canonical_text(std::string_view text) {
   else if (!toks.empty() && (toks[0] == "alexa" || toks[0] == "computer"))
     b = 1;
   std::vector<std::string> kept;
-  for (size_t i = b; i < toks.size(); ++i)
-    if (drop.count(toks[i]) == 0) kept.push_back(std::move(toks[i]));
+  for (size_t i = b; i < toks.size(); ++i) {
+    if (drop.count(toks[i]) != 0) continue;
+    // Orthography, not hearing: "what's" and SLURP's "whats" are one word.
+    std::erase(toks[i], '\'');
+    kept.push_back(std::move(toks[i]));
+  }
   return join(numbers_to_digits(kept));
 }
 

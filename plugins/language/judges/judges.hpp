@@ -12,7 +12,8 @@
 //   asr     out/gold: {"text": "..."} or a plain string.
 //           exact      byte-identical after trimming and folding white space.
 //           equivalent identical after canonicalisation: lower case,
-//                      punctuation removed (in-word apostrophes kept),
+//                      punctuation and apostrophes removed ("what's" ==
+//                      "whats": spelling, not hearing),
 //                      articles (a, an, the) and fillers (uh, um, umm, er,
 //                      erm, ah, hmm, uhm, mm) dropped, number words written
 //                      as digits ("ten" == "10", "twenty five" == "25"),

@@ -16,6 +16,11 @@ TEST(AsrJudge, DroppedArticleIsEquivalent) {
   EXPECT_EQ(judge_asr_text("open garage door", "open the garage door"), Verdict::Equivalent);
 }
 
+TEST(AsrJudge, ApostrophesAreSpellingNotHearing) {
+  EXPECT_EQ(judge_asr_text("what's the weather", "whats the weather"), Verdict::Equivalent);
+  EXPECT_EQ(judge_asr_text("what's the weather", "what is the weather"), Verdict::Wrong);
+}
+
 TEST(AsrJudge, DigitsAndNumberWordsAreEquivalent) {
   EXPECT_EQ(judge_asr_text("set a timer for 10 minutes", "set a timer for ten minutes"), Verdict::Equivalent);
   EXPECT_EQ(judge_asr_text("wake me at 7 25", "wake me at seven twenty five"), Verdict::Equivalent);
