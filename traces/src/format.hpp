@@ -15,7 +15,11 @@ namespace cascade::trace::format {
 static_assert(std::endian::native == std::endian::little, "trace format code assumes a little-endian host");
 
 inline constexpr char kFileMagic[8] = {'C', 'A', 'S', 'T', 'R', 'A', 'C', 'E'};
-inline constexpr uint16_t kFormatVersion = 1;
+// Version 2 only ADDS to version 1 (payload references, the plain and
+// no_extras flags): a version-1 file decodes under the version-2 rules, so
+// readers accept [kOldestFormatVersion, kFormatVersion].
+inline constexpr uint16_t kFormatVersion = 2;
+inline constexpr uint16_t kOldestFormatVersion = 1;
 inline constexpr uint16_t kFileFlagAudioHashed = 1;  // WriterOptions::audio == Hash
 inline constexpr uint32_t kFileHeaderFixed = 40;     // bytes before the writer string
 // "CCHK" read as a little-endian u32.
@@ -33,11 +37,18 @@ inline constexpr uint32_t kRecordLenEscape = 0xFFFFFF;
 
 inline constexpr uint8_t kPayloadInline = 0;
 inline constexpr uint8_t kPayloadHashed = 1;
+inline constexpr uint8_t kPayloadRef = 2;  // v2: same bytes as an earlier payload literal of the chunk
 
 // Record flags (first byte of every record body).
 inline constexpr uint8_t kStageFlagTransient = 1;
 inline constexpr uint8_t kStageFlagHasConfidence = 2;
 inline constexpr uint8_t kFlagSameKey = 4;  // turn key omitted: same as the previous record of the chunk
+// v2, stage records: status ok, error_code 0, empty error_message: the three
+// fields are omitted.
+inline constexpr uint8_t kStageFlagPlain = 8;
+// v2, stage records: nbest, features and text_features all empty: their
+// three counts are omitted.
+inline constexpr uint8_t kStageFlagNoExtras = 16;
 
 // --- raw little-endian access (unaligned, via memcpy) ----------------------
 template <class T>
@@ -132,7 +143,9 @@ inline bool equal_bytes(const uint8_t* a, const void* bv, size_t n) noexcept {
       std::memcpy(&y1, b + n - 4, 4);
       return ((x0 ^ y0) | (x1 ^ y1)) == 0;
     }
-    return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+    if (n == 0) return true;
+    // Branch-free over the 1..3 bytes: names like "s0", "in", "out" land here.
+    return ((a[0] ^ b[0]) | (a[n / 2] ^ b[n / 2]) | (a[n - 1] ^ b[n - 1])) == 0;
   }
   if (n <= 32) {
     uint64_t x[4], y[4];

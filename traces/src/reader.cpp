@@ -28,8 +28,15 @@ struct DecodeError {
 };
 
 // Chunk-local decoding state (FORMAT.md: istr table, start delta, same_key).
+struct PayloadLiteral {
+  bool hashed = false;
+  uint64_t size = 0;
+  std::string_view bytes;  // inline literals: the bytes, inside the mapped chunk
+  uint64_t xxh64 = 0;      // hashed literals
+};
 struct ChunkState {
   std::vector<std::string_view> strings;  // literals of the chunk, by id
+  std::vector<PayloadLiteral> payloads;   // payload literals of the chunk, by id (v2)
   std::optional<TurnId> previous_key;
   int64_t prev_start = 0;
 };
@@ -126,17 +133,30 @@ Payload get_payload(Cursor& c) {
   p.type = c.varint32();
   p.sample_rate = c.varint32();
   const auto enc = c.get<uint8_t>();
+  if (enc == f::kPayloadRef) {
+    const uint64_t id = c.varint();
+    if (id >= c.chunk->payloads.size()) throw DecodeError{"payload reference to an undefined id"};
+    const PayloadLiteral& lit = c.chunk->payloads[id];
+    p.size = lit.size;
+    p.hashed = lit.hashed;
+    if (lit.hashed) p.stored_xxh64 = lit.xxh64;
+    else p.bytes.assign(lit.bytes);
+    return p;
+  }
   p.size = c.varint();
+  PayloadLiteral lit{false, p.size, {}, 0};
   if (enc == f::kPayloadInline) {
     c.need(p.size);
-    p.bytes.assign(reinterpret_cast<const char*>(c.p), static_cast<size_t>(p.size));
+    lit.bytes = std::string_view(reinterpret_cast<const char*>(c.p), static_cast<size_t>(p.size));
+    p.bytes.assign(lit.bytes);
     c.p += p.size;
   } else if (enc == f::kPayloadHashed) {
-    p.hashed = true;
-    p.stored_xxh64 = c.get<uint64_t>();
+    p.hashed = lit.hashed = true;
+    p.stored_xxh64 = lit.xxh64 = c.get<uint64_t>();
   } else {
     throw DecodeError{"unknown payload encoding"};
   }
+  c.chunk->payloads.push_back(lit);
   return p;
 }
 
@@ -158,12 +178,16 @@ StageRecord get_stage(Cursor& c) {
   r.start_ns = c.start();
   r.end_ns = get_end(c, r.start_ns);
   r.worker = c.varint32();
-  r.status = static_cast<StageStatus>(c.get<uint8_t>());
-  r.error_code = c.varint32();
+  const bool plain = (flags & f::kStageFlagPlain) != 0;  // v2: ok, no error code, no message
+  if (!plain) {
+    r.status = static_cast<StageStatus>(c.get<uint8_t>());
+    r.error_code = c.varint32();
+  }
   if (r.has_confidence) r.confidence = c.get<double>();
-  r.error_message = c.str();
+  if (!plain) r.error_message = c.str();
   r.inputs = get_payloads(c);
   r.outputs = get_payloads(c);
+  if ((flags & f::kStageFlagNoExtras) != 0) return r;  // v2: no nbest, features, text_features
   r.nbest.resize(c.count(9));
   for (auto& b : r.nbest) {
     b.text = c.str();
@@ -367,9 +391,10 @@ struct Reader::Impl {
       return;
     }
     fi.format_version = f::get<uint16_t>(d + 8);
-    if (fi.format_version != f::kFormatVersion) {
+    if (fi.format_version < f::kOldestFormatVersion || fi.format_version > f::kFormatVersion) {
       const std::string msg = "unsupported trace format version " + std::to_string(fi.format_version) +
-                              " (this reader knows " + std::to_string(f::kFormatVersion) + ")";
+                              " (this reader knows " + std::to_string(f::kOldestFormatVersion) + " to " +
+                              std::to_string(f::kFormatVersion) + ")";
       if (strict) throw TraceError(codes::kVersion, path, msg);
       report(codes::kVersion, 8, n, msg);
       return;

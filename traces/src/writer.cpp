@@ -68,16 +68,32 @@ struct Buffer {
   int64_t prev_start = 0;
   // The chunk's string table (FORMAT.md "istr"): the n-th literal istr of a
   // chunk has id n; a repeated string is written as a reference to its id.
-  // Direct-mapped by a cheap hash: a collision only costs a literal.
+  // Direct-mapped by the string's ADDRESS (see put_istr): a collision only
+  // costs a literal. `len == kEmpty` marks a free entry; reset() clears the
+  // table, on the background thread, so the hot path needs no generation check.
+  static constexpr uint32_t kEmpty = 0xFFFFFFFFu;
   struct Interned {
     uint32_t at = 0;  // offset of the literal's bytes in mem
-    uint32_t len = 0;
+    uint32_t len = kEmpty;
     uint32_t id = 0;
-    uint32_t gen = 0;  // valid only when == dict_gen
   };
   std::array<Interned, 256> dict{};
-  uint32_t dict_gen = 1;
   uint32_t next_id = 0;
+  // The chunk's payload literals (FORMAT.md "payload", encoding 2), keyed by
+  // the data ADDRESS: a payload whose bytes were already stored in this
+  // chunk (a stage's input is usually the previous stage's output, and a
+  // no-op stage forwards its input) is written as the literal's id.
+  // `ptr == nullptr` marks a free entry.
+  struct PayloadSeen {
+    const void* ptr = nullptr;
+    uint64_t size = 0;
+    uint32_t at = 0;      // offset of the literal's bytes in mem (inline only)
+    uint32_t id = 0;      // payload literal id within the chunk
+    uint32_t record = 0;  // `records` when it was written: same record => same bytes
+    bool hashed = false;
+  };
+  std::array<PayloadSeen, 32> payloads{};
+  uint32_t next_payload = 0;
 
   void reset() {
     used = f::kChunkHeaderSize;
@@ -85,8 +101,10 @@ struct Buffer {
     worker = f::kNoWorker;
     has_key = false;
     prev_start = 0;
-    ++dict_gen;
+    for (auto& e : dict) e.len = kEmpty;
     next_id = 0;
+    for (auto& e : payloads) e.ptr = nullptr;
+    next_payload = 0;
   }
   [[nodiscard]] bool same_key(const TurnKey& k) const noexcept {
     return has_key && k.turn_seq == key_seq && k.turn_index == key_index && k.dialogue_id.size() == dlg_len &&
@@ -123,11 +141,14 @@ inline uint64_t duration(int64_t start, int64_t end) {
   return f::zigzag(static_cast<int64_t>(static_cast<uint64_t>(end) - static_cast<uint64_t>(start)));
 }
 
-size_t stage_bound(const StageEvent& e, AudioMode mode) {
+[[gnu::always_inline]] inline size_t stage_bound(const StageEvent& e, AudioMode mode) {
   size_t n = 1 + key_bound(e.turn) + 3 * kStr + e.stage_id.size() + e.plugin.size() + e.plugin_version.size();
   n += 10 + 10 + 5 + 1 + 5 + 8 + kStr + e.error_message.size() + 5 * 5;
   for (const auto& p : e.inputs) n += payload_bound(p, mode);
   for (const auto& p : e.outputs) n += payload_bound(p, mode);
+  // The usual record has none of the lists below: one test instead of three loops.
+  if (e.nbest.empty() && e.features.empty() && e.text_features.empty()) [[likely]]
+    return n;
   for (const auto& b : e.nbest) n += kStr + b.text.size() + 8;
   for (const auto& ft : e.features) n += kStr + ft.key.size() + 8;
   for (const auto& t : e.text_features) n += 2 * kStr + t.key.size() + t.value.size();
@@ -145,20 +166,35 @@ size_t turn_bound(const TurnEvent& e, AudioMode mode) {
 // The table slot is chosen by the string's ADDRESS: the scheduler passes
 // views of long-lived strings (stage ids, plugin names, ports), so this is
 // a few instructions instead of hashing the bytes. The content is always
-// compared, so a reused address with new content just becomes a literal.
+// compared (an address may be reused for other bytes between two records),
+// so a reused address with new content just becomes a literal.
 [[gnu::always_inline]] inline uint8_t* put_istr(uint8_t* p, std::string_view s, Buffer& b, size_t* at = nullptr) {
   uint8_t* const base = b.mem.get();
   const auto addr = reinterpret_cast<uintptr_t>(s.data());
-  Buffer::Interned& e = b.dict[((addr ^ (addr >> 9)) * 0x9E3779B97F4A7C15ull + s.size()) >> 56];
-  if (e.gen == b.dict_gen && e.len == s.size() && f::equal_bytes(base + e.at, s.data(), s.size())) {
+  Buffer::Interned& e = b.dict[((addr >> 3) ^ (addr >> 11) ^ s.size()) & 0xFF];
+  if (e.len == s.size() && f::equal_bytes(base + e.at, s.data(), s.size())) [[likely]] {
     if (at != nullptr) *at = e.at;
-    return f::put_varint(p, (uint64_t{e.id} << 1) | 1);
+    const uint32_t v = (e.id << 1) | 1;
+    if (v < 0x80) [[likely]] {
+      *p = static_cast<uint8_t>(v);
+      return p + 1;
+    }
+    return f::put_varint(p, v);
   }
   p = f::put_varint(p, uint64_t{s.size()} << 1);
   const auto offset = static_cast<uint32_t>(p - base);
-  e = Buffer::Interned{offset, static_cast<uint32_t>(s.size()), b.next_id++, b.dict_gen};
+  e = Buffer::Interned{offset, static_cast<uint32_t>(s.size()), b.next_id++};
   if (at != nullptr) *at = offset;
   return f::copy_bytes(p, s.data(), s.size());
+}
+
+// A varint known to be small most of the time (counts, worker, type...).
+[[gnu::always_inline]] inline uint8_t* put_small(uint8_t* p, uint64_t v) {
+  if (v < 0x80) [[likely]] {
+    *p = static_cast<uint8_t>(v);
+    return p + 1;
+  }
+  return f::put_varint(p, v);
 }
 
 inline uint8_t* put_key(uint8_t* p, const TurnKey& k, Buffer& b) {
@@ -180,39 +216,72 @@ inline uint8_t* put_start(uint8_t* p, int64_t start, Buffer& b) {
   return p;
 }
 
+// Payloads shorter than this are always literals: a reference (encoding
+// byte + id) would not be smaller, and the lookup would cost more than the copy.
+constexpr uint64_t kMinPayloadRef = 8;
+
+// payload := istr port, varint type, varint sample_rate, u8 encoding, then
+// inline: varint size + bytes | hashed: varint size + u64 | ref: varint id.
+// A reference needs the SAME bytes as the literal it names: within one
+// record two views with equal address and size are the same bytes (the
+// views are all live during write()); across records the bytes are compared
+// with the literal's copy in the chunk (hashed literals are only referenced
+// from their own record: their bytes are not in the chunk to compare).
 inline uint8_t* put_payload(uint8_t* p, const PayloadView& v, AudioMode mode, Buffer& b) {
   p = put_istr(p, v.port, b);
-  p = f::put_varint(p, v.type);
-  p = f::put_varint(p, v.sample_rate);
-  if (hashed(v, mode)) {
-    p = f::put<uint8_t>(p, f::kPayloadHashed);
-    p = f::put_varint(p, v.size);
-    return f::put<uint64_t>(p, XXH64(v.data, static_cast<size_t>(v.size), 0));
+  p = put_small(p, v.type);
+  p = put_small(p, v.sample_rate);
+  const bool hash = hashed(v, mode);
+  Buffer::PayloadSeen* seen = nullptr;
+  if (v.size >= kMinPayloadRef) {
+    const auto addr = reinterpret_cast<uintptr_t>(v.data);
+    seen = &b.payloads[((addr >> 4) ^ (addr >> 10)) & 31];
+    if (seen->ptr == v.data && seen->size == v.size && seen->hashed == hash &&
+        (seen->record == b.records ||
+         (!hash && f::equal_bytes(b.mem.get() + seen->at, v.data, static_cast<size_t>(v.size))))) {
+      *p++ = f::kPayloadRef;
+      return put_small(p, seen->id);
+    }
   }
-  p = f::put<uint8_t>(p, f::kPayloadInline);
-  p = f::put_varint(p, v.size);
-  return f::copy_bytes(p, v.data, static_cast<size_t>(v.size));
+  uint8_t* const enc = p;
+  p = f::put_varint(p + 1, v.size);
+  if (hash) {
+    *enc = f::kPayloadHashed;
+    p = f::put<uint64_t>(p, XXH64(v.data, static_cast<size_t>(v.size), 0));
+  } else {
+    *enc = f::kPayloadInline;
+  }
+  if (seen != nullptr) *seen = Buffer::PayloadSeen{v.data, v.size, static_cast<uint32_t>(p - b.mem.get()), b.next_payload, b.records, hash};
+  ++b.next_payload;  // every literal (inline or hashed) takes an id, remembered or not
+  return hash ? p : f::copy_bytes(p, v.data, static_cast<size_t>(v.size));
 }
 
 uint8_t* put_stage(uint8_t* p, const StageEvent& e, AudioMode mode, bool same, Buffer& b) {
+  const bool plain = e.status == StageStatus::Ok && e.error_code == 0 && e.error_message.empty();
+  const bool no_extras = e.nbest.empty() && e.features.empty() && e.text_features.empty();
   const uint8_t flags = (e.transient ? f::kStageFlagTransient : 0) |
-                        (e.has_confidence ? f::kStageFlagHasConfidence : 0) | (same ? f::kFlagSameKey : 0);
-  p = f::put<uint8_t>(p, flags);
+                        (e.has_confidence ? f::kStageFlagHasConfidence : 0) | (same ? f::kFlagSameKey : 0) |
+                        (plain ? f::kStageFlagPlain : 0) | (no_extras ? f::kStageFlagNoExtras : 0);
+  *p++ = flags;
   if (!same) p = put_key(p, e.turn, b);
   p = put_istr(p, e.stage_id, b);
   p = put_istr(p, e.plugin, b);
   p = put_istr(p, e.plugin_version, b);
   p = put_start(p, e.start_ns, b);
   p = f::put_varint(p, duration(e.start_ns, e.end_ns));
-  p = f::put_varint(p, e.worker);
-  p = f::put<uint8_t>(p, static_cast<uint8_t>(e.status));
-  p = f::put_varint(p, e.error_code);
+  p = put_small(p, e.worker);
+  if (!plain) {
+    *p++ = static_cast<uint8_t>(e.status);
+    p = f::put_varint(p, e.error_code);
+  }
   if (e.has_confidence) p = f::put<double>(p, e.confidence);
-  p = f::put_vstr(p, e.error_message);
-  p = f::put_varint(p, e.inputs.size());
+  if (!plain) p = f::put_vstr(p, e.error_message);
+  p = put_small(p, e.inputs.size());
   for (const auto& v : e.inputs) p = put_payload(p, v, mode, b);
-  p = f::put_varint(p, e.outputs.size());
+  p = put_small(p, e.outputs.size());
   for (const auto& v : e.outputs) p = put_payload(p, v, mode, b);
+  if (no_extras) [[likely]]
+    return p;
   p = f::put_varint(p, e.nbest.size());
   for (const auto& nb : e.nbest) {
     p = f::put_vstr(p, nb.text);
@@ -232,14 +301,14 @@ uint8_t* put_stage(uint8_t* p, const StageEvent& e, AudioMode mode, bool same, B
 }
 
 uint8_t* put_turn(uint8_t* p, const TurnEvent& e, uint32_t worker, AudioMode mode, bool same, Buffer& b) {
-  p = f::put<uint8_t>(p, same ? f::kFlagSameKey : 0);
+  *p++ = same ? f::kFlagSameKey : 0;
   if (!same) p = put_key(p, e.turn, b);
-  p = f::put_varint(p, worker);
+  p = put_small(p, worker);
   p = f::put_vstr(p, e.timestamp);
   p = f::put<uint64_t>(p, e.config_digest);
   p = put_start(p, e.start_ns, b);
   p = f::put_varint(p, duration(e.start_ns, e.end_ns));
-  p = f::put<uint8_t>(p, static_cast<uint8_t>(e.status));
+  *p++ = static_cast<uint8_t>(e.status);
   p = put_payload(p, e.input, mode, b);
   p = f::put_vstr(p, e.gold_json);
   return f::put_vstr(p, e.result_json);

@@ -452,6 +452,130 @@ TEST(Errors, ReaderRejectsMissingPathsAndNonTraces) {
   }
 }
 
+// Like the engine does: stage k's input is stage k-1's output (same
+// address), a pass-through stage's output is its input, and the turn input
+// is the first stage's input.
+std::vector<Record> write_chain(const std::filesystem::path& path, const std::vector<std::string>& bufs, size_t stages,
+                                AudioMode mode = AudioMode::Inline, uint32_t type = 1) {
+  // bufs[i % bufs.size()] backs the i-th payload of the run (inputs before
+  // outputs, the turn input last): one buffer = every payload shares it.
+  size_t next = 0;
+  auto view = [&](const char* port) {
+    const std::string& b = bufs[next++ % bufs.size()];
+    return PayloadView{port, type, 16000, b.data(), b.size()};
+  };
+  {
+    Writer w({.path = path, .audio = mode});
+    for (size_t k = 0; k < stages; ++k) {
+      PayloadView in = view("in");
+      PayloadView out = view("out");
+      StageEvent ev;
+      ev.turn = TurnKey{"d", "u", 0, 1};
+      ev.stage_id = "s" + std::to_string(k);
+      ev.inputs = {&in, 1};
+      ev.outputs = {&out, 1};
+      w.write(0, ev);
+    }
+    TurnEvent te;
+    te.turn = TurnKey{"d", "u", 0, 1};
+    te.input = view("input");
+    w.write(0, te);
+  }
+  return read_all(path);
+}
+
+TEST(PayloadRefs, BytesRepeatedAlongAChainAreStoredOnceAndReadBackInEveryRecord) {
+  TempDir dir;
+  std::string text(300, '\0');
+  for (size_t i = 0; i < text.size(); ++i) text[i] = static_cast<char>('a' + i % 26);
+  const std::vector<std::string> copies(11, text);  // same bytes, 11 addresses
+  const auto shared = write_chain(dir / "shared.cas", {text}, 5);
+  const auto distinct = write_chain(dir / "distinct.cas", copies, 5);
+  ASSERT_EQ(shared.size(), 6u);
+  EXPECT_EQ(shared, distinct);  // every record reads back the same, bytes included
+  for (size_t k = 0; k < 5; ++k) {
+    const auto& r = std::get<StageRecord>(shared[k]);
+    EXPECT_EQ(r.inputs.at(0).bytes, text) << k;
+    EXPECT_EQ(r.outputs.at(0).bytes, text) << k;
+  }
+  EXPECT_EQ(std::get<TurnRecord>(shared[5]).input.bytes, text);
+  // 10 of the 11 payloads are references of a few bytes instead of 300.
+  const auto shared_size = std::filesystem::file_size(dir / "shared.cas");
+  const auto distinct_size = std::filesystem::file_size(dir / "distinct.cas");
+  EXPECT_LE(shared_size + 10 * 290, distinct_size) << shared_size << " vs " << distinct_size;
+}
+
+TEST(PayloadRefs, AnAddressReusedForOtherBytesIsStoredAgain) {
+  TempDir dir;
+  std::string buf(64, 'a');
+  PayloadView v{"out", 1, 0, buf.data(), buf.size()};
+  {
+    Writer w({.path = dir / "t.cas"});
+    StageEvent ev;
+    ev.outputs = {&v, 1};
+    w.write(0, ev);
+    std::fill(buf.begin(), buf.end(), 'b');  // same address and size, new bytes
+    ev.inputs = {&v, 1};
+    ev.outputs = {};
+    w.write(0, ev);
+  }
+  const auto recs = read_all(dir / "t.cas");
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(std::get<StageRecord>(recs[0]).outputs.at(0).bytes, std::string(64, 'a'));
+  EXPECT_EQ(std::get<StageRecord>(recs[1]).inputs.at(0).bytes, std::string(64, 'b'));
+}
+
+TEST(PayloadRefs, HashedAudioIsSharedWithinARecordAndRehashedInTheNext) {
+  TempDir dir;
+  std::string pcm(640, '\x05');
+  PayloadView v{"audio", 2, 16000, pcm.data(), pcm.size()};
+  {
+    Writer w({.path = dir / "t.cas", .audio = AudioMode::Hash});
+    StageEvent ev;
+    ev.inputs = {&v, 1};
+    ev.outputs = {&v, 1};  // a pass-through: the same view in and out
+    w.write(0, ev);
+    std::fill(pcm.begin(), pcm.end(), '\x06');  // same address, new samples
+    w.write(0, ev);
+  }
+  const auto recs = read_all(dir / "t.cas");
+  ASSERT_EQ(recs.size(), 2u);
+  const std::string first(640, '\x05'), second(640, '\x06');
+  for (size_t i = 0; i < 2; ++i) {
+    const auto& r = std::get<StageRecord>(recs[i]);
+    const std::string& want = i == 0 ? first : second;
+    for (const Payload* p : {&r.inputs.at(0), &r.outputs.at(0)}) {
+      EXPECT_TRUE(p->hashed) << i;
+      EXPECT_EQ(p->size, 640u) << i;
+      EXPECT_EQ(p->xxh64(), XXH64(want.data(), want.size(), 0)) << i;
+    }
+  }
+}
+
+TEST(Versions, AVersionOneFileStillReads) {
+  // A record that uses none of version 2's additions (not plain, all lists
+  // present, no repeated payload) is encoded exactly as version 1 did: the
+  // same file with a version-1 header must read back identically.
+  TempDir dir;
+  FullStage s;
+  {
+    Writer w({.path = dir / "v2.cas"});
+    w.write(3, s.ev);
+  }
+  auto bytes = testing::read_bytes(dir / "v2.cas");
+  ASSERT_EQ(testing::get_le<uint16_t>(bytes, 8), 2u);
+  bytes[8] = 1;
+  bytes[9] = 0;
+  const auto header_len = testing::get_le<uint32_t>(bytes, 12);
+  const uint64_t sum = XXH3_64bits(bytes.data(), header_len - 8);
+  std::memcpy(bytes.data() + header_len - 8, &sum, 8);
+  testing::write_bytes(dir / "v1.cas", bytes);
+  EXPECT_EQ(read_all(dir / "v1.cas"), read_all(dir / "v2.cas"));
+  Reader r(dir / "v1.cas");
+  r.next();
+  EXPECT_EQ(r.files().at(0).format_version, 1u);
+}
+
 TEST(Turns, GroupsRecordsOfOneTurnFromSeveralWorkersInStartOrder) {
   TempDir dir;
   testing::TurnSpec t{"d1", 2, 7, {}, TurnStatus::Failed};
