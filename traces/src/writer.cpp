@@ -171,7 +171,8 @@ size_t turn_bound(const TurnEvent& e, AudioMode mode) {
 [[gnu::always_inline]] inline uint8_t* put_istr(uint8_t* p, std::string_view s, Buffer& b, size_t* at = nullptr) {
   uint8_t* const base = b.mem.get();
   const auto addr = reinterpret_cast<uintptr_t>(s.data());
-  Buffer::Interned& e = b.dict[((addr >> 3) ^ (addr >> 11) ^ s.size()) & 0xFF];
+  // Multiplicative hash: string literals sit 4 bytes apart, std::strings 32.
+  Buffer::Interned& e = b.dict[((addr ^ s.size()) * 0x9E3779B97F4A7C15ull) >> 56];
   if (e.len == s.size() && f::equal_bytes(base + e.at, s.data(), s.size())) [[likely]] {
     if (at != nullptr) *at = e.at;
     const uint32_t v = (e.id << 1) | 1;
@@ -235,7 +236,7 @@ inline uint8_t* put_payload(uint8_t* p, const PayloadView& v, AudioMode mode, Bu
   Buffer::PayloadSeen* seen = nullptr;
   if (v.size >= kMinPayloadRef) {
     const auto addr = reinterpret_cast<uintptr_t>(v.data);
-    seen = &b.payloads[((addr >> 4) ^ (addr >> 10)) & 31];
+    seen = &b.payloads[(addr * 0x9E3779B97F4A7C15ull) >> 59];
     if (seen->ptr == v.data && seen->size == v.size && seen->hashed == hash &&
         (seen->record == b.records ||
          (!hash && f::equal_bytes(b.mem.get() + seen->at, v.data, static_cast<size_t>(v.size))))) {
