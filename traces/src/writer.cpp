@@ -217,14 +217,14 @@ inline uint8_t* put_start(uint8_t* p, int64_t start, Buffer& b) {
   return p;
 }
 
-// Payloads shorter than this are always literals. Measured (callgrind, the
-// engine's 5-stage chain with 18-byte payloads): looking a short payload up
-// costs ~25 instructions where copying it costs ~5 (copy_bytes: two loads,
-// two stores up to 32 bytes), so references of short payloads made records
-// ~13% dearer in instructions (631 vs 558 per stage record) while saving
-// bytes the background thread checksums cheaply. From 32 bytes on a copy is
-// a memcpy call and the bytes add up (text, JSON, audio): those are looked up.
-constexpr uint64_t kMinPayloadRef = 32;
+// Payloads shorter than this are always literals: a reference (encoding
+// byte + 1-2 byte id) would save too little. Measured on a replica of the
+// engine's 5-stage chain with 18-byte payloads: references cost ~13% more
+// instructions per record than copies (631 vs 558, callgrind: the lookup is
+// ~25 instructions, a short copy ~5), but halve the bytes (176 vs 347 per
+// turn), and persisted to /tmp a record then costs 70-84 ns instead of
+// 110-134 ns: the background thread's write() is the bottleneck, not encoding.
+constexpr uint64_t kMinPayloadRef = 8;
 
 // payload := istr port, varint type, varint sample_rate, u8 encoding, then
 // inline: varint size + bytes | hashed: varint size + u64 | ref: varint id.
