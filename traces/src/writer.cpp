@@ -78,6 +78,11 @@ struct Buffer {
     uint32_t id = 0;
   };
   std::array<Interned, 256> dict{};
+  // The same table keyed by CONTENT, consulted when the address misses:
+  // equal strings at other addresses (a dialogue id copied into every turn's
+  // input, feature keys rebuilt per turn) still become references, instead
+  // of a new literal each time that also evicts the long-lived names.
+  std::array<Interned, 256> by_content{};
   uint32_t next_id = 0;
   // The chunk's payload literals (FORMAT.md "payload", encoding 2), keyed by
   // the data ADDRESS: a payload whose bytes were already stored in this
@@ -102,6 +107,7 @@ struct Buffer {
     has_key = false;
     prev_start = 0;
     for (auto& e : dict) e.len = kEmpty;
+    for (auto& e : by_content) e.len = kEmpty;
     next_id = 0;
     for (auto& e : payloads) e.ptr = nullptr;
     next_payload = 0;
@@ -168,25 +174,77 @@ size_t turn_bound(const TurnEvent& e, AudioMode mode) {
 // a few instructions instead of hashing the bytes. The content is always
 // compared (an address may be reused for other bytes between two records),
 // so a reused address with new content just becomes a literal.
-[[gnu::always_inline]] inline uint8_t* put_istr(uint8_t* p, std::string_view s, Buffer& b, size_t* at = nullptr) {
-  uint8_t* const base = b.mem.get();
-  const auto addr = reinterpret_cast<uintptr_t>(s.data());
-  // Multiplicative hash: string literals sit 4 bytes apart, std::strings 32.
-  Buffer::Interned& e = b.dict[((addr ^ s.size()) * 0x9E3779B97F4A7C15ull) >> 56];
-  if (e.len == s.size() && f::equal_bytes(base + e.at, s.data(), s.size())) [[likely]] {
-    if (at != nullptr) *at = e.at;
-    const uint32_t v = (e.id << 1) | 1;
-    if (v < 0x80) [[likely]] {
-      *p = static_cast<uint8_t>(v);
-      return p + 1;
+// Slot of a string in Buffer::by_content: a hash of its bytes.
+[[gnu::noinline]] uint32_t content_slot(std::string_view s) {
+  uint64_t h;
+  if (s.size() <= 16) {
+    // The overlapping loads of format::equal_bytes, folded into two words.
+    uint64_t x = 0, y = 0;
+    const auto* d = reinterpret_cast<const uint8_t*>(s.data());
+    const size_t n = s.size();
+    if (n >= 8) {
+      std::memcpy(&x, d, 8);
+      std::memcpy(&y, d + n - 8, 8);
+    } else if (n >= 4) {
+      uint32_t a, c;
+      std::memcpy(&a, d, 4);
+      std::memcpy(&c, d + n - 4, 4);
+      x = a;
+      y = c;
+    } else if (n > 0) {
+      x = d[0] | (uint64_t{d[n / 2]} << 8) | (uint64_t{d[n - 1]} << 16);
     }
-    return f::put_varint(p, v);
+    h = (x * 0x9E3779B97F4A7C15ull) ^ (y * 0xC2B2AE3D27D4EB4Full) ^ n;
+    h *= 0x165667B19E3779F9ull;
+  } else {
+    h = XXH3_64bits(s.data(), s.size());
+  }
+  return static_cast<uint32_t>(h >> 56);
+}
+
+[[gnu::always_inline]] inline uint8_t* put_ref(uint8_t* p, uint32_t id) {
+  const uint32_t v = (id << 1) | 1;
+  if (v < 0x80) [[likely]] {
+    *p = static_cast<uint8_t>(v);
+    return p + 1;
+  }
+  return f::put_varint(p, v);
+}
+
+// Address missed: look the content up, else write a literal. Out of line:
+// in the steady state of a pipeline the address hits.
+[[gnu::noinline]] uint8_t* put_istr_slow(uint8_t* p, std::string_view s, Buffer& b, Buffer::Interned& by_addr,
+                                         size_t* at) {
+  uint8_t* const base = b.mem.get();
+  Buffer::Interned& c = b.by_content[content_slot(s)];
+  if (c.len == s.size() && f::equal_bytes(base + c.at, s.data(), s.size())) {
+    by_addr = c;  // this address hits next time
+    if (at != nullptr) *at = c.at;
+    return put_ref(p, c.id);
   }
   p = f::put_varint(p, uint64_t{s.size()} << 1);
   const auto offset = static_cast<uint32_t>(p - base);
-  e = Buffer::Interned{offset, static_cast<uint32_t>(s.size()), b.next_id++};
+  by_addr = c = Buffer::Interned{offset, static_cast<uint32_t>(s.size()), b.next_id++};
   if (at != nullptr) *at = offset;
   return f::copy_bytes(p, s.data(), s.size());
+}
+
+// An interned string: a reference to an earlier literal of the chunk, or a
+// new literal. `at` receives the offset of the string's bytes in the buffer.
+// The table slot is chosen by the string's ADDRESS: the scheduler passes
+// views of long-lived strings (stage ids, plugin names, ports), so this is
+// a few instructions instead of hashing the bytes. The content is always
+// compared (an address may be reused for other bytes between two records),
+// so a reused address with new content falls back to the content table.
+[[gnu::always_inline]] inline uint8_t* put_istr(uint8_t* p, std::string_view s, Buffer& b, size_t* at = nullptr) {
+  const auto addr = reinterpret_cast<uintptr_t>(s.data());
+  // Multiplicative hash: string literals sit 4 bytes apart, std::strings 32.
+  Buffer::Interned& e = b.dict[((addr ^ s.size()) * 0x9E3779B97F4A7C15ull) >> 56];
+  if (e.len == s.size() && f::equal_bytes(b.mem.get() + e.at, s.data(), s.size())) [[likely]] {
+    if (at != nullptr) *at = e.at;
+    return put_ref(p, e.id);
+  }
+  return put_istr_slow(p, s, b, e, at);
 }
 
 // A varint known to be small most of the time (counts, worker, type...).

@@ -552,6 +552,28 @@ TEST(PayloadRefs, HashedAudioIsSharedWithinARecordAndRehashedInTheNext) {
   }
 }
 
+TEST(StringTable, EqualStringsAtOtherAddressesAreStoredOnce) {
+  // Like the engine: each turn's input holds its own copy of the dialogue id.
+  TempDir dir;
+  const std::string one = "dialogue-with-a-long-id-0001";
+  std::vector<std::string> copies(500, one);
+  auto write = [&](const std::filesystem::path& path, bool shared) {
+    Writer w({.path = path});
+    for (size_t i = 0; i < copies.size(); ++i) {
+      StageEvent ev;
+      ev.turn = TurnKey{shared ? std::string_view(one) : std::string_view(copies[i]), "u", 0, i};
+      ev.stage_id = "s";
+      w.write(0, ev);
+    }
+  };
+  write(dir / "shared.cas", true);
+  write(dir / "copies.cas", false);
+  const auto recs = read_all(dir / "copies.cas");
+  ASSERT_EQ(recs.size(), copies.size());
+  for (const auto& r : recs) EXPECT_EQ(std::get<StageRecord>(r).turn.dialogue_id, one);
+  EXPECT_EQ(std::filesystem::file_size(dir / "copies.cas"), std::filesystem::file_size(dir / "shared.cas"));
+}
+
 TEST(Versions, AVersionOneFileStillReads) {
   // A record that uses none of version 2's additions (not plain, all lists
   // present, no repeated payload) is encoded exactly as version 1 did: the
