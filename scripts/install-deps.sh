@@ -13,7 +13,6 @@ PACKAGES=(
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
   libespeak-ng-dev espeak-ng-data flite1-dev
   libfasttext-dev libsndfile1-dev
-  python3
 )
 
 missing=()
