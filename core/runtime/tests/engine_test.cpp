@@ -56,6 +56,30 @@ std::vector<TurnOutcome> run(Engine& e, const std::vector<TurnInput>& in) {
   return out;
 }
 
+// Runs `in` through `plan` with a trace; the outcomes and what the trace
+// holds (the engine is gone, abandoned calls included, before it is read).
+struct Traced {
+  std::vector<TurnOutcome> out;
+  trace::TraceData data;
+};
+Traced run_traced(const PipelinePlan& plan, const std::vector<TurnInput>& in, uint32_t threads) {
+  static int n = 0;
+  const fs::path tp = fs::temp_directory_path() /
+                      ("cascade_engine_trace_" + std::to_string(::getpid()) + "_" + std::to_string(n++) + ".cas");
+  Traced r;
+  {
+    trace::Writer w({.path = tp});
+    {
+      Engine e(plan, {.threads = threads, .trace = &w});
+      r.out = run(e, in);
+    }
+    w.close();
+  }
+  r.data = trace::read_turns(tp);
+  fs::remove(tp);
+  return r;
+}
+
 const char* kDag = R"(
 [pipeline]
 name = "dag"
@@ -153,22 +177,14 @@ plugin = "fixture_faulty"
 inputs = { text = "first.text" }
 params = { mode = "throw" }
 )");
-  const fs::path tp = fs::temp_directory_path() / ("cascade_engine_skip_" + std::to_string(::getpid()) + ".cas");
-  {
-    trace::Writer w({.path = tp});
-    Engine e(f.plan, {.threads = 1, .trace = &w});
-    auto out = run(e, texts({"x"}));
-    EXPECT_EQ(out[0].status, trace::TurnStatus::Ok);  // nothing failed the turn
-    w.close();
-  }
-  auto data = trace::read_turns(tp);
+  auto [out, data] = run_traced(f.plan, texts({"x"}), 1);
+  EXPECT_EQ(out[0].status, trace::TurnStatus::Ok);  // nothing failed the turn
   ASSERT_EQ(data.turns.size(), 1u);
   const auto* second = data.turns[0].stage("second");
   ASSERT_NE(second, nullptr);
   EXPECT_EQ(second->status, trace::StageStatus::Skipped);
   EXPECT_NE(second->error_message.find("'text' is missing"), std::string::npos) << second->error_message;
   EXPECT_EQ(data.turns[0].stage("first")->status, trace::StageStatus::Error);
-  fs::remove(tp);
 }
 
 TEST(Engine, FallbackRunsTheStandbyStageAndItsOutputReplacesThePrimarys) {
@@ -217,24 +233,16 @@ plugin = "join"
 inputs = { a = "slow.text" }
 params = { separator = "" }
 )");
-  const fs::path tp = fs::temp_directory_path() / ("cascade_engine_timeout_" + std::to_string(::getpid()) + ".cas");
-  trace::Writer w({.path = tp});
-  {
-    Engine e(f.plan, {.threads = 2, .trace = &w});
-    auto out = run(e, texts({"slow one", "quick one"}));
-    EXPECT_EQ(out[0].status, trace::TurnStatus::Ok);  // skip policy: the turn goes on
-    EXPECT_EQ(out[0].result, "");                     // join ran without its input
-    EXPECT_EQ(out[1].result, "quick one");
-    w.flush();
-  }  // the engine waits for the abandoned call before closing its instance
-  w.close();
-  auto data = trace::read_turns(tp);
+  // The engine waits for the abandoned call before closing its instance.
+  auto [out, data] = run_traced(f.plan, texts({"slow one", "quick one"}), 2);
+  EXPECT_EQ(out[0].status, trace::TurnStatus::Ok);  // skip policy: the turn goes on
+  EXPECT_EQ(out[0].result, "");                     // join ran without its input
+  EXPECT_EQ(out[1].result, "quick one");
   const auto* slow = data.find("d0", 0)->stage("slow");
   ASSERT_NE(slow, nullptr);
   EXPECT_EQ(slow->status, trace::StageStatus::Timeout);
   EXPECT_EQ(slow->error_code, static_cast<uint32_t>(CASCADE_ERR_DEADLINE));
   EXPECT_NE(slow->error_message.find("50 ms"), std::string::npos) << slow->error_message;
-  fs::remove(tp);
 }
 
 TEST(Engine, TimeoutWithFailPolicyFailsTheTurnWithCodeR010) {
@@ -266,18 +274,9 @@ id = "s"
 plugin = "fixture_serial"
 inputs = { text = "input.text" }
 )");
-  const fs::path tp = fs::temp_directory_path() / ("cascade_engine_serial_" + std::to_string(::getpid()) + ".cas");
-  trace::Writer w({.path = tp});
-  {
-    Engine e(f.plan, {.threads = 2, .trace = &w});
-    std::vector<std::string> t(400, "x");
-    auto out = run(e, texts(t));
-  }
-  w.close();
-  auto data = trace::read_turns(tp);
+  auto [out, data] = run_traced(f.plan, texts(std::vector<std::string>(400, "x")), 2);
   ASSERT_EQ(data.turns.size(), 400u);
   for (const auto& turn : data.turns) ASSERT_EQ(turn.stage("s")->feature("overlap"), 0.0);
-  fs::remove(tp);
 }
 
 TEST(Engine, CancelledEngineRecordsEveryTurnAsCancelled) {
