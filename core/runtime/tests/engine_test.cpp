@@ -356,3 +356,16 @@ TEST(Engine, TraceHoldsEveryStageOfEveryTurnWithInputsOutputsAndFeatures) {
   EXPECT_LT(results.str().find("\"d0\""), results.str().find("\"d1\""));
   fs::remove(tp);
 }
+
+TEST(Engine, AStageWhoseOpenFailsIsRefusedWithR002NamingTheStage) {
+  auto f = load(kDag);
+  f.plan.stages[3].params["max_len"] = "-1";  // "merge" (join) refuses it in open()
+  try {
+    Engine e(f.plan, {.threads = 1});
+    FAIL() << "the engine opened a stage whose open() fails";
+  } catch (const CascadeError& e) {
+    EXPECT_EQ(e.code(), "R002");
+    EXPECT_NE(std::string(e.what()).find("'merge'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("max_len"), std::string::npos) << e.what();
+  }
+}
