@@ -6,6 +6,16 @@
 #include <map>
 
 namespace cascade {
+namespace {
+
+// Index of output port `name` (validation has made sure it exists).
+uint32_t output_index(const PluginInfo& info, std::string_view name) {
+  for (uint32_t p = 0; p < info.outputs.size(); ++p)
+    if (info.outputs[p].name == name) return p;
+  return 0;
+}
+
+}  // namespace
 
 std::unique_ptr<PluginRegistry> load_catalog(const config::PipelineConfig& cfg,
                                              const std::vector<std::filesystem::path>& extra_dirs,
@@ -59,11 +69,9 @@ PipelinePlan make_plan(const config::PipelineConfig& cfg, const PluginCatalog& c
           // Readers of a stage see a fallback's outputs under the primary
           // stage's id: the engine copies them into the primary's slots.
           const size_t from = index.at(stage);
-          const LoadedPlugin* fp = catalog.find(cfg.stages[from].plugin);
           b.kind = Binding::Kind::StageOutput;
           b.stage = pos[from];
-          for (uint32_t p = 0; p < fp->info.outputs.size(); ++p)
-            if (fp->info.outputs[p].name == out) b.port = p;
+          b.port = output_index(catalog.find(cfg.stages[from].plugin)->info, out);
         }
       }
       sp.inputs.push_back(b);
@@ -81,11 +89,9 @@ PipelinePlan make_plan(const config::PipelineConfig& cfg, const PluginCatalog& c
   const auto [rs, rp] = config::result_output(cfg, catalog);
   if (!rs.empty()) {
     const size_t from = index.at(rs);
-    const LoadedPlugin* lp = catalog.find(cfg.stages[from].plugin);
     plan.result.kind = Binding::Kind::StageOutput;
     plan.result.stage = pos[from];
-    for (uint32_t p = 0; p < lp->info.outputs.size(); ++p)
-      if (lp->info.outputs[p].name == rp) plan.result.port = p;
+    plan.result.port = output_index(catalog.find(cfg.stages[from].plugin)->info, rp);
   }
   return plan;
 }

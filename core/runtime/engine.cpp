@@ -70,7 +70,6 @@ struct Engine::Impl {
   cascade_host_api host{};
   std::vector<void*> instances;
   std::vector<std::unique_ptr<rt::Limiter>> limiters;
-  std::vector<uint32_t> slot_base;  // first output slot of each stage
   uint32_t n_slots = 0;
   std::vector<std::vector<uint32_t>> succs;  // stage -> successor stages (non-standby)
   std::vector<uint32_t> npred;
@@ -181,13 +180,13 @@ struct Engine::Impl {
     host.remaining_ns = &h_remaining;
 
     const auto n = static_cast<uint32_t>(plan.stages.size());
-    slot_base.resize(n);
+    hot.resize(n);
     succs.resize(n);
     npred.assign(n, 0);
     fb_in.resize(n);
     fb_out.resize(n);
     for (uint32_t s = 0; s < n; ++s) {
-      slot_base[s] = n_slots;
+      hot[s].slot_base = n_slots;  // first output slot of stage s
       n_slots += static_cast<uint32_t>(plan.stages[s].plugin->info.outputs.size());
     }
     for (uint32_t s = 0; s < n; ++s) {
@@ -231,7 +230,6 @@ struct Engine::Impl {
     arena = std::make_unique<oneapi::tbb::task_arena>(static_cast<int>(std::max(1u, opt.threads)));
     timing = opt.trace != nullptr || opt.measure_latency;
     open_all();
-    hot.resize(n);
     for (uint32_t s = 0; s < n; ++s) {
       const auto& sp = plan.stages[s];
       StageRt& h = hot[s];
@@ -239,7 +237,6 @@ struct Engine::Impl {
       h.instance = instances[s];
       h.n_in = static_cast<uint32_t>(sp.inputs.size());
       h.n_out = static_cast<uint32_t>(sp.plugin->info.outputs.size());
-      h.slot_base = slot_base[s];
       h.inputs = plan.stages[s].inputs.data();
       for (const auto& p : sp.plugin->info.inputs) h.optional.push_back(p.optional ? 1 : 0);
       for (const auto& p : sp.plugin->info.outputs) h.out_types.push_back(p.type);
@@ -385,31 +382,35 @@ struct Engine::Impl {
     return tc->status;
   }
 
+  // Fills `p` with what an input bound to `b` sees in turn `t` (type NONE
+  // when unbound). Fills in place: it runs for every input of every stage.
+  void payload_of(const rt::TurnState& t, const Binding& b, cascade_payload& p) const {
+    p.struct_size = sizeof p;
+    if (b.kind == Binding::Kind::StageOutput) {
+      const rt::Slot& sl = t.slots[hot[b.stage].slot_base + b.port];
+      p.type = sl.type;
+      p.data = sl.data;
+      p.size = sl.size;
+      p.sample_rate = sl.rate;
+    } else if (b.kind == Binding::Kind::TurnInput) {
+      p.type = t.in->payload_type;
+      p.data = t.in->payload.data();
+      p.size = t.in->payload.size();
+      p.sample_rate = t.in->sample_rate;
+    } else {
+      p.type = CASCADE_PAYLOAD_NONE;
+      p.data = nullptr;
+      p.size = 0;
+      p.sample_rate = 0;
+    }
+  }
+
   // Gathers a stage's inputs from the turn into `in` (h.n_in entries).
   // Returns the index of a required input that is missing, or -1.
   int gather(const rt::TurnState& t, const StageRt& h, cascade_payload* in) const {
     for (uint32_t i = 0; i < h.n_in; ++i) {
-      cascade_payload& p = in[i];
-      p.struct_size = sizeof p;
-      const Binding& b = h.inputs[i];
-      if (b.kind == Binding::Kind::StageOutput) {
-        const rt::Slot& sl = t.slots[hot[b.stage].slot_base + b.port];
-        p.type = sl.type;
-        p.data = sl.data;
-        p.size = sl.size;
-        p.sample_rate = sl.rate;
-      } else if (b.kind == Binding::Kind::TurnInput) {
-        p.type = t.in->payload_type;
-        p.data = t.in->payload.data();
-        p.size = t.in->payload.size();
-        p.sample_rate = t.in->sample_rate;
-      } else {
-        p.type = CASCADE_PAYLOAD_NONE;
-        p.data = nullptr;
-        p.size = 0;
-        p.sample_rate = 0;
-      }
-      if (p.type == CASCADE_PAYLOAD_NONE && h.optional[i] == 0) return static_cast<int>(i);
+      payload_of(t, h.inputs[i], in[i]);
+      if (in[i].type == CASCADE_PAYLOAD_NONE && h.optional[i] == 0) return static_cast<int>(i);
     }
     return -1;
   }
@@ -419,7 +420,7 @@ struct Engine::Impl {
     bool any = false;
     for (const auto& io : t.in->injected) {
       if (io.stage != s || io.port >= plan.stages[s].plugin->info.outputs.size()) continue;
-      rt::Slot& sl = t.slots[slot_base[s] + io.port];
+      rt::Slot& sl = t.slots[hot[s].slot_base + io.port];
       sl.type = io.type;
       sl.rate = io.sample_rate;
       sl.data = io.bytes.data();
@@ -499,7 +500,7 @@ struct Engine::Impl {
           fin[i].struct_size = sizeof(cascade_payload);
           if (fb_in[s][i] >= 0) fin[i] = buf[static_cast<size_t>(fb_in[s][i])];
         }
-        rt::Slot* fout = &t.slots[slot_base[f]];
+        rt::Slot* fout = &t.slots[hot[f].slot_base];
         const cascade_status fst = call(f, fin.data(), static_cast<uint32_t>(fin.size()), fout, frun, t.deadline);
         set_status(frun, fst);
         frun.ran = true;
@@ -574,7 +575,7 @@ struct Engine::Impl {
       o.error = r.message;
     }
     if (plan.result.kind == Binding::Kind::StageOutput) {
-      const rt::Slot& sl = t.slots[slot_base[plan.result.stage] + plan.result.port];
+      const rt::Slot& sl = t.slots[hot[plan.result.stage].slot_base + plan.result.port];
       o.result_type = sl.type;
       if (sl.size > 0) o.result.assign(static_cast<const char*>(sl.data), static_cast<size_t>(sl.size));
     }
@@ -598,24 +599,12 @@ struct Engine::Impl {
       outs.clear();
       if (r.ran) {
         for (size_t i = 0; i < info.inputs.size(); ++i) {
-          const Binding& b = sp.inputs[i];
-          trace::PayloadView v{info.inputs[i].name};
-          if (b.kind == Binding::Kind::TurnInput) {
-            v.type = t.in->payload_type;
-            v.sample_rate = t.in->sample_rate;
-            v.data = t.in->payload.data();
-            v.size = t.in->payload.size();
-          } else if (b.kind == Binding::Kind::StageOutput) {
-            const rt::Slot& sl = t.slots[slot_base[b.stage] + b.port];
-            v.type = sl.type;
-            v.sample_rate = sl.rate;
-            v.data = sl.data;
-            v.size = sl.size;
-          }
-          ins.push_back(v);
+          cascade_payload p;
+          payload_of(t, sp.inputs[i], p);
+          ins.push_back({info.inputs[i].name, p.type, p.sample_rate, p.data, p.size});
         }
         for (size_t i = 0; i < info.outputs.size(); ++i) {
-          const rt::Slot& sl = t.slots[slot_base[s] + i];
+          const rt::Slot& sl = t.slots[hot[s].slot_base + i];
           if (sl.type == CASCADE_PAYLOAD_NONE) continue;
           outs.push_back({info.outputs[i].name, sl.type, sl.rate, sl.data, sl.size});
         }
