@@ -12,6 +12,7 @@
 #include <cascade/trace/writer.hpp>
 
 #include "runtime/limiter.hpp"
+#include "runtime/tsc_clock.hpp"
 #include "runtime/watchdog_pool.hpp"
 #include "runtime/turn_state.hpp"
 
@@ -32,10 +33,7 @@ using trace::StageStatus;
 
 namespace {
 
-int64_t steady_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+using rt::steady_ns;
 // Offset that turns steady_clock readings into Unix-epoch nanoseconds,
 // measured once so the hot path reads one clock only.
 int64_t epoch_offset() {
@@ -53,19 +51,9 @@ uint32_t worker_index() {
 
 }  // namespace
 
-// What the hot path needs of a stage, flat, without chasing the plan.
-struct StageRt {
-  cascade_status (*process)(void*, cascade_context*, const cascade_payload*, uint32_t) = nullptr;
-  void* instance = nullptr;
-  uint32_t n_in = 0, n_out = 0, slot_base = 0;
-  const Binding* inputs = nullptr;
-  std::vector<uint8_t> optional;     // per input port
-  std::vector<uint32_t> out_types;   // per output port
-};
-
 struct Engine::Impl {
   PipelinePlan plan;
-  std::vector<StageRt> hot;
+  std::vector<rt::StageRt> hot;
   EngineOptions opt;
   cascade_host_api host{};
   std::vector<void*> instances;
@@ -82,6 +70,8 @@ struct Engine::Impl {
   std::unique_ptr<oneapi::tbb::task_arena> arena;
   std::vector<std::unique_ptr<rt::TurnState>> pool;  // reused across batches
   bool timing = true;  // read clocks (tracing on, or latencies wanted)
+  std::vector<uint32_t> order;          // non-standby stages, topological order
+  std::vector<uint32_t> standby_slots;  // output slots of fallback-only stages
 
   // ---------------------------------------------------------------- host
   static rt::CallCtx* ctx_of(cascade_context* c) { return reinterpret_cast<rt::CallCtx*>(c); }
@@ -112,6 +102,7 @@ struct Engine::Impl {
       if (x->open_error != nullptr) *x->open_error = msg != nullptr ? msg : "";
       return;
     }
+    x->run->dirty = true;
     x->run->code = static_cast<uint32_t>(code);
     x->run->transient = transient != 0;
     x->run->message = msg != nullptr ? msg : "";
@@ -119,39 +110,63 @@ struct Engine::Impl {
   static cascade_status h_emit(cascade_context* c, uint32_t port, const cascade_payload* p) {
     auto* x = ctx_of(c);
     if (x->out == nullptr || p == nullptr) return CASCADE_ERR_UNSUPPORTED;  // outside process()
-    if (port >= x->n_outputs) return CASCADE_ERR_INVALID_ARGUMENT;
-    const uint32_t declared = x->out_types[port];
+    if (port >= x->h->n_out) return CASCADE_ERR_INVALID_ARGUMENT;
+    const uint32_t declared = x->h->out_types[port];
     if (declared != CASCADE_PAYLOAD_ANY && p->type != declared) return CASCADE_ERR_INVALID_ARGUMENT;
-    rt::Slot& s = x->out[port];
-    s.type = p->type;
-    s.rate = CASCADE_HAS_FIELD(p, cascade_payload, sample_rate) ? p->sample_rate : 0;
+    cascade_payload& v = x->out[port].v;
+    v.type = p->type;
+    v.sample_rate = CASCADE_HAS_FIELD(p, cascade_payload, sample_rate) ? p->sample_rate : 0;
+    v.size = p->size;
     // Forwarding an input is free: inputs outlive the turn's processing.
     for (uint32_t i = 0; i < x->n_inputs; ++i) {
       if (x->inputs[i].data == p->data && x->inputs[i].size == p->size && p->size != 0) {
-        s.data = p->data;
-        s.size = p->size;
+        v.data = p->data;
         return CASCADE_OK;
       }
     }
-    s.owned.assign(static_cast<const char*>(p->data), static_cast<size_t>(p->size));
-    s.data = s.owned.data();
-    s.size = p->size;
+    std::string& owned = x->out[port].owned;
+    owned.assign(static_cast<const char*>(p->data), static_cast<size_t>(p->size));
+    v.data = owned.data();
+    return CASCADE_OK;
+  }
+  // ABI 1.1: a pass-through without the copy detection emit() needs.
+  static cascade_status h_forward(cascade_context* c, uint32_t port, uint32_t in_port) {
+    auto* x = ctx_of(c);
+    if (x->out == nullptr) [[unlikely]]
+      return CASCADE_ERR_UNSUPPORTED;  // outside process()
+    if (port >= x->h->n_out || in_port >= x->n_inputs) [[unlikely]]
+      return CASCADE_ERR_INVALID_ARGUMENT;
+    const cascade_payload& p = x->inputs[in_port];
+    const uint32_t declared = x->h->out_types[port];
+    if (declared != CASCADE_PAYLOAD_ANY && p.type != declared) [[unlikely]]
+      return CASCADE_ERR_INVALID_ARGUMENT;
+    x->out[port].v = p;
     return CASCADE_OK;
   }
   static void h_confidence(cascade_context* c, double v) {
     if (auto* r = ctx_of(c)->run) {
+      r->dirty = true;
       r->has_conf = true;
       r->conf = v;
     }
   }
   static void h_nbest(cascade_context* c, const char* t, size_t n, double score) {
-    if (auto* r = ctx_of(c)->run) r->nbest.emplace_back(std::string(t, n), score);
+    if (auto* r = ctx_of(c)->run) {
+      r->dirty = true;
+      r->nbest.emplace_back(std::string(t, n), score);
+    }
   }
   static void h_feature(cascade_context* c, const char* k, double v) {
-    if (auto* r = ctx_of(c)->run) r->feats.emplace_back(k, v);
+    if (auto* r = ctx_of(c)->run) {
+      r->dirty = true;
+      r->feats.emplace_back(k, v);
+    }
   }
   static void h_feature_text(cascade_context* c, const char* k, const char* v, size_t n) {
-    if (auto* r = ctx_of(c)->run) r->tfeats.emplace_back(k, std::string(v, n));
+    if (auto* r = ctx_of(c)->run) {
+      r->dirty = true;
+      r->tfeats.emplace_back(k, std::string(v, n));
+    }
   }
   static int h_should_stop(cascade_context* c) {
     auto* x = ctx_of(c);
@@ -178,6 +193,7 @@ struct Engine::Impl {
     host.report_feature_text = &h_feature_text;
     host.should_stop = &h_should_stop;
     host.remaining_ns = &h_remaining;
+    host.forward = &h_forward;
 
     const auto n = static_cast<uint32_t>(plan.stages.size());
     hot.resize(n);
@@ -230,9 +246,10 @@ struct Engine::Impl {
     arena = std::make_unique<oneapi::tbb::task_arena>(static_cast<int>(std::max(1u, opt.threads)));
     timing = opt.trace != nullptr || opt.measure_latency;
     open_all();
+    std::vector<std::string_view> in_names, out_names;
     for (uint32_t s = 0; s < n; ++s) {
       const auto& sp = plan.stages[s];
-      StageRt& h = hot[s];
+      rt::StageRt& h = hot[s];
       h.process = sp.plugin->descriptor->process;
       h.instance = instances[s];
       h.n_in = static_cast<uint32_t>(sp.inputs.size());
@@ -240,6 +257,24 @@ struct Engine::Impl {
       h.inputs = plan.stages[s].inputs.data();
       for (const auto& p : sp.plugin->info.inputs) h.optional.push_back(p.optional ? 1 : 0);
       for (const auto& p : sp.plugin->info.outputs) h.out_types.push_back(p.type);
+      if (opt.trace != nullptr) {
+        in_names.clear();
+        out_names.clear();
+        for (const auto& p : sp.plugin->info.inputs) in_names.emplace_back(p.name);
+        for (const auto& p : sp.plugin->info.outputs) out_names.emplace_back(p.name);
+        h.decl = opt.trace->declare({sp.id, sp.plugin->info.name, sp.plugin->info.version, in_names, out_names});
+      }
+      if (h.n_in == 1 && sp.timeout_ms == 0) {
+        const Binding& b = sp.inputs[0];
+        if (b.kind == Binding::Kind::TurnInput) h.in_slot = static_cast<int32_t>(n_slots);  // the input slot
+        if (b.kind == Binding::Kind::StageOutput) h.in_slot = static_cast<int32_t>(hot[b.stage].slot_base + b.port);
+        h.required0 = h.optional[0] == 0;
+        h.simple = h.in_slot >= 0 && limiters[s] == nullptr;
+      }
+      if (sp.standby)
+        for (uint32_t i = 0; i < h.n_out; ++i) standby_slots.push_back(h.slot_base + i);
+      else
+        order.push_back(s);
     }
   }
 
@@ -303,16 +338,8 @@ struct Engine::Impl {
       return call_timed(s, in, n_in, out, run, deadline);
     rt::Limiter* lim = limiters[s].get();
     if (lim != nullptr) lim->acquire();
-    const StageRt& h = hot[s];
-    rt::CallCtx ctx;
-    ctx.eng = this;
-    ctx.stage = s;
-    ctx.run = &run;
-    ctx.out = out;
-    ctx.inputs = in;
-    ctx.n_inputs = n_in;
-    ctx.out_types = h.out_types.data();
-    ctx.n_outputs = h.n_out;
+    const rt::StageRt& h = hot[s];
+    rt::CallCtx ctx{this, &h, s, &run, out, in, n_in, INT64_MAX, nullptr};
     const cascade_status st = h.process(h.instance, reinterpret_cast<cascade_context*>(&ctx), in, n_in);
     if (lim != nullptr) lim->release();
     return st;
@@ -335,13 +362,12 @@ struct Engine::Impl {
     rt::WatchdogPool::instance().submit([this, s, tc, lim, deadline] {
       rt::CallCtx ctx{};
       ctx.eng = this;
+      ctx.h = &hot[s];
       ctx.stage = s;
       ctx.run = &tc->run;
       ctx.out = tc->slots.data();
       ctx.inputs = tc->inputs.data();
       ctx.n_inputs = static_cast<uint32_t>(tc->inputs.size());
-      ctx.out_types = hot[s].out_types.data();
-      ctx.n_outputs = hot[s].n_out;
       ctx.deadline_ns = deadline;
       const auto& d = *plan.stages[s].plugin->descriptor;
       const cascade_status st = d.process(instances[s], reinterpret_cast<cascade_context*>(&ctx), ctx.inputs,
@@ -387,16 +413,9 @@ struct Engine::Impl {
   void payload_of(const rt::TurnState& t, const Binding& b, cascade_payload& p) const {
     p.struct_size = sizeof p;
     if (b.kind == Binding::Kind::StageOutput) {
-      const rt::Slot& sl = t.slots[hot[b.stage].slot_base + b.port];
-      p.type = sl.type;
-      p.data = sl.data;
-      p.size = sl.size;
-      p.sample_rate = sl.rate;
+      p = t.slots[hot[b.stage].slot_base + b.port].v;
     } else if (b.kind == Binding::Kind::TurnInput) {
-      p.type = t.in->payload_type;
-      p.data = t.in->payload.data();
-      p.size = t.in->payload.size();
-      p.sample_rate = t.in->sample_rate;
+      p = t.slots.back().v;
     } else {
       p.type = CASCADE_PAYLOAD_NONE;
       p.data = nullptr;
@@ -407,7 +426,7 @@ struct Engine::Impl {
 
   // Gathers a stage's inputs from the turn into `in` (h.n_in entries).
   // Returns the index of a required input that is missing, or -1.
-  int gather(const rt::TurnState& t, const StageRt& h, cascade_payload* in) const {
+  int gather(const rt::TurnState& t, const rt::StageRt& h, cascade_payload* in) const {
     for (uint32_t i = 0; i < h.n_in; ++i) {
       payload_of(t, h.inputs[i], in[i]);
       if (in[i].type == CASCADE_PAYLOAD_NONE && h.optional[i] == 0) return static_cast<int>(i);
@@ -420,11 +439,11 @@ struct Engine::Impl {
     bool any = false;
     for (const auto& io : t.in->injected) {
       if (io.stage != s || io.port >= plan.stages[s].plugin->info.outputs.size()) continue;
-      rt::Slot& sl = t.slots[hot[s].slot_base + io.port];
-      sl.type = io.type;
-      sl.rate = io.sample_rate;
-      sl.data = io.bytes.data();
-      sl.size = io.bytes.size();
+      cascade_payload& v = t.slots[hot[s].slot_base + io.port].v;
+      v.type = io.type;
+      v.sample_rate = io.sample_rate;
+      v.data = io.bytes.data();
+      v.size = io.bytes.size();
       if (!any) run.tfeats.emplace_back("injected", io.origin);
       any = true;
     }
@@ -444,15 +463,41 @@ struct Engine::Impl {
     if (st != CASCADE_OK && run.message.empty()) run.message = "process() returned status " + std::to_string(st);
   }
 
-  // Executes stage s of turn t, applying its error policy.
+  int64_t clock_now() const { return timing ? rt::TscClock::get().now() : 0; }
+
+  // Executes stage s of turn t. The common case (one input present, no
+  // timeout, no concurrency limit, nothing unusual about the turn) runs
+  // here in a few dozen instructions; everything else in exec_general.
   // `clock`: the last clock reading of this task (a fused chain reads the
   // clock once per stage boundary: one stage's end is the next one's start).
-  void exec(rt::TurnState& t, uint32_t s, std::vector<cascade_payload>& in, uint32_t worker, int64_t& clock) {
-    const auto& sp = plan.stages[s];
-    rt::StageRun& run = t.runs[s];
+  void exec(rt::TurnState& t, uint32_t s, uint32_t worker, int64_t& clock) {
+    const rt::StageRt& h = hot[s];
+    rt::CallCtx& ctx = t.ctxs[s];
+    rt::StageRun& run = *ctx.run;
     run.worker = worker;
     run.start = clock;
-    auto finish = [&] { clock = run.end = timing ? steady_ns() : 0; };
+    for (uint32_t i = 0; i < h.n_out; ++i) ctx.out[i].clear();
+    if (!h.simple) [[unlikely]]
+      return exec_general(t, s, clock);
+    const cascade_payload* in = ctx.inputs;
+    if (t.unusual || t.failed.load(std::memory_order_relaxed) || cancel.load(std::memory_order_relaxed) ||
+        (h.required0 && in->type == CASCADE_PAYLOAD_NONE)) [[unlikely]]
+      return exec_general(t, s, clock);
+    const cascade_status st = h.process(h.instance, reinterpret_cast<cascade_context*>(&ctx), in, 1);
+    run.ran = true;
+    if (st != CASCADE_OK) [[unlikely]]
+      return after_error(t, s, st, in, clock);
+    run.status = StageStatus::Ok;
+    clock = run.end = clock_now();
+  }
+
+  // Every case exec() does not take: cancellation, turn budget, a failed
+  // turn, injected outputs, missing inputs, several inputs, timeouts, limits.
+  [[gnu::noinline]] void exec_general(rt::TurnState& t, uint32_t s, int64_t& clock) {
+    const auto& sp = plan.stages[s];
+    rt::StageRun& run = t.runs[s];
+    run.dirty = true;  // this path may write messages, codes, injected features
+    auto finish = [&] { clock = run.end = clock_now(); };
 
     if (cancel.load(std::memory_order_relaxed) || (t.deadline != INT64_MAX && steady_ns() >= t.deadline)) {
       run.status = StageStatus::Cancelled;
@@ -466,23 +511,35 @@ struct Engine::Impl {
       return finish();
     }
     if (!t.in->injected.empty() && inject(t, s, run)) return finish();
-    const StageRt& h = hot[s];
+    const rt::StageRt& h = hot[s];
     // Inputs live on the stack for the usual few ports.
+    thread_local std::vector<cascade_payload> many;
     cascade_payload small[8];
-    if (h.n_in > 8) in.resize(h.n_in);
-    cascade_payload* buf = h.n_in > 8 ? in.data() : small;
+    if (h.n_in > 8) many.resize(h.n_in);
+    cascade_payload* buf = h.n_in > 8 ? many.data() : small;
     if (const int missing = gather(t, h, buf); missing >= 0) {
       run.status = StageStatus::Skipped;
       run.message = "not run: required input '" + sp.plugin->info.inputs[static_cast<size_t>(missing)].name + "' is missing";
       return finish();
     }
-    rt::Slot* out = &t.slots[h.slot_base];
-    cascade_status st = call(s, buf, h.n_in, out, run, t.deadline);
-    set_status(run, st);
+    const cascade_status st = call(s, buf, h.n_in, &t.slots[h.slot_base], run, t.deadline);
     run.ran = true;
-    if (st == CASCADE_OK) return finish();
-    for (size_t i = 0; i < sp.plugin->info.outputs.size(); ++i) out[i].clear();
+    if (st != CASCADE_OK) return after_error(t, s, st, buf, clock);
+    run.status = StageStatus::Ok;
     finish();
+  }
+
+  // Stage s returned `st` != OK: record it, clear its outputs, apply its
+  // error policy. `in`: the inputs it was given (a fallback gets them too).
+  [[gnu::noinline]] void after_error(rt::TurnState& t, uint32_t s, cascade_status st, const cascade_payload* in,
+                                     int64_t& clock) {
+    const auto& sp = plan.stages[s];
+    rt::StageRun& run = t.runs[s];
+    run.dirty = true;
+    set_status(run, st);
+    rt::Slot* out = &t.slots[hot[s].slot_base];
+    for (uint32_t i = 0; i < hot[s].n_out; ++i) out[i].clear();
+    clock = run.end = clock_now();
     switch (sp.on_error) {
       case ErrorPolicy::Skip:
         return;  // downstream sees missing inputs
@@ -492,19 +549,20 @@ struct Engine::Impl {
       case ErrorPolicy::Fallback: {
         const auto f = static_cast<uint32_t>(sp.fallback);
         rt::StageRun& frun = t.runs[f];
+        frun.dirty = true;
         frun.worker = run.worker;
         frun.start = run.end;
         std::vector<cascade_payload> fin(fb_in[s].size());
         for (size_t i = 0; i < fin.size(); ++i) {
           fin[i] = cascade_payload{};
           fin[i].struct_size = sizeof(cascade_payload);
-          if (fb_in[s][i] >= 0) fin[i] = buf[static_cast<size_t>(fb_in[s][i])];
+          if (fb_in[s][i] >= 0) fin[i] = in[static_cast<size_t>(fb_in[s][i])];
         }
         rt::Slot* fout = &t.slots[hot[f].slot_base];
         const cascade_status fst = call(f, fin.data(), static_cast<uint32_t>(fin.size()), fout, frun, t.deadline);
         set_status(frun, fst);
         frun.ran = true;
-        frun.end = timing ? steady_ns() : 0;
+        clock = frun.end = clock_now();
         if (fst != CASCADE_OK) {
           t.fail(s, run, false);
           return;
@@ -516,13 +574,10 @@ struct Engine::Impl {
     }
   }
 
-  void run_turn(rt::TurnState& t) {
-    thread_local std::vector<cascade_payload> in;
+  void run_turn(rt::TurnState& t, uint32_t worker) {
     if (!parallel_branches) {
-      const uint32_t worker = worker_index();
       int64_t clock = t.start;
-      for (uint32_t s = 0; s < plan.stages.size(); ++s)
-        if (!plan.stages[s].standby) exec(t, s, in, worker, clock);
+      for (const uint32_t s : order) exec(t, s, worker, clock);
       return;
     }
     for (uint32_t s = 0; s < plan.stages.size(); ++s) t.pending[s].store(npred[s], std::memory_order_relaxed);
@@ -530,10 +585,10 @@ struct Engine::Impl {
     // Runs s, then whichever successors it made ready: the first inline
     // (a linear run stays in one task), the others as new tasks.
     std::function<void(uint32_t)> node = [&](uint32_t s) {
-      thread_local std::vector<cascade_payload> local_in;
-      int64_t clock = timing ? steady_ns() : 0;
+      int64_t clock = clock_now();
+      const uint32_t w = worker_index();
       for (;;) {
-        exec(t, s, local_in, worker_index(), clock);
+        exec(t, s, w, clock);
         int next = -1;
         for (uint32_t succ : succs[s]) {
           if (t.pending[succ].fetch_sub(1, std::memory_order_acq_rel) != 1) continue;
@@ -550,9 +605,18 @@ struct Engine::Impl {
   }
 
   void begin(rt::TurnState& t, const TurnInput& in) {
-    t.reset(in, plan.stages.size(), n_slots);
-    t.start = timing ? steady_ns() : 0;
-    t.deadline = opt.turn_timeout_ms > 0 ? t.start + int64_t{opt.turn_timeout_ms} * 1'000'000 : INT64_MAX;
+    t.reset(in, plan.stages.size(), n_slots + 1, standby_slots);
+    if (t.ctxs.size() != plan.stages.size()) [[unlikely]] {
+      t.ctxs.resize(plan.stages.size());
+      for (uint32_t s = 0; s < plan.stages.size(); ++s) {
+        const rt::StageRt& h = hot[s];
+        const cascade_payload* x = h.in_slot >= 0 ? &t.slots[static_cast<uint32_t>(h.in_slot)].v : nullptr;
+        t.ctxs[s] = rt::CallCtx{this, &h, s, &t.runs[s], &t.slots[h.slot_base], x, 1, INT64_MAX, nullptr};
+      }
+    }
+    t.start = clock_now();
+    t.deadline = opt.turn_timeout_ms > 0 ? steady_ns() + int64_t{opt.turn_timeout_ms} * 1'000'000 : INT64_MAX;
+    t.unusual = !in.injected.empty() || t.deadline != INT64_MAX;
   }
 
   void finish(rt::TurnState& t, TurnOutcome& o) {
@@ -563,7 +627,7 @@ struct Engine::Impl {
     o.error.clear();
     o.result_type = 0;
     o.result.clear();
-    t.end = timing ? steady_ns() : 0;
+    t.end = clock_now();
     o.start_ns = timing ? t.start + epoch_offset() : 0;
     o.end_ns = timing ? t.end + epoch_offset() : 0;
     if (t.failed_stage >= 0) {
@@ -575,67 +639,76 @@ struct Engine::Impl {
       o.error = r.message;
     }
     if (plan.result.kind == Binding::Kind::StageOutput) {
-      const rt::Slot& sl = t.slots[hot[plan.result.stage].slot_base + plan.result.port];
-      o.result_type = sl.type;
-      if (sl.size > 0) o.result.assign(static_cast<const char*>(sl.data), static_cast<size_t>(sl.size));
+      const cascade_payload& v = t.slots[hot[plan.result.stage].slot_base + plan.result.port].v;
+      o.result_type = v.type;
+      if (v.size > 0) o.result.assign(static_cast<const char*>(v.data), static_cast<size_t>(v.size));
     }
   }
 
-  void record(const rt::TurnState& t, const TurnOutcome& o) {
+  // One stage record per stage, then the turn record. A stage that ran
+  // is written as a DECLARED record (names and ports registered with the
+  // writer once: hot[s].decl), which is most of why a record is cheap.
+  void record(const rt::TurnState& t, const TurnOutcome& o, uint32_t worker) {
     trace::Writer& w = *opt.trace;
-    const uint32_t worker = worker_index();
     thread_local std::vector<trace::PayloadView> ins, outs;
     thread_local std::vector<trace::NBestView> nb;
     thread_local std::vector<trace::FeatureView> fs;
     thread_local std::vector<trace::TextFeatureView> tfs;
-    trace::TurnKey key{t.in->dialogue_id, t.in->user_id, t.in->turn_index, t.in->turn_seq};
     const int64_t off = epoch_offset();
+    trace::StageEvent ev;
+    ev.turn = trace::TurnKey{t.in->dialogue_id, t.in->user_id, t.in->turn_index, t.in->turn_seq};
     for (uint32_t s = 0; s < plan.stages.size(); ++s) {
       const auto& sp = plan.stages[s];
       const rt::StageRun& r = t.runs[s];
       if (sp.standby && !r.ran) continue;
       const auto& info = sp.plugin->info;
+      const rt::StageRt& h = hot[s];
       ins.clear();
       outs.clear();
       if (r.ran) {
-        for (size_t i = 0; i < info.inputs.size(); ++i) {
+        // Declared: every port by position, absent ones as type 0.
+        for (uint32_t i = 0; i < h.n_in; ++i) {
           cascade_payload p;
-          payload_of(t, sp.inputs[i], p);
-          ins.push_back({info.inputs[i].name, p.type, p.sample_rate, p.data, p.size});
+          payload_of(t, h.inputs[i], p);
+          ins.push_back({{}, p.type, p.sample_rate, p.data, p.size});
         }
-        for (size_t i = 0; i < info.outputs.size(); ++i) {
-          const rt::Slot& sl = t.slots[hot[s].slot_base + i];
-          if (sl.type == CASCADE_PAYLOAD_NONE) continue;
-          outs.push_back({info.outputs[i].name, sl.type, sl.rate, sl.data, sl.size});
+        for (uint32_t i = 0; i < h.n_out; ++i) {
+          const cascade_payload& v = t.slots[h.slot_base + i].v;
+          outs.push_back({{}, v.type, v.sample_rate, v.data, v.size});
         }
+        ev.decl = h.decl;
+      } else {
+        // Not run: no payloads at all, which a declared record cannot say.
+        ev.decl = trace::kNotDeclared;
+        ev.stage_id = sp.id;
+        ev.plugin = info.name;
+        ev.plugin_version = info.version;
       }
-      nb.clear();
-      fs.clear();
-      tfs.clear();
-      for (const auto& [text, score] : r.nbest) nb.push_back({text, score});
-      for (const auto& [k, v] : r.feats) fs.push_back({k, v});
-      for (const auto& [k, v] : r.tfeats) tfs.push_back({k, v});
-      trace::StageEvent ev;
-      ev.turn = key;
-      ev.stage_id = sp.id;
-      ev.plugin = info.name;
-      ev.plugin_version = info.version;
       ev.start_ns = r.start + off;
       ev.end_ns = (r.end != 0 ? r.end : r.start) + off;
       ev.worker = r.worker;
       ev.status = r.status;
+      ev.inputs = ins;
+      ev.outputs = outs;
+      if (r.dirty) {  // else code, message, confidence and features are still clear
+        nb.clear();
+        fs.clear();
+        tfs.clear();
+        for (const auto& [text, score] : r.nbest) nb.push_back({text, score});
+        for (const auto& [k, v] : r.feats) fs.push_back({k, v});
+        for (const auto& [k, v] : r.tfeats) tfs.push_back({k, v});
+      }
       ev.error_code = r.code;
       ev.transient = r.transient;
       ev.error_message = r.message;
-      ev.inputs = ins;
-      ev.outputs = outs;
       ev.has_confidence = r.has_conf;
       ev.confidence = r.conf;
-      ev.nbest = nb;
-      ev.features = fs;
-      ev.text_features = tfs;
+      ev.nbest = r.dirty ? std::span<const trace::NBestView>(nb) : std::span<const trace::NBestView>();
+      ev.features = r.dirty ? std::span<const trace::FeatureView>(fs) : std::span<const trace::FeatureView>();
+      ev.text_features = r.dirty ? std::span<const trace::TextFeatureView>(tfs) : std::span<const trace::TextFeatureView>();
       w.write(worker, ev);
     }
+    const trace::TurnKey key = ev.turn;
     trace::TurnEvent te;
     te.turn = key;
     te.timestamp = t.in->timestamp;
@@ -651,23 +724,29 @@ struct Engine::Impl {
     w.write(worker, te);
   }
 
-  void one(const TurnInput& in, rt::TurnState& t, TurnOutcome& o) {
+  // Unreadable input: recorded as a failed turn, nothing executed.
+  void refuse(rt::TurnState& t, TurnOutcome& o) {
+    for (auto& r : t.runs) {
+      r.dirty = true;
+      r.status = StageStatus::Skipped;
+      r.message = "not run: " + t.in->input_error;
+    }
+    finish(t, o);
+    o.status = trace::TurnStatus::Failed;
+    o.error_code = t.in->input_error_code;
+    o.error = t.in->input_error;
+  }
+
+
+  void one(const TurnInput& in, rt::TurnState& t, TurnOutcome& o, uint32_t worker) {
     begin(t, in);
     if (!in.input_error_code.empty()) {
-      // Unreadable input: recorded as a failed turn, nothing executed.
-      for (auto& r : t.runs) {
-        r.status = StageStatus::Skipped;
-        r.message = "not run: " + in.input_error;
-      }
-      finish(t, o);
-      o.status = trace::TurnStatus::Failed;
-      o.error_code = in.input_error_code;
-      o.error = in.input_error;
+      refuse(t, o);
     } else {
-      run_turn(t);
+      run_turn(t, worker);
       finish(t, o);
     }
-    if (opt.trace != nullptr) record(t, o);
+    if (opt.trace != nullptr) record(t, o, worker);
   }
 };
 
@@ -677,10 +756,12 @@ Engine::~Engine() { impl_->close_all(impl_->instances.size()); }
 void Engine::run_batch(std::span<const TurnInput> in, std::span<TurnOutcome> out) {
   auto& im = *impl_;
   while (im.pool.size() < in.size()) im.pool.push_back(std::make_unique<rt::TurnState>());
+  if (im.timing) rt::TscClock::get().anchor();  // no clock reads in flight between batches
   im.arena->execute([&] {
     oneapi::tbb::parallel_for(oneapi::tbb::blocked_range<size_t>(0, in.size(), 16),
                               [&](const oneapi::tbb::blocked_range<size_t>& r) {
-                                for (size_t i = r.begin(); i != r.end(); ++i) im.one(in[i], *im.pool[i], out[i]);
+                                const uint32_t worker = worker_index();
+                                for (size_t i = r.begin(); i != r.end(); ++i) im.one(in[i], *im.pool[i], out[i], worker);
                               });
   });
 }

@@ -17,33 +17,25 @@
 namespace cascade {
 namespace runtime {
 
-// One output port's value for one turn. Either owns its bytes or aliases
-// bytes that outlive the turn's processing (an upstream slot or the input).
+// One output port's value for one turn: a cascade_payload a downstream
+// stage with one input receives by pointer (no copy per call). Either owns
+// its bytes or aliases bytes that outlive the turn's processing (an
+// upstream slot or the input).
 struct Slot {
-  uint32_t type = CASCADE_PAYLOAD_NONE;
-  uint32_t rate = 0;
-  const void* data = nullptr;
-  uint64_t size = 0;
+  cascade_payload v{sizeof(cascade_payload), CASCADE_PAYLOAD_NONE, nullptr, 0, 0};
   std::string owned;  // keeps its capacity across turns
 
   void clear() {
-    type = CASCADE_PAYLOAD_NONE;
-    rate = 0;
-    data = nullptr;
-    size = 0;
+    v.type = CASCADE_PAYLOAD_NONE;
+    v.data = nullptr;
+    v.size = 0;
+    v.sample_rate = 0;
   }
-  void alias(const Slot& o) {
-    type = o.type;
-    rate = o.rate;
-    data = o.data;
-    size = o.size;
-  }
+  void alias(const Slot& o) { v = o.v; }
   void assign_copy(const Slot& o) {
-    type = o.type;
-    rate = o.rate;
-    owned.assign(static_cast<const char*>(o.data), static_cast<size_t>(o.size));
-    data = owned.data();
-    size = o.size;
+    v = o.v;
+    owned.assign(static_cast<const char*>(o.v.data), static_cast<size_t>(o.v.size));
+    v.data = owned.data();
   }
 };
 
@@ -61,21 +53,28 @@ struct StageRun {
   std::vector<std::pair<std::string, double>> nbest;
   std::vector<std::pair<std::string, double>> feats;
   std::vector<std::pair<std::string, std::string>> tfeats;
+  // Set by every writer of the fields below `worker` (host feature calls,
+  // exec's general path, error handling): a clean run resets in 4 stores.
+  bool dirty = false;
 
   void reset() {
     status = trace::StageStatus::Skipped;
     ran = false;
+    start = end = 0;
+    if (!dirty) [[likely]]
+      return;
+    dirty = false;
     code = 0;
     transient = false;
     message.clear();
-    start = end = 0;
     has_conf = false;
-    if (!nbest.empty()) nbest.clear();
-    if (!feats.empty()) feats.clear();
-    if (!tfeats.empty()) tfeats.clear();
+    nbest.clear();
+    feats.clear();
+    tfeats.clear();
   }
   // Takes what a plugin reported into a private StageRun (timed calls).
   void take_features(StageRun& o) {
+    dirty = true;
     code = o.code;
     transient = o.transient;
     message = std::move(o.message);
@@ -87,8 +86,41 @@ struct StageRun {
   }
 };
 
+// What the hot path needs of a stage, flat, without chasing the plan.
+struct StageRt {
+  cascade_status (*process)(void*, cascade_context*, const cascade_payload*, uint32_t) = nullptr;
+  void* instance = nullptr;
+  uint32_t n_in = 0, n_out = 0, slot_base = 0;
+  const Binding* inputs = nullptr;
+  // The fast path of exec(): one input, read from slot in_slot (an
+  // upstream output or the turn input); no timeout, no concurrency limit.
+  bool simple = false;
+  bool required0 = false;  // that one input is required
+  int32_t in_slot = -1;
+  uint32_t decl = trace::kNotDeclared;  // its trace::Writer::declare() handle
+  std::vector<uint8_t> optional;     // per input port
+  std::vector<uint32_t> out_types;   // per output port
+};
+
+// The cascade_context behind every host call.
+struct CallCtx {
+  struct Engine::Impl* eng = nullptr;
+  const StageRt* h = nullptr;  // null during create/open/close
+  uint32_t stage = 0;
+  StageRun* run = nullptr;  // null outside process()
+  Slot* out = nullptr;      // null outside process()
+  const cascade_payload* inputs = nullptr;
+  uint32_t n_inputs = 0;
+  int64_t deadline_ns = INT64_MAX;
+  std::string* open_error = nullptr;  // set_error outside process() (create/open/close)
+};
+
 struct TurnState {
   const TurnInput* in = nullptr;
+  // Per stage, the context of exec()'s fast path, built once (slots and
+  // runs never move after the first reset): a call fills nothing.
+  std::vector<CallCtx> ctxs;
+  bool unusual = false;    // injected outputs or a turn deadline: exec() takes its general path
   std::vector<Slot> slots;
   std::vector<StageRun> runs;
   std::unique_ptr<std::atomic<uint32_t>[]> pending;  // parallel branches only
@@ -98,10 +130,16 @@ struct TurnState {
   bool cancelled = false;
   int64_t start = 0, end = 0, deadline = INT64_MAX;
 
-  void reset(const TurnInput& input, size_t n_stages, size_t n_slots) {
+  // `n_slots`: every stage output plus one, the LAST, for the turn's
+  // input (so a stage reads its input from a slot, whichever it is).
+  // `standby_slots`: output slots of fallback-only stages, which exec()
+  // never clears (every other stage clears its own outputs when it runs).
+  void reset(const TurnInput& input, size_t n_stages, size_t n_slots, const std::vector<uint32_t>& standby_slots) {
     in = &input;
     if (slots.size() != n_slots) slots.resize(n_slots);
-    for (auto& s : slots) s.clear();
+    slots.back().v = cascade_payload{sizeof(cascade_payload), input.payload_type, input.payload.data(),
+                                     input.payload.size(), input.sample_rate};
+    for (uint32_t i : standby_slots) slots[i].clear();
     if (runs.size() != n_stages) runs.resize(n_stages);
     for (auto& r : runs) r.reset();
     if (pending_n != n_stages) {
@@ -122,20 +160,6 @@ struct TurnState {
   }
 };
 
-
-// The cascade_context behind every host call.
-struct CallCtx {
-  struct Engine::Impl* eng = nullptr;
-  uint32_t stage = 0;
-  StageRun* run = nullptr;  // null outside process()
-  Slot* out = nullptr;      // null outside process()
-  const cascade_payload* inputs = nullptr;
-  uint32_t n_inputs = 0;
-  const uint32_t* out_types = nullptr;  // declared output payload types
-  uint32_t n_outputs = 0;
-  int64_t deadline_ns = INT64_MAX;
-  std::string* open_error = nullptr;  // set_error outside process() (create/open/close)
-};
 
 // A call that may outlive the worker's wait: it owns copies of its inputs
 // and its own output slots; the engine copies results out if it finishes

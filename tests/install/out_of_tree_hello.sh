@@ -23,7 +23,7 @@ exported=$(nm -D --defined-only "$so" | awk '$2 == "T" {print $3}')
 
 out=$("$cascade" inspect "$so")
 echo "$out"
-grep -q "^hello 1.0.0 (stage, ABI 1.0" <<< "$out"
+grep -q "^hello 1.0.0 (stage, ABI 1\.[0-9]" <<< "$out"
 grep -q "text : text" <<< "$out"
 grep -q "word : string = hello" <<< "$out"
 

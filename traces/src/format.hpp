@@ -18,7 +18,9 @@ inline constexpr char kFileMagic[8] = {'C', 'A', 'S', 'T', 'R', 'A', 'C', 'E'};
 // Version 2 only ADDS to version 1 (payload references, the plain and
 // no_extras flags): a version-1 file decodes under the version-2 rules, so
 // readers accept [kOldestFormatVersion, kFormatVersion].
-inline constexpr uint16_t kFormatVersion = 2;
+// Version 3 adds declared stage records (kRecordStageDeclared) and their
+// declarations (kRecordDecl); it changes nothing else.
+inline constexpr uint16_t kFormatVersion = 3;
 inline constexpr uint16_t kOldestFormatVersion = 1;
 inline constexpr uint16_t kFileFlagAudioHashed = 1;  // WriterOptions::audio == Hash
 inline constexpr uint32_t kFileHeaderFixed = 40;     // bytes before the writer string
@@ -31,6 +33,10 @@ inline constexpr uint16_t kNoWorker = 0xFFFF;
 
 inline constexpr uint8_t kRecordStage = 1;
 inline constexpr uint8_t kRecordTurn = 2;
+// v3: a stage record whose names and port names are in a kRecordDecl record
+// earlier in the same chunk; payloads by port position.
+inline constexpr uint8_t kRecordStageDeclared = 3;
+inline constexpr uint8_t kRecordDecl = 4;
 // Record header: u32 = type | body_len << 8; body_len 0xFFFFFF means a u64
 // body length follows (records of 16 MiB and more).
 inline constexpr uint32_t kRecordLenEscape = 0xFFFFFF;

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <deque>
 #include <system_error>
+#include <unordered_map>
 
 namespace cascade::trace {
 namespace {
@@ -34,7 +35,13 @@ struct PayloadLiteral {
   std::string_view bytes;  // inline literals: the bytes, inside the mapped chunk
   uint64_t xxh64 = 0;      // hashed literals
 };
+// v3: a stage's names and ports (kRecordDecl), by handle.
+struct DeclRecord {
+  std::string stage_id, plugin, plugin_version;
+  std::vector<std::string> inputs, outputs;
+};
 struct ChunkState {
+  std::unordered_map<uint32_t, DeclRecord> decls;  // v3, by handle
   std::vector<std::string_view> strings;  // literals of the chunk, by id
   std::vector<PayloadLiteral> payloads;   // payload literals of the chunk, by id (v2)
   std::optional<TurnId> previous_key;
@@ -127,10 +134,8 @@ int64_t get_end(Cursor& c, int64_t start) {
   return static_cast<int64_t>(static_cast<uint64_t>(start) + static_cast<uint64_t>(f::unzigzag(c.varint())));
 }
 
-Payload get_payload(Cursor& c) {
-  Payload p;
-  p.port = c.istr();
-  p.type = c.varint32();
+// After port and type: sample rate, encoding, and the bytes or a reference.
+void get_payload_body(Cursor& c, Payload& p) {
   p.sample_rate = c.varint32();
   const auto enc = c.get<uint8_t>();
   if (enc == f::kPayloadRef) {
@@ -141,7 +146,7 @@ Payload get_payload(Cursor& c) {
     p.hashed = lit.hashed;
     if (lit.hashed) p.stored_xxh64 = lit.xxh64;
     else p.bytes.assign(lit.bytes);
-    return p;
+    return;
   }
   p.size = c.varint();
   PayloadLiteral lit{false, p.size, {}, 0};
@@ -157,6 +162,13 @@ Payload get_payload(Cursor& c) {
     throw DecodeError{"unknown payload encoding"};
   }
   c.chunk->payloads.push_back(lit);
+}
+
+Payload get_payload(Cursor& c) {
+  Payload p;
+  p.port = c.istr();
+  p.type = c.varint32();
+  get_payload_body(c, p);
   return p;
 }
 
@@ -166,15 +178,8 @@ std::vector<Payload> get_payloads(Cursor& c) {
   return v;
 }
 
-StageRecord get_stage(Cursor& c) {
-  StageRecord r;
-  const auto flags = c.get<uint8_t>();
-  r.transient = (flags & f::kStageFlagTransient) != 0;
-  r.has_confidence = (flags & f::kStageFlagHasConfidence) != 0;
-  r.turn = get_key(c, flags);
-  r.stage_id = c.istr();
-  r.plugin = c.istr();
-  r.plugin_version = c.istr();
+// Times, worker, status, confidence, message: shared by both stage kinds.
+void get_stage_core(Cursor& c, uint8_t flags, StageRecord& r) {
   r.start_ns = c.start();
   r.end_ns = get_end(c, r.start_ns);
   r.worker = c.varint32();
@@ -185,9 +190,9 @@ StageRecord get_stage(Cursor& c) {
   }
   if (r.has_confidence) r.confidence = c.get<double>();
   if (!plain) r.error_message = c.str();
-  r.inputs = get_payloads(c);
-  r.outputs = get_payloads(c);
-  if ((flags & f::kStageFlagNoExtras) != 0) return r;  // v2: no nbest, features, text_features
+}
+
+void get_extras(Cursor& c, StageRecord& r) {
   r.nbest.resize(c.count(9));
   for (auto& b : r.nbest) {
     b.text = c.str();
@@ -203,6 +208,66 @@ StageRecord get_stage(Cursor& c) {
     t.key = c.istr();
     t.value = c.str();
   }
+}
+
+StageRecord get_stage(Cursor& c) {
+  StageRecord r;
+  const auto flags = c.get<uint8_t>();
+  r.transient = (flags & f::kStageFlagTransient) != 0;
+  r.has_confidence = (flags & f::kStageFlagHasConfidence) != 0;
+  r.turn = get_key(c, flags);
+  r.stage_id = c.istr();
+  r.plugin = c.istr();
+  r.plugin_version = c.istr();
+  get_stage_core(c, flags, r);
+  r.inputs = get_payloads(c);
+  r.outputs = get_payloads(c);
+  if ((flags & f::kStageFlagNoExtras) == 0) get_extras(c, r);  // v2: flag set = no extras
+  return r;
+}
+
+// v3: kRecordDecl.
+void get_decl(Cursor& c) {
+  const uint32_t handle = c.varint32();
+  DeclRecord d;
+  d.stage_id = c.istr();
+  d.plugin = c.istr();
+  d.plugin_version = c.istr();
+  d.inputs.resize(c.count(1));
+  for (auto& s : d.inputs) s = c.istr();
+  d.outputs.resize(c.count(1));
+  for (auto& s : d.outputs) s = c.istr();
+  c.chunk->decls[handle] = std::move(d);
+}
+
+// v3: kRecordStageDeclared. Gives the same StageRecord as kRecordStage:
+// every input port listed, absent outputs left out.
+StageRecord get_stage_declared(Cursor& c) {
+  StageRecord r;
+  const auto flags = c.get<uint8_t>();
+  r.transient = (flags & f::kStageFlagTransient) != 0;
+  r.has_confidence = (flags & f::kStageFlagHasConfidence) != 0;
+  r.turn = get_key(c, flags);
+  const auto it = c.chunk->decls.find(c.varint32());
+  if (it == c.chunk->decls.end()) throw DecodeError{"stage record refers to a stage not declared in its chunk"};
+  const DeclRecord& d = it->second;
+  r.stage_id = d.stage_id;
+  r.plugin = d.plugin;
+  r.plugin_version = d.plugin_version;
+  get_stage_core(c, flags, r);
+  auto positional = [&](const std::vector<std::string>& ports, std::vector<Payload>& out, bool keep_absent) {
+    out.reserve(ports.size());
+    for (const auto& port : ports) {
+      Payload p;
+      p.port = port;
+      p.type = c.varint32();
+      if (p.type != f::kPayloadNone) get_payload_body(c, p);
+      if (p.type != f::kPayloadNone || keep_absent) out.push_back(std::move(p));
+    }
+  };
+  positional(d.inputs, r.inputs, true);
+  positional(d.outputs, r.outputs, false);
+  if ((flags & f::kStageFlagNoExtras) == 0) get_extras(c, r);
   return r;
 }
 
@@ -513,8 +578,12 @@ struct Reader::Impl {
         // skipped (the body length tells where the record ends).
         if (type == f::kRecordStage)
           pending.emplace_back(get_stage(c));
+        else if (type == f::kRecordStageDeclared)
+          pending.emplace_back(get_stage_declared(c));
         else if (type == f::kRecordTurn)
           pending.emplace_back(get_turn(c));
+        else if (type == f::kRecordDecl)
+          get_decl(c);
         p = head.p + body;
       } catch (const DecodeError& e) {
         report(codes::kRecord, rec_at, static_cast<uint64_t>(end - p),

@@ -99,8 +99,11 @@ struct Buffer {
   };
   std::array<PayloadSeen, 32> payloads{};
   uint32_t next_payload = 0;
+  // declared[h] != 0: the chunk already holds the kRecordDecl of handle h.
+  std::vector<uint8_t> declared;
 
   void reset() {
+    std::fill(declared.begin(), declared.end(), uint8_t{0});
     used = f::kChunkHeaderSize;
     records = 0;
     worker = f::kNoWorker;
@@ -147,6 +150,14 @@ inline uint64_t duration(int64_t start, int64_t end) {
   return f::zigzag(static_cast<int64_t>(static_cast<uint64_t>(end) - static_cast<uint64_t>(start)));
 }
 
+[[gnu::always_inline]] inline size_t extras_bound(const StageEvent& e) {
+  size_t n = 0;
+  for (const auto& b : e.nbest) n += kStr + b.text.size() + 8;
+  for (const auto& ft : e.features) n += kStr + ft.key.size() + 8;
+  for (const auto& t : e.text_features) n += 2 * kStr + t.key.size() + t.value.size();
+  return n;
+}
+
 [[gnu::always_inline]] inline size_t stage_bound(const StageEvent& e, AudioMode mode) {
   size_t n = 1 + key_bound(e.turn) + 3 * kStr + e.stage_id.size() + e.plugin.size() + e.plugin_version.size();
   n += 10 + 10 + 5 + 1 + 5 + 8 + kStr + e.error_message.size() + 5 * 5;
@@ -155,10 +166,26 @@ inline uint64_t duration(int64_t start, int64_t end) {
   // The usual record has none of the lists below: one test instead of three loops.
   if (e.nbest.empty() && e.features.empty() && e.text_features.empty()) [[likely]]
     return n;
-  for (const auto& b : e.nbest) n += kStr + b.text.size() + 8;
-  for (const auto& ft : e.features) n += kStr + ft.key.size() + 8;
-  for (const auto& t : e.text_features) n += 2 * kStr + t.key.size() + t.value.size();
-  return n;
+  return n + extras_bound(e);
+}
+
+// A stage's names, owned by the writer (Writer::declare), and the most its
+// kRecordDecl can take.
+struct OwnedDecl {
+  std::string stage_id, plugin, plugin_version;
+  std::vector<std::string> inputs, outputs;
+  size_t bound = 0;
+};
+
+// A declared record: no names, no port names, no counts.
+[[gnu::always_inline]] inline size_t declared_bound(const StageEvent& e, AudioMode mode) {
+  constexpr size_t kPos = kPayloadFixed - kStr;  // a payload without its port name
+  size_t n = 1 + key_bound(e.turn) + 5 + 10 + 10 + 5 + 1 + 5 + 8 + kStr + e.error_message.size() + 3 * 5;
+  for (const auto& p : e.inputs) n += kPos + (hashed(p, mode) ? 0 : p.size);
+  for (const auto& p : e.outputs) n += kPos + (hashed(p, mode) ? 0 : p.size);
+  if (e.nbest.empty() && e.features.empty() && e.text_features.empty()) [[likely]]
+    return n;
+  return n + extras_bound(e);
 }
 
 size_t turn_bound(const TurnEvent& e, AudioMode mode) {
@@ -291,9 +318,7 @@ constexpr uint64_t kMinPayloadRef = 8;
 // views are all live during write()); across records the bytes are compared
 // with the literal's copy in the chunk (hashed literals are only referenced
 // from their own record: their bytes are not in the chunk to compare).
-inline uint8_t* put_payload(uint8_t* p, const PayloadView& v, AudioMode mode, Buffer& b) {
-  p = put_istr(p, v.port, b);
-  p = put_small(p, v.type);
+inline uint8_t* put_payload_body(uint8_t* p, const PayloadView& v, AudioMode mode, Buffer& b) {
   p = put_small(p, v.sample_rate);
   const bool hash = hashed(v, mode);
   Buffer::PayloadSeen* seen = nullptr;
@@ -320,32 +345,18 @@ inline uint8_t* put_payload(uint8_t* p, const PayloadView& v, AudioMode mode, Bu
   return hash ? p : f::copy_bytes(p, v.data, static_cast<size_t>(v.size));
 }
 
-uint8_t* put_stage(uint8_t* p, const StageEvent& e, AudioMode mode, bool same, Buffer& b) {
-  const bool plain = e.status == StageStatus::Ok && e.error_code == 0 && e.error_message.empty();
-  const bool no_extras = e.nbest.empty() && e.features.empty() && e.text_features.empty();
-  const uint8_t flags = (e.transient ? f::kStageFlagTransient : 0) |
-                        (e.has_confidence ? f::kStageFlagHasConfidence : 0) | (same ? f::kFlagSameKey : 0) |
-                        (plain ? f::kStageFlagPlain : 0) | (no_extras ? f::kStageFlagNoExtras : 0);
-  *p++ = flags;
-  if (!same) p = put_key(p, e.turn, b);
-  p = put_istr(p, e.stage_id, b);
-  p = put_istr(p, e.plugin, b);
-  p = put_istr(p, e.plugin_version, b);
-  p = put_start(p, e.start_ns, b);
-  p = f::put_varint(p, duration(e.start_ns, e.end_ns));
-  p = put_small(p, e.worker);
-  if (!plain) {
-    *p++ = static_cast<uint8_t>(e.status);
-    p = f::put_varint(p, e.error_code);
-  }
-  if (e.has_confidence) p = f::put<double>(p, e.confidence);
-  if (!plain) p = f::put_vstr(p, e.error_message);
-  p = put_small(p, e.inputs.size());
-  for (const auto& v : e.inputs) p = put_payload(p, v, mode, b);
-  p = put_small(p, e.outputs.size());
-  for (const auto& v : e.outputs) p = put_payload(p, v, mode, b);
-  if (no_extras) [[likely]]
-    return p;
+inline uint8_t* put_payload(uint8_t* p, const PayloadView& v, AudioMode mode, Buffer& b) {
+  p = put_istr(p, v.port, b);
+  p = put_small(p, v.type);
+  return put_payload_body(p, v, mode, b);
+}
+// v3, declared records: the port is the position; type 0 (absent) is all.
+inline uint8_t* put_payload_at(uint8_t* p, const PayloadView& v, AudioMode mode, Buffer& b) {
+  p = put_small(p, v.type);
+  return v.type == f::kPayloadNone ? p : put_payload_body(p, v, mode, b);
+}
+
+uint8_t* put_extras(uint8_t* p, const StageEvent& e, Buffer& b) {
   p = f::put_varint(p, e.nbest.size());
   for (const auto& nb : e.nbest) {
     p = f::put_vstr(p, nb.text);
@@ -362,6 +373,75 @@ uint8_t* put_stage(uint8_t* p, const StageEvent& e, AudioMode mode, bool same, B
     p = f::put_vstr(p, t.value);
   }
   return p;
+}
+
+uint8_t stage_flags(const StageEvent& e, bool same) {
+  const bool plain = e.status == StageStatus::Ok && e.error_code == 0 && e.error_message.empty();
+  const bool no_extras = e.nbest.empty() && e.features.empty() && e.text_features.empty();
+  return static_cast<uint8_t>((e.transient ? f::kStageFlagTransient : 0) |
+                              (e.has_confidence ? f::kStageFlagHasConfidence : 0) | (same ? f::kFlagSameKey : 0) |
+                              (plain ? f::kStageFlagPlain : 0) | (no_extras ? f::kStageFlagNoExtras : 0));
+}
+
+// The fields both stage record kinds share, after the names: times,
+// worker, status, confidence, message.
+inline uint8_t* put_stage_core(uint8_t* p, const StageEvent& e, uint8_t flags, Buffer& b) {
+  p = put_start(p, e.start_ns, b);
+  p = f::put_varint(p, duration(e.start_ns, e.end_ns));
+  p = put_small(p, e.worker);
+  const bool plain = (flags & f::kStageFlagPlain) != 0;
+  if (!plain) {
+    *p++ = static_cast<uint8_t>(e.status);
+    p = f::put_varint(p, e.error_code);
+  }
+  if (e.has_confidence) p = f::put<double>(p, e.confidence);
+  if (!plain) p = f::put_vstr(p, e.error_message);
+  return p;
+}
+
+// v3: kRecordStageDeclared (FORMAT.md).
+uint8_t* put_stage_declared(uint8_t* p, const StageEvent& e, AudioMode mode, bool same, Buffer& b) {
+  const uint8_t flags = stage_flags(e, same);
+  *p++ = flags;
+  if (!same) p = put_key(p, e.turn, b);
+  p = put_small(p, e.decl);
+  p = put_stage_core(p, e, flags, b);
+  for (const auto& v : e.inputs) p = put_payload_at(p, v, mode, b);
+  for (const auto& v : e.outputs) p = put_payload_at(p, v, mode, b);
+  if ((flags & f::kStageFlagNoExtras) != 0) [[likely]]
+    return p;
+  return put_extras(p, e, b);
+}
+
+// v3: kRecordDecl := varint handle, istr stage_id, plugin, version,
+// varint n_in, istr * n_in, varint n_out, istr * n_out.
+uint8_t* put_decl(uint8_t* p, uint32_t handle, const OwnedDecl& d, Buffer& b) {
+  p = f::put_varint(p, handle);
+  p = put_istr(p, d.stage_id, b);
+  p = put_istr(p, d.plugin, b);
+  p = put_istr(p, d.plugin_version, b);
+  p = f::put_varint(p, d.inputs.size());
+  for (const auto& s : d.inputs) p = put_istr(p, s, b);
+  p = f::put_varint(p, d.outputs.size());
+  for (const auto& s : d.outputs) p = put_istr(p, s, b);
+  return p;
+}
+
+uint8_t* put_stage(uint8_t* p, const StageEvent& e, AudioMode mode, bool same, Buffer& b) {
+  const uint8_t flags = stage_flags(e, same);
+  *p++ = flags;
+  if (!same) p = put_key(p, e.turn, b);
+  p = put_istr(p, e.stage_id, b);
+  p = put_istr(p, e.plugin, b);
+  p = put_istr(p, e.plugin_version, b);
+  p = put_stage_core(p, e, flags, b);
+  p = put_small(p, e.inputs.size());
+  for (const auto& v : e.inputs) p = put_payload(p, v, mode, b);
+  p = put_small(p, e.outputs.size());
+  for (const auto& v : e.outputs) p = put_payload(p, v, mode, b);
+  if ((flags & f::kStageFlagNoExtras) != 0) [[likely]]
+    return p;
+  return put_extras(p, e, b);
 }
 
 uint8_t* put_turn(uint8_t* p, const TurnEvent& e, uint32_t worker, AudioMode mode, bool same, Buffer& b) {
@@ -383,6 +463,7 @@ uint8_t* put_turn(uint8_t* p, const TurnEvent& e, uint32_t worker, AudioMode mod
 struct Writer::Impl {
   WriterOptions opt;
   std::vector<Slot> slots;
+  std::deque<OwnedDecl> decls;  // by handle; a deque: entries never move (put_istr keys on addresses)
   uint64_t run_id = 0;
   int64_t created_ns = 0;
   bool closed = false;  // touched only by the controlling thread (ctor/flush/close)
@@ -639,36 +720,94 @@ struct Writer::Impl {
     return *b;
   }
 
+  uint32_t declare(const StageDecl& d) {
+    OwnedDecl o{std::string(d.stage_id), std::string(d.plugin), std::string(d.plugin_version), {}, {}, 0};
+    o.bound = 3 * 5 + 3 * kStr + o.stage_id.size() + o.plugin.size() + o.plugin_version.size();
+    for (auto s : d.input_ports) {
+      o.inputs.emplace_back(s);
+      o.bound += kStr + s.size();
+    }
+    for (auto s : d.output_ports) {
+      o.outputs.emplace_back(s);
+      o.bound += kStr + s.size();
+    }
+    decls.push_back(std::move(o));
+    return static_cast<uint32_t>(decls.size() - 1);
+  }
+
+  // Writes the record header (u32 = type | body_len << 8, or body_len field
+  // 0xFFFFFF and a u64 length after it for records of 16 MiB and more) in
+  // front of a body encoded at start + header; returns the record's size.
+  static size_t close_record(uint8_t* start, size_t header, uint8_t type, const uint8_t* end) {
+    const auto len = static_cast<uint64_t>(end - (start + header));
+    if (header == 12) {
+      f::put<uint64_t>(f::put<uint32_t>(start, type | (f::kRecordLenEscape << 8)), len);
+    } else {
+      f::put<uint32_t>(start, type | static_cast<uint32_t>(len << 8));
+    }
+    return header + len;
+  }
+
   // Encodes one record: bounds its size, makes room, writes it, patches its
-  // length. `Event` is StageEvent or TurnEvent.
+  // length. `Event` is StageEvent or TurnEvent. A declared stage record is
+  // preceded by its stage's kRecordDecl the first time in each chunk, so
+  // every chunk still decodes on its own.
   template <class Event>
   void append(uint32_t worker, const Event& ev) {
     constexpr bool kStage = std::is_same_v<Event, StageEvent>;
     const AudioMode mode = opt.audio;
+    const OwnedDecl* decl = nullptr;
     size_t bound;
-    if constexpr (kStage) bound = stage_bound(ev, mode);
-    else bound = turn_bound(ev, mode);
-    // Record header: u32 = type | body_len << 8, or body_len field 0xFFFFFF
-    // and a u64 length after it for records of 16 MiB and more.
+    if constexpr (kStage) {
+      if (ev.decl != kNotDeclared) {
+        if (ev.decl >= decls.size()) [[unlikely]]
+          throw TraceError(codes::kMisuse, opt.path, "stage event with an undeclared handle");
+        decl = &decls[ev.decl];
+        if (ev.inputs.size() != decl->inputs.size() || ev.outputs.size() != decl->outputs.size()) [[unlikely]]
+          throw TraceError(codes::kMisuse, opt.path, "declared stage event for '" + decl->stage_id +
+                                                         "' does not list one payload per declared port");
+        bound = declared_bound(ev, mode) + 4 + decl->bound;
+      } else {
+        bound = stage_bound(ev, mode);
+      }
+    } else {
+      bound = turn_bound(ev, mode);
+    }
     const bool big = bound >= f::kRecordLenEscape;
     const size_t header = big ? 12 : 4;
     Buffer* b = &buffer(worker);
     if (b->used + header + bound > b->cap) [[unlikely]]
       b = &next_buffer(worker, header + bound);
+    if constexpr (kStage) {
+      if (decl != nullptr) {
+        if (ev.decl >= b->declared.size()) [[unlikely]]
+          b->declared.resize(decls.size(), 0);
+        if (b->declared[ev.decl] == 0) [[unlikely]] {
+          uint8_t* const at = b->mem.get() + b->used;
+          b->used += close_record(at, 4, f::kRecordDecl, put_decl(at + 4, ev.decl, *decl, *b));
+          ++b->records;
+          b->declared[ev.decl] = 1;
+        }
+      }
+    }
     const bool same = b->same_key(ev.turn);
     uint8_t* const start = b->mem.get() + b->used;
     uint8_t* const body = start + header;
+    uint8_t type;
     uint8_t* end;
-    if constexpr (kStage) end = put_stage(body, ev, mode, same, *b);
-    else end = put_turn(body, ev, worker, mode, same, *b);
-    const auto len = static_cast<uint64_t>(end - body);
-    const uint8_t type = kStage ? f::kRecordStage : f::kRecordTurn;
-    if (big) {
-      f::put<uint64_t>(f::put<uint32_t>(start, type | (f::kRecordLenEscape << 8)), len);
+    if constexpr (kStage) {
+      if (decl != nullptr) {
+        type = f::kRecordStageDeclared;
+        end = put_stage_declared(body, ev, mode, same, *b);
+      } else {
+        type = f::kRecordStage;
+        end = put_stage(body, ev, mode, same, *b);
+      }
     } else {
-      f::put<uint32_t>(start, type | static_cast<uint32_t>(len << 8));
+      type = f::kRecordTurn;
+      end = put_turn(body, ev, worker, mode, same, *b);
     }
-    b->used += header + len;
+    b->used += close_record(start, header, type, end);
     ++b->records;
     Slot& s = slots[worker];
     s.records.store(s.records.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -734,6 +873,8 @@ Writer::~Writer() {
     // Destructors never throw; call close() to see the error.
   }
 }
+
+uint32_t Writer::declare(const StageDecl& decl) { return impl_->declare(decl); }
 
 void Writer::write(uint32_t worker, const StageEvent& ev) { impl_->append(worker, ev); }
 

@@ -575,24 +575,25 @@ TEST(StringTable, EqualStringsAtOtherAddressesAreStoredOnce) {
 }
 
 TEST(Versions, AVersionOneFileStillReads) {
-  // A record that uses none of version 2's additions (not plain, all lists
-  // present, no repeated payload) is encoded exactly as version 1 did: the
-  // same file with a version-1 header must read back identically.
+  // A record that uses none of versions 2 and 3's additions (not plain, all
+  // lists present, no repeated payload, not declared) is encoded exactly as
+  // version 1 did: the same file with a version-1 header must read back
+  // identically.
   TempDir dir;
   FullStage s;
   {
-    Writer w({.path = dir / "v2.cas"});
+    Writer w({.path = dir / "v3.cas"});
     w.write(3, s.ev);
   }
-  auto bytes = testing::read_bytes(dir / "v2.cas");
-  ASSERT_EQ(testing::get_le<uint16_t>(bytes, 8), 2u);
+  auto bytes = testing::read_bytes(dir / "v3.cas");
+  ASSERT_EQ(testing::get_le<uint16_t>(bytes, 8), 3u);
   bytes[8] = 1;
   bytes[9] = 0;
   const auto header_len = testing::get_le<uint32_t>(bytes, 12);
   const uint64_t sum = XXH3_64bits(bytes.data(), header_len - 8);
   std::memcpy(bytes.data() + header_len - 8, &sum, 8);
   testing::write_bytes(dir / "v1.cas", bytes);
-  EXPECT_EQ(read_all(dir / "v1.cas"), read_all(dir / "v2.cas"));
+  EXPECT_EQ(read_all(dir / "v1.cas"), read_all(dir / "v3.cas"));
   Reader r(dir / "v1.cas");
   r.next();
   EXPECT_EQ(r.files().at(0).format_version, 1u);
@@ -624,6 +625,86 @@ TEST(Turns, GroupsRecordsOfOneTurnFromSeveralWorkersInStartOrder) {
   EXPECT_EQ(data.find("d1", 3), nullptr);
   EXPECT_EQ(data.find_seq(7), &turn);
   EXPECT_EQ(data.find_seq(8), nullptr);
+}
+
+// --- version 3: declared stage records -------------------------------------------
+
+// FullStage as a declared record: names once, payloads by port position.
+struct DeclaredStage : FullStage {
+  std::string_view in_ports[2] = {"audio", "hint"};
+  std::string_view out_ports[4] = {"text", "nlu", "raw", "unused"};
+  PayloadView positional_out[4] = {outputs[0], outputs[1], outputs[2], {}};  // "unused": absent (type 0)
+  StageDecl decl{"asr", "pocketsphinx", "5.0.0-rc1", in_ports, out_ports};
+  StageEvent declared(uint32_t handle) const {
+    StageEvent d = ev;
+    d.decl = handle;
+    d.stage_id = d.plugin = d.plugin_version = "ignored when declared";
+    d.outputs = positional_out;
+    return d;
+  }
+};
+
+TEST(Declared, ReadsBackExactlyAsTheSameRecordWrittenWithNames) {
+  TempDir dir;
+  DeclaredStage s;
+  {
+    Writer w({.path = dir / "named.cas"});
+    w.write(3, s.ev);
+  }
+  {
+    Writer w({.path = dir / "declared.cas"});
+    w.write(3, s.declared(w.declare(s.decl)));
+  }
+  const auto named = read_all(dir / "named.cas");
+  const auto declared = read_all(dir / "declared.cas");
+  ASSERT_EQ(declared.size(), 1u);
+  EXPECT_EQ(declared, named);  // every field, and the absent output left out
+  EXPECT_EQ(std::get<StageRecord>(declared[0]).stage_id, "asr");
+  EXPECT_EQ(std::get<StageRecord>(declared[0]).outputs.size(), 3u);
+}
+
+TEST(Declared, EveryChunkCarriesItsOwnDeclarationsSoADamagedChunkCostsOnlyItself) {
+  TempDir dir;
+  DeclaredStage s;
+  constexpr int kRecords = 400;
+  {
+    Writer w({.path = dir / "t.cas", .chunk_bytes = 1024});
+    const uint32_t h = w.declare(s.decl);
+    for (int i = 0; i < kRecords; ++i) {
+      StageEvent e = s.declared(h);
+      e.turn.turn_seq = static_cast<uint64_t>(i);
+      w.write(0, e);
+    }
+  }
+  std::string bytes = testing::read_bytes(dir / "t.cas");
+  const auto chunks = testing::walk_chunks(bytes);
+  ASSERT_GE(chunks.size(), 4u);
+  // Damage the FIRST chunk, the one that declared the stage first.
+  bytes[chunks[0].offset + 32 + 10] ^= 0x40;
+  testing::write_bytes(dir / "t.cas", bytes);
+  std::vector<Damage> damage;
+  const auto recs = read_all(dir / "t.cas", &damage);
+  ASSERT_EQ(damage.size(), 1u);
+  EXPECT_EQ(damage[0].code, codes::kChecksum);
+  // Each chunk holds one declaration record besides its stage records.
+  EXPECT_EQ(recs.size(), static_cast<size_t>(kRecords) - (chunks[0].records - 1));
+  for (const auto& r : recs) EXPECT_EQ(std::get<StageRecord>(r).stage_id, "asr");
+}
+
+TEST(Declared, AnEventThatDoesNotListEveryDeclaredPortIsRefused) {
+  TempDir dir;
+  DeclaredStage s;
+  Writer w({.path = dir / "t.cas"});
+  StageEvent e = s.declared(w.declare(s.decl));
+  e.outputs = std::span<const PayloadView>(s.positional_out, 3);
+  try {
+    w.write(0, e);
+    FAIL() << "expected TraceError";
+  } catch (const TraceError& err) {
+    EXPECT_EQ(err.code(), codes::kMisuse);
+  }
+  e.decl = 7;  // never declared
+  EXPECT_THROW(w.write(0, e), TraceError);
 }
 
 }  // namespace

@@ -15,6 +15,9 @@
  *     (CASCADE_HAS_FIELD below). Arrays of structs are strided by their
  *     first element's struct_size, so an array built by an older SDK reads
  *     correctly in a newer host.
+ *   - History: 1.0 first release. 1.1 appends host->forward (pass an
+ *     input through without the host's copy check). A 1.0 plugin runs
+ *     unchanged in a 1.1 host.
  *
  * Memory
  *   - Everything a plugin hands the host (descriptor, strings, payload
@@ -44,7 +47,7 @@ extern "C" {
 #endif
 
 #define CASCADE_ABI_MAJOR 1
-#define CASCADE_ABI_MINOR 0
+#define CASCADE_ABI_MINOR 1
 
 /* The entry point's name carries the ABI major. */
 #define CASCADE_ENTRY_NAME_(major) cascade_plugin_entry_v##major
@@ -187,6 +190,16 @@ typedef struct cascade_host_api {
   /* [process] Nanoseconds left before the stage's deadline; INT64_MAX when
    * none is set; <= 0 when it has passed. */
   int64_t (*remaining_ns)(cascade_context *ctx);
+
+  /* ---- ABI 1.1 (check CASCADE_HAS_FIELD(host, cascade_host_api, forward)
+   * and that the pointer is non-NULL before calling) ---- */
+
+  /* [process] Emit input `in_port` unchanged on output `out_port`: the
+   * host keeps a view of the input instead of copying it (inputs outlive
+   * the turn's processing). Same checks as emit. The cheap way for
+   * pass-through stages; emit() of the input's own payload is equivalent. */
+  cascade_status (*forward)(cascade_context *ctx, uint32_t out_port,
+                            uint32_t in_port);
 } cascade_host_api;
 
 /* ----------------------------------------------------------- plugin side */

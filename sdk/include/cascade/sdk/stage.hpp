@@ -209,7 +209,12 @@ class Call : public Context {
   }
   // Pass an input through unchanged (the host does not copy it again).
   void forward(const Output& p, const Input& from) const {
-    check(host_->emit(ctx_, p.index, &raw(from)));
+    if (CASCADE_HAS_FIELD(host_, cascade_host_api, forward) && host_->forward != nullptr) [[likely]] {
+      if (from.index >= n_inputs_) throw Error(Status::Internal, "input port index out of range");
+      check(host_->forward(ctx_, p.index, from.index));
+    } else {
+      check(host_->emit(ctx_, p.index, &raw(from)));  // a 1.0 host
+    }
   }
 
   void confidence(double c) const { host_->report_confidence(ctx_, c); }

@@ -85,6 +85,7 @@ class Harness {
     host_.report_feature_text = &feature_text;
     host_.should_stop = &should_stop;
     host_.remaining_ns = &remaining_ns;
+    host_.forward = &forward;
     for (const auto& [k, v] : params_) {
       bool known = false;
       for (uint32_t i = 0; i < d_->n_params; ++i) known = known || k == d_->params[i].name;
@@ -138,6 +139,8 @@ class Harness {
     Result r;
     Ctx c{this, &r};
     c.stop = stop;
+    c.inputs = in.data();
+    c.n_inputs = static_cast<uint32_t>(in.size());
     auto st = d_->process(instance_, c.ptr(), in.data(), static_cast<uint32_t>(in.size()));
     r.status = static_cast<Status>(st);
     r.error = c.error;
@@ -153,6 +156,8 @@ class Harness {
     cascade_context* ptr() { return reinterpret_cast<cascade_context*>(this); }
     Harness* self;
     Result* result;
+    const cascade_payload* inputs = nullptr;  // during process()
+    uint32_t n_inputs = 0;
     std::string error;
     bool transient = false;
     bool stop = false;
@@ -191,6 +196,10 @@ class Harness {
     v.sample_rate = p->sample_rate;
     of(c)->result->outputs[h->d_->outputs[port].name] = std::move(v);
     return CASCADE_OK;
+  }
+  static cascade_status forward(cascade_context* c, uint32_t port, uint32_t in_port) {
+    if (of(c)->result == nullptr || in_port >= of(c)->n_inputs) return CASCADE_ERR_INVALID_ARGUMENT;
+    return emit(c, port, &of(c)->inputs[in_port]);
   }
   static void confidence(cascade_context* c, double v) {
     if (of(c)->result != nullptr) of(c)->result->confidence = v;

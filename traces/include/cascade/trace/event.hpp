@@ -48,9 +48,27 @@ struct TurnKey {
   uint64_t turn_seq = 0;    // unique within a run, increasing in input order
 };
 
+// What never changes between two records of one pipeline stage, declared
+// once with Writer::declare() (see there).
+struct StageDecl {
+  std::string_view stage_id;
+  std::string_view plugin;
+  std::string_view plugin_version;
+  std::span<const std::string_view> input_ports;   // in declaration order
+  std::span<const std::string_view> output_ports;
+};
+
+inline constexpr uint32_t kNotDeclared = 0xFFFFFFFFu;
+
 // One stage executed (or skipped, timed out...) for one turn.
 struct StageEvent {
   TurnKey turn;
+  // A handle from Writer::declare(), or kNotDeclared. When declared, the
+  // three names below and every PayloadView::port are NOT read: `inputs`
+  // and `outputs` hold exactly one entry per declared port, in order, with
+  // type 0 for an absent payload (the record stores ports by position, the
+  // names once per chunk). The reader gives back the same record either way.
+  uint32_t decl = kNotDeclared;
   std::string_view stage_id;
   std::string_view plugin;
   std::string_view plugin_version;

@@ -52,6 +52,10 @@ class Writer {
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 
+  // Registers a stage's names and ports; returns the handle for
+  // StageEvent::decl. The writer copies the strings. Setup-time: must not
+  // run concurrently with write() (call it before the first batch).
+  uint32_t declare(const StageDecl& decl);
   void write(uint32_t worker, const StageEvent& ev);
   void write(uint32_t worker, const TurnEvent& ev);
   void flush();
