@@ -72,6 +72,7 @@ struct Engine::Impl {
   bool timing = true;  // read clocks (tracing on, or latencies wanted)
   std::vector<uint32_t> order;          // non-standby stages, topological order
   std::vector<uint32_t> standby_slots;  // output slots of fallback-only stages
+  uint32_t max_ports = 1;               // most input or output ports of a stage
 
   // ---------------------------------------------------------------- host
   static rt::CallCtx* ctx_of(cascade_context* c) { return reinterpret_cast<rt::CallCtx*>(c); }
@@ -257,6 +258,7 @@ struct Engine::Impl {
       h.inputs = plan.stages[s].inputs.data();
       for (const auto& p : sp.plugin->info.inputs) h.optional.push_back(p.optional ? 1 : 0);
       for (const auto& p : sp.plugin->info.outputs) h.out_types.push_back(p.type);
+      max_ports = std::max({max_ports, h.n_in, h.n_out});
       if (opt.trace != nullptr) {
         in_names.clear();
         out_names.clear();
@@ -657,39 +659,44 @@ struct Engine::Impl {
     const int64_t off = epoch_offset();
     trace::StageEvent ev;
     ev.turn = trace::TurnKey{t.in->dialogue_id, t.in->user_id, t.in->turn_index, t.in->turn_seq};
+    ev.payloads_stable = true;  // the turn's slots do not change until its records are written
+    if (ins.size() < max_ports) {
+      ins.resize(max_ports);
+      outs.resize(max_ports);
+    }
     for (uint32_t s = 0; s < plan.stages.size(); ++s) {
       const auto& sp = plan.stages[s];
       const rt::StageRun& r = t.runs[s];
       if (sp.standby && !r.ran) continue;
-      const auto& info = sp.plugin->info;
       const rt::StageRt& h = hot[s];
-      ins.clear();
-      outs.clear();
-      if (r.ran) {
+      if (r.ran) [[likely]] {
         // Declared: every port by position, absent ones as type 0.
         for (uint32_t i = 0; i < h.n_in; ++i) {
           cascade_payload p;
           payload_of(t, h.inputs[i], p);
-          ins.push_back({{}, p.type, p.sample_rate, p.data, p.size});
+          ins[i] = {{}, p.type, p.sample_rate, p.data, p.size};
         }
         for (uint32_t i = 0; i < h.n_out; ++i) {
           const cascade_payload& v = t.slots[h.slot_base + i].v;
-          outs.push_back({{}, v.type, v.sample_rate, v.data, v.size});
+          outs[i] = {{}, v.type, v.sample_rate, v.data, v.size};
         }
         ev.decl = h.decl;
+        ev.inputs = {ins.data(), h.n_in};
+        ev.outputs = {outs.data(), h.n_out};
       } else {
         // Not run: no payloads at all, which a declared record cannot say.
+        const auto& info = sp.plugin->info;
         ev.decl = trace::kNotDeclared;
         ev.stage_id = sp.id;
         ev.plugin = info.name;
         ev.plugin_version = info.version;
+        ev.inputs = {};
+        ev.outputs = {};
       }
       ev.start_ns = r.start + off;
       ev.end_ns = (r.end != 0 ? r.end : r.start) + off;
       ev.worker = r.worker;
       ev.status = r.status;
-      ev.inputs = ins;
-      ev.outputs = outs;
       if (r.dirty) {  // else code, message, confidence and features are still clear
         nb.clear();
         fs.clear();
@@ -718,6 +725,7 @@ struct Engine::Impl {
     te.status = o.status;
     te.input = {"input", t.in->payload_type, t.in->sample_rate, t.in->payload.data(), t.in->payload.size()};
     te.gold_json = t.in->gold_json;
+    te.payloads_stable = true;
     // No text formatting here: the turn record carries the result payload
     // itself when it is JSON (status and errors are fields and stage records).
     if (o.result_type == CASCADE_PAYLOAD_JSON) te.result_json = o.result;

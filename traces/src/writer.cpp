@@ -63,6 +63,7 @@ struct Buffer {
   bool has_key = false;
   uint32_t key_index = 0;
   uint64_t key_seq = 0;
+  uint32_t key_gen = 0;  // bumped whenever a record writes its turn key
   size_t dlg_at = 0, dlg_len = 0, usr_at = 0, usr_len = 0;
   // start_ns of the previous record of the chunk: records store the delta.
   int64_t prev_start = 0;
@@ -95,6 +96,7 @@ struct Buffer {
     uint32_t at = 0;      // offset of the literal's bytes in mem (inline only)
     uint32_t id = 0;      // payload literal id within the chunk
     uint32_t record = 0;  // `records` when it was written: same record => same bytes
+    uint32_t gen = 0;     // `key_gen` when it was written (payloads_stable)
     bool hashed = false;
   };
   std::array<PayloadSeen, 32> payloads{};
@@ -293,6 +295,7 @@ inline uint8_t* put_key(uint8_t* p, const TurnKey& k, Buffer& b) {
   b.key_index = k.turn_index;
   b.key_seq = k.turn_seq;
   b.has_key = true;
+  ++b.key_gen;
   return p;
 }
 
@@ -318,7 +321,7 @@ constexpr uint64_t kMinPayloadRef = 8;
 // views are all live during write()); across records the bytes are compared
 // with the literal's copy in the chunk (hashed literals are only referenced
 // from their own record: their bytes are not in the chunk to compare).
-inline uint8_t* put_payload_body(uint8_t* p, const PayloadView& v, AudioMode mode, Buffer& b) {
+inline uint8_t* put_payload_body(uint8_t* p, const PayloadView& v, AudioMode mode, bool stable, Buffer& b) {
   p = put_small(p, v.sample_rate);
   const bool hash = hashed(v, mode);
   Buffer::PayloadSeen* seen = nullptr;
@@ -326,7 +329,7 @@ inline uint8_t* put_payload_body(uint8_t* p, const PayloadView& v, AudioMode mod
     const auto addr = reinterpret_cast<uintptr_t>(v.data);
     seen = &b.payloads[(addr * 0x9E3779B97F4A7C15ull) >> 59];
     if (seen->ptr == v.data && seen->size == v.size && seen->hashed == hash &&
-        (seen->record == b.records ||
+        (seen->record == b.records || (stable && seen->gen == b.key_gen) ||
          (!hash && f::equal_bytes(b.mem.get() + seen->at, v.data, static_cast<size_t>(v.size))))) {
       *p++ = f::kPayloadRef;
       return put_small(p, seen->id);
@@ -340,20 +343,21 @@ inline uint8_t* put_payload_body(uint8_t* p, const PayloadView& v, AudioMode mod
   } else {
     *enc = f::kPayloadInline;
   }
-  if (seen != nullptr) *seen = Buffer::PayloadSeen{v.data, v.size, static_cast<uint32_t>(p - b.mem.get()), b.next_payload, b.records, hash};
+  if (seen != nullptr)
+    *seen = Buffer::PayloadSeen{v.data, v.size, static_cast<uint32_t>(p - b.mem.get()), b.next_payload, b.records, b.key_gen, hash};
   ++b.next_payload;  // every literal (inline or hashed) takes an id, remembered or not
   return hash ? p : f::copy_bytes(p, v.data, static_cast<size_t>(v.size));
 }
 
-inline uint8_t* put_payload(uint8_t* p, const PayloadView& v, AudioMode mode, Buffer& b) {
+inline uint8_t* put_payload(uint8_t* p, const PayloadView& v, AudioMode mode, bool stable, Buffer& b) {
   p = put_istr(p, v.port, b);
   p = put_small(p, v.type);
-  return put_payload_body(p, v, mode, b);
+  return put_payload_body(p, v, mode, stable, b);
 }
 // v3, declared records: the port is the position; type 0 (absent) is all.
-inline uint8_t* put_payload_at(uint8_t* p, const PayloadView& v, AudioMode mode, Buffer& b) {
+inline uint8_t* put_payload_at(uint8_t* p, const PayloadView& v, AudioMode mode, bool stable, Buffer& b) {
   p = put_small(p, v.type);
-  return v.type == f::kPayloadNone ? p : put_payload_body(p, v, mode, b);
+  return v.type == f::kPayloadNone ? p : put_payload_body(p, v, mode, stable, b);
 }
 
 uint8_t* put_extras(uint8_t* p, const StageEvent& e, Buffer& b) {
@@ -406,8 +410,8 @@ uint8_t* put_stage_declared(uint8_t* p, const StageEvent& e, AudioMode mode, boo
   if (!same) p = put_key(p, e.turn, b);
   p = put_small(p, e.decl);
   p = put_stage_core(p, e, flags, b);
-  for (const auto& v : e.inputs) p = put_payload_at(p, v, mode, b);
-  for (const auto& v : e.outputs) p = put_payload_at(p, v, mode, b);
+  for (const auto& v : e.inputs) p = put_payload_at(p, v, mode, e.payloads_stable, b);
+  for (const auto& v : e.outputs) p = put_payload_at(p, v, mode, e.payloads_stable, b);
   if ((flags & f::kStageFlagNoExtras) != 0) [[likely]]
     return p;
   return put_extras(p, e, b);
@@ -436,9 +440,9 @@ uint8_t* put_stage(uint8_t* p, const StageEvent& e, AudioMode mode, bool same, B
   p = put_istr(p, e.plugin_version, b);
   p = put_stage_core(p, e, flags, b);
   p = put_small(p, e.inputs.size());
-  for (const auto& v : e.inputs) p = put_payload(p, v, mode, b);
+  for (const auto& v : e.inputs) p = put_payload(p, v, mode, e.payloads_stable, b);
   p = put_small(p, e.outputs.size());
-  for (const auto& v : e.outputs) p = put_payload(p, v, mode, b);
+  for (const auto& v : e.outputs) p = put_payload(p, v, mode, e.payloads_stable, b);
   if ((flags & f::kStageFlagNoExtras) != 0) [[likely]]
     return p;
   return put_extras(p, e, b);
@@ -453,7 +457,7 @@ uint8_t* put_turn(uint8_t* p, const TurnEvent& e, uint32_t worker, AudioMode mod
   p = put_start(p, e.start_ns, b);
   p = f::put_varint(p, duration(e.start_ns, e.end_ns));
   *p++ = static_cast<uint8_t>(e.status);
-  p = put_payload(p, e.input, mode, b);
+  p = put_payload(p, e.input, mode, e.payloads_stable, b);
   p = f::put_vstr(p, e.gold_json);
   return f::put_vstr(p, e.result_json);
 }
@@ -463,7 +467,8 @@ uint8_t* put_turn(uint8_t* p, const TurnEvent& e, uint32_t worker, AudioMode mod
 struct Writer::Impl {
   WriterOptions opt;
   std::vector<Slot> slots;
-  std::deque<OwnedDecl> decls;  // by handle; a deque: entries never move (put_istr keys on addresses)
+  // By handle. Entries never move: put_istr keys its table on addresses.
+  std::vector<std::unique_ptr<OwnedDecl>> decls;
   uint64_t run_id = 0;
   int64_t created_ns = 0;
   bool closed = false;  // touched only by the controlling thread (ctor/flush/close)
@@ -731,7 +736,7 @@ struct Writer::Impl {
       o.outputs.emplace_back(s);
       o.bound += kStr + s.size();
     }
-    decls.push_back(std::move(o));
+    decls.push_back(std::make_unique<OwnedDecl>(std::move(o)));
     return static_cast<uint32_t>(decls.size() - 1);
   }
 
@@ -762,7 +767,7 @@ struct Writer::Impl {
       if (ev.decl != kNotDeclared) {
         if (ev.decl >= decls.size()) [[unlikely]]
           throw TraceError(codes::kMisuse, opt.path, "stage event with an undeclared handle");
-        decl = &decls[ev.decl];
+        decl = decls[ev.decl].get();
         if (ev.inputs.size() != decl->inputs.size() || ev.outputs.size() != decl->outputs.size()) [[unlikely]]
           throw TraceError(codes::kMisuse, opt.path, "declared stage event for '" + decl->stage_id +
                                                          "' does not list one payload per declared port");

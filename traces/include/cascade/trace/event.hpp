@@ -86,6 +86,12 @@ struct StageEvent {
   std::span<const NBestView> nbest;
   std::span<const FeatureView> features;
   std::span<const TextFeatureView> text_features;
+  // The caller promises that the payload bytes of this event stay unchanged
+  // until it writes a record with another turn key (the scheduler's do:
+  // a turn's slots live until its records are written). The writer then
+  // recognises a payload repeated within the turn by its address alone,
+  // without comparing bytes.
+  bool payloads_stable = false;
 };
 
 // Written once per turn, after all of its stage events.
@@ -99,6 +105,7 @@ struct TurnEvent {
   PayloadView input;             // the turn's input payload
   std::string_view gold_json;    // gold annotations per stage, JSON object or empty
   std::string_view result_json;  // the final result (the turn's result line), JSON
+  bool payloads_stable = false;  // as StageEvent::payloads_stable
 };
 
 }  // namespace cascade::trace
