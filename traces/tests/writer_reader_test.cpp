@@ -707,5 +707,37 @@ TEST(Declared, AnEventThatDoesNotListEveryDeclaredPortIsRefused) {
   EXPECT_THROW(w.write(0, e), TraceError);
 }
 
+
+TEST(PayloadsStable, AnAddressReusedByTheNextTurnIsComparedAgainNotTrusted) {
+  // payloads_stable promises unchanged bytes only until the turn key
+  // changes: the next turn's different bytes at the same address must be
+  // stored, not referenced.
+  TempDir dir;
+  std::string buf(24, 'a');
+  {
+    Writer w({.path = dir / "t.cas"});
+    for (uint64_t turn = 0; turn < 2; ++turn) {
+      buf.assign(24, turn == 0 ? 'a' : 'b');  // same address, new bytes
+      PayloadView in{"in", 1, 0, buf.data(), buf.size()};
+      PayloadView out{"out", 1, 0, buf.data(), buf.size()};
+      StageEvent e;
+      e.turn = TurnKey{"d", "u", 0, turn};
+      e.stage_id = "s";
+      e.inputs = {&in, 1};
+      e.outputs = {&out, 1};
+      e.payloads_stable = true;
+      for (int stage = 0; stage < 3; ++stage) w.write(0, e);
+    }
+  }
+  const auto recs = read_all(dir / "t.cas");
+  ASSERT_EQ(recs.size(), 6u);
+  for (size_t i = 0; i < recs.size(); ++i) {
+    const auto& r = std::get<StageRecord>(recs[i]);
+    const std::string want(24, i < 3 ? 'a' : 'b');
+    EXPECT_EQ(r.inputs.at(0).bytes, want) << "record " << i;
+    EXPECT_EQ(r.outputs.at(0).bytes, want) << "record " << i;
+  }
+}
+
 }  // namespace
 }  // namespace cascade::trace
