@@ -12,9 +12,12 @@
 // thread, in two shapes: "chain" = 5 stage records per turn (the turn key is
 // stored once per turn per chunk, the common case of a fused stage chain),
 // "distinct" = every record of a different turn (worst case), "audio" =
-// chain records that also carry a 1 KiB inline PCM16 input (32 ms at
-// 16 kHz: bulk bytes, where MB/s is the number that matters). Reports
-// ns/record, bytes/record and MB/s of trace bytes. A benchmark, never a test.
+// distinct records that each carry their own 1 KiB inline PCM16 input
+// (32 ms at 16 kHz: bulk bytes, where MB/s is the number that matters). Records are
+// declared (Writer::declare, payloads_stable) as the engine writes them;
+// "named" = the chain shape with names in every record, for comparison.
+// Reports ns/record, bytes/record and MB/s of trace bytes. A benchmark,
+// never a test.
 #include <cascade/trace/writer.hpp>
 
 #include <unistd.h>
@@ -22,6 +25,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -37,7 +41,8 @@ struct Run {
   uint64_t bytes;
 };
 
-Run run_once(const std::filesystem::path& path, uint64_t n, uint64_t stages_per_turn, bool audio = false) {
+Run run_once(const std::filesystem::path& path, uint64_t n, uint64_t stages_per_turn, bool audio = false,
+             bool named = false) {
   using namespace cascade::trace;
   WriterOptions opt;
   opt.path = path;
@@ -45,8 +50,9 @@ Run run_once(const std::filesystem::path& path, uint64_t n, uint64_t stages_per_
   const char text[] = "turn on the lights";
   PayloadView out{"text", 1, 0, text, sizeof text - 1};
   FeatureView feat{"rtf", 0.25};
-  static const std::vector<char> pcm(1024, 3);
+  static std::vector<char> pcm(1024, 3);
   PayloadView in{"audio", 2, 16000, pcm.data(), pcm.size()};
+  PayloadView no_in{"audio", 0, 0, nullptr, 0};  // declared records list every port: absent = type 0
   StageEvent ev;
   ev.turn = TurnKey{"slurp-devel-000123", "user-0042", 0, 0};
   const char* stages[5] = {"vad", "asr", "nlu", "dialog", "tts"};
@@ -54,13 +60,19 @@ Run run_once(const std::filesystem::path& path, uint64_t n, uint64_t stages_per_
   ev.plugin_version = "0.1.0";
   ev.outputs = {&out, 1};
   ev.features = {&feat, 1};
-  if (audio) ev.inputs = {&in, 1};
+  if (audio || !named) ev.inputs = {audio ? &in : &no_in, 1};
+  ev.payloads_stable = true;
   const auto t0 = clk::now();
   Writer w(opt);
+  uint32_t handles[5];
+  const std::string_view in_ports[1] = {"audio"}, out_ports[1] = {"text"};
+  for (int s = 0; s < 5; ++s) handles[s] = w.declare({stages[s], ev.plugin, ev.plugin_version, in_ports, out_ports});
   for (uint64_t i = 0; i < n; ++i) {
     ev.turn.turn_seq = i / stages_per_turn;
     ev.turn.turn_index = static_cast<uint32_t>(ev.turn.turn_seq & 15);
     ev.stage_id = stages[i % 5];
+    if (!named) ev.decl = handles[i % 5];
+    if (audio) std::memcpy(pcm.data(), &i, sizeof i);  // new audio every record: stored, never a reference
     ev.start_ns = static_cast<int64_t>(i) * 1000;
     ev.end_ns = ev.start_ns + 500;
     w.write(0, ev);
@@ -85,17 +97,18 @@ int main(int argc, char** argv) {
   run_once("/dev/null", n / 10, 5);  // warm up allocator and page cache
   std::printf("records per run: %llu, 1 worker thread, median of 5 runs\n", static_cast<unsigned long long>(n));
   std::printf("%-9s %-10s %12s %14s %10s\n", "shape", "sink", "ns/record", "bytes/record", "MB/s");
-  for (int shape_index = 0; shape_index < 3; ++shape_index) {
-    const uint64_t per_turn = shape_index == 1 ? 1 : 5;
+  for (int shape_index = 0; shape_index < 4; ++shape_index) {
+    const uint64_t per_turn = shape_index == 1 || shape_index == 2 ? 1 : 5;
     const bool audio = shape_index == 2;
+    const bool named = shape_index == 3;
     std::vector<double> mem_ns, mem_mb, disk_ns, disk_mb;
     uint64_t bytes = 0;
     for (int i = 0; i < 5; ++i) {
-      const Run m = run_once("/dev/null", n, per_turn, audio);
+      const Run m = run_once("/dev/null", n, per_turn, audio, named);
       // A fresh file each run, removed right after: re-truncating one file
       // would make ext4 write the previous run back to disk during the next.
       const auto run_file = file.string() + "." + std::to_string(i);
-      const Run d = run_once(run_file, n, per_turn, audio);
+      const Run d = run_once(run_file, n, per_turn, audio, named);
       std::filesystem::remove(run_file);
       mem_ns.push_back(m.ns_per_record);
       mem_mb.push_back(m.mb_per_s);
@@ -103,7 +116,7 @@ int main(int argc, char** argv) {
       disk_mb.push_back(d.mb_per_s);
       bytes = d.bytes;
     }
-    const char* shape = audio ? "audio" : per_turn == 5 ? "chain" : "distinct";
+    const char* shape = named ? "named" : audio ? "audio" : per_turn == 5 ? "chain" : "distinct";
     const double bpr = static_cast<double>(bytes) / static_cast<double>(n);
     std::printf("%-9s %-10s %12.1f %14.1f %10.0f\n", shape, "memory", median(mem_ns), bpr, median(mem_mb));
     std::printf("%-9s %-10s %12.1f %14.1f %10.0f\n", shape, "/tmp file", median(disk_ns), bpr, median(disk_mb));
