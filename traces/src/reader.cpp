@@ -210,12 +210,18 @@ void get_extras(Cursor& c, StageRecord& r) {
   }
 }
 
-StageRecord get_stage(Cursor& c) {
-  StageRecord r;
+// Flags and turn key: how both stage record kinds begin. Returns the flags.
+uint8_t get_stage_head(Cursor& c, StageRecord& r) {
   const auto flags = c.get<uint8_t>();
   r.transient = (flags & f::kStageFlagTransient) != 0;
   r.has_confidence = (flags & f::kStageFlagHasConfidence) != 0;
   r.turn = get_key(c, flags);
+  return flags;
+}
+
+StageRecord get_stage(Cursor& c) {
+  StageRecord r;
+  const uint8_t flags = get_stage_head(c, r);
   r.stage_id = c.istr();
   r.plugin = c.istr();
   r.plugin_version = c.istr();
@@ -244,10 +250,7 @@ void get_decl(Cursor& c) {
 // every input port listed, absent outputs left out.
 StageRecord get_stage_declared(Cursor& c) {
   StageRecord r;
-  const auto flags = c.get<uint8_t>();
-  r.transient = (flags & f::kStageFlagTransient) != 0;
-  r.has_confidence = (flags & f::kStageFlagHasConfidence) != 0;
-  r.turn = get_key(c, flags);
+  const uint8_t flags = get_stage_head(c, r);
   const auto it = c.chunk->decls.find(c.varint32());
   if (it == c.chunk->decls.end()) throw DecodeError{"stage record refers to a stage not declared in its chunk"};
   const DeclRecord& d = it->second;
