@@ -55,6 +55,20 @@ TEST(Passthrough, ForwardsAudioWithItsSampleRate) {
   EXPECT_EQ(r.outputs.at("out").samples(), (std::vector<int16_t>{1, -2, 3}));
 }
 
+TEST(Passthrough, ForwardsByHostForwardOnA11HostAndByEmitOnA10Host) {
+  auto h = Harness::load(PASSTHROUGH_SO);
+  const auto in = Value::audio({4, 5}, 16000);
+  auto r = h->run({{"in", in}});
+  ASSERT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.forwards, 1u);
+  h->emulate_host_minor(0);  // no forward() in the host table: the SDK must fall back to emit()
+  auto old = h->run({{"in", in}});
+  ASSERT_EQ(old.status, Status::Ok);
+  EXPECT_EQ(old.forwards, 0u);
+  EXPECT_EQ(old.outputs.at("out").samples(), r.outputs.at("out").samples());
+  EXPECT_EQ(old.outputs.at("out").sample_rate, 16000u);
+}
+
 TEST(Noop, EmitsNothingWhenItsOptionalInputIsMissing) {
   auto h = Harness::load(NOOP_SO);
   auto r = h->run({});

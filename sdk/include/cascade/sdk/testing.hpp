@@ -22,6 +22,7 @@
 
 #include <dlfcn.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -64,6 +65,7 @@ struct Result {
   std::map<std::string, double> features;
   std::map<std::string, std::string> text_features;
   std::vector<std::pair<int, std::string>> logs;
+  uint32_t forwards = 0;  // outputs passed on with host->forward (ABI 1.1) rather than emit
 };
 
 class Harness {
@@ -118,6 +120,15 @@ class Harness {
   }
 
   [[nodiscard]] const cascade_plugin_descriptor& descriptor() const { return *d_; }
+
+  // Acts as an older host from now on: the host table ends where ABI
+  // 1.`minor`'s did, so the plugin must do without later functions (a
+  // plugin that calls them anyway reads past the table it was given).
+  void emulate_host_minor(uint16_t minor) {
+    host_.abi_minor = minor;
+    host_.struct_size =
+        minor >= 1 ? static_cast<uint32_t>(sizeof host_) : static_cast<uint32_t>(offsetof(cascade_host_api, forward));
+  }
 
   // Runs process() once. Inputs are keyed by input port name; a port left
   // out arrives as CASCADE_PAYLOAD_NONE. `stop` simulates cancellation.
@@ -199,6 +210,7 @@ class Harness {
   }
   static cascade_status forward(cascade_context* c, uint32_t port, uint32_t in_port) {
     if (of(c)->result == nullptr || in_port >= of(c)->n_inputs) return CASCADE_ERR_INVALID_ARGUMENT;
+    ++of(c)->result->forwards;
     return emit(c, port, &of(c)->inputs[in_port]);
   }
   static void confidence(cascade_context* c, double v) {
