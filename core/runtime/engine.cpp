@@ -70,6 +70,7 @@ struct Engine::Impl {
   std::unique_ptr<oneapi::tbb::task_arena> arena;
   std::vector<std::unique_ptr<rt::TurnState>> pool;  // reused across batches
   bool timing = true;  // read clocks (tracing on, or latencies wanted)
+  rt::TscClock tsc;  // per-stage timings (anchored between batches)
   std::vector<uint32_t> order;          // non-standby stages, topological order
   std::vector<uint32_t> standby_slots;  // output slots of fallback-only stages
   uint32_t max_ports = 1;               // most input or output ports of a stage
@@ -465,7 +466,7 @@ struct Engine::Impl {
     if (st != CASCADE_OK && run.message.empty()) run.message = "process() returned status " + std::to_string(st);
   }
 
-  int64_t clock_now() const { return timing ? rt::TscClock::get().now() : 0; }
+  int64_t clock_now() const { return timing ? tsc.now() : 0; }
 
   // Executes stage s of turn t. The common case (one input present, no
   // timeout, no concurrency limit, nothing unusual about the turn) runs
@@ -764,7 +765,7 @@ Engine::~Engine() { impl_->close_all(impl_->instances.size()); }
 void Engine::run_batch(std::span<const TurnInput> in, std::span<TurnOutcome> out) {
   auto& im = *impl_;
   while (im.pool.size() < in.size()) im.pool.push_back(std::make_unique<rt::TurnState>());
-  if (im.timing) rt::TscClock::get().anchor();  // no clock reads in flight between batches
+  if (im.timing) im.tsc.anchor();  // no clock reads in flight between batches
   im.arena->execute([&] {
     oneapi::tbb::parallel_for(oneapi::tbb::blocked_range<size_t>(0, in.size(), 16),
                               [&](const oneapi::tbb::blocked_range<size_t>& r) {

@@ -7,13 +7,14 @@
 // the clock reads it and converts ticks to steady-clock nanoseconds;
 // elsewhere it reads steady_clock.
 //
-// Lifecycle: one process-wide instance (TscClock::get()). anchor() is
-// called by the engine between batches (single thread, no reads in
-// flight): it re-pins tick 0 to a steady_clock reading and refines the
-// ticks-per-ns ratio over the whole time since the first anchor, so the
-// conversion error stays within a batch's length, not the run's.
-// Threading: now() is safe from any thread; anchor() is not concurrent
-// with now().
+// Lifecycle: one TscClock per engine. The first one measures the tick
+// rate against steady_clock over 2 ms (once per process); anchor() is
+// called by its engine between batches (no reads in flight): it re-pins
+// tick 0 to a steady_clock reading and refines the ticks-per-ns ratio
+// over the whole time since that first measurement, so the conversion
+// error stays within a batch's length, not the run's.
+// Threading: now() is safe from any thread; anchor() must not run
+// concurrently with now() on the SAME clock (engines do not share one).
 #pragma once
 
 #include <chrono>
@@ -34,14 +35,12 @@ inline int64_t steady_ns() {
 
 class TscClock {
  public:
-  static TscClock& get() {
-    static TscClock c;
-    return c;
-  }
+  TscClock() { anchor(); }
+
   // Nanoseconds on the steady_clock time line.
   [[nodiscard]] int64_t now() const {
 #ifdef CASCADE_HAVE_RDTSC
-    if (use_tsc_) {
+    if (base().use_tsc) {
       const auto dt = static_cast<int64_t>(__rdtsc() - anchor_tsc_);
       return anchor_ns_ + static_cast<int64_t>(static_cast<double>(dt) * ns_per_tick_);
     }
@@ -50,37 +49,45 @@ class TscClock {
   }
   void anchor() {
 #ifdef CASCADE_HAVE_RDTSC
-    if (!use_tsc_) return;
+    const Base& b = base();
+    if (!b.use_tsc) return;
     const uint64_t tsc = __rdtsc();
     const int64_t ns = steady_ns();
-    if (ns - first_ns_ > 10'000'000)  // refine over >= 10 ms of history
-      ns_per_tick_ = static_cast<double>(ns - first_ns_) / static_cast<double>(tsc - first_tsc_);
+    ns_per_tick_ = ns - b.first_ns > 10'000'000  // refine over >= 10 ms of history
+                       ? static_cast<double>(ns - b.first_ns) / static_cast<double>(tsc - b.first_tsc)
+                       : b.ns_per_tick;
     anchor_tsc_ = tsc;
     anchor_ns_ = ns;
 #endif
   }
-  [[nodiscard]] bool uses_tsc() const { return use_tsc_; }
+  [[nodiscard]] static bool uses_tsc() { return base().use_tsc; }
 
  private:
-  TscClock() {
+  // Measured once per process (thread-safe static initialisation).
+  struct Base {
+    bool use_tsc = false;
+    uint64_t first_tsc = 0;
+    int64_t first_ns = 0;
+    double ns_per_tick = 1.0;
+    Base() {
 #ifdef CASCADE_HAVE_RDTSC
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    use_tsc_ = __get_cpuid(0x80000007u, &a, &b, &c, &d) != 0 && (d & (1u << 8)) != 0;
-    if (!use_tsc_) return;
-    // A first ratio over 2 ms; anchor() refines it as the run goes on.
-    first_tsc_ = __rdtsc();
-    first_ns_ = steady_ns();
-    int64_t ns = first_ns_;
-    while (ns - first_ns_ < 2'000'000) ns = steady_ns();
-    const uint64_t tsc = __rdtsc();
-    ns_per_tick_ = static_cast<double>(ns - first_ns_) / static_cast<double>(tsc - first_tsc_);
-    anchor_tsc_ = tsc;
-    anchor_ns_ = ns;
+      unsigned a = 0, b = 0, c = 0, d = 0;
+      use_tsc = __get_cpuid(0x80000007u, &a, &b, &c, &d) != 0 && (d & (1u << 8)) != 0;
+      if (!use_tsc) return;
+      first_tsc = __rdtsc();
+      first_ns = steady_ns();
+      int64_t ns = first_ns;
+      while (ns - first_ns < 2'000'000) ns = steady_ns();
+      ns_per_tick = static_cast<double>(ns - first_ns) / static_cast<double>(__rdtsc() - first_tsc);
 #endif
+    }
+  };
+  static const Base& base() {
+    static const Base b;
+    return b;
   }
-  bool use_tsc_ = false;
-  uint64_t first_tsc_ = 0, anchor_tsc_ = 0;
-  int64_t first_ns_ = 0, anchor_ns_ = 0;
+  uint64_t anchor_tsc_ = 0;
+  int64_t anchor_ns_ = 0;
   double ns_per_tick_ = 1.0;
 };
 

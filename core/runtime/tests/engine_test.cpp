@@ -1,6 +1,7 @@
 // The engine, through real configs and real plugins loaded from .so files:
 // concurrency, fan-out/fan-in, error policies, deadlines, cancellation and
 // what lands in the trace.
+#include <chrono>
 #include <cascade/core/run.hpp>
 #include <cascade/trace/reader.hpp>
 #include <cascade/trace/writer.hpp>
@@ -243,6 +244,35 @@ params = { separator = "" }
   EXPECT_EQ(slow->status, trace::StageStatus::Timeout);
   EXPECT_EQ(slow->error_code, static_cast<uint32_t>(CASCADE_ERR_DEADLINE));
   EXPECT_NE(slow->error_message.find("50 ms"), std::string::npos) << slow->error_message;
+}
+
+TEST(Engine, StageTimesInTheTraceSitOnTheWallClockAndCoverTheStagesWork) {
+  // Timings come from the TSC converted to Unix-epoch ns: a 30 ms stage
+  // must show at least 30 ms, inside the wall-clock interval of the run.
+  auto f = load(R"(
+[pipeline]
+name = "timed"
+version = "1"
+[[stages]]
+id = "nap"
+plugin = "fixture_faulty"
+inputs = { text = "input.text" }
+params = { mode = "sleep", sleep_ms = 30 }
+)");
+  auto unix_ns = [] {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const int64_t before = unix_ns();
+  auto [out, data] = run_traced(f.plan, texts({"a nap"}), 1);
+  const int64_t after = unix_ns();
+  const auto* nap = data.find("d0", 0)->stage("nap");
+  ASSERT_NE(nap, nullptr);
+  EXPECT_EQ(nap->status, trace::StageStatus::Ok);
+  constexpr int64_t kSlack = 1'000'000;  // clock conversion and reading skew: 1 ms
+  EXPECT_GE(nap->end_ns - nap->start_ns, 30'000'000 - kSlack);
+  EXPECT_GE(nap->start_ns, before - kSlack);
+  EXPECT_LE(nap->end_ns, after + kSlack);
 }
 
 TEST(Engine, TimeoutWithFailPolicyFailsTheTurnWithCodeR010) {
