@@ -10,7 +10,7 @@ PACKAGES=(
   libtbb-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libxxhash-dev
-  libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
+  libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us sphinxtrain
   libespeak-ng-dev espeak-ng-data flite1-dev
   libfasttext-dev libsndfile1-dev
 )

@@ -3,12 +3,19 @@
 // plugin.
 //
 //   cascade-lm-build --sentences train_sentences.txt --lm domain.lm --dict domain.dict
+//                    [--general en-us.lm.bin --general-words N --general-weight B]
 //
-// Every word of the sentences gets all its cmudict pronunciations; a word
+// With --general-words N > 0, the N most probable words of the general LM
+// that cmudict knows are mixed into the unigram level with weight B (see
+// lm_builder.hpp), so the recogniser can produce ordinary words the
+// training sentences lack.
+//
+// Every word of the model gets all its cmudict pronunciations; a word
 // cmudict lacks is spelled letter by letter ("tv" -> T IY V IY) and
 // reported; a word that cannot even be spelled is reported and the
 // sentences containing it are left out of the LM (so the LM never names a
 // word the dictionary lacks).
+#include "general_lm.hpp"
 #include "lm_builder.hpp"
 
 #include "cmudict.hpp"
@@ -24,12 +31,20 @@ int main(int argc, char** argv) {
   CLI::App app{"Build an in-domain ARPA LM and trimmed dictionary from sentences (one per line)"};
   std::string sentences_path, lm_path, dict_path;
   std::string cmudict = "/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict";
+  std::string general = "/usr/share/pocketsphinx/model/en-us/en-us.lm.bin";
   int order = 3;
+  size_t general_words = 0;
+  double general_weight = 0.0;
   app.add_option("--sentences", sentences_path, "training sentences, one per line")->required();
   app.add_option("--lm", lm_path, "ARPA file to write")->required();
   app.add_option("--dict", dict_path, "trimmed dictionary to write")->required();
   app.add_option("--cmudict", cmudict, "full pronouncing dictionary")->capture_default_str();
   app.add_option("--order", order, "n-gram order (1..5)")->capture_default_str();
+  app.add_option("--general", general, "general English LM whose top words widen the vocabulary")->capture_default_str();
+  app.add_option("--general-words", general_words, "how many general words to add (0 = closed domain vocabulary)")
+      ->capture_default_str();
+  app.add_option("--general-weight", general_weight, "their share of the unigram probability, in [0, 1)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {
     using namespace cascade::speech;
@@ -62,14 +77,25 @@ int main(int argc, char** argv) {
         return false;
       });
     }
-    const ArpaModel lm = build_arpa(sentences, order);
+    Background bg;
+    if (general_words > 0) {
+      bg.weight = general_weight;
+      bg.unigrams = top_unigrams(general, general_words, [&](const std::string& w) { return dict.find(w) != nullptr; });
+    }
+    const ArpaModel lm = build_arpa(sentences, order, bg);
+    // The dictionary covers the model's vocabulary; spelled/missing lists
+    // above concern the sentences' own words.
+    const std::string model_dict = general_words > 0 ? dict.trimmed(lm.vocab, nullptr) : dict_text;
     for (const auto* p : {&lm_path, &dict_path}) {
       const auto parent = std::filesystem::path(*p).parent_path();
       if (!parent.empty()) std::filesystem::create_directories(parent);
     }
     std::ofstream(lm_path, std::ios::trunc) << lm.text;
-    std::ofstream(dict_path, std::ios::trunc) << dict_text;
-    std::cout << "cascade-lm-build: " << sentences.size() << " sentences, " << lm.vocab.size() << " words, ";
+    std::ofstream(dict_path, std::ios::trunc) << model_dict;
+    std::cout << "cascade-lm-build: " << sentences.size() << " sentences, " << lm.domain_words << " domain words";
+    if (general_words > 0)
+      std::cout << " + " << (lm.vocab.size() - lm.domain_words) << " general (weight " << general_weight << ")";
+    std::cout << ", ";
     for (size_t n = 0; n < lm.counts.size(); ++n) std::cout << (n ? "/" : "") << lm.counts[n];
     std::cout << " n-grams -> " << lm_path << ", " << dict_path << "\n";
     auto list = [](const char* what, const std::vector<std::string>& ws) {

@@ -24,8 +24,20 @@ std::string fmt(double v) {
 }
 }  // namespace
 
-ArpaModel build_arpa(const std::vector<std::vector<std::string>>& sentences, int order) {
+ArpaModel build_arpa(const std::vector<std::vector<std::string>>& sentences, int order, const Background& background) {
   if (order < 1 || order > 5) throw std::invalid_argument("LM order must be 1..5");
+  const double b = background.weight;
+  if (!(b >= 0.0 && b < 1.0)) throw std::invalid_argument("background weight must be in [0, 1)");
+  std::map<std::string, double> bg;  // word -> renormalised probability
+  if (b > 0.0) {
+    double z = 0;
+    for (const auto& [w, p] : background.unigrams) {
+      if (!(p > 0.0 && std::isfinite(p))) throw std::invalid_argument("background probability of '" + w + "' is not positive");
+      if (w.empty() || w == "<s>" || w == "</s>") continue;
+      if (bg.emplace(w, p).second) z += p;
+    }
+    for (auto& [w, p] : bg) p /= z;
+  }
   const auto n_max = static_cast<size_t>(order);
   // counts[k][gram] for grams of length k+1; contexts[k][h] for histories of length k+1.
   std::vector<std::map<Gram, double>> counts(n_max);
@@ -62,7 +74,8 @@ ArpaModel build_arpa(const std::vector<std::vector<std::string>>& sentences, int
   double n1 = 0;
   for (const auto& [g, c] : counts[0]) n1 += c;
   const double types = static_cast<double>(counts[0].size());  // vocab + </s>
-  for (const auto& [g, c] : counts[0]) probs[0][g] = (c + types * (1.0 / types)) / (n1 + types);
+  for (const auto& [g, c] : counts[0]) probs[0][g] = (1.0 - b) * (c + types * (1.0 / types)) / (n1 + types);
+  for (const auto& [w, p] : bg) probs[0][Gram{w}] += b * p;
 
   auto alpha = [&](const Gram& h) -> double {
     if (h.empty() || h.size() > contexts.size()) return 1.0;
@@ -88,6 +101,8 @@ ArpaModel build_arpa(const std::vector<std::vector<std::string>>& sentences, int
   }
 
   ArpaModel m;
+  m.domain_words = vocab.size();
+  for (const auto& [w, p] : bg) vocab.insert(w);
   m.vocab.assign(vocab.begin(), vocab.end());
   // <s> is a unigram (a history) with no probability of its own.
   probs[0][Gram{"<s>"}] = 0.0;

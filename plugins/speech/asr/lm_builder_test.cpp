@@ -87,3 +87,34 @@ TEST(LmBuilder, RejectsNoWordsAndBadOrder) {
   EXPECT_THROW(build_arpa({}, 3), std::invalid_argument);
   EXPECT_THROW(build_arpa(kSentences, 0), std::invalid_argument);
 }
+
+// A background (general English) widens the vocabulary at the unigram level.
+const cascade::speech::Background kBackground{{{"the", 0.5}, {"visit", 0.3}, {"father", 0.2}}, 0.3};
+
+TEST(LmBuilder, BackgroundWordsJoinTheVocabularyAndDistributionsStayProper) {
+  auto lm = build_arpa(kSentences, 3, kBackground);
+  EXPECT_EQ(lm.domain_words, build_arpa(kSentences, 3).vocab.size());
+  EXPECT_EQ(lm.vocab.size(), lm.domain_words + 2);  // "visit", "father"; "the" was already there
+  EXPECT_EQ(lm.counts[0], lm.vocab.size() + 2);
+  Arpa m(lm.text);
+  for (const Gram& h : std::vector<Gram>{{}, {"<s>"}, {"the"}, {"turn", "on"}, {"radio", "the"}})
+    EXPECT_NEAR(total(m, h, lm.vocab), 1.0, 1e-4) << "history of size " << h.size();
+  // The unigram is the mixture: 0.7 * domain + 0.3 * background.
+  EXPECT_NEAR(m.prob({}, "visit"), 0.3 * 0.3, 1e-6);
+  EXPECT_GT(m.prob({"the"}, "father"), 0.0);
+  // Seen domain continuations still dominate.
+  EXPECT_GT(m.prob({"turn", "on"}, "the"), 10 * m.prob({"turn", "on"}, "visit"));
+}
+
+TEST(LmBuilder, BackgroundWeightGrowsTheGeneralWordsShare) {
+  auto low = cascade::speech::Background{kBackground.unigrams, 0.05};
+  auto high = cascade::speech::Background{kBackground.unigrams, 0.5};
+  EXPECT_LT(Arpa(build_arpa(kSentences, 3, low).text).prob({"the"}, "visit"),
+            Arpa(build_arpa(kSentences, 3, high).text).prob({"the"}, "visit"));
+}
+
+TEST(LmBuilder, RejectsBadBackground) {
+  EXPECT_THROW(build_arpa(kSentences, 3, {kBackground.unigrams, 1.0}), std::invalid_argument);
+  EXPECT_THROW(build_arpa(kSentences, 3, {kBackground.unigrams, -0.1}), std::invalid_argument);
+  EXPECT_THROW(build_arpa(kSentences, 3, {{{"visit", 0.0}}, 0.2}), std::invalid_argument);
+}
