@@ -698,27 +698,29 @@ struct Engine::Impl {
       ev.end_ns = (r.end != 0 ? r.end : r.start) + off;
       ev.worker = r.worker;
       ev.status = r.status;
-      if (r.dirty) {  // else code, message, confidence and features are still clear
+      ev.error_code = r.code;
+      ev.transient = r.transient;
+      ev.error_message = r.message;
+      ev.has_confidence = r.has_conf;
+      ev.confidence = r.conf;
+      ev.nbest = {};
+      ev.features = {};
+      ev.text_features = {};
+      if (r.dirty) {  // else the features are still clear
         nb.clear();
         fs.clear();
         tfs.clear();
         for (const auto& [text, score] : r.nbest) nb.push_back({text, score});
         for (const auto& [k, v] : r.feats) fs.push_back({k, v});
         for (const auto& [k, v] : r.tfeats) tfs.push_back({k, v});
+        ev.nbest = nb;
+        ev.features = fs;
+        ev.text_features = tfs;
       }
-      ev.error_code = r.code;
-      ev.transient = r.transient;
-      ev.error_message = r.message;
-      ev.has_confidence = r.has_conf;
-      ev.confidence = r.conf;
-      ev.nbest = r.dirty ? std::span<const trace::NBestView>(nb) : std::span<const trace::NBestView>();
-      ev.features = r.dirty ? std::span<const trace::FeatureView>(fs) : std::span<const trace::FeatureView>();
-      ev.text_features = r.dirty ? std::span<const trace::TextFeatureView>(tfs) : std::span<const trace::TextFeatureView>();
       w.write(worker, ev);
     }
-    const trace::TurnKey key = ev.turn;
     trace::TurnEvent te;
-    te.turn = key;
+    te.turn = ev.turn;
     te.timestamp = t.in->timestamp;
     te.config_digest = plan.digest;
     te.start_ns = o.start_ns;

@@ -144,8 +144,10 @@ constexpr size_t kPayloadFixed = kStr + 5 + 5 + 1 + 10 + 8;
 inline bool hashed(const PayloadView& p, AudioMode mode) {
   return mode == AudioMode::Hash && p.type == f::kPayloadAudio;
 }
-inline size_t payload_bound(const PayloadView& p, AudioMode mode) {
-  return kPayloadFixed + p.port.size() + (hashed(p, mode) ? 0 : p.size);
+// `named`: with its port name (kRecordStage, turn records); declared
+// records store the port by position.
+inline size_t payload_bound(const PayloadView& p, AudioMode mode, bool named = true) {
+  return kPayloadFixed - (named ? 0 : kStr) + (named ? p.port.size() : 0) + (hashed(p, mode) ? 0 : p.size);
 }
 inline size_t key_bound(const TurnKey& k) { return kKeyFixed + k.dialogue_id.size() + k.user_id.size(); }
 inline uint64_t duration(int64_t start, int64_t end) {
@@ -160,11 +162,13 @@ inline uint64_t duration(int64_t start, int64_t end) {
   return n;
 }
 
-[[gnu::always_inline]] inline size_t stage_bound(const StageEvent& e, AudioMode mode) {
-  size_t n = 1 + key_bound(e.turn) + 3 * kStr + e.stage_id.size() + e.plugin.size() + e.plugin_version.size();
-  n += 10 + 10 + 5 + 1 + 5 + 8 + kStr + e.error_message.size() + 5 * 5;
-  for (const auto& p : e.inputs) n += payload_bound(p, mode);
-  for (const auto& p : e.outputs) n += payload_bound(p, mode);
+// `named`: kRecordStage (names and port names in the record); otherwise
+// kRecordStageDeclared (a handle, ports by position).
+[[gnu::always_inline]] inline size_t stage_bound(const StageEvent& e, AudioMode mode, bool named) {
+  size_t n = 1 + key_bound(e.turn) + 10 + 10 + 5 + 1 + 5 + 8 + kStr + e.error_message.size() + 5 * 5;
+  n += named ? 3 * kStr + e.stage_id.size() + e.plugin.size() + e.plugin_version.size() : 5;
+  for (const auto& p : e.inputs) n += payload_bound(p, mode, named);
+  for (const auto& p : e.outputs) n += payload_bound(p, mode, named);
   // The usual record has none of the lists below: one test instead of three loops.
   if (e.nbest.empty() && e.features.empty() && e.text_features.empty()) [[likely]]
     return n;
@@ -178,17 +182,6 @@ struct OwnedDecl {
   std::vector<std::string> inputs, outputs;
   size_t bound = 0;
 };
-
-// A declared record: no names, no port names, no counts.
-[[gnu::always_inline]] inline size_t declared_bound(const StageEvent& e, AudioMode mode) {
-  constexpr size_t kPos = kPayloadFixed - kStr;  // a payload without its port name
-  size_t n = 1 + key_bound(e.turn) + 5 + 10 + 10 + 5 + 1 + 5 + 8 + kStr + e.error_message.size() + 3 * 5;
-  for (const auto& p : e.inputs) n += kPos + (hashed(p, mode) ? 0 : p.size);
-  for (const auto& p : e.outputs) n += kPos + (hashed(p, mode) ? 0 : p.size);
-  if (e.nbest.empty() && e.features.empty() && e.text_features.empty()) [[likely]]
-    return n;
-  return n + extras_bound(e);
-}
 
 size_t turn_bound(const TurnEvent& e, AudioMode mode) {
   return 1 + key_bound(e.turn) + 5 + kStr + e.timestamp.size() + 8 + 10 + 10 + 1 + payload_bound(e.input, mode) + 2 * kStr +
@@ -771,9 +764,9 @@ struct Writer::Impl {
         if (ev.inputs.size() != decl->inputs.size() || ev.outputs.size() != decl->outputs.size()) [[unlikely]]
           throw TraceError(codes::kMisuse, opt.path, "declared stage event for '" + decl->stage_id +
                                                          "' does not list one payload per declared port");
-        bound = declared_bound(ev, mode) + 4 + decl->bound;
+        bound = stage_bound(ev, mode, false) + 4 + decl->bound;
       } else {
-        bound = stage_bound(ev, mode);
+        bound = stage_bound(ev, mode, true);
       }
     } else {
       bound = turn_bound(ev, mode);
