@@ -60,7 +60,7 @@ class Asr : public Stage {
     try {
       for (const auto* p : {&h, &l, &d}) sp::require_model_path(*p);
       auto args = std::vector<std::pair<std::string, std::string>>{{"-hmm", h}, {"-lm", l}, {"-dict", d}};
-      pool_ = std::make_unique<DecoderPool>([args] { return sp::make_decoder(args); });
+      pool_ = std::make_unique<sp::DecoderPool>([args] { return sp::make_decoder(args); });
       pool_->add(sp::make_decoder(args));  // fail now, not on the first turn
     } catch (const sp::SpeechError& e) {
       throw Error(Status::Unavailable, e.what());
@@ -84,8 +84,9 @@ class Asr : public Stage {
       throw Error(Status::Internal, "pocketsphinx could not start an utterance");
     }
     // The whole utterance in one call (full_utt): the acoustic model uses
-    // batch CMN, which needs all frames, and it keeps decoding independent
-    // of earlier turns on the same decoder (deterministic output).
+    // batch CMN, which needs all frames, and it keeps the features
+    // independent of earlier turns on the same decoder (other decoder state
+    // still carries over: see sp::DecoderPool).
     if (call.should_stop()) {
       ps_end_utt(ps);
       throw Error(Status::Cancelled, "cancelled before decoding");
@@ -157,12 +158,11 @@ class Asr : public Stage {
   }
 
  private:
-  using DecoderPool = sp::Pool<ps_decoder_s, sp::DecoderDeleter>;
   static std::string lower(std::string s) {
     for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return s;
   }
-  std::unique_ptr<DecoderPool> pool_;
+  std::unique_ptr<sp::DecoderPool> pool_;
   int64_t n_best_ = 5;
 };
 CASCADE_PLUGIN(Asr,
@@ -170,11 +170,6 @@ CASCADE_PLUGIN(Asr,
                     .version = "1.0.0",
                     .description = "pocketsphinx ASR with an in-domain LM",
                     .max_concurrency = 0,
-                    // Not byte-reproducible: pooled decoders keep adaptation
-                    // state between utterances, so scores differ in the last
-                    // digits with the turn order (found with `cascade diff` on
-                    // two runs of the same eval set: wake scores in 60 of 209
-                    // turns, asr n-best scores in 35).
-                    .deterministic = false},
+                    .deterministic = false},  // pooled decoders keep state: see sp::DecoderPool
                ports(Asr::in), ports(Asr::text, Asr::nbest_out),
                params(Asr::hmm, Asr::lm, Asr::dict, Asr::nbest))

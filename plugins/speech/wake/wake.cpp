@@ -93,7 +93,7 @@ class Wake : public Stage {
                                                                    {"-keyphrase", keyphrase_},
                                                                    {"-kws_threshold", num(thr)},
                                                                    {"-kws_plp", num(plp)}};
-      pool_ = std::make_unique<DecoderPool>([args] { return sp::make_decoder(args); });
+      pool_ = std::make_unique<sp::DecoderPool>([args] { return sp::make_decoder(args); });
       pool_->add(sp::make_decoder(args));
     } catch (const sp::SpeechError& e) {
       throw Error(Status::Unavailable, e.what());
@@ -170,22 +170,16 @@ class Wake : public Stage {
   }
 
  private:
-  using DecoderPool = sp::Pool<ps_decoder_s, sp::DecoderDeleter>;
   std::string keyphrase_;
   bool forward_all_ = false;
   std::unique_ptr<sp::TempFile> dict_file_;
-  std::unique_ptr<DecoderPool> pool_;
+  std::unique_ptr<sp::DecoderPool> pool_;
 };
 CASCADE_PLUGIN(Wake,
                Info{.name = "wake",
                     .version = "1.0.0",
                     .description = "wake word detection (pocketsphinx keyword spotting)",
                     .max_concurrency = 0,
-                    // Not byte-reproducible: pooled decoders keep adaptation
-                    // state between utterances, so scores differ in the last
-                    // digits with the turn order (found with `cascade diff` on
-                    // two runs of the same eval set: wake scores in 60 of 209
-                    // turns, asr n-best scores in 35).
-                    .deterministic = false},
+                    .deterministic = false},  // pooled decoders keep state: see sp::DecoderPool
                ports(Wake::in), ports(Wake::audio_out, Wake::wake_out),
                params(Wake::keyphrase, Wake::threshold, Wake::phone_loop_prob, Wake::hmm, Wake::dict, Wake::forward))
