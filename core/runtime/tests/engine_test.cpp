@@ -275,6 +275,27 @@ params = { mode = "sleep", sleep_ms = 30 }
   EXPECT_LE(nap->end_ns, after + kSlack);
 }
 
+TEST(Engine, ForwardingATextInputOntoAJsonOutputIsRefusedAndFailsTheStage) {
+  auto f = load(R"(
+[pipeline]
+name = "mistyped"
+version = "1"
+[[stages]]
+id = "bad"
+plugin = "fixture_faulty"
+inputs = { text = "input.text" }
+params = { mode = "forward_to_json" }
+)");
+  auto [out, data] = run_traced(f.plan, texts({"not json"}), 1);
+  EXPECT_EQ(out[0].status, trace::TurnStatus::Failed);
+  EXPECT_EQ(out[0].error_code, "R012");
+  const auto* bad = data.find("d0", 0)->stage("bad");
+  ASSERT_NE(bad, nullptr);
+  EXPECT_EQ(bad->status, trace::StageStatus::Error);
+  EXPECT_EQ(bad->error_code, static_cast<uint32_t>(CASCADE_ERR_INVALID_ARGUMENT));
+  EXPECT_EQ(bad->output("meta"), nullptr);
+}
+
 TEST(Engine, TimeoutWithFailPolicyFailsTheTurnWithCodeR010) {
   auto f = load(R"(
 [pipeline]

@@ -6,6 +6,8 @@
 //   mode = "throw"     throw std::runtime_error (the SDK turns it into a status)
 //   mode = "sleep"     sleep sleep_ms, ignoring should_stop(), then emit
 //   mode = "poll"      sleep up to sleep_ms in 1 ms steps, stopping at should_stop()
+//   mode = "forward_to_json"  forward the text input onto the JSON output `meta`
+//                      (the host must refuse the type: ABI 1.1 forward)
 #include <cascade/sdk/stage.hpp>
 
 #include <chrono>
@@ -17,6 +19,7 @@ class Faulty : public Stage {
  public:
   static inline Input in{"text", PayloadType::Text, "text"};
   static inline Output out{"text", PayloadType::Text, "prefix + text"};
+  static inline Output meta{"meta", PayloadType::Json, "only mode forward_to_json writes it (wrongly)"};
   static inline Param<std::string> mode{"mode", "ok", "ok | error | throw | sleep | poll"};
   static inline Param<std::string> trigger{"trigger", "", "misbehave only on inputs containing this"};
   static inline Param<std::string> prefix{"prefix", "", "put in front of the output"};
@@ -35,6 +38,7 @@ class Faulty : public Stage {
     const bool hit = trigger_.empty() || text.find(trigger_) != std::string_view::npos;
     if (hit && mode_ == "error") throw Error(Status::Unavailable, "faulty: refused '" + std::string(text) + "'", transient_);
     if (hit && mode_ == "throw") throw std::runtime_error("faulty: exception on '" + std::string(text) + "'");
+    if (hit && mode_ == "forward_to_json") call.forward(meta, in);
     if (hit && mode_ == "sleep") std::this_thread::sleep_for(std::chrono::milliseconds(sleep_));
     if (hit && mode_ == "poll") {
       for (int64_t i = 0; i < sleep_; ++i) {
@@ -52,5 +56,5 @@ class Faulty : public Stage {
   bool transient_ = false;
 };
 CASCADE_PLUGIN(Faulty, Info{.name = "fixture_faulty", .version = "0.1.0", .description = "misbehaves on demand"},
-               ports(Faulty::in), ports(Faulty::out),
+               ports(Faulty::in), ports(Faulty::out, Faulty::meta),
                params(Faulty::mode, Faulty::trigger, Faulty::prefix, Faulty::sleep_ms, Faulty::transient))
