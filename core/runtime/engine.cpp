@@ -260,12 +260,20 @@ struct Engine::Impl {
       for (const auto& p : sp.plugin->info.inputs) h.optional.push_back(p.optional ? 1 : 0);
       for (const auto& p : sp.plugin->info.outputs) h.out_types.push_back(p.type);
       max_ports = std::max({max_ports, h.n_in, h.n_out});
+      // A turn frame's payload table is the turn's slots: the port -> slot
+      // map is fixed for the plan, and the writer learns it once.
+      for (const auto& b : sp.inputs)
+        h.port_slots.push_back(b.kind == Binding::Kind::StageOutput ? hot[b.stage].slot_base + b.port
+                               : b.kind == Binding::Kind::TurnInput ? n_slots  // the input slot
+                                                                    : trace::kNoPayload);
+      for (uint32_t i = 0; i < h.n_out; ++i) h.port_slots.push_back(h.slot_base + i);
       if (opt.trace != nullptr) {
         in_names.clear();
         out_names.clear();
         for (const auto& p : sp.plugin->info.inputs) in_names.emplace_back(p.name);
         for (const auto& p : sp.plugin->info.outputs) out_names.emplace_back(p.name);
-        h.decl = opt.trace->declare({sp.id, sp.plugin->info.name, sp.plugin->info.version, in_names, out_names});
+        h.decl = opt.trace->declare(
+            {sp.id, sp.plugin->info.name, sp.plugin->info.version, in_names, out_names, h.port_slots});
       }
       if (h.n_in == 1 && sp.timeout_ms == 0) {
         const Binding& b = sp.inputs[0];
@@ -274,6 +282,7 @@ struct Engine::Impl {
         h.required0 = h.optional[0] == 0;
         h.simple = h.in_slot >= 0 && limiters[s] == nullptr;
       }
+      h.standby = sp.standby;
       if (sp.standby)
         for (uint32_t i = 0; i < h.n_out; ++i) standby_slots.push_back(h.slot_base + i);
       else
@@ -648,10 +657,69 @@ struct Engine::Impl {
     }
   }
 
-  // One stage record per stage, then the turn record. A stage that ran
-  // is written as a DECLARED record (names and ports registered with the
-  // writer once: hot[s].decl), which is most of why a record is cheap.
+  // A stage run a turn frame can carry: ran and finished ok with nothing
+  // to report but, perhaps, a confidence.
+  static bool plain(const rt::StageRun& r) {
+    return r.status == StageStatus::Ok &&
+           (!r.dirty || (r.code == 0 && !r.transient && r.message.empty() && r.nbest.empty() && r.feats.empty() &&
+                         r.tfeats.empty()));
+  }
+
+  // The turn record's fields, shared by both ways of recording a turn.
+  trace::TurnEvent turn_event(const rt::TurnState& t, const TurnOutcome& o) const {
+    trace::TurnEvent te;
+    te.turn = trace::TurnKey{t.in->dialogue_id, t.in->user_id, t.in->turn_index, t.in->turn_seq};
+    te.timestamp = t.in->timestamp;
+    te.config_digest = plan.digest;
+    te.start_ns = o.start_ns;
+    te.end_ns = o.end_ns;
+    te.status = o.status;
+    te.input = {"input", t.in->payload_type, t.in->sample_rate, t.in->payload.data(), t.in->payload.size()};
+    te.gold_json = t.in->gold_json;
+    te.payloads_stable = true;  // the turn's slots do not change until its records are written
+    // No text formatting here: the turn record carries the result payload
+    // itself when it is JSON (status and errors are fields and stage records).
+    if (o.result_type == CASCADE_PAYLOAD_JSON) te.result_json = o.result;
+    return te;
+  }
+
+  // The common turn (every stage that was due ran and is plain()) as ONE
+  // trace record: the turn's slots once, each stage a handle, two times and
+  // a worker (which slot a port sees was declared once: hot[s].port_slots).
+  // Returns false, having written nothing, for any other turn.
+  bool record_frame(const rt::TurnState& t, const TurnOutcome& o, uint32_t worker) {
+    thread_local std::vector<trace::FrameStage> stages;
+    thread_local std::vector<trace::PayloadView> payloads;
+    const int64_t off = epoch_offset();
+    const size_t n_stages = t.runs.size(), n_slots = t.slots.size();
+    if (stages.size() < n_stages) stages.resize(n_stages);
+    if (payloads.size() < n_slots) payloads.resize(n_slots);
+    size_t n = 0;
+    for (size_t s = 0; s < n_stages; ++s) {
+      const rt::StageRun& r = t.runs[s];
+      if (!r.ran) {
+        if (hot[s].standby) continue;  // a fallback nobody needed
+        return false;
+      }
+      if (!plain(r)) return false;
+      stages[n++] = {hot[s].decl, r.start + off, (r.end != 0 ? r.end : r.start) + off, r.worker, r.has_conf, r.conf};
+    }
+    for (size_t i = 0; i < n_slots; ++i) {
+      const cascade_payload& v = t.slots[i].v;
+      payloads[i] = {{}, v.type, v.sample_rate, v.data, v.size};
+    }
+    opt.trace->write(worker, trace::TurnFrame{turn_event(t, o), {payloads.data(), n_slots},
+                                              static_cast<uint32_t>(n_slots - 1),  // the input slot
+                                              {stages.data(), n}});
+    return true;
+  }
+
+  // A turn frame when the turn allows it; otherwise one stage record per
+  // stage, then the turn record. A stage that ran is written as a DECLARED
+  // record (names and ports registered with the writer once: hot[s].decl).
   void record(const rt::TurnState& t, const TurnOutcome& o, uint32_t worker) {
+    if (record_frame(t, o, worker)) [[likely]]
+      return;
     trace::Writer& w = *opt.trace;
     thread_local std::vector<trace::PayloadView> ins, outs;
     thread_local std::vector<trace::NBestView> nb;
@@ -719,20 +787,7 @@ struct Engine::Impl {
       }
       w.write(worker, ev);
     }
-    trace::TurnEvent te;
-    te.turn = ev.turn;
-    te.timestamp = t.in->timestamp;
-    te.config_digest = plan.digest;
-    te.start_ns = o.start_ns;
-    te.end_ns = o.end_ns;
-    te.status = o.status;
-    te.input = {"input", t.in->payload_type, t.in->sample_rate, t.in->payload.data(), t.in->payload.size()};
-    te.gold_json = t.in->gold_json;
-    te.payloads_stable = true;
-    // No text formatting here: the turn record carries the result payload
-    // itself when it is JSON (status and errors are fields and stage records).
-    if (o.result_type == CASCADE_PAYLOAD_JSON) te.result_json = o.result;
-    w.write(worker, te);
+    w.write(worker, turn_event(t, o));
   }
 
   // Unreadable input: recorded as a failed turn, nothing executed.

@@ -96,8 +96,12 @@ struct StageRt {
   // upstream output or the turn input); no timeout, no concurrency limit.
   bool simple = false;
   bool required0 = false;  // that one input is required
+  bool standby = false;    // a fallback-only stage (runs only for another)
   int32_t in_slot = -1;
   uint32_t decl = trace::kNotDeclared;  // its trace::Writer::declare() handle
+  // Per declared port (inputs, then outputs), the slot it reads or writes,
+  // or trace::kNoPayload: trace::StageDecl::frame_ports, fixed per plan.
+  std::vector<uint32_t> port_slots;
   std::vector<uint8_t> optional;     // per input port
   std::vector<uint32_t> out_types;   // per output port
 };

@@ -20,7 +20,8 @@ inline constexpr char kFileMagic[8] = {'C', 'A', 'S', 'T', 'R', 'A', 'C', 'E'};
 // readers accept [kOldestFormatVersion, kFormatVersion].
 // Version 3 adds declared stage records (kRecordStageDeclared) and their
 // declarations (kRecordDecl); it changes nothing else.
-inline constexpr uint16_t kFormatVersion = 3;
+// Version 4 adds the turn frame (kRecordFrame); it changes nothing else.
+inline constexpr uint16_t kFormatVersion = 4;
 inline constexpr uint16_t kOldestFormatVersion = 1;
 inline constexpr uint16_t kFileFlagAudioHashed = 1;  // WriterOptions::audio == Hash
 inline constexpr uint32_t kFileHeaderFixed = 40;     // bytes before the writer string
@@ -37,6 +38,8 @@ inline constexpr uint8_t kRecordTurn = 2;
 // earlier in the same chunk; payloads by port position.
 inline constexpr uint8_t kRecordStageDeclared = 3;
 inline constexpr uint8_t kRecordDecl = 4;
+// v4: a whole turn (its plain stages and the turn record) in one record.
+inline constexpr uint8_t kRecordFrame = 5;
 // Record header: u32 = type | body_len << 8; body_len 0xFFFFFF means a u64
 // body length follows (records of 16 MiB and more).
 inline constexpr uint32_t kRecordLenEscape = 0xFFFFFF;
@@ -55,6 +58,8 @@ inline constexpr uint8_t kStageFlagPlain = 8;
 // v2, stage records: nbest, features and text_features all empty: their
 // three counts are omitted.
 inline constexpr uint8_t kStageFlagNoExtras = 16;
+// v4, a stage in a turn frame: its times are zigzag varints, not u32s.
+inline constexpr uint8_t kFrameFlagWide = 32;
 
 // --- raw little-endian access (unaligned, via memcpy) ----------------------
 template <class T>

@@ -39,6 +39,7 @@ struct PayloadLiteral {
 struct DeclRecord {
   std::string stage_id, plugin, plugin_version;
   std::vector<std::string> inputs, outputs;
+  std::vector<uint32_t> frame_ports;  // v4: index + 1 in a frame's payloads, 0 = unbound
 };
 struct ChunkState {
   std::unordered_map<uint32_t, DeclRecord> decls;  // v3, by handle
@@ -243,6 +244,12 @@ void get_decl(Cursor& c) {
   for (auto& s : d.inputs) s = c.istr();
   d.outputs.resize(c.count(1));
   for (auto& s : d.outputs) s = c.istr();
+  if (c.p < c.end) {  // v4: frame ports
+    d.frame_ports.resize(c.count(1));
+    if (!d.frame_ports.empty() && d.frame_ports.size() != d.inputs.size() + d.outputs.size())
+      throw DecodeError{"declaration lists frame ports for another number of ports"};
+    for (auto& i : d.frame_ports) i = c.varint32();
+  }
   c.chunk->decls[handle] = std::move(d);
 }
 
@@ -272,6 +279,79 @@ StageRecord get_stage_declared(Cursor& c) {
   positional(d.outputs, r.outputs, false);
   if ((flags & f::kStageFlagNoExtras) == 0) get_extras(c, r);
   return r;
+}
+
+// v4: kRecordFrame. Gives the StageRecords and the TurnRecord that
+// declared stage records and a turn record would give, in that order.
+// All or nothing: a malformed frame yields none of its records.
+std::vector<Record> get_frame(Cursor& c) {
+  std::vector<Record> out;
+  TurnRecord t;
+  const auto flags = c.get<uint8_t>();
+  t.turn = get_key(c, flags);
+  t.worker = c.varint32();
+  t.timestamp = c.str();
+  t.config_digest = c.get<uint64_t>();
+  t.start_ns = c.start();
+  t.end_ns = get_end(c, t.start_ns);
+  t.status = static_cast<TurnStatus>(c.get<uint8_t>());
+  std::vector<Payload> table(c.count(1));
+  for (auto& p : table) {
+    p.type = c.varint32();
+    if (p.type != f::kPayloadNone) get_payload_body(c, p);
+  }
+  const uint32_t input = c.varint32();
+  if (input >= table.size()) throw DecodeError{"turn frame input index outside its payloads"};
+  t.input = table[input];
+  t.input.port = "input";
+  t.gold_json = c.str();
+  t.result_json = c.str();
+  const uint32_t n = c.count(5);
+  out.reserve(n + 1);
+  for (uint32_t s = 0; s < n; ++s) {
+    StageRecord r;
+    r.turn = t.turn;
+    const auto it = c.chunk->decls.find(c.varint32());
+    if (it == c.chunk->decls.end()) throw DecodeError{"turn frame refers to a stage not declared in its chunk"};
+    const DeclRecord& d = it->second;
+    r.stage_id = d.stage_id;
+    r.plugin = d.plugin;
+    r.plugin_version = d.plugin_version;
+    const auto flags = c.get<uint8_t>();
+    uint64_t at, len;
+    if ((flags & f::kFrameFlagWide) == 0) {
+      at = c.get<uint32_t>();
+      len = c.get<uint32_t>();
+    } else {
+      at = static_cast<uint64_t>(f::unzigzag(c.varint()));
+      len = static_cast<uint64_t>(f::unzigzag(c.varint()));
+    }
+    r.start_ns = static_cast<int64_t>(static_cast<uint64_t>(t.start_ns) + at);
+    r.end_ns = static_cast<int64_t>(static_cast<uint64_t>(r.start_ns) + len);
+    r.has_confidence = (flags & f::kStageFlagHasConfidence) != 0;
+    if (r.has_confidence) r.confidence = c.get<double>();
+    r.worker = c.varint32();
+    if (d.frame_ports.size() != d.inputs.size() + d.outputs.size())
+      throw DecodeError{"turn frame refers to a stage declared without frame ports"};
+    // As get_stage_declared: every input port listed, absent outputs left out.
+    const uint32_t* ref = d.frame_ports.data();
+    auto ports = [&](const std::vector<std::string>& names, std::vector<Payload>& to, bool keep_absent) {
+      to.reserve(names.size());
+      for (const auto& name : names) {
+        const uint32_t i = *ref++;
+        if (i > table.size()) throw DecodeError{"turn frame port index outside its payloads"};
+        Payload p;
+        if (i != 0) p = table[i - 1];
+        p.port = name;
+        if (p.type != f::kPayloadNone || keep_absent) to.push_back(std::move(p));
+      }
+    };
+    ports(d.inputs, r.inputs, true);
+    ports(d.outputs, r.outputs, false);
+    out.emplace_back(std::move(r));
+  }
+  out.emplace_back(std::move(t));
+  return out;
 }
 
 TurnRecord get_turn(Cursor& c) {
@@ -587,6 +667,8 @@ struct Reader::Impl {
           pending.emplace_back(get_turn(c));
         else if (type == f::kRecordDecl)
           get_decl(c);
+        else if (type == f::kRecordFrame)
+          for (auto& r : get_frame(c)) pending.push_back(std::move(r));
         p = head.p + body;
       } catch (const DecodeError& e) {
         report(codes::kRecord, rec_at, static_cast<uint64_t>(end - p),

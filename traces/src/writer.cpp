@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -64,7 +65,7 @@ struct Buffer {
   uint32_t key_index = 0;
   uint64_t key_seq = 0;
   uint32_t key_gen = 0;  // bumped whenever a record writes its turn key
-  size_t dlg_at = 0, dlg_len = 0, usr_at = 0, usr_len = 0;
+  // (its strings: `dlg` and `usr` below)
   // start_ns of the previous record of the chunk: records store the delta.
   int64_t prev_start = 0;
   // The chunk's string table (FORMAT.md "istr"): the n-th literal istr of a
@@ -78,6 +79,7 @@ struct Buffer {
     uint32_t len = kEmpty;
     uint32_t id = 0;
   };
+  Interned dlg, usr;  // the last turn key's strings in the table (put_key)
   std::array<Interned, 256> dict{};
   // The same table keyed by CONTENT, consulted when the address misses:
   // equal strings at other addresses (a dialogue id copied into every turn's
@@ -118,9 +120,9 @@ struct Buffer {
     next_payload = 0;
   }
   [[nodiscard]] bool same_key(const TurnKey& k) const noexcept {
-    return has_key && k.turn_seq == key_seq && k.turn_index == key_index && k.dialogue_id.size() == dlg_len &&
-           k.user_id.size() == usr_len && f::equal_bytes(mem.get() + dlg_at, k.dialogue_id.data(), dlg_len) &&
-           f::equal_bytes(mem.get() + usr_at, k.user_id.data(), usr_len);
+    return has_key && k.turn_seq == key_seq && k.turn_index == key_index && k.dialogue_id.size() == dlg.len &&
+           k.user_id.size() == usr.len && f::equal_bytes(mem.get() + dlg.at, k.dialogue_id.data(), dlg.len) &&
+           f::equal_bytes(mem.get() + usr.at, k.user_id.data(), usr.len);
   }
 };
 
@@ -181,6 +183,10 @@ struct OwnedDecl {
   std::string stage_id, plugin, plugin_version;
   std::vector<std::string> inputs, outputs;
   size_t bound = 0;
+  std::vector<uint32_t> frame_ports;  // StageDecl::frame_ports
+  uint32_t frame_payloads = 0;        // a frame's table needs this many entries
+  // The most one stage of a turn frame takes, its declaration included.
+  size_t frame_bound = 0;
 };
 
 size_t turn_bound(const TurnEvent& e, AudioMode mode) {
@@ -190,7 +196,7 @@ size_t turn_bound(const TurnEvent& e, AudioMode mode) {
 
 // --- encoders (the caller guarantees room for exactly the computed size) ---------
 // An interned string: a reference to an earlier literal of the chunk, or a
-// new literal. `at` receives the offset of the string's bytes in the buffer.
+// new literal. `got` receives its table entry (where its bytes are, its id).
 // The table slot is chosen by the string's ADDRESS: the scheduler passes
 // views of long-lived strings (stage ids, plugin names, ports), so this is
 // a few instructions instead of hashing the bytes. The content is always
@@ -236,37 +242,38 @@ size_t turn_bound(const TurnEvent& e, AudioMode mode) {
 // Address missed: look the content up, else write a literal. Out of line:
 // in the steady state of a pipeline the address hits.
 [[gnu::noinline]] uint8_t* put_istr_slow(uint8_t* p, std::string_view s, Buffer& b, Buffer::Interned& by_addr,
-                                         size_t* at) {
+                                         Buffer::Interned* got) {
   uint8_t* const base = b.mem.get();
   Buffer::Interned& c = b.by_content[content_slot(s)];
   if (c.len == s.size() && f::equal_bytes(base + c.at, s.data(), s.size())) {
     by_addr = c;  // this address hits next time
-    if (at != nullptr) *at = c.at;
+    if (got != nullptr) *got = c;
     return put_ref(p, c.id);
   }
   p = f::put_varint(p, uint64_t{s.size()} << 1);
   const auto offset = static_cast<uint32_t>(p - base);
   by_addr = c = Buffer::Interned{offset, static_cast<uint32_t>(s.size()), b.next_id++};
-  if (at != nullptr) *at = offset;
+  if (got != nullptr) *got = c;
   return f::copy_bytes(p, s.data(), s.size());
 }
 
 // An interned string: a reference to an earlier literal of the chunk, or a
-// new literal. `at` receives the offset of the string's bytes in the buffer.
+// new literal. `got` receives its table entry (where its bytes are, its id).
 // The table slot is chosen by the string's ADDRESS: the scheduler passes
 // views of long-lived strings (stage ids, plugin names, ports), so this is
 // a few instructions instead of hashing the bytes. The content is always
 // compared (an address may be reused for other bytes between two records),
 // so a reused address with new content falls back to the content table.
-[[gnu::always_inline]] inline uint8_t* put_istr(uint8_t* p, std::string_view s, Buffer& b, size_t* at = nullptr) {
+[[gnu::always_inline]] inline uint8_t* put_istr(uint8_t* p, std::string_view s, Buffer& b,
+                                                Buffer::Interned* got = nullptr) {
   const auto addr = reinterpret_cast<uintptr_t>(s.data());
   // Multiplicative hash: string literals sit 4 bytes apart, std::strings 32.
   Buffer::Interned& e = b.dict[((addr ^ s.size()) * 0x9E3779B97F4A7C15ull) >> 56];
   if (e.len == s.size() && f::equal_bytes(b.mem.get() + e.at, s.data(), s.size())) [[likely]] {
-    if (at != nullptr) *at = e.at;
+    if (got != nullptr) *got = e;
     return put_ref(p, e.id);
   }
-  return put_istr_slow(p, s, b, e, at);
+  return put_istr_slow(p, s, b, e, got);
 }
 
 // A varint known to be small most of the time (counts, worker, type...).
@@ -278,11 +285,18 @@ size_t turn_bound(const TurnEvent& e, AudioMode mode) {
   return f::put_varint(p, v);
 }
 
+// A turn key's string: often the previous key's (the next turn of the same
+// dialogue on the same worker; an empty user id), which needs neither table
+// lookup: the other strings are interned. `last`: the previous key's entry.
+inline uint8_t* put_key_str(uint8_t* p, std::string_view s, Buffer& b, Buffer::Interned& last) {
+  if (b.has_key && last.len == s.size() && f::equal_bytes(b.mem.get() + last.at, s.data(), s.size()))
+    return put_ref(p, last.id);
+  return put_istr(p, s, b, &last);
+}
+
 inline uint8_t* put_key(uint8_t* p, const TurnKey& k, Buffer& b) {
-  p = put_istr(p, k.dialogue_id, b, &b.dlg_at);
-  b.dlg_len = k.dialogue_id.size();
-  p = put_istr(p, k.user_id, b, &b.usr_at);
-  b.usr_len = k.user_id.size();
+  p = put_key_str(p, k.dialogue_id, b, b.dlg);
+  p = put_key_str(p, k.user_id, b, b.usr);
   p = f::put_varint(p, k.turn_index);
   p = f::put_varint(p, k.turn_seq);
   b.key_index = k.turn_index;
@@ -314,7 +328,9 @@ constexpr uint64_t kMinPayloadRef = 8;
 // views are all live during write()); across records the bytes are compared
 // with the literal's copy in the chunk (hashed literals are only referenced
 // from their own record: their bytes are not in the chunk to compare).
-inline uint8_t* put_payload_body(uint8_t* p, const PayloadView& v, AudioMode mode, bool stable, Buffer& b) {
+// `id`, when given, receives the payload literal id the payload is or names.
+inline uint8_t* put_payload_body(uint8_t* p, const PayloadView& v, AudioMode mode, bool stable, Buffer& b,
+                                 uint32_t* id = nullptr) {
   p = put_small(p, v.sample_rate);
   const bool hash = hashed(v, mode);
   Buffer::PayloadSeen* seen = nullptr;
@@ -325,6 +341,7 @@ inline uint8_t* put_payload_body(uint8_t* p, const PayloadView& v, AudioMode mod
         (seen->record == b.records || (stable && seen->gen == b.key_gen) ||
          (!hash && f::equal_bytes(b.mem.get() + seen->at, v.data, static_cast<size_t>(v.size))))) {
       *p++ = f::kPayloadRef;
+      if (id != nullptr) *id = seen->id;
       return put_small(p, seen->id);
     }
   }
@@ -338,6 +355,7 @@ inline uint8_t* put_payload_body(uint8_t* p, const PayloadView& v, AudioMode mod
   }
   if (seen != nullptr)
     *seen = Buffer::PayloadSeen{v.data, v.size, static_cast<uint32_t>(p - b.mem.get()), b.next_payload, b.records, b.key_gen, hash};
+  if (id != nullptr) *id = b.next_payload;
   ++b.next_payload;  // every literal (inline or hashed) takes an id, remembered or not
   return hash ? p : f::copy_bytes(p, v.data, static_cast<size_t>(v.size));
 }
@@ -421,6 +439,8 @@ uint8_t* put_decl(uint8_t* p, uint32_t handle, const OwnedDecl& d, Buffer& b) {
   for (const auto& s : d.inputs) p = put_istr(p, s, b);
   p = f::put_varint(p, d.outputs.size());
   for (const auto& s : d.outputs) p = put_istr(p, s, b);
+  p = f::put_varint(p, d.frame_ports.size());  // v4
+  for (const uint32_t i : d.frame_ports) p = f::put_varint(p, static_cast<uint32_t>(i + 1u));  // kNoPayload -> 0
   return p;
 }
 
@@ -439,6 +459,62 @@ uint8_t* put_stage(uint8_t* p, const StageEvent& e, AudioMode mode, bool same, B
   if ((flags & f::kStageFlagNoExtras) != 0) [[likely]]
     return p;
   return put_extras(p, e, b);
+}
+
+// v4: kRecordFrame (FORMAT.md "Turn frame"). The turn record's fields
+// (without its input payload), the payload table, then the stages.
+uint8_t* put_frame(uint8_t* p, const TurnFrame& fr, uint32_t worker, AudioMode mode, bool same, Buffer& b) {
+  const TurnEvent& e = fr.turn;
+  *p++ = same ? f::kFlagSameKey : 0;
+  if (!same) p = put_key(p, e.turn, b);
+  p = put_small(p, worker);
+  p = f::put_vstr(p, e.timestamp);
+  p = f::put<uint64_t>(p, e.config_digest);
+  p = put_start(p, e.start_ns, b);
+  p = f::put_varint(p, duration(e.start_ns, e.end_ns));
+  *p++ = static_cast<uint8_t>(e.status);
+  // Within one record every view is live: equal address and size are the
+  // same bytes, so a forwarded payload becomes a reference without a
+  // compare; the usual case, the same bytes as the entry before (a chain
+  // forwarding one payload), without even the table lookup.
+  p = put_small(p, fr.payloads.size());
+  const PayloadView* prev = nullptr;
+  uint32_t prev_id = 0;
+  for (const auto& v : fr.payloads) {
+    p = put_small(p, v.type);
+    if (v.type == f::kPayloadNone) continue;
+    if (prev != nullptr && v.data == prev->data && v.size == prev->size && v.type == prev->type) {
+      p = put_small(p, v.sample_rate);
+      *p++ = f::kPayloadRef;
+      p = put_small(p, prev_id);
+      continue;
+    }
+    p = put_payload_body(p, v, mode, false, b, &prev_id);
+    prev = v.size >= kMinPayloadRef ? &v : nullptr;  // shorter ones stay literals (put_payload_body)
+  }
+  p = put_small(p, fr.input);
+  p = f::put_vstr(p, e.gold_json);
+  p = f::put_vstr(p, e.result_json);
+  p = put_small(p, fr.stages.size());
+  // Stage times as fixed u32 offsets from the turn's start: two stores
+  // instead of two varints; "wide" zigzag varints when one does not fit.
+  for (const auto& st : fr.stages) {
+    p = put_small(p, st.decl);
+    const uint64_t at = static_cast<uint64_t>(st.start_ns) - static_cast<uint64_t>(e.start_ns);
+    const uint64_t len = static_cast<uint64_t>(st.end_ns) - static_cast<uint64_t>(st.start_ns);
+    const bool wide = ((at | len) >> 32) != 0;
+    *p++ = static_cast<uint8_t>((st.has_confidence ? f::kStageFlagHasConfidence : 0) | (wide ? f::kFrameFlagWide : 0));
+    if (!wide) [[likely]] {
+      p = f::put<uint32_t>(p, static_cast<uint32_t>(at));
+      p = f::put<uint32_t>(p, static_cast<uint32_t>(len));
+    } else {
+      p = f::put_varint(p, f::zigzag(static_cast<int64_t>(at)));
+      p = f::put_varint(p, f::zigzag(static_cast<int64_t>(len)));
+    }
+    if (st.has_confidence) p = f::put<double>(p, st.confidence);
+    p = put_small(p, st.worker);
+  }
+  return p;
 }
 
 uint8_t* put_turn(uint8_t* p, const TurnEvent& e, uint32_t worker, AudioMode mode, bool same, Buffer& b) {
@@ -719,7 +795,10 @@ struct Writer::Impl {
   }
 
   uint32_t declare(const StageDecl& d) {
-    OwnedDecl o{std::string(d.stage_id), std::string(d.plugin), std::string(d.plugin_version), {}, {}, 0};
+    OwnedDecl o;
+    o.stage_id = d.stage_id;
+    o.plugin = d.plugin;
+    o.plugin_version = d.plugin_version;
     o.bound = 3 * 5 + 3 * kStr + o.stage_id.size() + o.plugin.size() + o.plugin_version.size();
     for (auto s : d.input_ports) {
       o.inputs.emplace_back(s);
@@ -729,6 +808,16 @@ struct Writer::Impl {
       o.outputs.emplace_back(s);
       o.bound += kStr + s.size();
     }
+    const size_t n_ports = o.inputs.size() + o.outputs.size();
+    if (!d.frame_ports.empty() && d.frame_ports.size() != n_ports)
+      misuse("declaration of '" + o.stage_id + "': frame_ports lists " + std::to_string(d.frame_ports.size()) +
+             " ports, the stage has " + std::to_string(n_ports));
+    o.frame_ports.assign(d.frame_ports.begin(), d.frame_ports.end());
+    for (const uint32_t i : o.frame_ports)
+      if (i != kNoPayload) o.frame_payloads = std::max(o.frame_payloads, i + 1);
+    o.bound += 5 + 5 * o.frame_ports.size();
+    // handle, flags, start, duration, confidence, worker
+    o.frame_bound = 4 + o.bound + 5 + 1 + 10 + 10 + 8 + 5;
     decls.push_back(std::make_unique<OwnedDecl>(std::move(o)));
     return static_cast<uint32_t>(decls.size() - 1);
   }
@@ -744,6 +833,70 @@ struct Writer::Impl {
       f::put<uint32_t>(start, type | static_cast<uint32_t>(len << 8));
     }
     return header + len;
+  }
+
+  // Puts handle h's kRecordDecl into the chunk unless it is there already
+  // (the caller made room: OwnedDecl::bound + 4).
+  void ensure_declared(Buffer& b, uint32_t h) {
+    if (h >= b.declared.size()) [[unlikely]]
+      b.declared.resize(decls.size(), 0);
+    if (b.declared[h] != 0) [[likely]]
+      return;
+    uint8_t* const at = b.mem.get() + b.used;
+    b.used += close_record(at, 4, f::kRecordDecl, put_decl(at + 4, h, *decls[h], b));
+    ++b.records;
+    b.declared[h] = 1;
+  }
+
+  // Room for a record of at most `bound` body bytes in the worker's buffer;
+  // returns the buffer and the header size (4, or 12 past 16 MiB).
+  Buffer& reserve(uint32_t worker, size_t bound, size_t& header) {
+    header = bound >= f::kRecordLenEscape ? 12 : 4;
+    Buffer* b = &buffer(worker);
+    if (b->used + header + bound > b->cap) [[unlikely]]
+      b = &next_buffer(worker, header + bound);
+    return *b;
+  }
+
+  void count(uint32_t worker, uint64_t n) {
+    Slot& s = slots[worker];
+    s.records.store(s.records.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+
+  [[noreturn]] void misuse(const std::string& what) const { throw TraceError(codes::kMisuse, opt.path, what); }
+
+  // v4: a whole turn in one kRecordFrame. Everything is checked before a
+  // byte is written: a misuse leaves the chunk as it was.
+  void append_frame(uint32_t worker, const TurnFrame& fr) {
+    const AudioMode mode = opt.audio;
+    const TurnEvent& e = fr.turn;
+    const size_t n_pay = fr.payloads.size();
+    if (fr.input >= n_pay) [[unlikely]]
+      misuse("turn frame: input index " + std::to_string(fr.input) + " outside its " + std::to_string(n_pay) +
+             " payloads");
+    size_t bound = 1 + key_bound(e.turn) + 5 + kStr + e.timestamp.size() + 8 + 10 + 10 + 1 + 5 + 5 + 2 * kStr +
+                   e.gold_json.size() + e.result_json.size() + 5;
+    for (const auto& v : fr.payloads) bound += payload_bound(v, mode, false);
+    for (const auto& st : fr.stages) {
+      if (st.decl >= decls.size()) [[unlikely]]
+        misuse("turn frame: stage with an undeclared handle");
+      const OwnedDecl& d = *decls[st.decl];
+      if (d.frame_ports.empty() && d.inputs.size() + d.outputs.size() != 0) [[unlikely]]
+        misuse("turn frame: stage '" + d.stage_id + "' was declared without frame_ports");
+      if (d.frame_payloads > n_pay) [[unlikely]]
+        misuse("turn frame: stage '" + d.stage_id + "' needs " + std::to_string(d.frame_payloads) +
+               " payloads, the frame has " + std::to_string(n_pay));
+      bound += d.frame_bound;
+    }
+    size_t header;
+    Buffer& b = reserve(worker, bound, header);
+    for (const auto& st : fr.stages) ensure_declared(b, st.decl);
+    const bool same = b.same_key(e.turn);
+    uint8_t* const start = b.mem.get() + b.used;
+    b.used += close_record(start, header, f::kRecordFrame, put_frame(start + header, fr, worker, mode, same, b));
+    // Counted as the records it stands for (FORMAT.md: record_count).
+    b.records += static_cast<uint32_t>(fr.stages.size()) + 1;
+    count(worker, fr.stages.size() + 1);
   }
 
   // Encodes one record: bounds its size, makes room, writes it, patches its
@@ -771,22 +924,10 @@ struct Writer::Impl {
     } else {
       bound = turn_bound(ev, mode);
     }
-    const bool big = bound >= f::kRecordLenEscape;
-    const size_t header = big ? 12 : 4;
-    Buffer* b = &buffer(worker);
-    if (b->used + header + bound > b->cap) [[unlikely]]
-      b = &next_buffer(worker, header + bound);
+    size_t header;
+    Buffer* b = &reserve(worker, bound, header);
     if constexpr (kStage) {
-      if (decl != nullptr) {
-        if (ev.decl >= b->declared.size()) [[unlikely]]
-          b->declared.resize(decls.size(), 0);
-        if (b->declared[ev.decl] == 0) [[unlikely]] {
-          uint8_t* const at = b->mem.get() + b->used;
-          b->used += close_record(at, 4, f::kRecordDecl, put_decl(at + 4, ev.decl, *decl, *b));
-          ++b->records;
-          b->declared[ev.decl] = 1;
-        }
-      }
+      if (decl != nullptr) ensure_declared(*b, ev.decl);
     }
     const bool same = b->same_key(ev.turn);
     uint8_t* const start = b->mem.get() + b->used;
@@ -807,8 +948,7 @@ struct Writer::Impl {
     }
     b->used += close_record(start, header, type, end);
     ++b->records;
-    Slot& s = slots[worker];
-    s.records.store(s.records.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    count(worker, 1);
   }
 
   void flush() {
@@ -877,6 +1017,8 @@ uint32_t Writer::declare(const StageDecl& decl) { return impl_->declare(decl); }
 void Writer::write(uint32_t worker, const StageEvent& ev) { impl_->append(worker, ev); }
 
 void Writer::write(uint32_t worker, const TurnEvent& ev) { impl_->append(worker, ev); }
+
+void Writer::write(uint32_t worker, const TurnFrame& frame) { impl_->append_frame(worker, frame); }
 
 void Writer::flush() { impl_->flush(); }
 

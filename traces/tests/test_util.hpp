@@ -37,6 +37,16 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// Every record of a trace, in file order; damage is returned, or must be none.
+inline std::vector<Record> read_all(const std::filesystem::path& p, std::vector<Damage>* damage = nullptr) {
+  Reader r(p);
+  std::vector<Record> out;
+  while (auto rec = r.next()) out.push_back(std::move(*rec));
+  if (damage != nullptr) *damage = r.damage();
+  else EXPECT_TRUE(r.damage().empty()) << r.damage().front().format();
+  return out;
+}
+
 inline std::string read_bytes(const std::filesystem::path& p) {
   std::ifstream f(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
@@ -68,6 +78,25 @@ inline std::vector<ChunkPos> walk_chunks(const std::string& bytes) {
     const auto len = get_le<uint32_t>(bytes, at + 8);
     out.push_back({at, 32 + size_t{len}, get_le<uint16_t>(bytes, at + 4), get_le<uint32_t>(bytes, at + 12)});
     at += 32 + size_t{len};
+  }
+  return out;
+}
+
+// The record types of a records chunk, in order (FORMAT.md "Records").
+inline std::vector<uint8_t> record_types(const std::string& bytes, const ChunkPos& c) {
+  std::vector<uint8_t> out;
+  size_t at = c.offset + 32;
+  const size_t end = c.offset + c.size;
+  while (at + 4 <= end) {
+    const auto head = get_le<uint32_t>(bytes, at);
+    uint64_t len = head >> 8;
+    size_t hdr = 4;
+    if (len == 0xFFFFFF) {
+      len = get_le<uint64_t>(bytes, at + 4);
+      hdr = 12;
+    }
+    out.push_back(static_cast<uint8_t>(head & 0xFF));
+    at += hdr + len;
   }
   return out;
 }

@@ -8,7 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <unistd.h>
 
@@ -405,6 +408,71 @@ TEST(Engine, TraceHoldsEveryStageOfEveryTurnWithInputsOutputsAndFeatures) {
   // One result line per turn, in input order.
   EXPECT_NE(results.str().find("\"dialogue_id\":\"d0\""), std::string::npos);
   EXPECT_LT(results.str().find("\"d0\""), results.str().find("\"d1\""));
+  fs::remove(tp);
+}
+
+// The record types in a trace file, in file order (traces/FORMAT.md).
+std::vector<uint8_t> record_types(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  const std::string b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto u32 = [&](size_t at) {
+    uint32_t v;
+    std::memcpy(&v, b.data() + at, 4);
+    return v;
+  };
+  std::vector<uint8_t> types;
+  for (size_t chunk = u32(12); chunk + 32 <= b.size(); chunk += 32 + size_t{u32(chunk + 8)}) {
+    if ((u32(chunk + 4) & 0xFFFF) != 0) continue;  // not a records chunk
+    for (size_t at = chunk + 32; at < chunk + 32 + u32(chunk + 8); at += 4 + (u32(at) >> 8)) types.push_back(u32(at) & 0xFF);
+  }
+  return types;
+}
+
+TEST(Engine, APlainTurnIsTracedAsOneFrameAndATurnWithAnErrorAsSeparateRecords) {
+  // kDag with a `clean` that reports nothing (normalize reports features,
+  // which a frame does not carry).
+  std::string dag = kDag;
+  auto sub = [&dag](std::string_view from, std::string_view to) {
+    for (size_t at; (at = dag.find(from)) != std::string::npos;) dag.replace(at, from.size(), to);
+  };
+  sub("\"normalize\"", "\"passthrough\"");
+  sub("{ text = \"input.text\" }", "{ in = \"input.text\" }");
+  sub("clean.text", "clean.out");
+  auto f = load(dag);
+  auto& left = f.plan.stages[1];
+  left.params["mode"] = "error";
+  left.params["trigger"] = "bad";
+  left.on_error = ErrorPolicy::Skip;
+  const fs::path tp = fs::temp_directory_path() / ("cascade_engine_frames_" + std::to_string(::getpid()) + ".cas");
+  {
+    trace::Writer w({.path = tp});
+    Engine e(f.plan, {.threads = 2, .trace = &w});
+    auto out = run(e, texts({"good one", "bad one"}));
+    ASSERT_EQ(out[1].status, trace::TurnStatus::Ok) << out[1].error;
+    w.close();
+  }
+  const auto types = record_types(tp);
+  // "good one": every stage plain (left and right report only a confidence)
+  // -> one frame (5). "bad one": left's error -> a declared record (3) per
+  // stage and a turn record (2).
+  EXPECT_EQ(std::count(types.begin(), types.end(), 5), 1);
+  EXPECT_EQ(std::count(types.begin(), types.end(), 2), 1);
+  EXPECT_EQ(std::count(types.begin(), types.end(), 3), 4);
+  const auto data = trace::read_turns(tp);
+  EXPECT_TRUE(data.damage.empty());
+  ASSERT_EQ(data.turns.size(), 2u);
+  for (const auto& t : data.turns) {
+    ASSERT_TRUE(t.record.has_value());
+    EXPECT_EQ(t.stages.size(), 4u);
+    EXPECT_EQ(t.record->input.text(), t.id.dialogue_id == "d0" ? "good one" : "bad one");
+  }
+  const auto& good = *data.find("d0", 0);
+  EXPECT_EQ(good.stage("clean")->input("in")->text(), "good one");
+  EXPECT_EQ(good.stage("left")->input("text")->text(), "good one");
+  EXPECT_EQ(good.stage("left")->confidence, 0.5);
+  EXPECT_EQ(good.stage("merge")->input("b")->text(), "R:good one");
+  EXPECT_EQ(good.stage("merge")->output("text")->text(), "L:good one|R:good one");
+  EXPECT_EQ(data.find("d1", 0)->stage("left")->status, trace::StageStatus::Error);
   fs::remove(tp);
 }
 

@@ -48,6 +48,8 @@ struct TurnKey {
   uint64_t turn_seq = 0;    // unique within a run, increasing in input order
 };
 
+inline constexpr uint32_t kNoPayload = 0xFFFFFFFFu;  // an unbound port (StageDecl::frame_ports)
+
 // What never changes between two records of one pipeline stage, declared
 // once with Writer::declare() (see there).
 struct StageDecl {
@@ -56,6 +58,12 @@ struct StageDecl {
   std::string_view plugin_version;
   std::span<const std::string_view> input_ports;   // in declaration order
   std::span<const std::string_view> output_ports;
+  // Optional, for turn frames (below): per port, inputs then outputs, the
+  // index in a frame's payload table it reads or writes, or kNoPayload
+  // (unbound). A scheduler lays a turn's payloads out the same way every
+  // turn, so this is said once here and not in every frame. Empty: the
+  // stage is never written in a frame.
+  std::span<const uint32_t> frame_ports;
 };
 
 inline constexpr uint32_t kNotDeclared = 0xFFFFFFFFu;
@@ -106,6 +114,40 @@ struct TurnEvent {
   std::string_view gold_json;    // gold annotations per stage, JSON object or empty
   std::string_view result_json;  // the final result (the turn's result line), JSON
   bool payloads_stable = false;  // as StageEvent::payloads_stable
+};
+
+// --- turn frames (format v4) ---------------------------------------------------
+// The common turn in ONE record: every stage that ran finished ok with
+// nothing to report but an optional confidence. The turn's payloads are
+// listed once (FrameStage::ports refer to them by index), so a payload a
+// stage forwards is stored once, and the stages cost no names, no key and
+// no per-record framing: which payload each port sees is the declaration's
+// (StageDecl::frame_ports). Readers give back exactly the StageRecords and the
+// TurnRecord that separate declared records would give. A turn with an
+// error, a skipped stage, features or n-best lists is written as separate
+// records instead (the scheduler decides).
+
+
+// One stage of a TurnFrame.
+struct FrameStage {
+  uint32_t decl = kNotDeclared;  // a handle declared with frame_ports
+  int64_t start_ns = 0;
+  int64_t end_ns = 0;
+  uint32_t worker = 0;
+  bool has_confidence = false;
+  double confidence = 0;
+};
+
+struct TurnFrame {
+  // The turn record's fields. `turn.input` is NOT read: the input is
+  // payloads[input] and is read back with the port name "input".
+  TurnEvent turn;
+  // The turn's payloads, laid out as the stages' frame_ports say (port
+  // names are not read). Views equal in address and size are stored once:
+  // all of them are live during write().
+  std::span<const PayloadView> payloads;
+  uint32_t input = 0;
+  std::span<const FrameStage> stages;  // in execution order
 };
 
 }  // namespace cascade::trace

@@ -53,11 +53,17 @@ class Writer {
   Writer& operator=(const Writer&) = delete;
 
   // Registers a stage's names and ports; returns the handle for
-  // StageEvent::decl. The writer copies the strings. Setup-time: must not
-  // run concurrently with write() (call it before the first batch).
+  // StageEvent::decl and FrameStage::decl. The writer copies the strings
+  // and frame_ports (T009 if it is neither empty nor one entry per port).
+  // Setup-time: must not run concurrently with write() (call it before the
+  // first batch).
   uint32_t declare(const StageDecl& decl);
   void write(uint32_t worker, const StageEvent& ev);
   void write(uint32_t worker, const TurnEvent& ev);
+  // A whole turn in one record (event.hpp, "turn frames"); throws
+  // TraceError(T009 misuse), writing nothing, for a handle not declared
+  // with frame_ports or a payload table too short for them.
+  void write(uint32_t worker, const TurnFrame& frame);
   void flush();
   void close();
   [[nodiscard]] WriterStats stats() const;
