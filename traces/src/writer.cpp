@@ -105,9 +105,11 @@ struct Buffer {
   uint32_t next_payload = 0;
   // declared[h] != 0: the chunk already holds the kRecordDecl of handle h.
   std::vector<uint8_t> declared;
+  uint32_t n_declared = 0;  // handles declared in this chunk: all of them skips the checks
 
   void reset() {
     std::fill(declared.begin(), declared.end(), uint8_t{0});
+    n_declared = 0;
     used = f::kChunkHeaderSize;
     records = 0;
     worker = f::kNoWorker;
@@ -185,6 +187,7 @@ struct OwnedDecl {
   size_t bound = 0;
   std::vector<uint32_t> frame_ports;  // StageDecl::frame_ports
   uint32_t frame_payloads = 0;        // a frame's table needs this many entries
+  bool in_frames = false;             // may be in a frame: frame_ports given, or no ports
   // The most one stage of a turn frame takes, its declaration included.
   size_t frame_bound = 0;
 };
@@ -813,6 +816,7 @@ struct Writer::Impl {
       misuse("declaration of '" + o.stage_id + "': frame_ports lists " + std::to_string(d.frame_ports.size()) +
              " ports, the stage has " + std::to_string(n_ports));
     o.frame_ports.assign(d.frame_ports.begin(), d.frame_ports.end());
+    o.in_frames = o.frame_ports.size() == n_ports;
     for (const uint32_t i : o.frame_ports)
       if (i != kNoPayload) o.frame_payloads = std::max(o.frame_payloads, i + 1);
     o.bound += 5 + 5 * o.frame_ports.size();
@@ -846,6 +850,7 @@ struct Writer::Impl {
     b.used += close_record(at, 4, f::kRecordDecl, put_decl(at + 4, h, *decls[h], b));
     ++b.records;
     b.declared[h] = 1;
+    ++b.n_declared;
   }
 
   // Room for a record of at most `bound` body bytes in the worker's buffer;
@@ -881,7 +886,7 @@ struct Writer::Impl {
       if (st.decl >= decls.size()) [[unlikely]]
         misuse("turn frame: stage with an undeclared handle");
       const OwnedDecl& d = *decls[st.decl];
-      if (d.frame_ports.empty() && d.inputs.size() + d.outputs.size() != 0) [[unlikely]]
+      if (!d.in_frames) [[unlikely]]
         misuse("turn frame: stage '" + d.stage_id + "' was declared without frame_ports");
       if (d.frame_payloads > n_pay) [[unlikely]]
         misuse("turn frame: stage '" + d.stage_id + "' needs " + std::to_string(d.frame_payloads) +
@@ -890,7 +895,8 @@ struct Writer::Impl {
     }
     size_t header;
     Buffer& b = reserve(worker, bound, header);
-    for (const auto& st : fr.stages) ensure_declared(b, st.decl);
+    if (b.n_declared != decls.size()) [[unlikely]]
+      for (const auto& st : fr.stages) ensure_declared(b, st.decl);
     const bool same = b.same_key(e.turn);
     uint8_t* const start = b.mem.get() + b.used;
     b.used += close_record(start, header, f::kRecordFrame, put_frame(start + header, fr, worker, mode, same, b));
