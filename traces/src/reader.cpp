@@ -253,17 +253,23 @@ void get_decl(Cursor& c) {
   c.chunk->decls[handle] = std::move(d);
 }
 
-// v3: kRecordStageDeclared. Gives the same StageRecord as kRecordStage:
-// every input port listed, absent outputs left out.
-StageRecord get_stage_declared(Cursor& c) {
-  StageRecord r;
-  const uint8_t flags = get_stage_head(c, r);
+// A declaration handle (v3/v4): its declaration, whose names go into `r`.
+const DeclRecord& get_declared(Cursor& c, StageRecord& r) {
   const auto it = c.chunk->decls.find(c.varint32());
   if (it == c.chunk->decls.end()) throw DecodeError{"stage record refers to a stage not declared in its chunk"};
   const DeclRecord& d = it->second;
   r.stage_id = d.stage_id;
   r.plugin = d.plugin;
   r.plugin_version = d.plugin_version;
+  return d;
+}
+
+// v3: kRecordStageDeclared. Gives the same StageRecord as kRecordStage:
+// every input port listed, absent outputs left out.
+StageRecord get_stage_declared(Cursor& c) {
+  StageRecord r;
+  const uint8_t flags = get_stage_head(c, r);
+  const DeclRecord& d = get_declared(c, r);
   get_stage_core(c, flags, r);
   auto positional = [&](const std::vector<std::string>& ports, std::vector<Payload>& out, bool keep_absent) {
     out.reserve(ports.size());
@@ -281,12 +287,8 @@ StageRecord get_stage_declared(Cursor& c) {
   return r;
 }
 
-// v4: kRecordFrame. Gives the StageRecords and the TurnRecord that
-// declared stage records and a turn record would give, in that order.
-// All or nothing: a malformed frame yields none of its records.
-std::vector<Record> get_frame(Cursor& c) {
-  std::vector<Record> out;
-  TurnRecord t;
+// How a turn record and a turn frame begin (writer.cpp put_turn_head).
+void get_turn_head(Cursor& c, TurnRecord& t) {
   const auto flags = c.get<uint8_t>();
   t.turn = get_key(c, flags);
   t.worker = c.varint32();
@@ -295,6 +297,15 @@ std::vector<Record> get_frame(Cursor& c) {
   t.start_ns = c.start();
   t.end_ns = get_end(c, t.start_ns);
   t.status = static_cast<TurnStatus>(c.get<uint8_t>());
+}
+
+// v4: kRecordFrame. Gives the StageRecords and the TurnRecord that
+// declared stage records and a turn record would give, in that order.
+// All or nothing: a malformed frame yields none of its records.
+std::vector<Record> get_frame(Cursor& c) {
+  std::vector<Record> out;
+  TurnRecord t;
+  get_turn_head(c, t);
   std::vector<Payload> table(c.count(1));
   for (auto& p : table) {
     p.type = c.varint32();
@@ -311,12 +322,7 @@ std::vector<Record> get_frame(Cursor& c) {
   for (uint32_t s = 0; s < n; ++s) {
     StageRecord r;
     r.turn = t.turn;
-    const auto it = c.chunk->decls.find(c.varint32());
-    if (it == c.chunk->decls.end()) throw DecodeError{"turn frame refers to a stage not declared in its chunk"};
-    const DeclRecord& d = it->second;
-    r.stage_id = d.stage_id;
-    r.plugin = d.plugin;
-    r.plugin_version = d.plugin_version;
+    const DeclRecord& d = get_declared(c, r);
     const auto flags = c.get<uint8_t>();
     uint64_t at, len;
     if ((flags & f::kFrameFlagWide) == 0) {
@@ -356,14 +362,7 @@ std::vector<Record> get_frame(Cursor& c) {
 
 TurnRecord get_turn(Cursor& c) {
   TurnRecord r;
-  const auto flags = c.get<uint8_t>();
-  r.turn = get_key(c, flags);
-  r.worker = c.varint32();
-  r.timestamp = c.str();
-  r.config_digest = c.get<uint64_t>();
-  r.start_ns = c.start();
-  r.end_ns = get_end(c, r.start_ns);
-  r.status = static_cast<TurnStatus>(c.get<uint8_t>());
+  get_turn_head(c, r);
   r.input = get_payload(c);
   r.gold_json = c.str();
   r.result_json = c.str();

@@ -432,7 +432,8 @@ uint8_t* put_stage_declared(uint8_t* p, const StageEvent& e, AudioMode mode, boo
 }
 
 // v3: kRecordDecl := varint handle, istr stage_id, plugin, version,
-// varint n_in, istr * n_in, varint n_out, istr * n_out.
+// varint n_in, istr * n_in, varint n_out, istr * n_out; v4 appends
+// varint n, varint * n: the frame ports (index + 1, 0 = unbound).
 uint8_t* put_decl(uint8_t* p, uint32_t handle, const OwnedDecl& d, Buffer& b) {
   p = f::put_varint(p, handle);
   p = put_istr(p, d.stage_id, b);
@@ -464,10 +465,9 @@ uint8_t* put_stage(uint8_t* p, const StageEvent& e, AudioMode mode, bool same, B
   return put_extras(p, e, b);
 }
 
-// v4: kRecordFrame (FORMAT.md "Turn frame"). The turn record's fields
-// (without its input payload), the payload table, then the stages.
-uint8_t* put_frame(uint8_t* p, const TurnFrame& fr, uint32_t worker, AudioMode mode, bool same, Buffer& b) {
-  const TurnEvent& e = fr.turn;
+// How a turn record and a turn frame begin: flags, key, worker, timestamp,
+// config digest, times, status.
+inline uint8_t* put_turn_head(uint8_t* p, const TurnEvent& e, uint32_t worker, bool same, Buffer& b) {
   *p++ = same ? f::kFlagSameKey : 0;
   if (!same) p = put_key(p, e.turn, b);
   p = put_small(p, worker);
@@ -476,6 +476,14 @@ uint8_t* put_frame(uint8_t* p, const TurnFrame& fr, uint32_t worker, AudioMode m
   p = put_start(p, e.start_ns, b);
   p = f::put_varint(p, duration(e.start_ns, e.end_ns));
   *p++ = static_cast<uint8_t>(e.status);
+  return p;
+}
+
+// v4: kRecordFrame (FORMAT.md "Turn frame"). The turn record's fields
+// (without its input payload), the payload table, then the stages.
+uint8_t* put_frame(uint8_t* p, const TurnFrame& fr, uint32_t worker, AudioMode mode, bool same, Buffer& b) {
+  const TurnEvent& e = fr.turn;
+  p = put_turn_head(p, e, worker, same, b);
   // Within one record every view is live: equal address and size are the
   // same bytes, so a forwarded payload becomes a reference without a
   // compare; the usual case, the same bytes as the entry before (a chain
@@ -521,14 +529,7 @@ uint8_t* put_frame(uint8_t* p, const TurnFrame& fr, uint32_t worker, AudioMode m
 }
 
 uint8_t* put_turn(uint8_t* p, const TurnEvent& e, uint32_t worker, AudioMode mode, bool same, Buffer& b) {
-  *p++ = same ? f::kFlagSameKey : 0;
-  if (!same) p = put_key(p, e.turn, b);
-  p = put_small(p, worker);
-  p = f::put_vstr(p, e.timestamp);
-  p = f::put<uint64_t>(p, e.config_digest);
-  p = put_start(p, e.start_ns, b);
-  p = f::put_varint(p, duration(e.start_ns, e.end_ns));
-  *p++ = static_cast<uint8_t>(e.status);
+  p = put_turn_head(p, e, worker, same, b);
   p = put_payload(p, e.input, mode, e.payloads_stable, b);
   p = f::put_vstr(p, e.gold_json);
   return f::put_vstr(p, e.result_json);
