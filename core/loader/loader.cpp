@@ -2,8 +2,9 @@
 // compile and nothing else needs them.
 #include <cascade/core/loader.hpp>
 
-#include <boost/dll/library_info.hpp>
 #include <boost/dll/shared_library.hpp>
+
+#include <elf.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -65,16 +66,52 @@ void check_elf(const fs::path& file) {
 }
 
 // Step 2: which cascade entry symbols does the file export? Reads the
-// symbol table without running any code of the file.
+// DYNAMIC symbol table (what dlsym() searches) without running any code of
+// the file. Not boost::dll::library_info: Boost 1.74's reads `.symtab`
+// with whichever string table comes last (usually `.shstrtab`), so it finds
+// nothing in a stripped plugin, as every distribution package is, and
+// garbage when the sections are laid out differently (seen with
+// -fsanitize=thread builds).
 std::vector<std::string> entry_symbols(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::error_code ec;
+  const uint64_t size = fs::file_size(file, ec);
+  // Reads `n` bytes at `off`, refusing anything outside the file.
+  auto read_at = [&](uint64_t off, void* dst, uint64_t n, const char* what) {
+    if (off > size || n > size - off)
+      refuse("L002", file, std::string("truncated or corrupt ELF file: ") + what + " lies outside the file");
+    in.seekg(static_cast<std::streamoff>(off));
+    in.read(static_cast<char*>(dst), static_cast<std::streamsize>(n));
+    if (!in) refuse("L002", file, std::string("cannot read ") + what);
+  };
+  Elf64_Ehdr eh;
+  read_at(0, &eh, sizeof eh, "the ELF header");
+  if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB)
+    refuse("L002", file, "not a 64-bit little-endian ELF file: this host cannot load it");
+  if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0)
+    refuse("L002", file, "ELF file without usable section headers");
+  std::vector<Elf64_Shdr> sections(eh.e_shnum);
+  read_at(eh.e_shoff, sections.data(), uint64_t{eh.e_shnum} * sizeof(Elf64_Shdr), "the section headers");
   std::vector<std::string> found;
-  try {
-    boost::dll::library_info info(file);
-    static const std::regex re("cascade_plugin_entry_v([0-9]+)");
-    for (const auto& s : info.symbols())
-      if (std::regex_match(s, re)) found.push_back(s);
-  } catch (const std::exception& e) {
-    refuse("L002", file, std::string("unreadable symbol table: ") + e.what());
+  static const std::regex re("cascade_plugin_entry_v([0-9]+)");
+  for (const Elf64_Shdr& sh : sections) {
+    if (sh.sh_type != SHT_DYNSYM) continue;
+    if (sh.sh_link >= sections.size() || sh.sh_entsize != sizeof(Elf64_Sym))
+      refuse("L002", file, "corrupt dynamic symbol table");
+    const Elf64_Shdr& strtab = sections[sh.sh_link];
+    std::vector<Elf64_Sym> syms(sh.sh_size / sizeof(Elf64_Sym));
+    read_at(sh.sh_offset, syms.data(), syms.size() * sizeof(Elf64_Sym), "the dynamic symbol table");
+    std::string names(strtab.sh_size, '\0');
+    read_at(strtab.sh_offset, names.data(), names.size(), "the dynamic string table");
+    for (const Elf64_Sym& sym : syms) {
+      // Defined here, global or weak, visible: what dlsym() can return.
+      const unsigned bind = ELF64_ST_BIND(sym.st_info), vis = ELF64_ST_VISIBILITY(sym.st_other);
+      if (sym.st_shndx == SHN_UNDEF || (bind != STB_GLOBAL && bind != STB_WEAK) ||
+          (vis != STV_DEFAULT && vis != STV_PROTECTED) || sym.st_name >= names.size())
+        continue;
+      const char* name = names.c_str() + sym.st_name;  // NUL-terminated: names ends with one
+      if (std::strncmp(name, "cascade_plugin_entry_v", 22) == 0 && std::regex_match(name, re)) found.emplace_back(name);
+    }
   }
   return found;
 }

@@ -67,6 +67,17 @@ TEST(Loader, RefusesAbiMajorPlusOneWithoutRunningIt) {
   EXPECT_NE(std::string(e.what()).find("abi_major_plus_one.so"), std::string::npos);
 }
 
+TEST(Loader, FindsTheEntryPointOfAStrippedPluginInItsDynamicSymbols) {
+  // strip --strip-all leaves only .dynsym, which is all dlsym() needs; a
+  // loader reading .symtab would call this "no entry point" (L004).
+  PluginRegistry reg;
+  const auto& p = reg.load(kFixtures / "stripped" / "good.so");
+  EXPECT_EQ(p.info.name, "c_echo");
+  auto e = refusal(kFixtures / "stripped" / "abi_major_plus_one.so");
+  EXPECT_EQ(e.code(), "L003") << e.what();
+  EXPECT_NE(std::string(e.what()).find("ABI major 2"), std::string::npos) << e.what();
+}
+
 TEST(Loader, RefusesALargerMinorNamingBothVersions) {
   auto e = refusal(kFixtures / "minor_plus_one.so");
   EXPECT_EQ(e.code(), "L009");
