@@ -12,6 +12,7 @@
 #include <cascade/trace/writer.hpp>
 
 #include "runtime/limiter.hpp"
+#include "runtime/tsan.hpp"
 #include "runtime/tsc_clock.hpp"
 #include "runtime/watchdog_pool.hpp"
 #include "runtime/turn_state.hpp"
@@ -596,6 +597,7 @@ struct Engine::Impl {
     oneapi::tbb::task_group tg;
     // Runs s, then whichever successors it made ready: the first inline
     // (a linear run stays in one task), the others as new tasks.
+    // (tsan_*: see tsan.hpp; a task acquires before it touches `node`.)
     std::function<void(uint32_t)> node = [&](uint32_t s) {
       int64_t clock = clock_now();
       const uint32_t w = worker_index();
@@ -604,16 +606,30 @@ struct Engine::Impl {
         int next = -1;
         for (uint32_t succ : succs[s]) {
           if (t.pending[succ].fetch_sub(1, std::memory_order_acq_rel) != 1) continue;
-          if (next < 0) next = static_cast<int>(succ);
-          else tg.run([&node, succ] { node(succ); });
+          if (next < 0) {
+            next = static_cast<int>(succ);
+          } else {
+            rt::tsan_release(&t);
+            tg.run([&node, &t, succ] {
+              rt::tsan_acquire(&t);
+              node(succ);
+            });
+          }
         }
-        if (next < 0) return;
+        if (next < 0) break;
         s = static_cast<uint32_t>(next);
       }
+      rt::tsan_release(&t);
     };
-    for (size_t i = 1; i < roots.size(); ++i) tg.run([&node, r = roots[i]] { node(r); });
+    rt::tsan_release(&t);
+    for (size_t i = 1; i < roots.size(); ++i)
+      tg.run([&node, &t, r = roots[i]] {
+        rt::tsan_acquire(&t);
+        node(r);
+      });
     if (!roots.empty()) node(roots[0]);
     tg.wait();
+    rt::tsan_acquire(&t);
   }
 
   void begin(rt::TurnState& t, const TurnInput& in) {
@@ -823,13 +839,17 @@ void Engine::run_batch(std::span<const TurnInput> in, std::span<TurnOutcome> out
   auto& im = *impl_;
   while (im.pool.size() < in.size()) im.pool.push_back(std::make_unique<rt::TurnState>());
   if (im.timing) im.tsc.anchor();  // no clock reads in flight between batches
+  rt::tsan_release(&im);  // see tsan.hpp: parallel_for hand-offs
   im.arena->execute([&] {
     oneapi::tbb::parallel_for(oneapi::tbb::blocked_range<size_t>(0, in.size(), 16),
                               [&](const oneapi::tbb::blocked_range<size_t>& r) {
+                                rt::tsan_acquire(&im);
                                 const uint32_t worker = worker_index();
                                 for (size_t i = r.begin(); i != r.end(); ++i) im.one(in[i], *im.pool[i], out[i], worker);
+                                rt::tsan_release(&im);
                               });
   });
+  rt::tsan_acquire(&im);
 }
 
 void Engine::cancel() noexcept { impl_->cancel.store(true); }
