@@ -11,8 +11,11 @@ bash scripts/install-deps.sh
 kind="${1:-thread}"
 dir=build-tsan
 [ "$kind" = thread ] || dir=build-asan
+# Warnings are not errors here: GCC 12 raises false -Wmaybe-uninitialized
+# inside std::regex and std::function under -fsanitize (the default build
+# keeps -Werror).
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCASCADE_BUILD_VOICE=OFF \
-  -DCASCADE_BUILD_BENCH=OFF -DCASCADE_SANITIZE="$kind" > /dev/null
+  -DCASCADE_BUILD_BENCH=OFF -DCASCADE_WERROR=OFF -DCASCADE_SANITIZE="$kind" > /dev/null
 cmake --build "$dir" -j "$(nproc)"
 # oneTBB's own library is not instrumented: its internal hand-offs are
 # invisible to TSan, so reports whose stack is entirely inside libtbb are

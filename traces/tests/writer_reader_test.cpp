@@ -462,9 +462,10 @@ std::vector<Record> write_chain(const std::filesystem::path& path, const std::ve
     for (size_t k = 0; k < stages; ++k) {
       PayloadView in = view("in");
       PayloadView out = view("out");
+      const std::string id = "s" + std::to_string(k);  // outlives write(): events are views
       StageEvent ev;
       ev.turn = TurnKey{"d", "u", 0, 1};
-      ev.stage_id = "s" + std::to_string(k);
+      ev.stage_id = id;
       ev.inputs = {&in, 1};
       ev.outputs = {&out, 1};
       w.write(0, ev);
