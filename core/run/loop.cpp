@@ -83,32 +83,46 @@ RunSummary run_turns(Engine& engine, TurnSource& source, const RunOptions& opt) 
   RunSummary sum;
   Progress progress(opt.progress, source.size_hint());
   const size_t cap = std::max<uint32_t>(1, opt.max_in_flight);
-  std::vector<TurnInput> batch(cap);
-  std::vector<TurnOutcome> outs(cap);
+  // Two batches in turn: while batch k runs, the trace writer's background
+  // thread writes batch k-1's records; k-1's result lines go out once they
+  // are in the file. A reported turn is still a recorded turn (kill -9 can
+  // cost the lines of one batch, never a record of a reported turn).
+  std::vector<TurnInput> batch[2] = {std::vector<TurnInput>(cap), std::vector<TurnInput>(cap)};
+  std::vector<TurnOutcome> outs[2] = {std::vector<TurnOutcome>(cap), std::vector<TurnOutcome>(cap)};
+  size_t pending = 0;  // turns of the batch whose lines are not out yet
+  int cur = 0;
+  uint64_t ticket = 0;
+  auto report = [&](int which, size_t n) {
+    if (opt.trace != nullptr) opt.trace->wait_flushed(ticket);
+    for (size_t i = 0; i < n; ++i) {
+      const TurnOutcome& o = outs[which][i];
+      ++sum.turns;
+      switch (o.status) {
+        case trace::TurnStatus::Ok: ++sum.ok; break;
+        case trace::TurnStatus::Failed: ++sum.failed; break;
+        case trace::TurnStatus::Cancelled: ++sum.cancelled; break;
+      }
+      if (opt.results != nullptr) *opt.results << result_line(batch[which][i], o) << '\n';
+      if (opt.on_turn) opt.on_turn(batch[which][i], o);
+    }
+    if (opt.results != nullptr) opt.results->flush();
+    progress.update(sum.turns);
+  };
   for (;;) {
     if (engine.cancelled()) {
       sum.interrupted = true;
       break;
     }
     size_t n = 0;
-    while (n < cap && source.next(batch[n])) ++n;
+    while (n < cap && source.next(batch[cur][n])) ++n;
     if (n == 0) break;
-    engine.run_batch({batch.data(), n}, {outs.data(), n});
-    // Trace first, result lines second: a reported turn is a recorded turn.
-    if (opt.trace != nullptr) opt.trace->flush();
-    for (size_t i = 0; i < n; ++i) {
-      ++sum.turns;
-      switch (outs[i].status) {
-        case trace::TurnStatus::Ok: ++sum.ok; break;
-        case trace::TurnStatus::Failed: ++sum.failed; break;
-        case trace::TurnStatus::Cancelled: ++sum.cancelled; break;
-      }
-      if (opt.results != nullptr) *opt.results << result_line(batch[i], outs[i]) << '\n';
-      if (opt.on_turn) opt.on_turn(batch[i], outs[i]);
-    }
-    if (opt.results != nullptr) opt.results->flush();
-    progress.update(sum.turns);
+    engine.run_batch({batch[cur].data(), n}, {outs[cur].data(), n});
+    if (pending > 0) report(1 - cur, pending);
+    if (opt.trace != nullptr) ticket = opt.trace->begin_flush();
+    pending = n;
+    cur = 1 - cur;
   }
+  if (pending > 0) report(1 - cur, pending);
   if (engine.cancelled()) sum.interrupted = true;
   progress.end(sum.turns);
   sum.seconds = progress.seconds();

@@ -958,8 +958,11 @@ struct Writer::Impl {
     count(worker, 1);
   }
 
-  void flush() {
-    if (closed) return;
+  // Hands every worker's partial buffer to the background thread; the
+  // ticket is the number of chunks submitted so far (they are written in
+  // submission order).
+  uint64_t begin_flush() {
+    if (closed) return 0;
     for (auto& s : slots) {
       if (s.buf != nullptr && s.buf->records > 0) {
         Buffer* b = s.buf;
@@ -971,14 +974,22 @@ struct Writer::Impl {
         cv_work.notify_one();
       }
     }
+    std::lock_guard lk(mu);
+    return submitted;
+  }
+
+  void wait_flushed(uint64_t ticket) {
+    if (closed) return;
     std::unique_lock lk(mu);
-    cv_done.wait(lk, [&] { return written == submitted; });
+    // With sync_on_flush, wait for the background thread to go idle: the
+    // fd (which rotation may replace) is then safe to use from here.
+    cv_done.wait(lk, [&] { return error || (opt.sync_on_flush ? written == submitted : written >= ticket); });
     if (error) std::rethrow_exception(error);
-    // The background thread is idle now (queue drained, no write() running):
-    // the fd is safe to use from here.
     if (opt.sync_on_flush && fd >= 0 && ::fdatasync(fd) != 0)
       throw TraceError(codes::kWrite, current, "fdatasync failed: " + errno_text());
   }
+
+  void flush() { wait_flushed(begin_flush()); }
 
   void close() {
     if (closed) return;
@@ -1028,6 +1039,10 @@ void Writer::write(uint32_t worker, const TurnEvent& ev) { impl_->append(worker,
 void Writer::write(uint32_t worker, const TurnFrame& frame) { impl_->append_frame(worker, frame); }
 
 void Writer::flush() { impl_->flush(); }
+
+uint64_t Writer::begin_flush() { return impl_->begin_flush(); }
+
+void Writer::wait_flushed(uint64_t ticket) { impl_->wait_flushed(ticket); }
 
 void Writer::close() { impl_->close(); }
 

@@ -289,6 +289,27 @@ TEST(Flush, MakesEveryRecordReadableWhileTheWriterStaysOpen) {
   EXPECT_EQ(w.stats().records, 200u);
 }
 
+TEST(Flush, ATicketCoversEveryRecordWrittenBeforeItNotTheOnesAfter) {
+  TempDir dir;
+  Writer w({.path = dir / "t.cas", .max_workers = 2});
+  const auto run = testing::make_run(60, 3, 2);
+  for (size_t i = 0; i < 30; ++i) testing::write_turn(w, run[i]);
+  const uint64_t ticket = w.begin_flush();
+  // The next batch: written while the first is on its way to the file.
+  for (size_t i = 30; i < 60; ++i) testing::write_turn(w, run[i]);
+  w.wait_flushed(ticket);
+  Reader r(dir / "t.cas");
+  size_t n = 0;
+  while (r.next()) ++n;
+  EXPECT_EQ(n, 30u * 4);  // all of the first batch; the second is still buffered
+  EXPECT_TRUE(r.damage().empty());
+  w.wait_flushed(w.begin_flush());
+  Reader r2(dir / "t.cas");
+  n = 0;
+  while (r2.next()) ++n;
+  EXPECT_EQ(n, 60u * 4);
+}
+
 TEST(Rotation, ProducesSeveralFilesThatReadBackInOrder) {
   TempDir dir;
   const auto trace_dir = dir / "run";

@@ -66,7 +66,10 @@ struct RunOptions {
   uint32_t max_in_flight = 256;
   bool progress = false;         // draw a progress bar on stderr
   std::ostream* results = nullptr;  // one JSON line per turn; may be null
-  trace::Writer* trace = nullptr;   // flushed after every batch; may be null
+  // May be null. Each batch's records are handed to the writer after the
+  // batch; its result lines are written once they are in the file, while
+  // the next batch runs (Writer::begin_flush / wait_flushed).
+  trace::Writer* trace = nullptr;
   // Called for every finished turn, in input order (after its trace is durable).
   std::function<void(const TurnInput&, const TurnOutcome&)> on_turn;
 };

@@ -65,6 +65,13 @@ class Writer {
   // with frame_ports or a payload table too short for them.
   void write(uint32_t worker, const TurnFrame& frame);
   void flush();
+  // flush() in two halves, so the caller can go on (run the next batch)
+  // while the chunks are written: begin_flush() hands over every record
+  // written so far (same rule as flush(): no write() in progress) and
+  // returns a ticket; wait_flushed(ticket) returns once they are all in
+  // the file. flush() == wait_flushed(begin_flush()).
+  uint64_t begin_flush();
+  void wait_flushed(uint64_t ticket);
   void close();
   [[nodiscard]] WriterStats stats() const;
 
