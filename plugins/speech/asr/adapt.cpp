@@ -3,8 +3,9 @@
 //
 //   cascade-asr-adapt --sentences train_sentences.txt --dict domain.dict --out DIR
 //                     [--hmm /usr/share/pocketsphinx/model/en-us/en-us]
-//                     [--voice slt[,en-us+f2,...]] [--snr inf[,20,...]] [--seed 11]
+//                     [--voice slt[,en-us+f2,...] ...] [--snr inf[,20,...] ...] [--seed 11]
 //                     [--every 1] [--iterations 2] [--holdout-every 0 --holdout-offset 0]
+//                     [--tau 10 --fixed-tau] [--update means,variances,mixw,tmat] [--jobs N]
 //                     [--bw /usr/lib/sphinxtrain/bw --map-adapt /usr/lib/sphinxtrain/map_adapt]
 //
 // WHY: the stock en-us model was trained on human speech; on speechsim's
@@ -12,22 +13,30 @@
 // acoustic (in-vocabulary words misheard). Adaptation on enrolment speech
 // is the standard cure. Here the enrolment speech is the training requests
 // ("alexa <request>" lines of train_sentences.txt) synthesised by speechsim:
-// no eval text is involved. Request k is spoken by voice k % V and gets SNR
-// (k / V) % S, so several voices and noise levels share the data. One voice
-// alone over-fits it (an slt-only model cannot hear espeak voices), clean
-// speech alone costs robustness to noise: numbers in docs/results.md.
+// no eval text is involved. Each --voice list (with the --snr list of the
+// same position, or the only one) is one COPY of the requests: in it
+// request k is spoken by voice k % V and gets SNR (k / V) % S, so several
+// voices and noise levels share the data. Several copies add data instead
+// of splitting it: "--voice slt --snr inf --voice en-us+f2,slt,en-us+klatt
+// --snr inf,20" has every request said clean by slt AND once more by the
+// mix. "voice@snr" in a list fixes that voice's SNR ("slt@20,en-us+f2"
+// with --snr inf,20: slt always at 20 dB, f2 clean and 20 dB in turn).
+// One voice alone over-fits (an slt-only model cannot hear espeak
+// voices), clean speech alone costs robustness to noise: numbers in
+// docs/results.md. Copy c uses noise seed --seed + c.
 //
 // Steps: synthesise each request, compute its features with sphinxbase's
 // front end configured from the model's feat.params (what the decoder
 // computes), write the Sphinx .mfc files, a control file and a
 // transcription; convert the model's binary mdef to text and its 8-bit
 // sendump to a float mixture_weights file (what sphinxtrain reads); run
-// sphinxtrain's `bw` (Baum-Welch statistics) and `map_adapt` (MAP update of
-// means, variances, mixture weights and transition matrices); write the
-// adapted model to DIR (mdef, feat.params, noisedict, means, variances,
-// mixture_weights, transition_matrices), which pocketsphinx loads with
-// -hmm DIR. The work files go to DIR/../adapt-work and are removed on
-// success.
+// sphinxtrain's `bw` (Baum-Welch statistics; --jobs processes at once, each
+// on a slice of the utterances) and `map_adapt` (MAP update of means,
+// variances, mixture weights and transition matrices, or those --update
+// names); write the adapted model to DIR (mdef, feat.params, noisedict,
+// means, variances, mixture_weights, transition_matrices), which
+// pocketsphinx loads with -hmm DIR. The work files go to DIR/../adapt-work
+// and are removed on success.
 //
 // --holdout-every K --holdout-offset R leaves request k (in file order,
 // grouped as cascade-asr-tune groups them) out when k % K == R, so the
@@ -46,14 +55,17 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <span>
 #include <sstream>
+#include <thread>
 
 #include <sys/wait.h>
 
@@ -177,22 +189,36 @@ void run(const std::vector<std::string>& argv, const fs::path& log) {
 
 int main(int argc, char** argv) {
   CLI::App app{"MAP-adapt the pocketsphinx acoustic model to the synthetic voice on the training sentences"};
-  std::string sentences_path, dict_path, out_dir, hmm = "/usr/share/pocketsphinx/model/en-us/en-us", voice = "slt";
+  std::string sentences_path, dict_path, out_dir, hmm = "/usr/share/pocketsphinx/model/en-us/en-us";
+  std::vector<std::string> voice_lists{"slt"}, snr_lists{"inf"};
+  std::string update = "means,variances,mixw,tmat";
+  double tau = 10.0;
+  bool fixed_tau = false;
   std::string bw = "/usr/lib/sphinxtrain/bw", map_adapt = "/usr/lib/sphinxtrain/map_adapt";
   size_t every = 1, holdout_every = 0, holdout_offset = 0;
   int iterations = 2;
-  std::string snr_list = "inf";
+  unsigned parts = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
   uint64_t seed = 11;
   app.add_option("--sentences", sentences_path, "training sentences (\"alexa ...\" lines are used)")->required();
   app.add_option("--dict", dict_path, "pronunciation dictionary covering them (domain.dict)")->required();
   app.add_option("--out", out_dir, "directory for the adapted model")->required();
   app.add_option("--hmm", hmm, "acoustic model to adapt")->capture_default_str();
-  app.add_option("--voice", voice, "speechsim voice, or a comma list: request k is spoken by voice k % n")
+  app.add_option("--voice", voice_lists,
+                 "speechsim voice, or a comma list: request k is spoken by voice k % n; "
+                 "each list given is one more copy of the requests")
       ->capture_default_str();
-  app.add_option("--snr", snr_list, "SNR(s) in dB of the adaptation speech, comma list ('inf' = clean): "
-                 "request k gets SNR (k / voices) % n")
+  app.add_option("--snr", snr_lists, "SNR(s) in dB of the adaptation speech, comma list ('inf' = clean): "
+                 "request k gets SNR (k / voices) % n; one list per --voice list, or one for all")
+      ->capture_default_str();
+  app.add_option("--tau", tau, "map_adapt's uniform prior weight tau (only with --fixed-tau)")->capture_default_str();
+  app.add_flag("--fixed-tau", fixed_tau,
+               "map_adapt -fixedtau yes -bayesmean no: --tau for every parameter instead of map_adapt's "
+               "per-density estimates and Bayesian mean update");
+  app.add_option("--update", update, "parameters the MAP update replaces, comma list of means,variances,mixw,tmat")
       ->capture_default_str();
   app.add_option("--iterations", iterations, "Baum-Welch + MAP passes (each starts from the previous result)")
+      ->capture_default_str();
+  app.add_option("--jobs", parts, "bw processes run at once, each on a slice of the utterances (default: cores, at most 8)")
       ->capture_default_str();
   app.add_option("--seed", seed, "speechsim noise seed")->capture_default_str();
   app.add_option("--every", every, "use every N-th request")->capture_default_str();
@@ -205,20 +231,46 @@ int main(int argc, char** argv) {
   try {
     if (every == 0) throw std::invalid_argument("--every must be at least 1");
     if (iterations < 1) throw std::invalid_argument("--iterations must be at least 1");
-    std::vector<std::string> voices;
-    {
-      std::stringstream vs(voice);
+    if (parts < 1) throw std::invalid_argument("--jobs must be at least 1");
+    auto split = [](const std::string& list) {
+      std::vector<std::string> out;
+      std::stringstream vs(list);
       for (std::string v; std::getline(vs, v, ',');)
-        if (!v.empty()) voices.push_back(v);
-      if (voices.empty()) throw std::invalid_argument("--voice is empty");
+        if (!v.empty()) out.push_back(v);
+      return out;
+    };
+    if (snr_lists.size() != 1 && snr_lists.size() != voice_lists.size())
+      throw std::invalid_argument("give one --snr list, or one per --voice list");
+    struct Copy {
+      std::vector<std::string> voices;
+      std::vector<std::optional<double>> voice_snr;  // "voice@snr": this voice always at that SNR
+      std::vector<double> snrs;
+    };
+    std::vector<Copy> copies;
+    for (size_t c = 0; c < voice_lists.size(); ++c) {
+      Copy cp;
+      for (auto v : split(voice_lists[c])) {
+        std::optional<double> at;
+        if (const size_t a = v.find('@'); a != std::string::npos) {
+          at = sp::parse_snr(v.substr(a + 1));
+          v.resize(a);
+        }
+        cp.voices.push_back(v);
+        cp.voice_snr.push_back(at);
+      }
+      for (const auto& v : split(snr_lists[snr_lists.size() == 1 ? 0 : c])) cp.snrs.push_back(sp::parse_snr(v));
+      if (cp.voices.empty()) throw std::invalid_argument("--voice is empty");
+      if (cp.snrs.empty()) throw std::invalid_argument("--snr is empty");
+      copies.push_back(std::move(cp));
     }
-    std::vector<double> snrs;
-    {
-      std::stringstream ss(snr_list);
-      for (std::string v; std::getline(ss, v, ',');)
-        if (!v.empty()) snrs.push_back(sp::parse_snr(v));
-      if (snrs.empty()) throw std::invalid_argument("--snr is empty");
+    std::set<std::string> updated;
+    for (const auto& u : split(update)) {
+      if (u != "means" && u != "variances" && u != "mixw" && u != "tmat")
+        throw std::invalid_argument("--update: unknown parameter " + u);
+      updated.insert(u);
     }
+    std::string voice;
+    for (const auto& v : voice_lists) voice += (voice.empty() ? "" : " + ") + v;
     for (const auto& tool : {bw, map_adapt})
       if (!fs::exists(tool)) fail("A010", "sphinxtrain tool not found: " + tool + " (Debian package sphinxtrain)");
     const fs::path model(hmm), out(out_dir), work = fs::path(out_dir).parent_path() / "adapt-work";
@@ -273,21 +325,25 @@ int main(int argc, char** argv) {
     if (!fe) fail("A021", "cannot initialise the sphinxbase front end");
 
     sp::SimOptions o;
-    o.seed = seed;
     std::ofstream ctl(work / "adapt.fileids"), trn(work / "adapt.transcription");
     double audio_s = 0;
-    for (size_t i = 0; i < utts.size(); ++i) {
-      std::string text;
-      for (const auto& w : utts[i]) text += (text.empty() ? "" : " ") + w;
-      o.voice = voices[i % voices.size()];
-      o.snr_db = snrs[(i / voices.size()) % snrs.size()];
-      const sp::SimAudio a = sp::simulate(text, o);
-      audio_s += static_cast<double>(a.samples.size()) / 16000.0;
-      char id[32];
-      std::snprintf(id, sizeof id, "u%05zu", i);
-      write_mfc(fe.get(), a.samples, work / "feat" / (std::string(id) + ".mfc"));
-      ctl << id << "\n";
-      trn << "<s> " << text << " </s> (" << id << ")\n";
+    size_t n_utts = 0;
+    for (size_t c = 0; c < copies.size(); ++c) {
+      const auto& [voices, voice_snr, snrs] = copies[c];
+      o.seed = seed + c;
+      for (size_t i = 0; i < utts.size(); ++i) {
+        std::string text;
+        for (const auto& w : utts[i]) text += (text.empty() ? "" : " ") + w;
+        o.voice = voices[i % voices.size()];
+        o.snr_db = voice_snr[i % voices.size()].value_or(snrs[(i / voices.size()) % snrs.size()]);
+        const sp::SimAudio a = sp::simulate(text, o);
+        audio_s += static_cast<double>(a.samples.size()) / 16000.0;
+        char id[32];
+        std::snprintf(id, sizeof id, "u%05zu", n_utts++);
+        write_mfc(fe.get(), a.samples, work / "feat" / (std::string(id) + ".mfc"));
+        ctl << id << "\n";
+        trn << "<s> " << text << " </s> (" << id << ")\n";
+      }
     }
     ctl.close();
     trn.close();
@@ -313,34 +369,62 @@ int main(int argc, char** argv) {
     fs::path means = model / "means", vars = model / "variances", tmat = model / "transition_matrices";
     fs::path cur_mixw = mixw;
     for (int it = 1; it <= iterations; ++it) {
-      const fs::path acc = work / ("acc" + std::to_string(it)), next = work / ("it" + std::to_string(it));
-      fs::create_directories(acc);
+      const fs::path next = work / ("it" + std::to_string(it));
       fs::create_directories(next);
-      run({bw, "-moddeffn", (work / "mdef.txt").string(), "-ts2cbfn", param("-model", "ptm") == "ptm" ? ".ptm." : ".semi.",
-           "-meanfn", means.string(), "-varfn", vars.string(), "-mixwfn", cur_mixw.string(), "-tmatfn", tmat.string(),
-           "-feat", param("-feat", "1s_c_d_dd"), "-svspec", param("-svspec", "0-12/13-25/26-38"), "-cmn",
-           param("-cmn", "batch"), "-agc", param("-agc", "none"), "-dictfn", dict_path, "-fdictfn",
-           (model / "noisedict").string(), "-ctlfn", (work / "adapt.fileids").string(), "-lsnfn",
-           (work / "adapt.transcription").string(), "-cepdir", (work / "feat").string(), "-accumdir", acc.string()},
-          work / ("bw" + std::to_string(it) + ".log"));
-      run({map_adapt, "-moddeffn", (work / "mdef.txt").string(), "-ts2cbfn",
+      // bw over `parts` slices of the utterances at once; map_adapt sums their counts.
+      std::vector<std::string> accs;
+      std::vector<std::thread> bws;
+      std::vector<std::exception_ptr> errors(parts);
+      for (unsigned part = 1; part <= parts; ++part) {
+        const std::string tag = std::to_string(it) + "." + std::to_string(part);
+        accs.push_back((work / ("acc" + tag)).string());
+        fs::create_directories(accs.back());
+        std::vector<std::string> args{
+            bw, "-moddeffn", (work / "mdef.txt").string(), "-ts2cbfn", param("-model", "ptm") == "ptm" ? ".ptm." : ".semi.",
+            "-meanfn", means.string(), "-varfn", vars.string(), "-mixwfn", cur_mixw.string(), "-tmatfn", tmat.string(),
+            "-feat", param("-feat", "1s_c_d_dd"), "-svspec", param("-svspec", "0-12/13-25/26-38"), "-cmn",
+            param("-cmn", "batch"), "-agc", param("-agc", "none"), "-dictfn", dict_path, "-fdictfn",
+            (model / "noisedict").string(), "-ctlfn", (work / "adapt.fileids").string(), "-lsnfn",
+            (work / "adapt.transcription").string(), "-cepdir", (work / "feat").string(), "-accumdir", accs.back(),
+            "-npart", std::to_string(parts), "-part", std::to_string(part)};
+        bws.emplace_back([&errors, part, args = std::move(args), log = work / ("bw" + tag + ".log")] {
+          try {
+            run(args, log);
+          } catch (...) {
+            errors[part - 1] = std::current_exception();
+          }
+        });
+      }
+      for (auto& t : bws) t.join();
+      for (const auto& e : errors)
+        if (e) std::rethrow_exception(e);
+      std::vector<std::string> map_args{map_adapt, "-moddeffn", (work / "mdef.txt").string(), "-ts2cbfn",
            param("-model", "ptm") == "ptm" ? ".ptm." : ".semi.", "-meanfn", means.string(), "-varfn", vars.string(),
-           "-mixwfn", cur_mixw.string(), "-tmatfn", tmat.string(), "-accumdir", acc.string(), "-mapmeanfn",
+           "-mixwfn", cur_mixw.string(), "-tmatfn", tmat.string(), "-accumdir"};
+      std::string acc_list;  // sphinxbase reads a string list comma-separated
+      if (work.string().find(',') != std::string::npos)
+        fail("A021", "map_adapt cannot take a work directory with a comma in its path: " + work.string());
+      for (const auto& a : accs) acc_list += (acc_list.empty() ? "" : ",") + a;
+      map_args.insert(map_args.end(), {acc_list, "-mapmeanfn",
            (next / "means").string(), "-mapvarfn", (next / "variances").string(), "-mapmixwfn",
-           (next / "mixture_weights").string(), "-maptmatfn", (next / "transition_matrices").string()},
-          work / ("map_adapt" + std::to_string(it) + ".log"));
-      means = next / "means";
-      vars = next / "variances";
-      cur_mixw = next / "mixture_weights";
-      tmat = next / "transition_matrices";
+           (next / "mixture_weights").string(), "-maptmatfn", (next / "transition_matrices").string(), "-tau",
+           std::to_string(tau), "-fixedtau", fixed_tau ? "yes" : "no", "-bayesmean", fixed_tau ? "no" : "yes"});
+      run(map_args, work / ("map_adapt" + std::to_string(it) + ".log"));
+      // Parameters not updated keep the previous pass's values.
+      if (updated.count("means") != 0) means = next / "means";
+      if (updated.count("variances") != 0) vars = next / "variances";
+      if (updated.count("mixw") != 0) cur_mixw = next / "mixture_weights";
+      if (updated.count("tmat") != 0) tmat = next / "transition_matrices";
     }
-    for (const char* f : {"means", "variances", "mixture_weights", "transition_matrices"})
-      fs::copy_file(means.parent_path() / f, out / f, fs::copy_options::overwrite_existing);
+    fs::copy_file(means, out / "means", fs::copy_options::overwrite_existing);
+    fs::copy_file(vars, out / "variances", fs::copy_options::overwrite_existing);
+    fs::copy_file(cur_mixw, out / "mixture_weights", fs::copy_options::overwrite_existing);
+    fs::copy_file(tmat, out / "transition_matrices", fs::copy_options::overwrite_existing);
     for (const char* f : {"mdef", "feat.params", "noisedict"})
       fs::copy_file(model / f, out / f, fs::copy_options::overwrite_existing);
     fs::remove(out / "sendump");  // pocketsphinx would prefer a stale sendump over mixture_weights
     fs::remove_all(work);
-    std::printf("cascade-asr-adapt: %zu utterances (%.0f s of %s speech), %.0f s -> %s\n", utts.size(), audio_s,
+    std::printf("cascade-asr-adapt: %zu utterances (%.0f s of %s speech), %.0f s -> %s\n", n_utts, audio_s,
                 voice.c_str(), std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count(),
                 out_dir.c_str());
   } catch (const std::exception& e) {

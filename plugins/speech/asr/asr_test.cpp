@@ -156,6 +156,25 @@ TEST(Asr, NoiseWithoutSpeechIsNotAnError) {
   EXPECT_TRUE(nlohmann::json::parse(r.outputs.at("nbest").bytes).is_array());
 }
 
+TEST(Asr, ALanguageWeightOutOfRangeIsRejectedAtOpen) {
+  for (const char* bad : {"0", "-1", "1000"}) {
+    auto params = test_model();
+    params["lw"] = bad;
+    try {
+      Harness::load(CASCADE_ASR_SO, params);
+      ADD_FAILURE() << "lw = " << bad << " was accepted";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("parameter 'lw' must be in (0, 100]"), std::string::npos) << e.what();
+    }
+  }
+  auto params = test_model();
+  params["lw"] = "6.5";  // pocketsphinx's own default still decodes
+  auto h = Harness::load(CASCADE_ASR_SO, params);
+  auto r = h->run({{"audio", Value::audio(speech(sentences().front()), 16000)}});
+  ASSERT_EQ(r.status, Status::Ok) << r.error;
+  EXPECT_LE(sp::word_errors(sentences().front(), r.outputs.at("text").bytes), 1u);
+}
+
 TEST(Asr, VeryShortAudioIsNotAnError) {
   std::vector<int16_t> blip(100, 0);
   sp::add_gaussian_noise(blip, 30.0, 9);
