@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <regex>
+#include <string_view>
 #include <sstream>
 #include <unistd.h>
 
@@ -23,6 +24,8 @@ namespace {
 
 std::string ver(unsigned major, unsigned minor) { return std::to_string(major) + "." + std::to_string(minor); }
 const std::string kHostAbi = ver(CASCADE_ABI_MAJOR, CASCADE_ABI_MINOR);
+// Every ABI major's entry point is this followed by the major number.
+constexpr std::string_view kEntryPrefix = "cascade_plugin_entry_v";
 
 [[noreturn]] void refuse(const char* code, const fs::path& file, const std::string& why) {
   throw CascadeError(code, "cannot load plugin: " + why, file.string());
@@ -93,7 +96,7 @@ std::vector<std::string> entry_symbols(const fs::path& file) {
   std::vector<Elf64_Shdr> sections(eh.e_shnum);
   read_at(eh.e_shoff, sections.data(), uint64_t{eh.e_shnum} * sizeof(Elf64_Shdr), "the section headers");
   std::vector<std::string> found;
-  static const std::regex re("cascade_plugin_entry_v([0-9]+)");
+  static const std::regex re(std::string(kEntryPrefix) + "([0-9]+)");
   for (const Elf64_Shdr& sh : sections) {
     if (sh.sh_type != SHT_DYNSYM) continue;
     if (sh.sh_link >= sections.size() || sh.sh_entsize != sizeof(Elf64_Sym))
@@ -110,7 +113,7 @@ std::vector<std::string> entry_symbols(const fs::path& file) {
           (vis != STV_DEFAULT && vis != STV_PROTECTED) || sym.st_name >= names.size())
         continue;
       const char* name = names.c_str() + sym.st_name;  // NUL-terminated: names ends with one
-      if (std::strncmp(name, "cascade_plugin_entry_v", 22) == 0 && std::regex_match(name, re)) found.emplace_back(name);
+      if (std::string_view(name).starts_with(kEntryPrefix) && std::regex_match(name, re)) found.emplace_back(name);
     }
   }
   return found;
@@ -288,7 +291,7 @@ const LoadedPlugin& PluginRegistry::load(const fs::path& file_in) {
   const auto entries = entry_symbols(file);
   if (std::find(entries.begin(), entries.end(), CASCADE_ENTRY_SYMBOL) == entries.end()) {
     if (!entries.empty()) {
-      const std::string other = entries.front().substr(std::strlen("cascade_plugin_entry_v"));
+      const std::string other = entries.front().substr(kEntryPrefix.size());
       refuse("L003", file, "plugin built for ABI major " + other + " (exports " + entries.front() +
                                "), the host speaks ABI " + kHostAbi + " and looks for " CASCADE_ENTRY_SYMBOL);
     }

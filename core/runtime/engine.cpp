@@ -597,8 +597,17 @@ struct Engine::Impl {
     oneapi::tbb::task_group tg;
     // Runs s, then whichever successors it made ready: the first inline
     // (a linear run stays in one task), the others as new tasks.
-    // (tsan_*: see tsan.hpp; a task acquires before it touches `node`.)
-    std::function<void(uint32_t)> node = [&](uint32_t s) {
+    std::function<void(uint32_t)> node;
+    // A new task for stage s (tsan_*: see tsan.hpp; the task acquires
+    // before it touches `node`).
+    auto spawn = [&](uint32_t s) {
+      rt::tsan_release(&t);
+      tg.run([&node, &t, s] {
+        rt::tsan_acquire(&t);
+        node(s);
+      });
+    };
+    node = [&](uint32_t s) {
       int64_t clock = clock_now();
       const uint32_t w = worker_index();
       for (;;) {
@@ -606,27 +615,15 @@ struct Engine::Impl {
         int next = -1;
         for (uint32_t succ : succs[s]) {
           if (t.pending[succ].fetch_sub(1, std::memory_order_acq_rel) != 1) continue;
-          if (next < 0) {
-            next = static_cast<int>(succ);
-          } else {
-            rt::tsan_release(&t);
-            tg.run([&node, &t, succ] {
-              rt::tsan_acquire(&t);
-              node(succ);
-            });
-          }
+          if (next < 0) next = static_cast<int>(succ);
+          else spawn(succ);
         }
         if (next < 0) break;
         s = static_cast<uint32_t>(next);
       }
       rt::tsan_release(&t);
     };
-    rt::tsan_release(&t);
-    for (size_t i = 1; i < roots.size(); ++i)
-      tg.run([&node, &t, r = roots[i]] {
-        rt::tsan_acquire(&t);
-        node(r);
-      });
+    for (size_t i = 1; i < roots.size(); ++i) spawn(roots[i]);
     if (!roots.empty()) node(roots[0]);
     tg.wait();
     rt::tsan_acquire(&t);
@@ -681,10 +678,14 @@ struct Engine::Impl {
                          r.tfeats.empty()));
   }
 
+  static trace::TurnKey turn_key(const rt::TurnState& t) {
+    return {t.in->dialogue_id, t.in->user_id, t.in->turn_index, t.in->turn_seq};
+  }
+
   // The turn record's fields, shared by both ways of recording a turn.
   trace::TurnEvent turn_event(const rt::TurnState& t, const TurnOutcome& o) const {
     trace::TurnEvent te;
-    te.turn = trace::TurnKey{t.in->dialogue_id, t.in->user_id, t.in->turn_index, t.in->turn_seq};
+    te.turn = turn_key(t);
     te.timestamp = t.in->timestamp;
     te.config_digest = plan.digest;
     te.start_ns = o.start_ns;
@@ -743,7 +744,7 @@ struct Engine::Impl {
     thread_local std::vector<trace::TextFeatureView> tfs;
     const int64_t off = epoch_offset();
     trace::StageEvent ev;
-    ev.turn = trace::TurnKey{t.in->dialogue_id, t.in->user_id, t.in->turn_index, t.in->turn_seq};
+    ev.turn = turn_key(t);
     ev.payloads_stable = true;  // the turn's slots do not change until its records are written
     if (ins.size() < max_ports) {
       ins.resize(max_ports);

@@ -192,10 +192,14 @@ struct OwnedDecl {
   size_t frame_bound = 0;
 };
 
-size_t turn_bound(const TurnEvent& e, AudioMode mode) {
-  return 1 + key_bound(e.turn) + 5 + kStr + e.timestamp.size() + 8 + 10 + 10 + 1 + payload_bound(e.input, mode) + 2 * kStr +
-         e.gold_json.size() + e.result_json.size();
+// What put_turn_head takes, plus gold_json and result_json: the fields a
+// turn record and a turn frame share.
+size_t turn_fields_bound(const TurnEvent& e) {
+  return 1 + key_bound(e.turn) + 5 + kStr + e.timestamp.size() + 8 + 10 + 10 + 1 + 2 * kStr + e.gold_json.size() +
+         e.result_json.size();
 }
+
+size_t turn_bound(const TurnEvent& e, AudioMode mode) { return turn_fields_bound(e) + payload_bound(e.input, mode); }
 
 // --- encoders (the caller guarantees room for exactly the computed size) ---------
 // An interned string: a reference to an earlier literal of the chunk, or a
@@ -880,8 +884,7 @@ struct Writer::Impl {
     if (fr.input >= n_pay) [[unlikely]]
       misuse("turn frame: input index " + std::to_string(fr.input) + " outside its " + std::to_string(n_pay) +
              " payloads");
-    size_t bound = 1 + key_bound(e.turn) + 5 + kStr + e.timestamp.size() + 8 + 10 + 10 + 1 + 5 + 5 + 2 * kStr +
-                   e.gold_json.size() + e.result_json.size() + 5;
+    size_t bound = turn_fields_bound(e) + 5 + 5 + 5;  // payload count, input index, stage count
     for (const auto& v : fr.payloads) bound += payload_bound(v, mode, false);
     for (const auto& st : fr.stages) {
       if (st.decl >= decls.size()) [[unlikely]]
