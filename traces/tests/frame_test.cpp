@@ -57,6 +57,11 @@ struct Turn3 {
   int64_t start(int s) const { return s == 0 ? t0 - 100 : t0 + 1'000 + s * 30'000; }
   int64_t end(int s) const { return start(s) + (s == 2 ? 5'000'000'000 : 20'000 + s); }
 
+  // Declares the three stages; their handles go to h[0..2].
+  void declare(Writer& w, uint32_t* h) const {
+    for (int s = 0; s < 3; ++s) h[s] = w.declare(decls[s]);
+  }
+
   // The same turn as separate declared stage records and a turn record.
   void write_records(Writer& w, const uint32_t* handles, uint32_t worker = 0) const {
     for (int s = 0; s < 3; ++s) {
@@ -102,12 +107,12 @@ TEST(Frame, ReadsBackExactlyAsDeclaredStageRecordsAndATurnRecordInEitherAudioMod
     uint32_t h[3];
     {
       Writer w({.path = dir / "records.cas", .audio = mode});
-      for (int s = 0; s < 3; ++s) h[s] = w.declare(t.decls[s]);
+      t.declare(w, h);
       t.write_records(w, h, 2);
     }
     {
       Writer w({.path = dir / "frame.cas", .audio = mode});
-      for (int s = 0; s < 3; ++s) h[s] = w.declare(t.decls[s]);
+      t.declare(w, h);
       t.write_frame(w, h, 2);
       EXPECT_EQ(w.stats().records, 4u);  // what the frame stands for
     }
@@ -147,7 +152,7 @@ TEST(Frame, IsOneRecordAfterItsDeclarationsAndEveryChunkCarriesItsOwn) {
   {
     Writer w({.path = dir / "t.cas", .chunk_bytes = 4096});  // a few frames per chunk
     uint32_t h[3];
-    for (int s = 0; s < 3; ++s) h[s] = w.declare(t.decls[s]);
+    t.declare(w, h);
     for (int i = 0; i < kTurns; ++i) {
       t.turn.turn.turn_seq = static_cast<uint64_t>(i);
       t.write_frame(w, h);
@@ -189,7 +194,7 @@ TEST(Frame, MisuseIsRefusedWithT009AndWritesNothing) {
   {
     Writer w({.path = dir / "t.cas"});
     uint32_t h[3];
-    for (int s = 0; s < 3; ++s) h[s] = w.declare(t.decls[s]);
+    t.declare(w, h);
     auto expect_misuse = [&](auto&& call) {
       try {
         call();
@@ -222,6 +227,26 @@ TEST(Frame, MisuseIsRefusedWithT009AndWritesNothing) {
   const auto recs = read_all(dir / "t.cas");
   ASSERT_EQ(recs.size(), 4u);  // only the good frame: nothing of the refused ones
   EXPECT_EQ(std::get<StageRecord>(recs[0]).stage_id, "wake");
+}
+
+TEST(Frame, AFrameWhoseStageIsNotDeclaredInItsChunkYieldsNoneOfItsRecords) {
+  TempDir dir;
+  Turn3 t;
+  {
+    Writer w({.path = dir / "t.cas"});
+    uint32_t h[3];
+    t.declare(w, h);
+    t.write_frame(w, h);
+  }
+  // Cut nlu's declaration (the third record) out, checksums kept valid:
+  // wake's and asr's stages would decode, nlu's cannot, so the frame gives
+  // nothing.
+  std::string bytes = testing::read_bytes(dir / "t.cas");
+  const auto chunk = testing::walk_chunks(bytes).at(0);
+  ASSERT_EQ(testing::record_types(bytes, chunk), (std::vector<uint8_t>{4, 4, 4, 5}));
+  testing::cut_record(bytes, chunk, 2);
+  testing::write_bytes(dir / "t.cas", bytes);
+  testing::expect_only_record_damage(dir / "t.cas", "not declared");
 }
 
 TEST(Frame, AnInputIndexOutsideThePayloadsIsRefused) {

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include <cstring>
 #include <filesystem>
@@ -99,6 +100,36 @@ inline std::vector<uint8_t> record_types(const std::string& bytes, const ChunkPo
     at += hdr + len;
   }
   return out;
+}
+
+// Removes the `index`-th record of records chunk `c` from `bytes` and
+// re-frames the chunk (length, record count, both checksums), so that only
+// the reader's own record checks can notice what is missing.
+inline void cut_record(std::string& bytes, const ChunkPos& c, size_t index) {
+  const size_t payload = c.offset + 32;
+  size_t at = payload;
+  for (size_t i = 0; i < index; ++i) at += 4 + (get_le<uint32_t>(bytes, at) >> 8);
+  const size_t len = 4 + (get_le<uint32_t>(bytes, at) >> 8);
+  bytes.erase(at, len);
+  const auto body = static_cast<uint32_t>(c.size - 32 - len);
+  const uint32_t records = c.records - 1;
+  std::memcpy(bytes.data() + c.offset + 8, &body, 4);
+  std::memcpy(bytes.data() + c.offset + 12, &records, 4);
+  const uint64_t body_sum = XXH3_64bits(bytes.data() + payload, body);
+  std::memcpy(bytes.data() + c.offset + 16, &body_sum, 8);
+  const uint64_t head_sum = XXH3_64bits(bytes.data() + c.offset, 24);
+  std::memcpy(bytes.data() + c.offset + 24, &head_sum, 8);
+}
+
+// The file yields no record at all and exactly one T008 (malformed record)
+// damage whose message says `why`.
+inline void expect_only_record_damage(const std::filesystem::path& file, const std::string& why) {
+  std::vector<Damage> damage;
+  const auto recs = read_all(file, &damage);
+  EXPECT_TRUE(recs.empty());
+  ASSERT_EQ(damage.size(), 1u);
+  EXPECT_EQ(damage[0].code, codes::kRecord);
+  EXPECT_NE(damage[0].message.find(why), std::string::npos) << damage[0].message;
 }
 
 // One stage of a synthetic turn.

@@ -768,25 +768,10 @@ TEST(Declared, ARecordWhoseDeclarationIsMissingFromItsChunkIsReportedNotGuessed)
   std::string bytes = testing::read_bytes(dir / "t.cas");
   const auto chunk = testing::walk_chunks(bytes).at(0);
   ASSERT_EQ(chunk.records, 2u);
-  const size_t payload = chunk.offset + 32;
-  const size_t decl_len = 4 + (testing::get_le<uint32_t>(bytes, payload) >> 8);
-  ASSERT_EQ(testing::get_le<uint32_t>(bytes, payload) & 0xFF, 4u);  // kRecordDecl
-  bytes.erase(payload, decl_len);
-  const auto len = static_cast<uint32_t>(chunk.size - 32 - decl_len);
-  const uint32_t records = 1;
-  std::memcpy(bytes.data() + chunk.offset + 8, &len, 4);
-  std::memcpy(bytes.data() + chunk.offset + 12, &records, 4);
-  const uint64_t body_sum = XXH3_64bits(bytes.data() + payload, len);
-  std::memcpy(bytes.data() + chunk.offset + 16, &body_sum, 8);
-  const uint64_t head_sum = XXH3_64bits(bytes.data() + chunk.offset, 24);
-  std::memcpy(bytes.data() + chunk.offset + 24, &head_sum, 8);
+  ASSERT_EQ(testing::record_types(bytes, chunk).at(0), 4u);  // kRecordDecl
+  testing::cut_record(bytes, chunk, 0);
   testing::write_bytes(dir / "t.cas", bytes);
-  std::vector<Damage> damage;
-  const auto recs = read_all(dir / "t.cas", &damage);
-  EXPECT_TRUE(recs.empty());
-  ASSERT_EQ(damage.size(), 1u);
-  EXPECT_EQ(damage[0].code, codes::kRecord);
-  EXPECT_NE(damage[0].message.find("not declared"), std::string::npos) << damage[0].message;
+  testing::expect_only_record_damage(dir / "t.cas", "not declared");
 }
 
 }  // namespace

@@ -3,10 +3,14 @@
 // file and the reason, and the process carries on loading the others.
 #include <cascade/core/loader.hpp>
 
+#include <elf.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <cstring>
 #include <fstream>
+#include <functional>
+#include <iterator>
 #include <set>
 #include <unistd.h>
 
@@ -76,6 +80,56 @@ TEST(Loader, FindsTheEntryPointOfAStrippedPluginInItsDynamicSymbols) {
   auto e = refusal(kFixtures / "stripped" / "abi_major_plus_one.so");
   EXPECT_EQ(e.code(), "L003") << e.what();
   EXPECT_NE(std::string(e.what()).find("ABI major 2"), std::string::npos) << e.what();
+}
+
+std::string good_bytes() {
+  std::ifstream in(kFixtures / "good.so", std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// good.so's bytes, with the section header of its dynamic symbol table
+// handed to `patch`, written to a fresh file.
+fs::path with_dynsym_patched(const std::string& name, const std::function<void(Elf64_Shdr&)>& patch) {
+  std::string b = good_bytes();
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, b.data(), sizeof eh);
+  for (size_t i = 0; i < eh.e_shnum; ++i) {
+    Elf64_Shdr sh;
+    const size_t at = eh.e_shoff + i * sizeof sh;
+    std::memcpy(&sh, b.data() + at, sizeof sh);
+    if (sh.sh_type != SHT_DYNSYM) continue;
+    patch(sh);
+    std::memcpy(b.data() + at, &sh, sizeof sh);
+  }
+  const fs::path out = temp_dir(name) / "good.so";
+  std::ofstream(out, std::ios::binary) << b;
+  return out;
+}
+
+TEST(Loader, RefusesACorruptDynamicSymbolTableWithL002BeforeRunningIt) {
+  const uint64_t size = fs::file_size(kFixtures / "good.so");
+  auto e = refusal(with_dynsym_patched("dynsym_far", [&](Elf64_Shdr& sh) { sh.sh_offset = size + 4096; }));
+  EXPECT_EQ(e.code(), "L002");
+  EXPECT_NE(std::string(e.what()).find("dynamic symbol table lies outside the file"), std::string::npos) << e.what();
+  e = refusal(with_dynsym_patched("dynsym_entsize", [](Elf64_Shdr& sh) { sh.sh_entsize = 7; }));
+  EXPECT_EQ(e.code(), "L002");
+  EXPECT_NE(std::string(e.what()).find("corrupt dynamic symbol table"), std::string::npos) << e.what();
+  e = refusal(with_dynsym_patched("dynsym_link", [](Elf64_Shdr& sh) { sh.sh_link = 60000; }));
+  EXPECT_EQ(e.code(), "L002");
+  fs::remove_all(temp_dir("dynsym_far"));
+  fs::remove_all(temp_dir("dynsym_entsize"));
+  fs::remove_all(temp_dir("dynsym_link"));
+}
+
+TEST(Loader, RefusesA32BitElfWithL002) {
+  std::string b = good_bytes();
+  b[EI_CLASS] = ELFCLASS32;
+  const fs::path d = temp_dir("elf32");
+  std::ofstream(d / "good.so", std::ios::binary) << b;
+  auto e = refusal(d / "good.so");
+  EXPECT_EQ(e.code(), "L002");
+  EXPECT_NE(std::string(e.what()).find("not a 64-bit little-endian ELF"), std::string::npos) << e.what();
+  fs::remove_all(d);
 }
 
 TEST(Loader, RefusesALargerMinorNamingBothVersions) {
