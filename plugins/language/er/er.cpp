@@ -16,14 +16,12 @@
 // Errors: missing catalogue -> Unavailable "A010: catalog file not found:
 // <path>"; malformed input -> InvalidArgument "A011: ...".
 #include "catalog/catalog.hpp"
+#include "model_path.hpp"
 
 #include <cascade/sdk/stage.hpp>
 
 #include <nlohmann/json.hpp>
 
-#ifndef CASCADE_ER_DEFAULT_CATALOG
-#define CASCADE_ER_DEFAULT_CATALOG "catalog.json"
-#endif
 
 using namespace cascade::sdk;
 using json = nlohmann::json;
@@ -32,7 +30,7 @@ class Er : public Stage {
  public:
   static inline Input in{"nlu", PayloadType::Json, "the NLU interpretation (intent, slots)"};
   static inline Output out{"er", PayloadType::Json, "intent, slots and resolved entities"};
-  static inline Param<std::string> catalog{"catalog", CASCADE_ER_DEFAULT_CATALOG, "entity catalogue (catalog.json)"};
+  static inline Param<std::string> catalog{"catalog", "@models/catalog.json", "entity catalogue (catalog.json)"};
   static inline Param<double> threshold{"threshold", 0.75, "lowest fuzzy score that still resolves"};
 
   void open(Context& ctx) override {
@@ -40,7 +38,10 @@ class Er : public Stage {
     if (!(threshold_ > 0.0 && threshold_ <= 1.0))
       throw Error(Status::InvalidArgument, "parameter 'threshold' must be in (0, 1]");
     try {
-      catalog_ = cascade::language::Catalog::load(ctx.get(catalog));
+      // "@models/...": installed or built (plugins/models/model_path.hpp).
+      const std::string path = cascade::plugins::resolve_model_path(ctx.get(catalog));
+      ctx.log(Level::Info, "models: " + path);
+      catalog_ = cascade::language::Catalog::load(path);
     } catch (const std::exception& e) {
       throw Error(Status::Unavailable, e.what());  // "A010: ..." or "A012: ..."
     }

@@ -18,6 +18,7 @@
 // Errors: missing model/lexicon -> open() fails with Unavailable,
 // "A010: model file not found: <path>"; unreadable content -> Unavailable
 // "A012: ..."; empty text -> NoResult.
+#include "model_path.hpp"
 #include "nlu/slot_tagger.hpp"
 #include "text/text.hpp"
 
@@ -31,13 +32,6 @@
 #include <memory>
 #include <sstream>
 
-#ifndef CASCADE_NLU_DEFAULT_MODEL
-#define CASCADE_NLU_DEFAULT_MODEL "intent.bin"
-#endif
-#ifndef CASCADE_NLU_DEFAULT_SLOTS
-#define CASCADE_NLU_DEFAULT_SLOTS "slot_lexicon.json"
-#endif
-
 using namespace cascade::sdk;
 using json = nlohmann::json;
 
@@ -45,15 +39,17 @@ class Nlu : public Stage {
  public:
   static inline Input in{"text", PayloadType::Text, "the request as text (ASR hypothesis or typed)"};
   static inline Output out{"nlu", PayloadType::Json, "intent, confidence, top-k intents, slots"};
-  static inline Param<std::string> model{"model", CASCADE_NLU_DEFAULT_MODEL, "fastText intent model (.bin)"};
-  static inline Param<std::string> slots{"slots", CASCADE_NLU_DEFAULT_SLOTS, "slot lexicon (slot_lexicon.json)"};
+  static inline Param<std::string> model{"model", "@models/nlu/intent.bin", "fastText intent model (.bin)"};
+  static inline Param<std::string> slots{"slots", "@models/slot_lexicon.json", "slot lexicon (slot_lexicon.json)"};
   static inline Param<int> top_k{"top_k", 3, "how many intents to list in top / n-best"};
   static inline Param<double> min_precision{"min_precision", 0.3,
                                             "a lexicon phrase becomes a slot if tagged in this share of its uses"};
 
   void open(Context& ctx) override {
-    std::string model_path = ctx.get(model);
-    std::string slots_path = ctx.get(slots);
+    // "@models/...": installed or built (plugins/models/model_path.hpp).
+    const std::string model_path = cascade::plugins::resolve_model_path(ctx.get(model));
+    const std::string slots_path = cascade::plugins::resolve_model_path(ctx.get(slots));
+    ctx.log(Level::Info, "models: " + model_path + ", " + slots_path);
     k_ = ctx.get(top_k);
     if (k_ < 1) throw Error(Status::InvalidArgument, "parameter 'top_k' must be >= 1");
     if (!std::filesystem::is_regular_file(model_path))

@@ -13,7 +13,9 @@
 // Threading: a pocketsphinx decoder is not thread-safe, so each process()
 // call leases its own from a pool (max_concurrency = 0). Models are checked
 // at open(): a missing file fails with "A010: model file not found: <path>".
+// Defaults "@models/..." are the models the build made (model_path.hpp).
 #include "cmudict.hpp"
+#include "model_path.hpp"
 #include "pool.hpp"
 #include "sphinx.hpp"
 #include "stage_audio.hpp"
@@ -34,14 +36,10 @@
 using namespace cascade::sdk;
 namespace sp = cascade::speech;
 
+// "@models/asr/hmm" when the build adapted the acoustic model, else the
+// stock one (CMakeLists.txt).
 #ifndef CASCADE_ASR_DEFAULT_HMM
 #define CASCADE_ASR_DEFAULT_HMM "/usr/share/pocketsphinx/model/en-us/en-us"
-#endif
-#ifndef CASCADE_ASR_DEFAULT_LM
-#define CASCADE_ASR_DEFAULT_LM "share/cascade/models/asr/domain.lm"
-#endif
-#ifndef CASCADE_ASR_DEFAULT_DICT
-#define CASCADE_ASR_DEFAULT_DICT "share/cascade/models/asr/domain.dict"
 #endif
 
 class Asr : public Stage {
@@ -50,15 +48,18 @@ class Asr : public Stage {
   static inline Output text{"text", PayloadType::Text, "best transcript, lower case"};
   static inline Output nbest_out{"nbest", PayloadType::Json, "n-best list [{\"text\",\"score\"}], score = share of the list's likelihood"};
   static inline Param<std::string> hmm{"hmm", CASCADE_ASR_DEFAULT_HMM, "acoustic model directory"};
-  static inline Param<std::string> lm{"lm", CASCADE_ASR_DEFAULT_LM, "language model (ARPA from cascade-lm-build)"};
-  static inline Param<std::string> dict{"dict", CASCADE_ASR_DEFAULT_DICT, "pronunciation dictionary (trimmed, from cascade-lm-build)"};
+  static inline Param<std::string> lm{"lm", "@models/asr/domain.lm", "language model (ARPA from cascade-lm-build)"};
+  static inline Param<std::string> dict{"dict", "@models/asr/domain.dict", "pronunciation dictionary (trimmed, from cascade-lm-build)"};
   static inline Param<int64_t> nbest{"nbest", 5, "n-best hypotheses to report (0 = none)"};
   // pocketsphinx's default is 6.5; 5.5 was better on the DEV split with the
   // adapted model (docs/results.md).
   static inline Param<double> lw{"lw", 5.5, "language model weight (pocketsphinx -lw)"};
 
   void open(Context& ctx) override {
-    const std::string h = ctx.get(hmm), l = ctx.get(lm), d = ctx.get(dict);
+    namespace pl = cascade::plugins;
+    const std::string h = pl::resolve_model_path(ctx.get(hmm)), l = pl::resolve_model_path(ctx.get(lm)),
+                      d = pl::resolve_model_path(ctx.get(dict));
+    ctx.log(Level::Info, "models: hmm " + h + ", lm " + l + ", dict " + d);
     n_best_ = ctx.get(nbest);
     if (n_best_ < 0 || n_best_ > 100) throw Error(Status::InvalidArgument, "parameter 'nbest' must be in 0..100");
     const double weight = ctx.get(lw);
