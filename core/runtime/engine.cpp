@@ -638,6 +638,12 @@ struct Engine::Impl {
         const cascade_payload* x = h.in_slot >= 0 ? &t.slots[static_cast<uint32_t>(h.in_slot)].v : nullptr;
         t.ctxs[s] = rt::CallCtx{this, &h, s, &t.runs[s], &t.slots[h.slot_base], x, 1, INT64_MAX, nullptr};
       }
+      t.frame_stages.resize(plan.stages.size());
+      t.frame_payloads.resize(t.slots.size());
+      t.frame.turn.config_digest = plan.digest;
+      t.frame.turn.payloads_stable = true;
+      t.frame.input = static_cast<uint32_t>(t.slots.size() - 1);  // the input slot
+      t.frame.payloads = t.frame_payloads;
     }
     t.start = clock_now();
     t.deadline = opt.turn_timeout_ms > 0 ? steady_ns() + int64_t{opt.turn_timeout_ms} * 1'000'000 : INT64_MAX;
@@ -682,21 +688,26 @@ struct Engine::Impl {
     return {t.in->dialogue_id, t.in->user_id, t.in->turn_index, t.in->turn_seq};
   }
 
-  // The turn record's fields, shared by both ways of recording a turn.
-  trace::TurnEvent turn_event(const rt::TurnState& t, const TurnOutcome& o) const {
-    trace::TurnEvent te;
+  // What changes per turn in a turn record, shared by both ways of
+  // recording a turn (a frame keeps its TurnEvent across turns).
+  static void set_turn_fields(trace::TurnEvent& te, const rt::TurnState& t, const TurnOutcome& o) {
     te.turn = turn_key(t);
     te.timestamp = t.in->timestamp;
-    te.config_digest = plan.digest;
     te.start_ns = o.start_ns;
     te.end_ns = o.end_ns;
     te.status = o.status;
-    te.input = {"input", t.in->payload_type, t.in->sample_rate, t.in->payload.data(), t.in->payload.size()};
     te.gold_json = t.in->gold_json;
-    te.payloads_stable = true;  // the turn's slots do not change until its records are written
     // No text formatting here: the turn record carries the result payload
     // itself when it is JSON (status and errors are fields and stage records).
-    if (o.result_type == CASCADE_PAYLOAD_JSON) te.result_json = o.result;
+    te.result_json = o.result_type == CASCADE_PAYLOAD_JSON ? std::string_view(o.result) : std::string_view();
+  }
+
+  trace::TurnEvent turn_event(const rt::TurnState& t, const TurnOutcome& o) const {
+    trace::TurnEvent te;
+    te.config_digest = plan.digest;
+    te.input = {"input", t.in->payload_type, t.in->sample_rate, t.in->payload.data(), t.in->payload.size()};
+    te.payloads_stable = true;  // the turn's slots do not change until its records are written
+    set_turn_fields(te, t, o);
     return te;
   }
 
@@ -704,13 +715,10 @@ struct Engine::Impl {
   // trace record: the turn's slots once, each stage a handle, two times and
   // a worker (which slot a port sees was declared once: hot[s].port_slots).
   // Returns false, having written nothing, for any other turn.
-  bool record_frame(const rt::TurnState& t, const TurnOutcome& o, uint32_t worker) {
-    thread_local std::vector<trace::FrameStage> stages;
-    thread_local std::vector<trace::PayloadView> payloads;
+  bool record_frame(rt::TurnState& t, const TurnOutcome& o, uint32_t worker) {
     const int64_t off = epoch_offset();
     const size_t n_stages = t.runs.size(), n_slots = t.slots.size();
-    if (stages.size() < n_stages) stages.resize(n_stages);
-    if (payloads.size() < n_slots) payloads.resize(n_slots);
+    trace::FrameStage* const fs = t.frame_stages.data();
     size_t n = 0;
     for (size_t s = 0; s < n_stages; ++s) {
       const rt::StageRun& r = t.runs[s];
@@ -719,22 +727,27 @@ struct Engine::Impl {
         return false;
       }
       if (!plain(r)) return false;
-      stages[n++] = {hot[s].decl, r.start + off, (r.end != 0 ? r.end : r.start) + off, r.worker, r.has_conf, r.conf};
+      // A plain stage ran to its end: r.end is set.
+      fs[n++] = {hot[s].decl, r.start + off, r.end + off, r.worker, r.has_conf, r.conf};
     }
+    trace::PayloadView* const pv = t.frame_payloads.data();
     for (size_t i = 0; i < n_slots; ++i) {
       const cascade_payload& v = t.slots[i].v;
-      payloads[i] = {{}, v.type, v.sample_rate, v.data, v.size};
+      pv[i].type = v.type;
+      pv[i].sample_rate = v.sample_rate;
+      pv[i].data = v.data;
+      pv[i].size = v.size;
     }
-    opt.trace->write(worker, trace::TurnFrame{turn_event(t, o), {payloads.data(), n_slots},
-                                              static_cast<uint32_t>(n_slots - 1),  // the input slot
-                                              {stages.data(), n}});
+    set_turn_fields(t.frame.turn, t, o);  // the digest and the input index were set in begin()
+    t.frame.stages = {fs, n};
+    opt.trace->write(worker, t.frame);
     return true;
   }
 
   // A turn frame when the turn allows it; otherwise one stage record per
   // stage, then the turn record. A stage that ran is written as a DECLARED
   // record (names and ports registered with the writer once: hot[s].decl).
-  void record(const rt::TurnState& t, const TurnOutcome& o, uint32_t worker) {
+  void record(rt::TurnState& t, const TurnOutcome& o, uint32_t worker) {
     if (record_frame(t, o, worker)) [[likely]]
       return;
     trace::Writer& w = *opt.trace;

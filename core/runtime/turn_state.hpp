@@ -133,6 +133,11 @@ struct TurnState {
   int32_t failed_stage = -1;
   bool cancelled = false;
   int64_t start = 0, end = 0, deadline = INT64_MAX;
+  // record_frame()'s turn frame and the arrays behind its spans, sized with
+  // `ctxs` and reused: the constant fields (digest, input index) are set once.
+  trace::TurnFrame frame;
+  std::vector<trace::FrameStage> frame_stages;
+  std::vector<trace::PayloadView> frame_payloads;
 
   // `n_slots`: every stage output plus one, the LAST, for the turn's
   // input (so a stage reads its input from a slot, whichever it is).

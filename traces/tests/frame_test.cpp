@@ -5,6 +5,7 @@
 #include "test_util.hpp"
 
 #include <algorithm>
+#include <thread>
 
 namespace cascade::trace {
 namespace {
@@ -19,7 +20,8 @@ using testing::TempDir;
 //                                    nbest absent)
 //
 // Payload table: 0 the input, 1 wake.audio (the input's bytes, forwarded),
-// 2 asr.text, 3 asr.nbest (type 0: absent), 4 nlu.intent.
+// 2 asr.text, 3 asr.nbest (type 0: absent), 4 nlu.intent, 5 the input's
+// bytes again, away from their first entry (no port reads it).
 struct Turn3 {
   std::string audio = std::string(1024, '\x5a');  // 512 samples, easy to count in the file
   std::string text = "turn on the kitchen lights";
@@ -34,11 +36,12 @@ struct Turn3 {
   StageDecl decls[3] = {{"wake", "sphinx-kws", "5.0.0", wake_in, wake_out, wake_ports},
                         {"asr", "pocketsphinx", "5.0.0", asr_in, asr_out, asr_ports},
                         {"nlu", "fasttext", "0.9.2", nlu_in, nlu_out, nlu_ports}};
-  PayloadView table[5] = {{{}, 2, 16000, audio.data(), audio.size()},
+  PayloadView table[6] = {{{}, 2, 16000, audio.data(), audio.size()},
                           {{}, 2, 16000, audio.data(), audio.size()},
                           {{}, 1, 0, text.data(), text.size()},
                           {},
-                          {{}, 3, 0, json.data(), json.size()}};
+                          {{}, 3, 0, json.data(), json.size()},
+                          {{}, 2, 16000, audio.data(), audio.size()}};
   int64_t t0 = 1'763'000'000'000'000'000;
   TurnEvent turn;
 
@@ -100,8 +103,12 @@ struct Turn3 {
   }
 };
 
+// Staged (WriterOptions::defer_frames, encoded by the background thread)
+// and encoded by the worker alike.
 TEST(Frame, ReadsBackExactlyAsDeclaredStageRecordsAndATurnRecordInEitherAudioMode) {
+  for (const bool defer : {true, false})
   for (const AudioMode mode : {AudioMode::Inline, AudioMode::Hash}) {
+    SCOPED_TRACE(defer ? "staged" : "encoded by the worker");
     TempDir dir;
     Turn3 t;
     uint32_t h[3];
@@ -111,7 +118,7 @@ TEST(Frame, ReadsBackExactlyAsDeclaredStageRecordsAndATurnRecordInEitherAudioMod
       t.write_records(w, h, 2);
     }
     {
-      Writer w({.path = dir / "frame.cas", .audio = mode});
+      Writer w({.path = dir / "frame.cas", .audio = mode, .defer_frames = defer});
       t.declare(w, h);
       t.write_frame(w, h, 2);
       EXPECT_EQ(w.stats().records, 4u);  // what the frame stands for
@@ -131,8 +138,8 @@ TEST(Frame, ReadsBackExactlyAsDeclaredStageRecordsAndATurnRecordInEitherAudioMod
     EXPECT_EQ(turn.input.port, "input");
     EXPECT_EQ(turn.worker, 2u);
     if (mode == AudioMode::Inline) {
-      // The input, wake's input and output and asr's input are one buffer:
-      // its 1 KiB is in the file once.
+      // The input, wake's input and output, asr's input and the table's
+      // last entry are one buffer: its 1 KiB is in the file once.
       const std::string bytes = testing::read_bytes(dir / "frame.cas");
       size_t copies = 0;
       for (size_t at = bytes.find(t.audio); at != std::string::npos; at = bytes.find(t.audio, at + 1)) ++copies;
@@ -215,7 +222,7 @@ TEST(Frame, MisuseIsRefusedWithT009AndWritesNothing) {
     expect_misuse([&] { t.write_frame(w, hp); });
     // A port past the frame's payload table.
     Turn3 far;
-    far.asr_ports[3] = 5;
+    far.asr_ports[3] = 6;
     const uint32_t hf[3] = {h[0], w.declare(far.decls[1]), h[2]};
     expect_misuse([&] { far.write_frame(w, hf); });
     // frame_ports that do not list every port.
@@ -256,8 +263,75 @@ TEST(Frame, AnInputIndexOutsideThePayloadsIsRefused) {
   TurnFrame f;
   f.turn = t.turn;
   f.payloads = t.table;
-  f.input = 5;
+  f.input = 6;  // one past the table
   EXPECT_THROW(w.write(0, f), TraceError);
+}
+
+// Many turns from two workers on two threads, small chunks: whether the
+// frames are staged or encoded by their workers, and however the two
+// mix (a worker encodes itself while the background thread is behind),
+// the file reads back the same records.
+TEST(Frame, StagedAndWorkerEncodedFramesReadBackTheSameRecords) {
+  for (const AudioMode mode : {AudioMode::Inline, AudioMode::Hash}) {
+    TempDir dir;
+    std::vector<Record> got[2];
+    for (const bool defer : {true, false}) {
+      const auto path = dir / (defer ? "staged.cas" : "direct.cas");
+      {
+        Writer w({.path = path, .audio = mode, .chunk_bytes = 8192, .defer_frames = defer});
+        Turn3 t;
+        uint32_t h[3];
+        t.declare(w, h);
+        std::vector<std::thread> workers;
+        for (uint32_t worker = 0; worker < 2; ++worker)
+          workers.emplace_back([&, worker] {
+            Turn3 mine;  // its own key: "dialogue-7" turns 0.. of each worker
+            for (uint32_t i = 0; i < 1500; ++i) {
+              mine.turn.turn = TurnKey{worker == 0 ? "dialogue-7" : "dialogue-8", "user-3", i, 2 * i + worker};
+              mine.write_frame(w, h, worker);
+            }
+          });
+        for (auto& th : workers) th.join();
+      }
+      std::vector<Damage> damage;
+      got[defer] = read_all(path, &damage);
+      EXPECT_TRUE(damage.empty());
+      ASSERT_EQ(got[defer].size(), 2u * 1500 * 4);
+    }
+    // Same records; their order between turns may differ (each turn's own
+    // records stay together and in order).
+    auto by_turn = [](std::vector<Record> rs) {
+      std::stable_sort(rs.begin(), rs.end(), [](const Record& a, const Record& b) {
+        auto seq = [](const Record& r) {
+          return std::visit([](const auto& x) { return x.turn.turn_seq; }, r);
+        };
+        return seq(a) < seq(b);
+      });
+      return rs;
+    };
+    EXPECT_EQ(by_turn(got[0]), by_turn(got[1]));
+  }
+}
+
+// flush() covers staged frames: they are in the file when it returns, with
+// the writer still open.
+TEST(Frame, StagedFramesAreInTheFileWhenFlushReturns) {
+  TempDir dir;
+  Writer w({.path = dir / "t.cas"});
+  Turn3 t;
+  uint32_t h[3];
+  t.declare(w, h);
+  for (uint32_t i = 0; i < 100; ++i) {
+    t.turn.turn.turn_seq = i;
+    t.write_frame(w, h);
+  }
+  w.flush();
+  std::vector<Damage> damage;
+  EXPECT_EQ(read_all(dir / "t.cas", &damage).size(), 400u);
+  t.turn.turn.turn_seq = 100;
+  t.write_frame(w, h);
+  w.flush();
+  EXPECT_EQ(read_all(dir / "t.cas", &damage).size(), 404u);
 }
 
 }  // namespace

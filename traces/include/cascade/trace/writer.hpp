@@ -36,6 +36,15 @@ struct WriterOptions {
   // Added: fdatasync() after flush() writes (survives power loss, not only
   // kill -9). Off by default: page cache is the promise of flush().
   bool sync_on_flush = false;
+  // Turn frames (write(worker, TurnFrame)) are COPIED into the worker's
+  // staging buffer and encoded by the background thread, as NanoLog does
+  // with log arguments: the worker pays a copy (and the XXH64 of hashed
+  // audio), not the encoding; while the background thread is behind, the
+  // worker encodes them itself after all. Off: the worker always encodes
+  // them itself, like every other record. Either way the file is the same format and reads
+  // back the same records; with it on, a worker's frames may land in the
+  // file after records it wrote later (each turn's records stay together).
+  bool defer_frames = true;
 };
 
 struct WriterStats {
@@ -56,7 +65,7 @@ class Writer {
   // StageEvent::decl and FrameStage::decl. The writer copies the strings
   // and frame_ports (T009 if it is neither empty nor one entry per port).
   // Setup-time: must not run concurrently with write() (call it before the
-  // first batch).
+  // first batch); after writes it flush()es first when frames are staged.
   uint32_t declare(const StageDecl& decl);
   void write(uint32_t worker, const StageEvent& ev);
   void write(uint32_t worker, const TurnEvent& ev);
