@@ -137,6 +137,7 @@ struct alignas(64) Slot {
   Buffer* buf = nullptr;
   Buffer* raw = nullptr;  // staged turn frames (defer_frames)
   std::atomic<uint64_t> records{0};  // written only by the slot's worker
+  std::atomic<uint64_t> staged{0};   // frames staged, not encoded by the worker (same)
 };
 
 // --- size bounds ----------------------------------------------------------------
@@ -1170,6 +1171,8 @@ struct Writer::Impl {
       raw.used += stage_frame(raw.mem.get() + raw.used, fr, mode);
       ++raw.records;
       count(worker, fr.stages.size() + 1);
+      std::atomic<uint64_t>& staged = slots[worker].staged;
+      staged.store(staged.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       return;
     }
     size_t header;
@@ -1328,7 +1331,10 @@ void Writer::close() { impl_->close(); }
 
 WriterStats Writer::stats() const {
   WriterStats st;
-  for (const auto& s : impl_->slots) st.records += s.records.load(std::memory_order_relaxed);
+  for (const auto& s : impl_->slots) {
+    st.records += s.records.load(std::memory_order_relaxed);
+    st.staged_frames += s.staged.load(std::memory_order_relaxed);
+  }
   st.chunks = impl_->chunks.load(std::memory_order_relaxed);
   st.bytes = impl_->bytes.load(std::memory_order_relaxed);
   st.files = impl_->files.load(std::memory_order_relaxed);

@@ -52,6 +52,7 @@ struct WriterStats {
   uint64_t chunks = 0;
   uint64_t bytes = 0;  // bytes written to disk
   uint32_t files = 0;
+  uint64_t staged_frames = 0;  // turn frames encoded by the background thread (defer_frames)
 };
 
 class Writer {
