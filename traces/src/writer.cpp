@@ -937,6 +937,7 @@ struct Writer::Impl {
         else write_chunk(*b);
       } catch (...) {
         failed = std::current_exception();
+        if (enc) enc->reset();  // a failed write leaves no half chunk for the next staging buffer
       }
       if (b->staged) staged_backlog.fetch_sub(1, std::memory_order_relaxed);
       b->reset();

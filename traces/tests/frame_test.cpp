@@ -4,7 +4,10 @@
 // once; every chunk decodes alone; misuse writes nothing.
 #include "test_util.hpp"
 
+#include <sys/resource.h>
+
 #include <algorithm>
+#include <csignal>
 #include <thread>
 
 namespace cascade::trace {
@@ -332,6 +335,40 @@ TEST(Frame, StagedFramesAreInTheFileWhenFlushReturns) {
   t.write_frame(w, h);
   w.flush();
   EXPECT_EQ(read_all(dir / "t.cas", &damage).size(), 404u);
+}
+
+// A write that fails while the background thread encodes staged frames
+// (here: the file size limit) reaches the caller as T002 at the next
+// flush(), and the writer refuses to go on instead of losing records
+// silently.
+TEST(Frame, AWriteErrorWhileEncodingStagedFramesIsThrownByFlush) {
+  TempDir dir;
+  ::signal(SIGXFSZ, SIG_IGN);  // write() then fails with EFBIG instead of killing the process
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  rlimit small = old;
+  small.rlim_cur = 64 * 1024;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  std::string code;
+  {
+    Writer w({.path = dir / "t.cas", .chunk_bytes = 16 * 1024});
+    Turn3 t;
+    uint32_t h[3];
+    t.declare(w, h);
+    try {
+      for (uint32_t i = 0; i < 1000; ++i) {  // ~1.5 MB staged, far past the limit
+        t.turn.turn.turn_seq = i;
+        t.write_frame(w, h);
+      }
+      w.flush();
+    } catch (const TraceError& e) {
+      code = e.code();
+    }
+    EXPECT_THROW(w.close(), TraceError);
+  }
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &old), 0);
+  ::signal(SIGXFSZ, SIG_DFL);
+  EXPECT_EQ(code, codes::kWrite);
 }
 
 }  // namespace
