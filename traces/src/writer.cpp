@@ -722,6 +722,10 @@ struct Writer::Impl {
   std::vector<Slot> slots;
   // By handle. Entries never move: put_istr keys its table on addresses.
   std::vector<std::unique_ptr<OwnedDecl>> decls;
+  // By handle: how many payloads a frame needs for that stage
+  // (OwnedDecl::frame_payloads), or kNoPayload when the stage may not be
+  // in a frame: check_frame()'s one load and compare per stage.
+  std::vector<uint32_t> frame_need;
   uint64_t run_id = 0;
   int64_t created_ns = 0;
   bool closed = false;  // touched only by the controlling thread (ctor/flush/close)
@@ -1086,6 +1090,7 @@ struct Writer::Impl {
     o.bound += 5 + 5 * o.frame_ports.size();
     // handle, flags, start, duration, confidence, worker
     o.frame_bound = 4 + o.bound + 5 + 1 + 10 + 10 + 8 + 5;
+    frame_need.push_back(o.in_frames ? o.frame_payloads : kNoPayload);
     decls.push_back(std::make_unique<OwnedDecl>(std::move(o)));
     return static_cast<uint32_t>(decls.size() - 1);
   }
@@ -1144,20 +1149,27 @@ struct Writer::Impl {
 
   // Throws T009 unless every stage of `fr` may be in a frame of its size.
   void check_frame(const TurnFrame& fr) const {
+    const size_t n_pay = fr.payloads.size(), n_decls = frame_need.size();
+    bool ok = fr.input < n_pay;
+    for (const auto& st : fr.stages) ok &= st.decl < n_decls && frame_need[st.decl] <= n_pay;
+    if (!ok) [[unlikely]]
+      frame_misuse(fr);
+  }
+  // Which rule `fr` broke, as T009.
+  [[noreturn, gnu::noinline]] void frame_misuse(const TurnFrame& fr) const {
     const size_t n_pay = fr.payloads.size();
-    if (fr.input >= n_pay) [[unlikely]]
+    if (fr.input >= n_pay)
       misuse("turn frame: input index " + std::to_string(fr.input) + " outside its " + std::to_string(n_pay) +
              " payloads");
     for (const auto& st : fr.stages) {
-      if (st.decl >= decls.size()) [[unlikely]]
-        misuse("turn frame: stage with an undeclared handle");
+      if (st.decl >= decls.size()) misuse("turn frame: stage with an undeclared handle");
       const OwnedDecl& d = *decls[st.decl];
-      if (!d.in_frames || d.frame_payloads > n_pay) [[unlikely]] {
-        if (!d.in_frames) misuse("turn frame: stage '" + d.stage_id + "' was declared without frame_ports");
+      if (!d.in_frames) misuse("turn frame: stage '" + d.stage_id + "' was declared without frame_ports");
+      if (d.frame_payloads > n_pay)
         misuse("turn frame: stage '" + d.stage_id + "' needs " + std::to_string(d.frame_payloads) +
                " payloads, the frame has " + std::to_string(n_pay));
-      }
     }
+    misuse("turn frame: refused");  // not reached: check_frame found a reason
   }
 
   // v4: a whole turn in one kRecordFrame. Everything is checked before a
