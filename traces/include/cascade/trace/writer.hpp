@@ -6,7 +6,9 @@
 //   threads as long as no two threads use the same `worker` index at the
 //   same time (the scheduler passes its worker index). Writers of different
 //   workers share NO lock: each appends to its own buffer; a full buffer
-//   becomes a chunk handed to the background writer thread.
+//   becomes a chunk handed to the background writer thread. Turn frames
+//   are staged by default (WriterOptions::defer_frames): copied into a
+//   second per-worker buffer that the background thread encodes.
 //   flush() and close() must be called when no write() is in progress
 //   (between scheduler batches); after flush() returns, every record
 //   written before it is in the file (OS page cache: it survives kill -9).
