@@ -587,10 +587,12 @@ struct Engine::Impl {
     }
   }
 
+  // Runs the turn's stages; sets t.end.
   void run_turn(rt::TurnState& t, uint32_t worker) {
     if (!parallel_branches) {
       int64_t clock = t.start;
       for (const uint32_t s : order) exec(t, s, worker, clock);
+      t.end = clock;  // the last clock read, at the end of the last stage: one read fewer a turn
       return;
     }
     for (uint32_t s = 0; s < plan.stages.size(); ++s) t.pending[s].store(npred[s], std::memory_order_relaxed);
@@ -627,6 +629,7 @@ struct Engine::Impl {
     if (!roots.empty()) node(roots[0]);
     tg.wait();
     rt::tsan_acquire(&t);
+    t.end = clock_now();
   }
 
   void begin(rt::TurnState& t, const TurnInput& in) {
@@ -650,6 +653,7 @@ struct Engine::Impl {
     t.unusual = !in.injected.empty() || t.deadline != INT64_MAX;
   }
 
+  // After run_turn() or refuse(), which set t.end.
   void finish(rt::TurnState& t, TurnOutcome& o) {
     // Reset field by field: the strings keep their capacity across turns.
     o.status = trace::TurnStatus::Ok;
@@ -658,7 +662,6 @@ struct Engine::Impl {
     o.error.clear();
     o.result_type = 0;
     o.result.clear();
-    t.end = clock_now();
     o.start_ns = timing ? t.start + epoch_offset() : 0;
     o.end_ns = timing ? t.end + epoch_offset() : 0;
     if (t.failed_stage >= 0) {
@@ -822,6 +825,7 @@ struct Engine::Impl {
 
   // Unreadable input: recorded as a failed turn, nothing executed.
   void refuse(rt::TurnState& t, TurnOutcome& o) {
+    t.end = clock_now();
     for (auto& r : t.runs) {
       r.dirty = true;
       r.status = StageStatus::Skipped;
