@@ -6,8 +6,7 @@
 //   parallel_pipeline oneTBB parallel_pipeline: 5 parallel filters, 16 tokens
 //   cascade          the engine: 5 `noop` stages loaded from .so files,
 //                    batches of max_in_flight turns: tracing off; clock
-//                    reads only; tracing in memory (chunks go to /dev/null;
-//                    turn frames staged, and encoded by the worker);
+//                    reads only; tracing in memory (chunks go to /dev/null);
 //                    tracing into a file (each batch handed to the writer
 //                    after it and waited for after the next, as `cascade run`)
 //
@@ -157,18 +156,16 @@ int main(int argc, char** argv) {
   }
   std::vector<TurnOutcome> out(in_flight);
   uint64_t trace_bytes = 0;
-  double staged_share[2] = {0, 0};  // tracing on, 1 and 2 threads: frames the background thread encoded
   // tracing: 0 off, 1 into the trace file, 2 in memory (the background
   // thread writes the chunks to /dev/null: encoding and hand-off only),
   // 3 no trace but the per-stage clock reads a trace needs.
-  // `defer`: WriterOptions::defer_frames (staged turn frames, the default).
-  auto engine = [&](int threads, int tracing, bool defer = true) {
+  auto engine = [&](int threads, int tracing) {
     std::unique_ptr<trace::Writer> w;
     if (tracing == 1) {
       fs::remove_all(trace_path);
-      w = std::make_unique<trace::Writer>(trace::WriterOptions{.path = trace_path, .defer_frames = defer});
+      w = std::make_unique<trace::Writer>(trace::WriterOptions{.path = trace_path});
     } else if (tracing == 2) {
-      w = std::make_unique<trace::Writer>(trace::WriterOptions{.path = "/dev/null", .defer_frames = defer});
+      w = std::make_unique<trace::Writer>(trace::WriterOptions{.path = "/dev/null"});
     }
     Engine e(plan, {.threads = static_cast<uint32_t>(threads), .trace = w.get(), .measure_latency = tracing == 3});
     const double ns = measure(repeat, turns, [&] {
@@ -187,11 +184,7 @@ int main(int argc, char** argv) {
     });
     if (w) {
       w->close();
-      const trace::WriterStats st = w->stats();
-      if (tracing == 1) {
-        trace_bytes = st.bytes;
-        staged_share[threads - 1] = static_cast<double>(st.staged_frames) * (kStages + 1) / static_cast<double>(st.records);
-      }
+      if (tracing == 1) trace_bytes = w->stats().bytes;
     }
     return ns;
   };
@@ -200,7 +193,7 @@ int main(int argc, char** argv) {
   peers(1, fg1, pp1);
   peers(2, fg2, pp2);
   const double e1 = engine(1, 0), e2 = engine(2, 0);
-  const double c1 = engine(1, 3), m1 = engine(1, 2), mw1 = engine(1, 2, false);
+  const double c1 = engine(1, 3), m1 = engine(1, 2);
   const double t1 = engine(1, 1), t2 = engine(2, 1);
   const double turns_per_s = 1e9 / (t2 * kStages);
 
@@ -219,19 +212,14 @@ int main(int argc, char** argv) {
   row("cascade, tracing off, 2 threads", e2);
   row("cascade, clock reads only, 1 thread", c1);
   row("cascade, tracing in memory, 1 thread", m1);
-  row("  the same, frames encoded by the worker", mw1);
   row("cascade, tracing on, 1 thread", t1);
   row("cascade, tracing on, 2 threads", t2);
   std::printf("trace written: %.1f MB (%.0f bytes/turn)\n", static_cast<double>(trace_bytes) / 1e6,
               static_cast<double>(trace_bytes) / static_cast<double>(turns * repeat));
-  std::printf("turn frames staged (encoded by the background thread, not the worker): %.0f%% at 1 thread, %.0f%% at 2\n",
-              100 * staged_share[0], 100 * staged_share[1]);
   // A stage record's cost: what tracing adds per stage (one record and one
   // clock read per stage; the turn record is shared among the 5 stages).
   std::printf("per stage record: %.2f ns in memory = %.1fx floor (of which clock reads %.2f ns), %.2f ns persisted\n",
               m1 - e1, (m1 - e1) / floor_ns, c1 - e1, t1 - e1);
-  std::printf("per stage record, frames encoded by the worker: %.2f ns in memory = %.1fx floor\n", mw1 - e1,
-              (mw1 - e1) / floor_ns);
   std::printf("scheduler_x_floor=%.2f trace_x_floor=%.2f record_x_floor=%.2f two_thread_speedup=%.2f "
               "turns_per_s_2t=%.3g flow_graph_x_floor=%.1f parallel_pipeline_x_floor=%.1f floor_ns=%.2f\n",
               e1 / floor_ns, t1 / floor_ns, (m1 - e1) / floor_ns, e1 / e2, turns_per_s, fg1 / floor_ns,

@@ -18,9 +18,7 @@
 // "named" = the chain shape with names in every record, for comparison;
 // "frame" = the chain as the engine writes a plain turn (format v4): one
 // turn frame per 5 stages, the turn record included, each stage's input
-// the previous one's output and a confidence instead of the feature;
-// staged (WriterOptions::defer_frames: the worker copies, the background
-// thread encodes); "frame-wrk" = the same, encoded by the worker itself.
+// the previous one's output and a confidence instead of the feature.
 // Reports ns/record, bytes/record and MB/s of trace bytes. A benchmark,
 // never a test.
 #include <cascade/trace/writer.hpp>
@@ -47,11 +45,10 @@ struct Run {
 };
 
 Run run_once(const std::filesystem::path& path, uint64_t n, uint64_t stages_per_turn, bool audio = false,
-             bool named = false, bool frame = false, bool defer = true) {
+             bool named = false, bool frame = false) {
   using namespace cascade::trace;
   WriterOptions opt;
   opt.path = path;
-  opt.defer_frames = defer;
   opt.max_workers = 4;
   const char text[] = "turn on the lights";
   PayloadView out{"text", 1, 0, text, sizeof text - 1};
@@ -130,20 +127,19 @@ int main(int argc, char** argv) {
   run_once("/dev/null", n / 10, 5);  // warm up allocator and page cache
   std::printf("records per run: %llu, 1 worker thread, median of 5 runs\n", static_cast<unsigned long long>(n));
   std::printf("%-9s %-10s %12s %14s %10s\n", "shape", "sink", "ns/record", "bytes/record", "MB/s");
-  for (int shape_index = 0; shape_index < 6; ++shape_index) {
+  for (int shape_index = 0; shape_index < 5; ++shape_index) {
     const uint64_t per_turn = shape_index == 1 || shape_index == 2 ? 1 : 5;
     const bool audio = shape_index == 2;
     const bool named = shape_index == 3;
-    const bool frame = shape_index >= 4;
-    const bool defer = shape_index == 4;
+    const bool frame = shape_index == 4;
     std::vector<double> mem_ns, mem_mb, disk_ns, disk_mb;
     uint64_t bytes = 0;
     for (int i = 0; i < 5; ++i) {
-      const Run m = run_once("/dev/null", n, per_turn, audio, named, frame, defer);
+      const Run m = run_once("/dev/null", n, per_turn, audio, named, frame);
       // A fresh file each run, removed right after: re-truncating one file
       // would make ext4 write the previous run back to disk during the next.
       const auto run_file = file.string() + "." + std::to_string(i);
-      const Run d = run_once(run_file, n, per_turn, audio, named, frame, defer);
+      const Run d = run_once(run_file, n, per_turn, audio, named, frame);
       std::filesystem::remove(run_file);
       mem_ns.push_back(m.ns_per_record);
       mem_mb.push_back(m.mb_per_s);
@@ -151,7 +147,7 @@ int main(int argc, char** argv) {
       disk_mb.push_back(d.mb_per_s);
       bytes = d.bytes;
     }
-    const char* shape = frame ? (defer ? "frame" : "frame-wrk") : named ? "named" : audio ? "audio" : per_turn == 5 ? "chain" : "distinct";
+    const char* shape = frame ? "frame" : named ? "named" : audio ? "audio" : per_turn == 5 ? "chain" : "distinct";
     const double bpr = static_cast<double>(bytes) / static_cast<double>(n);
     std::printf("%-9s %-10s %12.1f %14.1f %10.0f\n", shape, "memory", median(mem_ns), bpr, median(mem_mb));
     std::printf("%-9s %-10s %12.1f %14.1f %10.0f\n", shape, "/tmp file", median(disk_ns), bpr, median(disk_mb));

@@ -106,12 +106,8 @@ struct Buffer {
   // declared[h] != 0: the chunk already holds the kRecordDecl of handle h.
   std::vector<uint8_t> declared;
   uint32_t n_declared = 0;  // handles declared in this chunk: all of them skips the checks
-  // A STAGING buffer (WriterOptions::defer_frames): it holds RawFrames, not
-  // a chunk; the background thread encodes them (`records` counts frames).
-  bool staged = false;
 
   void reset() {
-    staged = false;
     std::fill(declared.begin(), declared.end(), uint8_t{0});
     n_declared = 0;
     used = f::kChunkHeaderSize;
@@ -135,9 +131,7 @@ struct Buffer {
 // One per worker index, on its own cache line: workers never share one.
 struct alignas(64) Slot {
   Buffer* buf = nullptr;
-  Buffer* raw = nullptr;  // staged turn frames (defer_frames)
   std::atomic<uint64_t> records{0};  // written only by the slot's worker
-  std::atomic<uint64_t> staged{0};   // frames staged, not encoded by the worker (same)
 };
 
 // --- size bounds ----------------------------------------------------------------
@@ -342,10 +336,8 @@ constexpr uint64_t kMinPayloadRef = 8;
 // with the literal's copy in the chunk (hashed literals are only referenced
 // from their own record: their bytes are not in the chunk to compare).
 // `id`, when given, receives the payload literal id the payload is or names.
-// `prehash`, when given, is the XXH64 of a hashed payload, computed by
-// whoever still had its bytes (a staged frame keeps only the hash).
 inline uint8_t* put_payload_body(uint8_t* p, const PayloadView& v, AudioMode mode, bool stable, Buffer& b,
-                                 uint32_t* id = nullptr, const uint64_t* prehash = nullptr) {
+                                 uint32_t* id = nullptr) {
   p = put_small(p, v.sample_rate);
   const bool hash = hashed(v, mode);
   Buffer::PayloadSeen* seen = nullptr;
@@ -364,7 +356,7 @@ inline uint8_t* put_payload_body(uint8_t* p, const PayloadView& v, AudioMode mod
   p = f::put_varint(p + 1, v.size);
   if (hash) {
     *enc = f::kPayloadHashed;
-    p = f::put<uint64_t>(p, prehash != nullptr ? *prehash : XXH64(v.data, static_cast<size_t>(v.size), 0));
+    p = f::put<uint64_t>(p, XXH64(v.data, static_cast<size_t>(v.size), 0));
   } else {
     *enc = f::kPayloadInline;
   }
@@ -493,9 +485,7 @@ inline uint8_t* put_turn_head(uint8_t* p, const TurnEvent& e, uint32_t worker, b
 
 // v4: kRecordFrame (FORMAT.md "Turn frame"). The turn record's fields
 // (without its input payload), the payload table, then the stages.
-// `hashes`: per payload, the XXH64 of a hashed one (staged frames), or null.
-uint8_t* put_frame(uint8_t* p, const TurnFrame& fr, uint32_t worker, AudioMode mode, bool same, Buffer& b,
-                   const uint64_t* hashes = nullptr) {
+uint8_t* put_frame(uint8_t* p, const TurnFrame& fr, uint32_t worker, AudioMode mode, bool same, Buffer& b) {
   const TurnEvent& e = fr.turn;
   p = put_turn_head(p, e, worker, same, b);
   // Within one record every view is live: equal address and size are the
@@ -505,8 +495,7 @@ uint8_t* put_frame(uint8_t* p, const TurnFrame& fr, uint32_t worker, AudioMode m
   p = put_small(p, fr.payloads.size());
   const PayloadView* prev = nullptr;
   uint32_t prev_id = 0;
-  for (size_t i = 0; i < fr.payloads.size(); ++i) {
-    const PayloadView& v = fr.payloads[i];
+  for (const auto& v : fr.payloads) {
     p = put_small(p, v.type);
     if (v.type == f::kPayloadNone) continue;
     if (prev != nullptr && v.data == prev->data && v.size == prev->size && v.type == prev->type) {
@@ -515,7 +504,7 @@ uint8_t* put_frame(uint8_t* p, const TurnFrame& fr, uint32_t worker, AudioMode m
       p = put_small(p, prev_id);
       continue;
     }
-    p = put_payload_body(p, v, mode, false, b, &prev_id, hashes != nullptr ? &hashes[i] : nullptr);
+    p = put_payload_body(p, v, mode, false, b, &prev_id);
     prev = v.size >= kMinPayloadRef ? &v : nullptr;  // shorter ones stay literals (put_payload_body)
   }
   p = put_small(p, fr.input);
@@ -548,171 +537,6 @@ uint8_t* put_turn(uint8_t* p, const TurnEvent& e, uint32_t worker, AudioMode mod
   p = put_payload(p, e.input, mode, e.payloads_stable, b);
   p = f::put_vstr(p, e.gold_json);
   return f::put_vstr(p, e.result_json);
-}
-
-// --- staged turn frames (WriterOptions::defer_frames) ---------------------------
-// NanoLog's split: the worker only COPIES a turn frame into its staging
-// buffer; the background thread encodes it. A staged frame is
-//   RawFrame, FrameStage[n_stages], RawPayload[n_payloads],
-//   the five strings (dialogue id, user id, timestamp, gold, result),
-//   the payloads' bytes,
-// padded to 8 bytes. It lives only in memory, never in a file: the
-// background thread turns it back into a TurnFrame of views into the
-// staging buffer and encodes that with put_frame(), as the direct path does.
-struct RawFrame {
-  uint32_t size = 0;  // of the whole staged frame, a multiple of 8
-  uint32_t n_payloads = 0, input = 0, n_stages = 0;
-  uint64_t turn_seq = 0, config_digest = 0;
-  int64_t start_ns = 0, end_ns = 0;
-  uint32_t turn_index = 0;
-  uint32_t len[5] = {};  // the strings' lengths
-  uint8_t status = 0;
-};
-enum class RawKind : uint32_t { None, Bytes, Same, Hashed };
-struct RawPayload {
-  uint32_t type = 0, sample_rate = 0;
-  uint64_t size = 0;
-  RawKind kind = RawKind::None;
-  uint32_t same = 0;  // Same: the earlier entry whose bytes these are (same address and size)
-  uint64_t at = 0;    // Bytes: offset from the staged frame's start; Hashed: the XXH64
-};
-static_assert(std::is_trivially_copyable_v<FrameStage> && alignof(FrameStage) <= 8);
-static_assert(sizeof(RawFrame) % 8 == 0 && sizeof(FrameStage) % 8 == 0 && sizeof(RawPayload) % 8 == 0);
-
-constexpr size_t align8(size_t n) { return (n + 7) & ~size_t{7}; }
-
-// The most a staged frame takes: every payload's bytes counted (a forwarded
-// payload is only referenced, so this over-counts; never under-counts).
-size_t staged_bound(const TurnFrame& fr, AudioMode mode) {
-  const TurnEvent& e = fr.turn;
-  size_t n = sizeof(RawFrame) + fr.stages.size() * sizeof(FrameStage) + fr.payloads.size() * sizeof(RawPayload) +
-             e.turn.dialogue_id.size() + e.turn.user_id.size() + e.timestamp.size() + e.gold_json.size() +
-             e.result_json.size() + 8;
-  for (const auto& v : fr.payloads) n += hashed(v, mode) ? 0 : v.size;
-  return n;
-}
-
-// The first entry before `i` with pv[i]'s bytes (address, size, type), or
-// kNoPayload. Out of line: the usual one is the entry just before.
-[[gnu::noinline]] uint32_t earlier_same(const PayloadView* pv, size_t i) {
-  for (size_t j = 0; j + 1 < i; ++j)
-    if (pv[j].data == pv[i].data && pv[j].size == pv[i].size && pv[j].type == pv[i].type) return static_cast<uint32_t>(j);
-  return kNoPayload;
-}
-
-inline uint8_t* put_raw_str(uint8_t* p, std::string_view s, uint32_t& len) {
-  len = static_cast<uint32_t>(s.size());
-  return s.empty() ? p : f::copy_bytes(p, s.data(), s.size());
-}
-
-// Copies `fr` to `base` (room for staged_bound); returns its size.
-size_t stage_frame(uint8_t* base, const TurnFrame& fr, AudioMode mode) {
-  const TurnEvent& e = fr.turn;
-  const size_t n_st = fr.stages.size(), n_pay = fr.payloads.size();
-  auto* h = reinterpret_cast<RawFrame*>(base);
-  h->n_payloads = static_cast<uint32_t>(n_pay);
-  h->input = fr.input;
-  h->n_stages = static_cast<uint32_t>(n_st);
-  h->turn_seq = e.turn.turn_seq;
-  h->config_digest = e.config_digest;
-  h->start_ns = e.start_ns;
-  h->end_ns = e.end_ns;
-  h->turn_index = e.turn.turn_index;
-  h->status = static_cast<uint8_t>(e.status);
-  uint8_t* p = base + sizeof(RawFrame);
-  std::memcpy(p, fr.stages.data(), n_st * sizeof(FrameStage));
-  p += n_st * sizeof(FrameStage);
-  auto* rp = reinterpret_cast<RawPayload*>(p);
-  p += n_pay * sizeof(RawPayload);
-  p = put_raw_str(p, e.turn.dialogue_id, h->len[0]);
-  p = put_raw_str(p, e.turn.user_id, h->len[1]);
-  p = put_raw_str(p, e.timestamp, h->len[2]);
-  p = put_raw_str(p, e.gold_json, h->len[3]);
-  p = put_raw_str(p, e.result_json, h->len[4]);
-  const PayloadView* pv = fr.payloads.data();
-  for (size_t i = 0; i < n_pay; ++i) {
-    const PayloadView& v = pv[i];
-    RawPayload& r = rp[i];
-    r.type = v.type;
-    r.sample_rate = v.sample_rate;
-    r.size = v.size;
-    r.kind = RawKind::None;
-    if (v.type == f::kPayloadNone) continue;
-    // Bytes an earlier entry already has (a forwarded payload: usually the
-    // entry just before) stay one copy, which put_frame then references as
-    // it would the caller's views. Short ones are always literals there.
-    if (v.size >= kMinPayloadRef) {
-      if (i > 0 && pv[i - 1].data == v.data && pv[i - 1].size == v.size && pv[i - 1].type == v.type) [[likely]] {
-        r.kind = RawKind::Same;
-        r.same = static_cast<uint32_t>(i - 1);
-        continue;
-      }
-      if (const uint32_t j = earlier_same(pv, i); j != kNoPayload) {
-        r.kind = RawKind::Same;
-        r.same = j;
-        continue;
-      }
-    }
-    if (hashed(v, mode)) {
-      r.kind = RawKind::Hashed;
-      r.at = XXH64(v.data, static_cast<size_t>(v.size), 0);
-      continue;
-    }
-    r.kind = RawKind::Bytes;
-    r.at = static_cast<uint64_t>(p - base);
-    p = f::copy_bytes(p, v.data, static_cast<size_t>(v.size));
-  }
-  const size_t n = align8(static_cast<size_t>(p - base));
-  h->size = static_cast<uint32_t>(n);
-  return n;
-}
-
-// A staged frame as a TurnFrame of views into it. `views` and `hashes`
-// (resized here) back the payload table and the hashed payloads' XXH64s.
-TurnFrame unstage_frame(const uint8_t* base, std::vector<PayloadView>& views, std::vector<uint64_t>& hashes) {
-  const auto* h = reinterpret_cast<const RawFrame*>(base);
-  const uint8_t* p = base + sizeof(RawFrame);
-  TurnFrame fr;
-  fr.stages = {reinterpret_cast<const FrameStage*>(p), h->n_stages};
-  p += h->n_stages * sizeof(FrameStage);
-  const auto* rp = reinterpret_cast<const RawPayload*>(p);
-  p += h->n_payloads * sizeof(RawPayload);
-  std::string_view strs[5];
-  for (int i = 0; i < 5; ++i) {
-    strs[i] = {reinterpret_cast<const char*>(p), h->len[i]};
-    p += h->len[i];
-  }
-  TurnEvent& e = fr.turn;
-  e.turn = TurnKey{strs[0], strs[1], h->turn_index, h->turn_seq};
-  e.timestamp = strs[2];
-  e.config_digest = h->config_digest;
-  e.start_ns = h->start_ns;
-  e.end_ns = h->end_ns;
-  e.status = static_cast<TurnStatus>(h->status);
-  e.gold_json = strs[3];
-  e.result_json = strs[4];
-  views.resize(h->n_payloads);
-  hashes.resize(h->n_payloads);
-  for (uint32_t i = 0; i < h->n_payloads; ++i) {
-    const RawPayload& r = rp[i];
-    PayloadView& v = views[i];
-    v = PayloadView{{}, r.type, r.sample_rate, nullptr, r.size};
-    switch (r.kind) {
-      case RawKind::None: break;
-      case RawKind::Bytes: v.data = base + r.at; break;
-      case RawKind::Same:
-        v.data = views[r.same].data;
-        hashes[i] = hashes[r.same];
-        break;
-      case RawKind::Hashed:
-        v.data = &r.at;  // an address of its own: put_payload_body keys on it, never reads it (prehash)
-        hashes[i] = r.at;
-        break;
-    }
-  }
-  fr.payloads = views;
-  fr.input = h->input;
-  return fr;
 }
 
 }  // namespace
@@ -750,12 +574,6 @@ struct Writer::Impl {
   uint64_t file_records = 0;
   uint32_t file_index = 0;
 
-  // Staging buffers queued or being encoded. While the background thread
-  // keeps up (fewer than kStagedBacklog), workers stage their frames;
-  // otherwise they encode them themselves, so a busy machine does not pay
-  // for the copy AND the encoding on top of a saturated encoder.
-  static constexpr uint32_t kStagedBacklog = 2;
-  std::atomic<uint32_t> staged_backlog{0};
   std::atomic<uint64_t> chunks{0};
   std::atomic<uint64_t> bytes{0};
   std::atomic<uint32_t> files{0};
@@ -884,47 +702,6 @@ struct Writer::Impl {
     bytes.fetch_add(b.used, std::memory_order_relaxed);
   }
 
-  // Background thread: encodes a staging buffer's frames into chunks and
-  // writes them, the last one partial (a staging buffer is handed over when
-  // full or by flush(): either way its frames must reach the file now).
-  std::unique_ptr<Buffer> enc;  // the background thread's chunk under construction
-  std::vector<PayloadView> unstaged_views;
-  std::vector<uint64_t> unstaged_hashes;
-
-  void encode_staged(Buffer& raw) {
-    if (!enc) enc = fresh_buffer();
-    Buffer& b = *enc;
-    b.worker = raw.worker;
-    const AudioMode mode = opt.audio;
-    const uint8_t* p = raw.mem.get() + f::kChunkHeaderSize;
-    const uint8_t* const end = raw.mem.get() + raw.used;
-    while (p < end) {
-      const TurnFrame fr = unstage_frame(p, unstaged_views, unstaged_hashes);
-      p += reinterpret_cast<const RawFrame*>(p)->size;
-      const size_t bound = frame_bound(fr, mode);
-      const size_t header = bound >= f::kRecordLenEscape ? 12 : 4;
-      if (b.used + header + bound > b.cap) {
-        if (b.records != 0) {
-          write_chunk(b);
-          b.reset();
-          b.worker = raw.worker;
-        }
-        if (b.used + header + bound > b.cap) grow(b, b.used + header + bound);
-      }
-      if (b.n_declared != decls.size()) [[unlikely]]
-        for (const auto& st : fr.stages) ensure_declared(b, st.decl);
-      const bool same = b.same_key(fr.turn.turn);
-      uint8_t* const start = b.mem.get() + b.used;
-      b.used += close_record(start, header, f::kRecordFrame,
-                             put_frame(start + header, fr, raw.worker, mode, same, b, unstaged_hashes.data()));
-      b.records += static_cast<uint32_t>(fr.stages.size()) + 1;
-    }
-    if (b.records != 0) {
-      write_chunk(b);
-      b.reset();
-    }
-  }
-
   void run() {
     for (;;) {
       Buffer* b = nullptr;
@@ -937,13 +714,10 @@ struct Writer::Impl {
       }
       std::exception_ptr failed;
       try {
-        if (b->staged) encode_staged(*b);
-        else write_chunk(*b);
+        write_chunk(*b);
       } catch (...) {
         failed = std::current_exception();
-        if (enc) enc->reset();  // a failed write leaves no half chunk for the next staging buffer
       }
-      if (b->staged) staged_backlog.fetch_sub(1, std::memory_order_relaxed);
       b->reset();
       std::lock_guard lk(mu);
       if (failed && !error) error = failed;
@@ -960,14 +734,11 @@ struct Writer::Impl {
       free_list.pop_back();
       return b;
     }
-    owned.push_back(fresh_buffer());
-    return owned.back().get();
-  }
-  std::unique_ptr<Buffer> fresh_buffer() const {
     auto nb = std::make_unique<Buffer>();
     nb->cap = f::kChunkHeaderSize + opt.chunk_bytes;
     nb->mem = std::make_unique_for_overwrite<uint8_t[]>(nb->cap);  // no memset: every byte is written before use
-    return nb;
+    owned.push_back(std::move(nb));
+    return owned.back().get();
   }
 
   // Hands `full` (may be null) to the background thread, returns an empty one.
@@ -980,7 +751,6 @@ struct Writer::Impl {
         free_list.push_back(full);
         std::rethrow_exception(error);
       }
-      if (full->staged) staged_backlog.fetch_add(1, std::memory_order_relaxed);
       queue.push_back(full);
       ++submitted;
       cv_work.notify_one();
@@ -1008,64 +778,35 @@ struct Writer::Impl {
     return first_buffer(worker);
   }
 
-  void check_worker(uint32_t worker) const {
+  [[gnu::noinline]] Buffer& first_buffer(uint32_t worker) {
     if (worker >= slots.size())
       throw TraceError(codes::kMisuse, opt.path,
                        "worker index " + std::to_string(worker) + " >= max_workers " + std::to_string(slots.size()));
     if (closed) throw TraceError(codes::kMisuse, opt.path, "write() after close()");
-  }
-
-  [[gnu::noinline]] Buffer& first_buffer(uint32_t worker) {
-    check_worker(worker);
     Slot& s = slots[worker];
     s.buf = exchange(nullptr);
     s.buf->worker = static_cast<uint16_t>(worker);
     return *s.buf;
   }
 
-  // The current buffer (`which`: Slot::buf, or Slot::raw for staged
-  // frames) is full: hand it over, return an empty one with room for `n`
-  // bytes (grown for one oversized record: rare).
-  Buffer& next_buffer(uint32_t worker, size_t n, Buffer* Slot::*which = &Slot::buf) {
+  // The current buffer is full: hand it over, return an empty one with room
+  // for `n` bytes (grown for one oversized record: rare).
+  Buffer& next_buffer(uint32_t worker, size_t n) {
     if (n > std::numeric_limits<uint32_t>::max() - f::kChunkHeaderSize)
       throw TraceError(codes::kMisuse, opt.path, "record of " + std::to_string(n) + " bytes exceeds the 4 GiB chunk limit");
     Slot& s = slots[worker];
-    Buffer* b = s.*which;
-    if (b == nullptr || b->records != 0) {
-      s.*which = nullptr;  // if exchange throws, the buffer is already handed over
+    Buffer* b = s.buf;
+    if (b->records != 0) {
+      s.buf = nullptr;  // if exchange throws, the buffer is already handed over
       b = exchange(b);
-      s.*which = b;
+      s.buf = b;
       b->worker = static_cast<uint16_t>(worker);
-      b->staged = which == &Slot::raw;
     }
     if (b->used + n > b->cap) grow(*b, b->used + n);
     return *b;
   }
 
-  // No staged frame is waiting or being encoded (controlling thread).
-  bool staged_idle() {
-    for (const auto& s : slots)
-      if (s.raw != nullptr) return false;
-    std::lock_guard lk(mu);
-    return written == submitted;
-  }
-
-  // Room for a staged frame of at most `n` bytes in the worker's staging
-  // buffer. The fast path is a few compares, as buffer()'s.
-  Buffer& staging(uint32_t worker, size_t n) {
-    if (worker < slots.size() && !closed) [[likely]] {
-      Buffer* b = slots[worker].raw;
-      if (b != nullptr && b->used + n <= b->cap) [[likely]]
-        return *b;
-    }
-    check_worker(worker);
-    return next_buffer(worker, n, &Slot::raw);
-  }
-
   uint32_t declare(const StageDecl& d) {
-    // The background thread reads `decls` while it encodes staged frames:
-    // let it finish what was written so far before the vector can move.
-    if (opt.defer_frames && !closed && !staged_idle()) flush();
     OwnedDecl o;
     o.stage_id = d.stage_id;
     o.plugin = d.plugin;
@@ -1139,14 +880,6 @@ struct Writer::Impl {
 
   [[noreturn]] void misuse(const std::string& what) const { throw TraceError(codes::kMisuse, opt.path, what); }
 
-  // The most a frame's kRecordFrame takes, its stages' declarations included.
-  size_t frame_bound(const TurnFrame& fr, AudioMode mode) const {
-    size_t bound = turn_fields_bound(fr.turn) + 5 + 5 + 5;  // payload count, input index, stage count
-    for (const auto& v : fr.payloads) bound += payload_bound(v, mode, false);
-    for (const auto& st : fr.stages) bound += decls[st.decl]->frame_bound;
-    return bound;
-  }
-
   // Throws T009 unless every stage of `fr` may be in a frame of its size.
   void check_frame(const TurnFrame& fr) const {
     const size_t n_pay = fr.payloads.size(), n_decls = frame_need.size();
@@ -1173,26 +906,19 @@ struct Writer::Impl {
   }
 
   // v4: a whole turn in one kRecordFrame. Everything is checked before a
-  // byte is written: a misuse leaves the chunk as it was. Staged (copied,
-  // encoded by the background thread) unless defer_frames is off or the
-  // background thread is behind (staged_backlog).
+  // byte is written: a misuse leaves the chunk as it was.
   void append_frame(uint32_t worker, const TurnFrame& fr) {
     check_frame(fr);
     const AudioMode mode = opt.audio;
-    if (opt.defer_frames && staged_backlog.load(std::memory_order_relaxed) < kStagedBacklog) [[likely]] {
-      Buffer& raw = staging(worker, staged_bound(fr, mode));
-      raw.used += stage_frame(raw.mem.get() + raw.used, fr, mode);
-      ++raw.records;
-      count(worker, fr.stages.size() + 1);
-      std::atomic<uint64_t>& staged = slots[worker].staged;
-      staged.store(staged.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-      return;
-    }
+    const TurnEvent& e = fr.turn;
+    size_t bound = turn_fields_bound(e) + 5 + 5 + 5;  // payload count, input index, stage count
+    for (const auto& v : fr.payloads) bound += payload_bound(v, mode, false);
+    for (const auto& st : fr.stages) bound += decls[st.decl]->frame_bound;
     size_t header;
-    Buffer& b = reserve(worker, frame_bound(fr, mode), header);
+    Buffer& b = reserve(worker, bound, header);
     if (b.n_declared != decls.size()) [[unlikely]]
       for (const auto& st : fr.stages) ensure_declared(b, st.decl);
-    const bool same = b.same_key(fr.turn.turn);
+    const bool same = b.same_key(e.turn);
     uint8_t* const start = b.mem.get() + b.used;
     b.used += close_record(start, header, f::kRecordFrame, put_frame(start + header, fr, worker, mode, same, b));
     // Counted as the records it stands for (FORMAT.md: record_count).
@@ -1258,13 +984,11 @@ struct Writer::Impl {
   uint64_t begin_flush() {
     if (closed) return 0;
     for (auto& s : slots) {
-      for (Buffer* Slot::*which : {&Slot::raw, &Slot::buf}) {
-        Buffer* b = s.*which;
-        if (b == nullptr || b->records == 0) continue;
-        s.*which = nullptr;
+      if (s.buf != nullptr && s.buf->records > 0) {
+        Buffer* b = s.buf;
+        s.buf = nullptr;
         std::unique_lock lk(mu);
         if (error) std::rethrow_exception(error);
-        if (b->staged) staged_backlog.fetch_add(1, std::memory_order_relaxed);
         queue.push_back(b);
         ++submitted;
         cv_work.notify_one();
@@ -1311,7 +1035,7 @@ struct Writer::Impl {
       ::close(fd);
       fd = -1;
     }
-    for (auto& s : slots) s.buf = s.raw = nullptr;
+    for (auto& s : slots) s.buf = nullptr;
     if (failed) std::rethrow_exception(failed);
   }
 };
@@ -1344,10 +1068,7 @@ void Writer::close() { impl_->close(); }
 
 WriterStats Writer::stats() const {
   WriterStats st;
-  for (const auto& s : impl_->slots) {
-    st.records += s.records.load(std::memory_order_relaxed);
-    st.staged_frames += s.staged.load(std::memory_order_relaxed);
-  }
+  for (const auto& s : impl_->slots) st.records += s.records.load(std::memory_order_relaxed);
   st.chunks = impl_->chunks.load(std::memory_order_relaxed);
   st.bytes = impl_->bytes.load(std::memory_order_relaxed);
   st.files = impl_->files.load(std::memory_order_relaxed);

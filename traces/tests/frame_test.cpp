@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <csignal>
-#include <thread>
 
 namespace cascade::trace {
 namespace {
@@ -106,12 +105,8 @@ struct Turn3 {
   }
 };
 
-// Staged (WriterOptions::defer_frames, encoded by the background thread)
-// and encoded by the worker alike.
 TEST(Frame, ReadsBackExactlyAsDeclaredStageRecordsAndATurnRecordInEitherAudioMode) {
-  for (const bool defer : {true, false})
   for (const AudioMode mode : {AudioMode::Inline, AudioMode::Hash}) {
-    SCOPED_TRACE(defer ? "staged" : "encoded by the worker");
     TempDir dir;
     Turn3 t;
     uint32_t h[3];
@@ -121,7 +116,7 @@ TEST(Frame, ReadsBackExactlyAsDeclaredStageRecordsAndATurnRecordInEitherAudioMod
       t.write_records(w, h, 2);
     }
     {
-      Writer w({.path = dir / "frame.cas", .audio = mode, .defer_frames = defer});
+      Writer w({.path = dir / "frame.cas", .audio = mode});
       t.declare(w, h);
       t.write_frame(w, h, 2);
       EXPECT_EQ(w.stats().records, 4u);  // what the frame stands for
@@ -270,78 +265,10 @@ TEST(Frame, AnInputIndexOutsideThePayloadsIsRefused) {
   EXPECT_THROW(w.write(0, f), TraceError);
 }
 
-// Many turns from two workers on two threads, small chunks: whether the
-// frames are staged or encoded by their workers, and however the two
-// mix (a worker encodes itself while the background thread is behind),
-// the file reads back the same records.
-TEST(Frame, StagedAndWorkerEncodedFramesReadBackTheSameRecords) {
-  for (const AudioMode mode : {AudioMode::Inline, AudioMode::Hash}) {
-    TempDir dir;
-    std::vector<Record> got[2];
-    for (const bool defer : {true, false}) {
-      const auto path = dir / (defer ? "staged.cas" : "direct.cas");
-      {
-        Writer w({.path = path, .audio = mode, .chunk_bytes = 8192, .defer_frames = defer});
-        Turn3 t;
-        uint32_t h[3];
-        t.declare(w, h);
-        std::vector<std::thread> workers;
-        for (uint32_t worker = 0; worker < 2; ++worker)
-          workers.emplace_back([&, worker] {
-            Turn3 mine;  // its own key: "dialogue-7" turns 0.. of each worker
-            for (uint32_t i = 0; i < 1500; ++i) {
-              mine.turn.turn = TurnKey{worker == 0 ? "dialogue-7" : "dialogue-8", "user-3", i, 2 * i + worker};
-              mine.write_frame(w, h, worker);
-            }
-          });
-        for (auto& th : workers) th.join();
-      }
-      std::vector<Damage> damage;
-      got[defer] = read_all(path, &damage);
-      EXPECT_TRUE(damage.empty());
-      ASSERT_EQ(got[defer].size(), 2u * 1500 * 4);
-    }
-    // Same records; their order between turns may differ (each turn's own
-    // records stay together and in order).
-    auto by_turn = [](std::vector<Record> rs) {
-      std::stable_sort(rs.begin(), rs.end(), [](const Record& a, const Record& b) {
-        auto seq = [](const Record& r) {
-          return std::visit([](const auto& x) { return x.turn.turn_seq; }, r);
-        };
-        return seq(a) < seq(b);
-      });
-      return rs;
-    };
-    EXPECT_EQ(by_turn(got[0]), by_turn(got[1]));
-  }
-}
-
-// flush() covers staged frames: they are in the file when it returns, with
-// the writer still open.
-TEST(Frame, StagedFramesAreInTheFileWhenFlushReturns) {
-  TempDir dir;
-  Writer w({.path = dir / "t.cas"});
-  Turn3 t;
-  uint32_t h[3];
-  t.declare(w, h);
-  for (uint32_t i = 0; i < 100; ++i) {
-    t.turn.turn.turn_seq = i;
-    t.write_frame(w, h);
-  }
-  w.flush();
-  std::vector<Damage> damage;
-  EXPECT_EQ(read_all(dir / "t.cas", &damage).size(), 400u);
-  t.turn.turn.turn_seq = 100;
-  t.write_frame(w, h);
-  w.flush();
-  EXPECT_EQ(read_all(dir / "t.cas", &damage).size(), 404u);
-}
-
-// A write that fails while the background thread encodes staged frames
-// (here: the file size limit) reaches the caller as T002 at the next
-// flush(), and the writer refuses to go on instead of losing records
-// silently.
-TEST(Frame, AWriteErrorWhileEncodingStagedFramesIsThrownByFlush) {
+// A write that fails on the background thread mid-run (here: the file size
+// limit) reaches the caller as T002, at a write() or the next flush(), and
+// the writer refuses to go on instead of losing records silently.
+TEST(Frame, AWriteErrorOnTheBackgroundThreadIsThrownToTheCaller) {
   TempDir dir;
   ::signal(SIGXFSZ, SIG_IGN);  // write() then fails with EFBIG instead of killing the process
   rlimit old{};
@@ -356,7 +283,7 @@ TEST(Frame, AWriteErrorWhileEncodingStagedFramesIsThrownByFlush) {
     uint32_t h[3];
     t.declare(w, h);
     try {
-      for (uint32_t i = 0; i < 1000; ++i) {  // ~1.5 MB staged, far past the limit
+      for (uint32_t i = 0; i < 1000; ++i) {  // ~1.1 MB of frames, far past the limit
         t.turn.turn.turn_seq = i;
         t.write_frame(w, h);
       }

@@ -6,9 +6,7 @@
 //   threads as long as no two threads use the same `worker` index at the
 //   same time (the scheduler passes its worker index). Writers of different
 //   workers share NO lock: each appends to its own buffer; a full buffer
-//   becomes a chunk handed to the background writer thread. Turn frames
-//   are staged by default (WriterOptions::defer_frames): copied into a
-//   second per-worker buffer that the background thread encodes.
+//   becomes a chunk handed to the background writer thread.
 //   flush() and close() must be called when no write() is in progress
 //   (between scheduler batches); after flush() returns, every record
 //   written before it is in the file (OS page cache: it survives kill -9).
@@ -38,15 +36,6 @@ struct WriterOptions {
   // Added: fdatasync() after flush() writes (survives power loss, not only
   // kill -9). Off by default: page cache is the promise of flush().
   bool sync_on_flush = false;
-  // Turn frames (write(worker, TurnFrame)) are COPIED into the worker's
-  // staging buffer and encoded by the background thread, as NanoLog does
-  // with log arguments: the worker pays a copy (and the XXH64 of hashed
-  // audio), not the encoding; while the background thread is behind, the
-  // worker encodes them itself after all. Off: the worker always encodes
-  // them itself, like every other record. Either way the file is the same format and reads
-  // back the same records; with it on, a worker's frames may land in the
-  // file after records it wrote later (each turn's records stay together).
-  bool defer_frames = true;
 };
 
 struct WriterStats {
@@ -54,7 +43,6 @@ struct WriterStats {
   uint64_t chunks = 0;
   uint64_t bytes = 0;  // bytes written to disk
   uint32_t files = 0;
-  uint64_t staged_frames = 0;  // turn frames encoded by the background thread (defer_frames)
 };
 
 class Writer {
@@ -68,7 +56,7 @@ class Writer {
   // StageEvent::decl and FrameStage::decl. The writer copies the strings
   // and frame_ports (T009 if it is neither empty nor one entry per port).
   // Setup-time: must not run concurrently with write() (call it before the
-  // first batch); after writes it flush()es first when frames are staged.
+  // first batch).
   uint32_t declare(const StageDecl& decl);
   void write(uint32_t worker, const StageEvent& ev);
   void write(uint32_t worker, const TurnEvent& ev);
