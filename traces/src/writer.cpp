@@ -546,10 +546,11 @@ struct Writer::Impl {
   std::vector<Slot> slots;
   // By handle. Entries never move: put_istr keys its table on addresses.
   std::vector<std::unique_ptr<OwnedDecl>> decls;
-  // By handle: how many payloads a frame needs for that stage
-  // (OwnedDecl::frame_payloads), or kNoPayload when the stage may not be
-  // in a frame: check_frame()'s one load and compare per stage.
+  // By handle, flat for append_frame()'s one pass over the stages: how many
+  // payloads a frame needs for that stage (OwnedDecl::frame_payloads), or
+  // kNoPayload when the stage may not be in a frame; and its frame_bound.
   std::vector<uint32_t> frame_need;
+  std::vector<size_t> frame_cost;
   uint64_t run_id = 0;
   int64_t created_ns = 0;
   bool closed = false;  // touched only by the controlling thread (ctor/flush/close)
@@ -832,6 +833,7 @@ struct Writer::Impl {
     // handle, flags, start, duration, confidence, worker
     o.frame_bound = 4 + o.bound + 5 + 1 + 10 + 10 + 8 + 5;
     frame_need.push_back(o.in_frames ? o.frame_payloads : kNoPayload);
+    frame_cost.push_back(o.frame_bound);
     decls.push_back(std::make_unique<OwnedDecl>(std::move(o)));
     return static_cast<uint32_t>(decls.size() - 1);
   }
@@ -880,14 +882,6 @@ struct Writer::Impl {
 
   [[noreturn]] void misuse(const std::string& what) const { throw TraceError(codes::kMisuse, opt.path, what); }
 
-  // Throws T009 unless every stage of `fr` may be in a frame of its size.
-  void check_frame(const TurnFrame& fr) const {
-    const size_t n_pay = fr.payloads.size(), n_decls = frame_need.size();
-    bool ok = fr.input < n_pay;
-    for (const auto& st : fr.stages) ok &= st.decl < n_decls && frame_need[st.decl] <= n_pay;
-    if (!ok) [[unlikely]]
-      frame_misuse(fr);
-  }
   // Which rule `fr` broke, as T009.
   [[noreturn, gnu::noinline]] void frame_misuse(const TurnFrame& fr) const {
     const size_t n_pay = fr.payloads.size();
@@ -902,18 +896,32 @@ struct Writer::Impl {
         misuse("turn frame: stage '" + d.stage_id + "' needs " + std::to_string(d.frame_payloads) +
                " payloads, the frame has " + std::to_string(n_pay));
     }
-    misuse("turn frame: refused");  // not reached: check_frame found a reason
+    misuse("turn frame: refused");  // not reached: append_frame found a reason
   }
 
   // v4: a whole turn in one kRecordFrame. Everything is checked before a
   // byte is written: a misuse leaves the chunk as it was.
   void append_frame(uint32_t worker, const TurnFrame& fr) {
-    check_frame(fr);
     const AudioMode mode = opt.audio;
     const TurnEvent& e = fr.turn;
+    const size_t n_pay = fr.payloads.size(), n_decls = frame_need.size();
+    // One pass checks every stage and sums its bound.
     size_t bound = turn_fields_bound(e) + 5 + 5 + 5;  // payload count, input index, stage count
-    for (const auto& v : fr.payloads) bound += payload_bound(v, mode, false);
-    for (const auto& st : fr.stages) bound += decls[st.decl]->frame_bound;
+    bool bad = fr.input >= n_pay;
+    for (const auto& st : fr.stages) {
+      if (st.decl >= n_decls) [[unlikely]]
+        frame_misuse(fr);
+      bad |= frame_need[st.decl] > n_pay;
+      bound += frame_cost[st.decl];
+    }
+    if (bad) [[unlikely]]
+      frame_misuse(fr);
+    if (mode == AudioMode::Hash) [[unlikely]] {
+      for (const auto& v : fr.payloads) bound += payload_bound(v, mode, false);
+    } else {
+      for (const auto& v : fr.payloads) bound += v.size;
+      bound += n_pay * (kPayloadFixed - kStr);  // payload_bound(v, Inline, false) without the per-entry constant
+    }
     size_t header;
     Buffer& b = reserve(worker, bound, header);
     if (b.n_declared != decls.size()) [[unlikely]]
