@@ -157,18 +157,22 @@ TEST(Asr, NoiseWithoutSpeechIsNotAnError) {
 }
 
 TEST(Asr, ALanguageWeightOutOfRangeIsRejectedAtOpen) {
-  for (const char* bad : {"0", "-1", "1000"}) {
-    auto params = test_model();
-    params["lw"] = bad;
-    try {
-      Harness::load(CASCADE_ASR_SO, params);
-      ADD_FAILURE() << "lw = " << bad << " was accepted";
-    } catch (const std::runtime_error& e) {
-      EXPECT_NE(std::string(e.what()).find("parameter 'lw' must be in (0, 100]"), std::string::npos) << e.what();
+  for (const std::string name : {"lw", "bestpath_lw"}) {
+    for (const char* bad : {"0", "-1", "1000"}) {
+      auto params = test_model();
+      params[name] = bad;
+      try {
+        Harness::load(CASCADE_ASR_SO, params);
+        ADD_FAILURE() << name << " = " << bad << " was accepted";
+      } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("parameter '" + name + "' must be in (0, 100]"), std::string::npos)
+            << e.what();
+      }
     }
   }
   auto params = test_model();
-  params["lw"] = "6.5";  // pocketsphinx's own default still decodes
+  params["lw"] = "6.5";  // pocketsphinx's own defaults still decode
+  params["bestpath_lw"] = "9.5";
   auto h = Harness::load(CASCADE_ASR_SO, params);
   auto r = h->run({{"audio", Value::audio(speech(sentences().front()), 16000)}});
   ASSERT_EQ(r.status, Status::Ok) << r.error;
