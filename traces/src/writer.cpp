@@ -186,10 +186,6 @@ struct OwnedDecl {
   std::vector<std::string> inputs, outputs;
   size_t bound = 0;
   std::vector<uint32_t> frame_ports;  // StageDecl::frame_ports
-  uint32_t frame_payloads = 0;        // a frame's table needs this many entries
-  bool in_frames = false;             // may be in a frame: frame_ports given, or no ports
-  // The most one stage of a turn frame takes, its declaration included.
-  size_t frame_bound = 0;
 };
 
 // What put_turn_head takes, plus gold_json and result_json: the fields a
@@ -547,8 +543,9 @@ struct Writer::Impl {
   // By handle. Entries never move: put_istr keys its table on addresses.
   std::vector<std::unique_ptr<OwnedDecl>> decls;
   // By handle, flat for append_frame()'s one pass over the stages: how many
-  // payloads a frame needs for that stage (OwnedDecl::frame_payloads), or
-  // kNoPayload when the stage may not be in a frame; and its frame_bound.
+  // payloads a frame's table needs for that stage, or kNoPayload when the
+  // stage may not be in a frame (declared without frame_ports); and the
+  // most that stage of a frame takes, its declaration included.
   std::vector<uint32_t> frame_need;
   std::vector<size_t> frame_cost;
   uint64_t run_id = 0;
@@ -826,14 +823,14 @@ struct Writer::Impl {
       misuse("declaration of '" + o.stage_id + "': frame_ports lists " + std::to_string(d.frame_ports.size()) +
              " ports, the stage has " + std::to_string(n_ports));
     o.frame_ports.assign(d.frame_ports.begin(), d.frame_ports.end());
-    o.in_frames = o.frame_ports.size() == n_ports;
+    uint32_t need = 0;
     for (const uint32_t i : o.frame_ports)
-      if (i != kNoPayload) o.frame_payloads = std::max(o.frame_payloads, i + 1);
+      if (i != kNoPayload) need = std::max(need, i + 1);
+    // In frames: frame_ports given, or no ports at all.
+    frame_need.push_back(o.frame_ports.size() == n_ports ? need : kNoPayload);
     o.bound += 5 + 5 * o.frame_ports.size();
-    // handle, flags, start, duration, confidence, worker
-    o.frame_bound = 4 + o.bound + 5 + 1 + 10 + 10 + 8 + 5;
-    frame_need.push_back(o.in_frames ? o.frame_payloads : kNoPayload);
-    frame_cost.push_back(o.frame_bound);
+    // the declaration, then handle, flags, start, duration, confidence, worker
+    frame_cost.push_back(4 + o.bound + 5 + 1 + 10 + 10 + 8 + 5);
     decls.push_back(std::make_unique<OwnedDecl>(std::move(o)));
     return static_cast<uint32_t>(decls.size() - 1);
   }
@@ -890,11 +887,12 @@ struct Writer::Impl {
              " payloads");
     for (const auto& st : fr.stages) {
       if (st.decl >= decls.size()) misuse("turn frame: stage with an undeclared handle");
-      const OwnedDecl& d = *decls[st.decl];
-      if (!d.in_frames) misuse("turn frame: stage '" + d.stage_id + "' was declared without frame_ports");
-      if (d.frame_payloads > n_pay)
-        misuse("turn frame: stage '" + d.stage_id + "' needs " + std::to_string(d.frame_payloads) +
-               " payloads, the frame has " + std::to_string(n_pay));
+      const std::string& id = decls[st.decl]->stage_id;
+      const uint32_t need = frame_need[st.decl];
+      if (need == kNoPayload) misuse("turn frame: stage '" + id + "' was declared without frame_ports");
+      if (need > n_pay)
+        misuse("turn frame: stage '" + id + "' needs " + std::to_string(need) + " payloads, the frame has " +
+               std::to_string(n_pay));
     }
     misuse("turn frame: refused");  // not reached: append_frame found a reason
   }
@@ -919,8 +917,9 @@ struct Writer::Impl {
     if (mode == AudioMode::Hash) [[unlikely]] {
       for (const auto& v : fr.payloads) bound += payload_bound(v, mode, false);
     } else {
+      // payload_bound(v, Inline, false) is a constant plus v.size.
+      bound += n_pay * payload_bound(PayloadView{}, AudioMode::Inline, false);
       for (const auto& v : fr.payloads) bound += v.size;
-      bound += n_pay * (kPayloadFixed - kStr);  // payload_bound(v, Inline, false) without the per-entry constant
     }
     size_t header;
     Buffer& b = reserve(worker, bound, header);
