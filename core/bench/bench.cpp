@@ -10,8 +10,13 @@
 //                    tracing into a file (each batch handed to the writer
 //                    after it and waited for after the next, as `cascade run`)
 //
-// Prints ns per stage, the ratio to the floor, turns/s; median of
-// --repeat runs. The last line is key=value pairs for scripts.
+// Every way of running is timed once per ROUND, all ways in each of
+// --repeat rounds (interleaved, not one way's runs back to back), so a
+// slow spell of a shared machine falls on every way of that round alike.
+// A ratio to the floor is taken within each round (the floor and the way
+// timed seconds apart) and the median over rounds is reported with the
+// rounds' range; ns/stage is the median of the rounds. The last line is
+// key=value pairs for scripts.
 #include <cascade/core/engine.hpp>
 #include <cascade/core/loader.hpp>
 #include <cascade/trace/writer.hpp>
@@ -51,81 +56,78 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// Runs `body` (which processes `turns` turns) `repeat` times; median ns/stage.
-double measure(int repeat, uint64_t turns, const std::function<void()>& body) {
+// One way of running `turns` turns, and its ns/stage in each round.
+struct Way {
+  const char* name;
+  std::function<void()> body;
   std::vector<double> ns;
-  for (int r = 0; r < repeat; ++r) {
-    const double t0 = now_s();
-    body();
-    ns.push_back((now_s() - t0) * 1e9 / static_cast<double>(turns * kStages));
-  }
-  return median(ns);
-}
+};
 
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"cascade-bench: scheduler and tracing overhead vs a direct-call floor and oneTBB peers"};
-  uint64_t turns = 2'000'000;
-  int repeat = 5;
+  uint64_t turns = 1'000'000;
+  int repeat = 9;
   uint32_t in_flight = 4096;
   std::string plugin_dir = PluginRegistry::builtin_dir().string();
   std::string trace_path = (fs::temp_directory_path() / "cascade-bench.cas").string();
-  app.add_option("--turns", turns, "Turns per measurement");
-  app.add_option("--repeat", repeat, "Runs per measurement (the median is reported)");
+  app.add_option("--turns", turns, "Turns per way and round");
+  app.add_option("--repeat", repeat, "Rounds: every way runs once per round; medians over rounds are reported");
   app.add_option("--max-in-flight", in_flight, "Turns per batch");
   app.add_option("--plugin-dir", plugin_dir, "Where cascade-noop.so is");
   app.add_option("--trace", trace_path, "Trace file written when tracing is on");
+  bool each_round = false;
+  app.add_flag("--each-round", each_round, "Also print every round's ns/stage");
   CLI11_PARSE(app, argc, argv);
 
   // ---- floor: 5 direct calls per turn
   const int dummy = 0;
-  const double floor_ns = measure(repeat, turns, [&] {
+  auto floor = [&] {
     const void* p = &dummy;
     for (uint64_t t = 0; t < turns; ++t)
       for (int s = 0; s < kStages; ++s) p = stage_fn(p);
     asm volatile("" : : "r"(p) : "memory");
-  });
+  };
 
-  auto peers = [&](int threads, double& fg, double& pp) {
-    oneapi::tbb::task_arena arena(threads);
-    fg = measure(repeat, turns, [&] {
-      arena.execute([&] {
-        using namespace oneapi::tbb::flow;
-        graph g;
-        uint64_t n = 0;
-        input_node<const void*> src(g, [&](oneapi::tbb::flow_control& fc) -> const void* {
-          if (n++ >= turns) fc.stop();
-          return &dummy;
-        });
-        std::vector<std::unique_ptr<function_node<const void*, const void*>>> nodes;
-        for (int s = 0; s < kStages; ++s)
-          nodes.push_back(std::make_unique<function_node<const void*, const void*>>(
-              g, unlimited, [](const void* p) { return stage_fn(p); }));
-        make_edge(src, *nodes[0]);
-        for (int s = 1; s < kStages; ++s) make_edge(*nodes[s - 1], *nodes[s]);
-        src.activate();
-        g.wait_for_all();
+  // ---- the oneTBB peers, in an arena of `threads`
+  auto flow_graph = [&](oneapi::tbb::task_arena& arena) {
+    arena.execute([&] {
+      using namespace oneapi::tbb::flow;
+      graph g;
+      uint64_t n = 0;
+      input_node<const void*> src(g, [&](oneapi::tbb::flow_control& fc) -> const void* {
+        if (n++ >= turns) fc.stop();
+        return &dummy;
       });
-    });
-    pp = measure(repeat, turns, [&] {
-      arena.execute([&] {
-        uint64_t n = 0;
-        // Tokens are plain integers: parallel_pipeline wants a non-const payload type.
-        auto f = oneapi::tbb::make_filter<void, uintptr_t>(oneapi::tbb::filter_mode::serial_in_order,
-                                                           [&](oneapi::tbb::flow_control& fc) -> uintptr_t {
-                                                             if (n++ >= turns) fc.stop();
-                                                             return reinterpret_cast<uintptr_t>(&dummy);
-                                                           });
-        auto mid = oneapi::tbb::make_filter<uintptr_t, uintptr_t>(
-            oneapi::tbb::filter_mode::parallel,
-            [](uintptr_t p) { return reinterpret_cast<uintptr_t>(stage_fn(reinterpret_cast<const void*>(p))); });
-        auto last = oneapi::tbb::make_filter<uintptr_t, void>(oneapi::tbb::filter_mode::parallel,
-                                                              [](uintptr_t p) { stage_fn(reinterpret_cast<const void*>(p)); });
-        oneapi::tbb::parallel_pipeline(16, f & mid & mid & mid & mid & last);
-      });
+      std::vector<std::unique_ptr<function_node<const void*, const void*>>> nodes;
+      for (int s = 0; s < kStages; ++s)
+        nodes.push_back(std::make_unique<function_node<const void*, const void*>>(
+            g, unlimited, [](const void* p) { return stage_fn(p); }));
+      make_edge(src, *nodes[0]);
+      for (int s = 1; s < kStages; ++s) make_edge(*nodes[s - 1], *nodes[s]);
+      src.activate();
+      g.wait_for_all();
     });
   };
+  auto pipeline = [&](oneapi::tbb::task_arena& arena) {
+    arena.execute([&] {
+      uint64_t n = 0;
+      // Tokens are plain integers: parallel_pipeline wants a non-const payload type.
+      auto f = oneapi::tbb::make_filter<void, uintptr_t>(oneapi::tbb::filter_mode::serial_in_order,
+                                                         [&](oneapi::tbb::flow_control& fc) -> uintptr_t {
+                                                           if (n++ >= turns) fc.stop();
+                                                           return reinterpret_cast<uintptr_t>(&dummy);
+                                                         });
+      auto mid = oneapi::tbb::make_filter<uintptr_t, uintptr_t>(
+          oneapi::tbb::filter_mode::parallel,
+          [](uintptr_t p) { return reinterpret_cast<uintptr_t>(stage_fn(reinterpret_cast<const void*>(p))); });
+      auto last = oneapi::tbb::make_filter<uintptr_t, void>(oneapi::tbb::filter_mode::parallel,
+                                                            [](uintptr_t p) { stage_fn(reinterpret_cast<const void*>(p)); });
+      oneapi::tbb::parallel_pipeline(16, f & mid & mid & mid & mid & last);
+    });
+  };
+  oneapi::tbb::task_arena arena1(1), arena2(2);
 
   // ---- the engine: 5 noop stages from .so files
   PluginRegistry reg;
@@ -155,75 +157,116 @@ int main(int argc, char** argv) {
     batch[i].payload = "turn on the lights";
   }
   std::vector<TurnOutcome> out(in_flight);
-  uint64_t trace_bytes = 0;
-  // tracing: 0 off, 1 into the trace file, 2 in memory (the background
-  // thread writes the chunks to /dev/null: encoding and hand-off only),
-  // 3 no trace but the per-stage clock reads a trace needs.
-  auto engine = [&](int threads, int tracing) {
-    std::unique_ptr<trace::Writer> w;
+  // An engine and its writer live through every round. tracing: 0 off,
+  // 1 into a trace file, 2 in memory (the background thread writes the
+  // chunks to /dev/null: encoding and hand-off only), 3 no trace but the
+  // per-stage clock reads a trace needs.
+  struct Run {
+    std::unique_ptr<trace::Writer> writer;
+    std::unique_ptr<Engine> engine;
+  };
+  std::vector<std::string> trace_files;
+  auto make_engine = [&](int threads, int tracing) {
+    Run r;
     if (tracing == 1) {
-      fs::remove_all(trace_path);
-      w = std::make_unique<trace::Writer>(trace::WriterOptions{.path = trace_path});
+      trace_files.push_back(trace_path + (threads == 1 ? "" : "." + std::to_string(threads) + "t"));
+      fs::remove_all(trace_files.back());
+      r.writer = std::make_unique<trace::Writer>(trace::WriterOptions{.path = trace_files.back()});
     } else if (tracing == 2) {
-      w = std::make_unique<trace::Writer>(trace::WriterOptions{.path = "/dev/null"});
+      r.writer = std::make_unique<trace::Writer>(trace::WriterOptions{.path = "/dev/null"});
     }
-    Engine e(plan, {.threads = static_cast<uint32_t>(threads), .trace = w.get(), .measure_latency = tracing == 3});
-    const double ns = measure(repeat, turns, [&] {
-      // As `cascade run` does (core/run/loop.cpp): a batch's records are
-      // handed over after it, and waited for after the next batch ran.
-      uint64_t ticket = 0;
-      for (uint64_t done = 0; done < turns; done += in_flight) {
-        const size_t n = std::min<uint64_t>(in_flight, turns - done);
-        e.run_batch({batch.data(), n}, {out.data(), n});
-        if (w) {
-          if (done > 0) w->wait_flushed(ticket);
-          ticket = w->begin_flush();
-        }
+    r.engine = std::make_unique<Engine>(
+        plan, EngineOptions{.threads = static_cast<uint32_t>(threads), .trace = r.writer.get(), .measure_latency = tracing == 3});
+    return r;
+  };
+  // As `cascade run` does (core/run/loop.cpp): a batch's records are
+  // handed over after it, and waited for after the next batch ran.
+  auto run_engine = [&](Run& r) {
+    uint64_t ticket = 0;
+    for (uint64_t done = 0; done < turns; done += in_flight) {
+      const size_t n = std::min<uint64_t>(in_flight, turns - done);
+      r.engine->run_batch({batch.data(), n}, {out.data(), n});
+      if (r.writer) {
+        if (done > 0) r.writer->wait_flushed(ticket);
+        ticket = r.writer->begin_flush();
       }
-      if (w) w->wait_flushed(ticket);
-    });
-    if (w) {
-      w->close();
-      if (tracing == 1) trace_bytes = w->stats().bytes;
     }
-    return ns;
+    if (r.writer) r.writer->wait_flushed(ticket);
   };
+  Run off1 = make_engine(1, 0), off2 = make_engine(2, 0), clock1 = make_engine(1, 3), mem1 = make_engine(1, 2),
+      on1 = make_engine(1, 1), on2 = make_engine(2, 1);
 
-  double fg1, pp1, fg2, pp2;
-  peers(1, fg1, pp1);
-  peers(2, fg2, pp2);
-  const double e1 = engine(1, 0), e2 = engine(2, 0);
-  const double c1 = engine(1, 3), m1 = engine(1, 2);
-  const double t1 = engine(1, 1), t2 = engine(2, 1);
-  const double turns_per_s = 1e9 / (t2 * kStages);
-
-  std::printf("cascade-bench: %llu turns x %d stages, median of %d runs, batches of %u turns\n",
-              static_cast<unsigned long long>(turns), kStages, repeat, in_flight);
-  std::printf("%-34s %10s %10s %14s\n", "way of running it", "ns/stage", "x floor", "turns/s");
-  auto row = [&](const char* name, double ns) {
-    std::printf("%-34s %10.2f %10.1f %14.3g\n", name, ns, ns / floor_ns, 1e9 / (ns * kStages));
+  // The engine rows that are subtracted from each other run next to each
+  // other, and next to the floor.
+  std::vector<Way> ways{
+      {"floor: 5 direct calls", floor, {}},
+      {"cascade, tracing off, 1 thread", [&] { run_engine(off1); }, {}},
+      {"cascade, clock reads only, 1 thread", [&] { run_engine(clock1); }, {}},
+      {"cascade, tracing in memory, 1 thread", [&] { run_engine(mem1); }, {}},
+      {"cascade, tracing on, 1 thread", [&] { run_engine(on1); }, {}},
+      {"cascade, tracing off, 2 threads", [&] { run_engine(off2); }, {}},
+      {"cascade, tracing on, 2 threads", [&] { run_engine(on2); }, {}},
+      {"oneTBB flow_graph, 1 thread", [&] { flow_graph(arena1); }, {}},
+      {"oneTBB flow_graph, 2 threads", [&] { flow_graph(arena2); }, {}},
+      {"tbb::parallel_pipeline, 1 thread", [&] { pipeline(arena1); }, {}},
+      {"tbb::parallel_pipeline, 2 threads", [&] { pipeline(arena2); }, {}},
   };
-  row("floor: 5 direct calls", floor_ns);
-  row("oneTBB flow_graph, 1 thread", fg1);
-  row("oneTBB flow_graph, 2 threads", fg2);
-  row("tbb::parallel_pipeline, 1 thread", pp1);
-  row("tbb::parallel_pipeline, 2 threads", pp2);
-  row("cascade, tracing off, 1 thread", e1);
-  row("cascade, tracing off, 2 threads", e2);
-  row("cascade, clock reads only, 1 thread", c1);
-  row("cascade, tracing in memory, 1 thread", m1);
-  row("cascade, tracing on, 1 thread", t1);
-  row("cascade, tracing on, 2 threads", t2);
+  // A first round unrecorded: it grows the engines' turn pools and the
+  // writers' buffers, and faults their pages in.
+  const auto rounds = static_cast<size_t>(std::max(repeat, 1));
+  for (auto& w : ways) w.body();
+  for (size_t r = 0; r < rounds; ++r)
+    for (auto& w : ways) {
+      const double t0 = now_s();
+      w.body();
+      w.ns.push_back((now_s() - t0) * 1e9 / static_cast<double>(turns * kStages));
+    }
+  uint64_t trace_bytes = 0;
+  for (Run* r : {&mem1, &on1, &on2}) r->writer->close();
+  trace_bytes = on1.writer->stats().bytes;
+
+  // Two estimates per way: its BEST round and its MEDIAN round. Noise on
+  // a shared machine only ever adds time, so the minimum is the robust
+  // estimate of what the code itself costs (Chen & Revels 2016, "Robust
+  // benchmarking in noisy environments"); the median says what a run
+  // met. A ratio divides by the floor's estimate of the same kind.
+  enum { kFloor, kOff1, kClock1, kMem1, kOn1, kOff2, kOn2, kFlowGraph1, kFlowGraph2, kPipeline1, kPipeline2 };
+  auto best = [&](int w) { return *std::min_element(ways[w].ns.begin(), ways[w].ns.end()); };
+  auto mid = [&](int w) { return median(ways[w].ns); };
+  const double floor_best = best(kFloor), floor_mid = mid(kFloor);
+  std::printf("cascade-bench: %llu turns x %d stages, %zu rounds (every way once per round), batches of %u turns\n",
+              static_cast<unsigned long long>(turns), kStages, rounds, in_flight);
+  std::printf("%-38s %9s %8s %11s %8s %12s\n", "way of running it", "best ns", "x floor", "median ns", "x floor",
+              "turns/s best");
+  for (int w = 0; w < static_cast<int>(ways.size()); ++w)
+    std::printf("%-38s %9.2f %8.1f %11.2f %8.1f %12.3g\n", ways[w].name, best(w), best(w) / floor_best, mid(w),
+                mid(w) / floor_mid, 1e9 / (best(w) * kStages));
+  if (each_round) {
+    std::printf("ns/stage in each round:\n");
+    for (const auto& w : ways) {
+      std::printf("%-38s", w.name);
+      for (double v : w.ns) std::printf(" %6.2f", v);
+      std::printf("\n");
+    }
+  }
   std::printf("trace written: %.1f MB (%.0f bytes/turn)\n", static_cast<double>(trace_bytes) / 1e6,
-              static_cast<double>(trace_bytes) / static_cast<double>(turns * repeat));
+              static_cast<double>(trace_bytes) / static_cast<double>(turns * (rounds + 1)));
   // A stage record's cost: what tracing adds per stage (one record and one
   // clock read per stage; the turn record is shared among the 5 stages).
-  std::printf("per stage record: %.2f ns in memory = %.1fx floor (of which clock reads %.2f ns), %.2f ns persisted\n",
-              m1 - e1, (m1 - e1) / floor_ns, c1 - e1, t1 - e1);
+  const double rec_best = best(kMem1) - best(kOff1), rec_mid = mid(kMem1) - mid(kOff1);
+  std::printf("per stage record, best rounds: %.2f ns in memory = %.1fx floor (of which clock reads %.2f ns), %.2f ns "
+              "persisted\n",
+              rec_best, rec_best / floor_best, best(kClock1) - best(kOff1), best(kOn1) - best(kOff1));
+  std::printf("per stage record, median rounds: %.2f ns in memory = %.1fx floor (of which clock reads %.2f ns), %.2f ns "
+              "persisted\n",
+              rec_mid, rec_mid / floor_mid, mid(kClock1) - mid(kOff1), mid(kOn1) - mid(kOff1));
   std::printf("scheduler_x_floor=%.2f trace_x_floor=%.2f record_x_floor=%.2f two_thread_speedup=%.2f "
-              "turns_per_s_2t=%.3g flow_graph_x_floor=%.1f parallel_pipeline_x_floor=%.1f floor_ns=%.2f\n",
-              e1 / floor_ns, t1 / floor_ns, (m1 - e1) / floor_ns, e1 / e2, turns_per_s, fg1 / floor_ns,
-              pp1 / floor_ns, floor_ns);
-  fs::remove_all(trace_path);
+              "turns_per_s_2t=%.3g scheduler_x_floor_median=%.2f record_x_floor_median=%.2f "
+              "two_thread_speedup_median=%.2f turns_per_s_2t_median=%.3g flow_graph_x_floor=%.1f "
+              "parallel_pipeline_x_floor=%.1f floor_ns=%.2f\n",
+              best(kOff1) / floor_best, best(kOn1) / floor_best, rec_best / floor_best, best(kOff1) / best(kOff2),
+              1e9 / (best(kOn2) * kStages), mid(kOff1) / floor_mid, rec_mid / floor_mid, mid(kOff1) / mid(kOff2),
+              1e9 / (mid(kOn2) * kStages), best(kFlowGraph1) / floor_best, best(kPipeline1) / floor_best, floor_best);
+  for (const auto& f : trace_files) fs::remove_all(f);
   return 0;
 }
