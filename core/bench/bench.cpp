@@ -11,11 +11,10 @@
 //                    after it and waited for after the next, as `cascade run`)
 //
 // Every way of running is timed once per ROUND, all ways in each of
-// --repeat rounds (interleaved, not one way's runs back to back), so a
-// slow spell of a shared machine falls on every way of that round alike.
-// A ratio to the floor is taken within each round (the floor and the way
-// timed seconds apart) and the median over rounds is reported with the
-// rounds' range; ns/stage is the median of the rounds. The last line is
+// --repeat rounds after an unrecorded warm-up round (interleaved, not one
+// way's runs back to back), so a slow spell of a shared machine does not
+// fall on one row only. Each row reports its median and its best round,
+// each ratio the floor's figure of the same kind. The last line is
 // key=value pairs for scripts.
 #include <cascade/core/engine.hpp>
 #include <cascade/core/loader.hpp>
@@ -23,12 +22,10 @@
 
 #include <CLI/CLI.hpp>
 #include <oneapi/tbb/flow_graph.h>
-#include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_pipeline.h>
 #include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
