@@ -34,6 +34,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 namespace fs = std::filesystem;
 using namespace cascade;
 
@@ -59,6 +61,10 @@ struct Way {
   const char* name;
   std::function<void()> body;
   std::vector<double> ns;
+  // It wrote a trace file: its dirty pages are written back (sync(2),
+  // untimed) before the next way runs, so that way does not pay for the
+  // kernel's writeback.
+  bool writes_file = false;
 };
 
 }  // namespace
@@ -203,9 +209,9 @@ int main(int argc, char** argv) {
       {"cascade, tracing off, 1 thread", [&] { run_engine(off1); }, {}},
       {"cascade, clock reads only, 1 thread", [&] { run_engine(clock1); }, {}},
       {"cascade, tracing in memory, 1 thread", [&] { run_engine(mem1); }, {}},
-      {"cascade, tracing on, 1 thread", [&] { run_engine(on1); }, {}},
+      {"cascade, tracing on, 1 thread", [&] { run_engine(on1); }, {}, true},
       {"cascade, tracing off, 2 threads", [&] { run_engine(off2); }, {}},
-      {"cascade, tracing on, 2 threads", [&] { run_engine(on2); }, {}},
+      {"cascade, tracing on, 2 threads", [&] { run_engine(on2); }, {}, true},
       {"oneTBB flow_graph, 1 thread", [&] { flow_graph(arena1); }, {}},
       {"oneTBB flow_graph, 2 threads", [&] { flow_graph(arena2); }, {}},
       {"tbb::parallel_pipeline, 1 thread", [&] { pipeline(arena1); }, {}},
@@ -216,7 +222,10 @@ int main(int argc, char** argv) {
   const auto rounds = static_cast<size_t>(std::max(repeat, 1));
   auto wanted = [&](const Way& w) { return &w == &ways[0] || std::string_view(w.name).find(only) != std::string_view::npos; };
   for (auto& w : ways)
-    if (wanted(w)) w.body();
+    if (wanted(w)) {
+      w.body();
+      if (w.writes_file) ::sync();
+    }
   for (size_t r = 0; r < rounds; ++r)
     for (auto& w : ways) {
       if (!wanted(w)) {
@@ -226,6 +235,7 @@ int main(int argc, char** argv) {
       const double t0 = now_s();
       w.body();
       w.ns.push_back((now_s() - t0) * 1e9 / static_cast<double>(turns * kStages));
+      if (w.writes_file) ::sync();
     }
   uint64_t trace_bytes = 0;
   for (Run* r : {&mem1, &on1, &on2}) r->writer->close();
