@@ -31,6 +31,7 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -203,7 +204,8 @@ int main(int argc, char** argv) {
       on1 = make_engine(1, 1), on2 = make_engine(2, 1);
 
   // The engine rows that are subtracted from each other run next to each
-  // other, and next to the floor.
+  // other, and next to the floor. `ways` lists them in this order.
+  enum { kFloor, kOff1, kClock1, kMem1, kOn1, kOff2, kOn2, kFlowGraph1, kFlowGraph2, kPipeline1, kPipeline2, kWays };
   std::vector<Way> ways{
       {"floor: 5 direct calls", floor, {}},
       {"cascade, tracing off, 1 thread", [&] { run_engine(off1); }, {}},
@@ -217,6 +219,7 @@ int main(int argc, char** argv) {
       {"tbb::parallel_pipeline, 1 thread", [&] { pipeline(arena1); }, {}},
       {"tbb::parallel_pipeline, 2 threads", [&] { pipeline(arena2); }, {}},
   };
+  if (ways.size() != kWays) throw std::logic_error("cascade-bench: `ways` and its enum disagree");
   // A first round unrecorded: it grows the engines' turn pools and the
   // writers' buffers, and faults their pages in.
   const auto rounds = static_cast<size_t>(std::max(repeat, 1));
@@ -246,7 +249,6 @@ int main(int argc, char** argv) {
   // minimum is the robust estimate of what the code itself costs (Chen &
   // Revels 2016, "Robust benchmarking in noisy environments"). A ratio
   // divides by the floor's estimate of the same kind.
-  enum { kFloor, kOff1, kClock1, kMem1, kOn1, kOff2, kOn2, kFlowGraph1, kFlowGraph2, kPipeline1, kPipeline2 };
   auto best = [&](int w) { return *std::min_element(ways[w].ns.begin(), ways[w].ns.end()); };
   auto mid = [&](int w) { return median(ways[w].ns); };
   const double floor_best = best(kFloor), floor_mid = mid(kFloor);
