@@ -38,9 +38,7 @@ void dispatch_external(CLI::App& app, int argc, char** argv) {
   std::exit(1);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int cli_main(int argc, char** argv) {
   CLI::App app{"cascade — plugin-based pipeline framework for voice assistants"};
   app.set_version_flag("--version", std::string("cascade " CASCADE_VERSION " (plugin ABI ") +
                                         std::to_string(CASCADE_ABI_MAJOR) + "." + std::to_string(CASCADE_ABI_MINOR) + ")");
@@ -70,4 +68,18 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : cascade::cli::kUsageError;
   }
   return g.exit_code;
+}
+
+}  // namespace
+
+// Commands report their own errors with codes; this is the net under them:
+// a failure none of them caught still ends with a message and exit 1, not
+// std::terminate.
+int main(int argc, char** argv) {
+  try {
+    return cli_main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
 }
