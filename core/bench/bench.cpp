@@ -70,7 +70,7 @@ struct Way {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int bench_main(int argc, char** argv) {
   CLI::App app{"cascade-bench: scheduler and tracing overhead vs a direct-call floor and oneTBB peers"};
   uint64_t turns = 1'000'000;
   int repeat = 9;
@@ -108,6 +108,7 @@ int main(int argc, char** argv) {
         return &dummy;
       });
       std::vector<std::unique_ptr<function_node<const void*, const void*>>> nodes;
+      nodes.reserve(kStages);
       for (int s = 0; s < kStages; ++s)
         nodes.push_back(std::make_unique<function_node<const void*, const void*>>(
             g, unlimited, [](const void* p) { return stage_fn(p); }));
@@ -128,9 +129,12 @@ int main(int argc, char** argv) {
                                                          });
       auto mid = oneapi::tbb::make_filter<uintptr_t, uintptr_t>(
           oneapi::tbb::filter_mode::parallel,
+          // NOLINTNEXTLINE(performance-no-int-to-ptr): the token is the pointer, round-tripped
           [](uintptr_t p) { return reinterpret_cast<uintptr_t>(stage_fn(reinterpret_cast<const void*>(p))); });
-      auto last = oneapi::tbb::make_filter<uintptr_t, void>(oneapi::tbb::filter_mode::parallel,
-                                                            [](uintptr_t p) { stage_fn(reinterpret_cast<const void*>(p)); });
+      auto last = oneapi::tbb::make_filter<uintptr_t, void>(
+          oneapi::tbb::filter_mode::parallel,
+          // NOLINTNEXTLINE(performance-no-int-to-ptr): the token is the pointer, round-tripped
+          [](uintptr_t p) { stage_fn(reinterpret_cast<const void*>(p)); });
       oneapi::tbb::parallel_pipeline(16, f & mid & mid & mid & mid & last);
     });
   };
@@ -290,4 +294,13 @@ int main(int argc, char** argv) {
               1e9 / (best(kOn2) * kStages), mid(kFlowGraph1) / floor_mid, mid(kPipeline1) / floor_mid, floor_mid);
   for (const auto& f : trace_files) fs::remove_all(f);
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return bench_main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cascade-bench: %s\n", e.what());
+    return 1;
+  }
 }
