@@ -515,7 +515,7 @@ struct Engine::Impl {
     if (cancel.load(std::memory_order_relaxed) || (t.deadline != INT64_MAX && steady_ns() >= t.deadline)) {
       run.status = StageStatus::Cancelled;
       run.message = cancel.load() ? "run cancelled" : "turn budget exhausted before this stage";
-      t.fail(s, run, /*cancelled=*/true);
+      t.fail(s, run, /*was_cancelled=*/true);
       return finish();
     }
     if (t.failed.load(std::memory_order_acquire)) {

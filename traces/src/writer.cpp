@@ -169,7 +169,7 @@ inline uint64_t duration(int64_t start, int64_t end) {
 // `named`: kRecordStage (names and port names in the record); otherwise
 // kRecordStageDeclared (a handle, ports by position).
 [[gnu::always_inline]] inline size_t stage_bound(const StageEvent& e, AudioMode mode, bool named) {
-  size_t n = 1 + key_bound(e.turn) + 10 + 10 + 5 + 1 + 5 + 8 + kStr + e.error_message.size() + 5 * 5;
+  size_t n = 1 + key_bound(e.turn) + 10 + 10 + 5 + 1 + 5 + 8 + kStr + e.error_message.size() + size_t{5} * 5;
   n += named ? 3 * kStr + e.stage_id.size() + e.plugin.size() + e.plugin_version.size() : 5;
   for (const auto& p : e.inputs) n += payload_bound(p, mode, named);
   for (const auto& p : e.outputs) n += payload_bound(p, mode, named);
@@ -809,7 +809,7 @@ struct Writer::Impl {
     o.stage_id = d.stage_id;
     o.plugin = d.plugin;
     o.plugin_version = d.plugin_version;
-    o.bound = 3 * 5 + 3 * kStr + o.stage_id.size() + o.plugin.size() + o.plugin_version.size();
+    o.bound = size_t{3} * 5 + 3 * kStr + o.stage_id.size() + o.plugin.size() + o.plugin_version.size();
     for (auto s : d.input_ports) {
       o.inputs.emplace_back(s);
       o.bound += kStr + s.size();

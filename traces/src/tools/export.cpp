@@ -161,7 +161,7 @@ uint64_t span_hash(uint64_t run, char kind, std::string_view a, uint64_t b, int6
   return nonzero(h);
 }
 
-nlohmann::json attr(const std::string& key, nlohmann::json value) {
+nlohmann::json attr(const std::string& key, const nlohmann::json& value) {
   nlohmann::json v;
   if (value.is_string()) v["stringValue"] = value;
   else if (value.is_boolean()) v["boolValue"] = value;
