@@ -271,6 +271,24 @@ static int bench_main(int argc, char** argv) {
       std::printf("\n");
     }
   }
+  // How steady the machine was: the widest spread of the rounds of the
+  // engine's ways (the goals' rows; the peers at 2 threads are erratic on
+  // their own). Above 1.3x the medians say more about the machine than
+  // about the code.
+  double spread = 1;
+  int widest = kOff1;
+  for (int w = kOff1; w <= kOn2; ++w) {
+    if (!wanted(ways[w])) continue;
+    const double s = *std::max_element(ways[w].ns.begin(), ways[w].ns.end()) / best(w);
+    if (s > spread) {
+      spread = s;
+      widest = w;
+    }
+  }
+  if (spread > 1.3)
+    std::printf("unsteady machine: the rounds of \"%s\" spread %.1fx (best %.2f ns); read the best rounds, or "
+                "rerun when it is quiet (--each-round shows every round)\n",
+                ways[widest].name, spread, best(widest));
   std::printf("trace written: %.1f MB (%.0f bytes/turn)\n", static_cast<double>(trace_bytes) / 1e6,
               static_cast<double>(trace_bytes) / static_cast<double>(turns * (rounds + 1)));
   // A stage record's cost: what tracing adds per stage (one record and one
@@ -288,10 +306,10 @@ static int bench_main(int argc, char** argv) {
   std::printf("scheduler_x_floor=%.2f trace_x_floor=%.2f record_x_floor=%.2f two_thread_speedup=%.2f "
               "turns_per_s_2t=%.3g scheduler_x_floor_best=%.2f record_x_floor_best=%.2f "
               "two_thread_speedup_best=%.2f turns_per_s_2t_best=%.3g flow_graph_x_floor=%.1f "
-              "parallel_pipeline_x_floor=%.1f floor_ns=%.2f\n",
+              "parallel_pipeline_x_floor=%.1f floor_ns=%.2f round_spread=%.2f\n",
               mid(kOff1) / floor_mid, mid(kOn1) / floor_mid, rec_mid / floor_mid, mid(kOff1) / mid(kOff2),
               1e9 / (mid(kOn2) * kStages), best(kOff1) / floor_best, rec_best / floor_best, best(kOff1) / best(kOff2),
-              1e9 / (best(kOn2) * kStages), mid(kFlowGraph1) / floor_mid, mid(kPipeline1) / floor_mid, floor_mid);
+              1e9 / (best(kOn2) * kStages), mid(kFlowGraph1) / floor_mid, mid(kPipeline1) / floor_mid, floor_mid, spread);
   for (const auto& f : trace_files) fs::remove_all(f);
   return 0;
 }
