@@ -228,25 +228,20 @@ static int bench_main(int argc, char** argv) {
   // writers' buffers, and faults their pages in.
   const auto rounds = static_cast<size_t>(std::max(repeat, 1));
   auto wanted = [&](const Way& w) { return &w == &ways[0] || std::string_view(w.name).find(only) != std::string_view::npos; };
+  // Runs a way once: its ns/stage.
+  auto run_way = [&](Way& w) {
+    const double t0 = now_s();
+    w.body();
+    const double ns = (now_s() - t0) * 1e9 / static_cast<double>(turns * kStages);
+    if (w.writes_file) ::sync();
+    return ns;
+  };
   for (auto& w : ways)
-    if (wanted(w)) {
-      w.body();
-      if (w.writes_file) ::sync();
-    }
+    if (wanted(w)) run_way(w);
   for (size_t r = 0; r < rounds; ++r)
-    for (auto& w : ways) {
-      if (!wanted(w)) {
-        w.ns.push_back(std::numeric_limits<double>::quiet_NaN());
-        continue;
-      }
-      const double t0 = now_s();
-      w.body();
-      w.ns.push_back((now_s() - t0) * 1e9 / static_cast<double>(turns * kStages));
-      if (w.writes_file) ::sync();
-    }
-  uint64_t trace_bytes = 0;
+    for (auto& w : ways) w.ns.push_back(wanted(w) ? run_way(w) : std::numeric_limits<double>::quiet_NaN());
   for (Run* r : {&mem1, &on1, &on2}) r->writer->close();
-  trace_bytes = on1.writer->stats().bytes;
+  const uint64_t trace_bytes = on1.writer->stats().bytes;
 
   // Two estimates per way: its MEDIAN round (performance.md's rule) and
   // its BEST round. Noise on a shared machine only ever adds time, so the
