@@ -80,6 +80,8 @@ static int bench_main(int argc, char** argv) {
   app.add_option("--turns", turns, "Turns per way and round");
   app.add_option("--repeat", repeat, "Rounds: every way runs once per round; medians over rounds are reported");
   app.add_option("--max-in-flight", in_flight, "Turns per batch");
+  uint32_t micro_batch = 64;
+  app.add_option("--micro-batch", micro_batch, "Turns per stage-major micro-batch in the micro-batched ways");
   app.add_option("--plugin-dir", plugin_dir, "Where cascade-noop.so is");
   app.add_option("--trace", trace_path, "Trace file written when tracing is on");
   bool each_round = false;
@@ -177,7 +179,7 @@ static int bench_main(int argc, char** argv) {
     std::unique_ptr<Engine> engine;
   };
   std::vector<std::string> trace_files;
-  auto make_engine = [&](int threads, int tracing) {
+  auto make_engine = [&](int threads, int tracing, uint32_t micro = 1) {
     Run r;
     if (tracing == 1) {
       trace_files.push_back(trace_path + (threads == 1 ? "" : "." + std::to_string(threads) + "t"));
@@ -186,8 +188,10 @@ static int bench_main(int argc, char** argv) {
     } else if (tracing == 2) {
       r.writer = std::make_unique<trace::Writer>(trace::WriterOptions{.path = "/dev/null"});
     }
-    r.engine = std::make_unique<Engine>(
-        plan, EngineOptions{.threads = static_cast<uint32_t>(threads), .trace = r.writer.get(), .measure_latency = tracing == 3});
+    r.engine = std::make_unique<Engine>(plan, EngineOptions{.threads = static_cast<uint32_t>(threads),
+                                                            .trace = r.writer.get(),
+                                                            .measure_latency = tracing == 3,
+                                                            .micro_batch = micro});
     return r;
   };
   // As `cascade run` does (core/run/loop.cpp): a batch's records are
@@ -205,11 +209,28 @@ static int bench_main(int argc, char** argv) {
     if (r.writer) r.writer->wait_flushed(ticket);
   };
   Run off1 = make_engine(1, 0), off2 = make_engine(2, 0), clock1 = make_engine(1, 3), mem1 = make_engine(1, 2),
-      on1 = make_engine(1, 1), on2 = make_engine(2, 1);
+      on1 = make_engine(1, 1), on2 = make_engine(2, 1), mb1 = make_engine(1, 0, micro_batch),
+      mb2 = make_engine(2, 0, micro_batch), mbon2 = make_engine(2, 1, micro_batch);
 
   // The engine rows that are subtracted from each other run next to each
   // other, and next to the floor. `ways` lists them in this order.
-  enum { kFloor, kOff1, kClock1, kMem1, kOn1, kOff2, kOn2, kFlowGraph1, kFlowGraph2, kPipeline1, kPipeline2, kWays };
+  enum {
+    kFloor,
+    kOff1,
+    kClock1,
+    kMem1,
+    kOn1,
+    kOff2,
+    kOn2,
+    kBatch1,
+    kBatch2,
+    kBatchOn2,
+    kFlowGraph1,
+    kFlowGraph2,
+    kPipeline1,
+    kPipeline2,
+    kWays
+  };
   std::vector<Way> ways{
       {"floor: 5 direct calls", floor, {}},
       {"cascade, tracing off, 1 thread", [&] { run_engine(off1); }, {}},
@@ -218,6 +239,9 @@ static int bench_main(int argc, char** argv) {
       {"cascade, tracing on, 1 thread", [&] { run_engine(on1); }, {}, true},
       {"cascade, tracing off, 2 threads", [&] { run_engine(off2); }, {}},
       {"cascade, tracing on, 2 threads", [&] { run_engine(on2); }, {}, true},
+      {"cascade micro-batched, off, 1 thread", [&] { run_engine(mb1); }, {}},
+      {"cascade micro-batched, off, 2 threads", [&] { run_engine(mb2); }, {}},
+      {"cascade micro-batched, on, 2 threads", [&] { run_engine(mbon2); }, {}, true},
       {"oneTBB flow_graph, 1 thread", [&] { flow_graph(arena1); }, {}},
       {"oneTBB flow_graph, 2 threads", [&] { flow_graph(arena2); }, {}},
       {"tbb::parallel_pipeline, 1 thread", [&] { pipeline(arena1); }, {}},
@@ -240,7 +264,7 @@ static int bench_main(int argc, char** argv) {
     if (wanted(w)) run_way(w);
   for (size_t r = 0; r < rounds; ++r)
     for (auto& w : ways) w.ns.push_back(wanted(w) ? run_way(w) : std::numeric_limits<double>::quiet_NaN());
-  for (Run* r : {&mem1, &on1, &on2}) r->writer->close();
+  for (Run* r : {&mem1, &on1, &on2, &mbon2}) r->writer->close();
   const uint64_t trace_bytes = on1.writer->stats().bytes;
 
   // Two estimates per way: its MEDIAN round (performance.md's rule) and
@@ -272,7 +296,7 @@ static int bench_main(int argc, char** argv) {
   // about the code.
   double spread = 1;
   int widest = kOff1;
-  for (int w = kOff1; w <= kOn2; ++w) {
+  for (int w = kOff1; w <= kBatchOn2; ++w) {
     if (!wanted(ways[w])) continue;
     const double s = *std::max_element(ways[w].ns.begin(), ways[w].ns.end()) / best(w);
     if (s > spread) {
@@ -299,12 +323,17 @@ static int bench_main(int argc, char** argv) {
   // The key=value line: medians first (performance.md: "the median"),
   // then the best rounds.
   std::printf("scheduler_x_floor=%.2f trace_x_floor=%.2f record_x_floor=%.2f two_thread_speedup=%.2f "
-              "turns_per_s_2t=%.3g scheduler_x_floor_best=%.2f record_x_floor_best=%.2f "
-              "two_thread_speedup_best=%.2f turns_per_s_2t_best=%.3g flow_graph_x_floor=%.1f "
-              "parallel_pipeline_x_floor=%.1f floor_ns=%.2f round_spread=%.2f\n",
+              "turns_per_s_2t=%.3g scheduler_batched_x_floor=%.2f two_thread_speedup_batched=%.2f "
+              "turns_per_s_2t_batched=%.3g scheduler_x_floor_best=%.2f record_x_floor_best=%.2f "
+              "two_thread_speedup_best=%.2f turns_per_s_2t_best=%.3g scheduler_batched_x_floor_best=%.2f "
+              "turns_per_s_2t_batched_best=%.3g flow_graph_x_floor=%.1f parallel_pipeline_x_floor=%.1f "
+              "floor_ns=%.2f micro_batch=%u round_spread=%.2f\n",
               mid(kOff1) / floor_mid, mid(kOn1) / floor_mid, rec_mid / floor_mid, mid(kOff1) / mid(kOff2),
-              1e9 / (mid(kOn2) * kStages), best(kOff1) / floor_best, rec_best / floor_best, best(kOff1) / best(kOff2),
-              1e9 / (best(kOn2) * kStages), mid(kFlowGraph1) / floor_mid, mid(kPipeline1) / floor_mid, floor_mid, spread);
+              1e9 / (mid(kOn2) * kStages), mid(kBatch1) / floor_mid, mid(kBatch1) / mid(kBatch2),
+              1e9 / (mid(kBatchOn2) * kStages), best(kOff1) / floor_best, rec_best / floor_best,
+              best(kOff1) / best(kOff2), 1e9 / (best(kOn2) * kStages), best(kBatch1) / floor_best,
+              1e9 / (best(kBatchOn2) * kStages), mid(kFlowGraph1) / floor_mid, mid(kPipeline1) / floor_mid, floor_mid,
+              micro_batch, spread);
   for (const auto& f : trace_files) fs::remove_all(f);
   return 0;
 }

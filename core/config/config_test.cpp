@@ -230,6 +230,16 @@ TEST(Overrides, SetRunSettingsParametersAndInputs) {
   EXPECT_EQ(cfg.stages[1].inputs.at("in"), std::make_pair(std::string("input"), std::string("text")));
 }
 
+TEST(Overrides, MicroBatchIsAtLeastOneAndDefaultsToOne) {
+  PipelineConfig cfg;
+  ASSERT_TRUE(check(kPipelines / "text-minimal.toml", {}, &cfg).empty());
+  EXPECT_EQ(cfg.run.micro_batch, 1u);
+  ASSERT_TRUE(check(kPipelines / "text-minimal.toml", {"run.micro_batch=32"}, &cfg).empty());
+  EXPECT_EQ(cfg.run.micro_batch, 32u);
+  EXPECT_EQ(found(check(kPipelines / "text-minimal.toml", {"run.micro_batch=0"})),
+            (std::multiset<Found>{{"C005", 0, 17}}));
+}
+
 TEST(Overrides, ValueErrorsPointIntoTheArgument) {
   const auto diags = check(kPipelines / "text-minimal.toml",
                            {"stages.norm.lowercase=5", "run.threads=many", "stages.norm.lowercas=true"});
@@ -396,6 +406,7 @@ TEST(Digest, ChangesWithWhatIsComputedNotWithTraceOrDescription) {
   EXPECT_NE(load_config(f, {"stages.norm.lowercase=false"}).config.digest, base);
   EXPECT_NE(load_config(f, {"stages.norm.timeout_ms=5"}).config.digest, base);
   EXPECT_EQ(load_config(f, {"trace.enabled=true", "pipeline.description=other"}).config.digest, base);
+  EXPECT_EQ(load_config(f, {"run.micro_batch=64"}).config.digest, base);  // when, not what
 }
 
 // -------------------------------------------------------------------- DOT

@@ -74,6 +74,8 @@ std::string canonical_json(const PipelineConfig& config) {
   nlohmann::json j;
   j["name"] = config.name;
   j["version"] = config.version;
+  // run.micro_batch is left out: it changes when a turn's stages run, not
+  // what they compute (the digest names what is computed).
   j["run"] = {{"threads", config.run.threads},
               {"max_in_flight", config.run.max_in_flight},
               {"default_timeout_ms", config.run.default_timeout_ms}};

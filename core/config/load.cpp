@@ -57,7 +57,7 @@ namespace {
 const std::vector<std::string> kTopKeys{"pipeline", "plugins", "run", "trace", "output", "stages"};
 const std::vector<std::string> kPipelineKeys{"name", "version", "extends", "description"};
 const std::vector<std::string> kPluginsKeys{"paths"};
-const std::vector<std::string> kRunKeys{"threads", "max_in_flight", "default_timeout_ms"};
+const std::vector<std::string> kRunKeys{"threads", "max_in_flight", "default_timeout_ms", "micro_batch"};
 const std::vector<std::string> kTraceKeys{"enabled", "path", "audio", "rotate_mb"};
 const std::vector<std::string> kOutputKeys{"result"};
 const std::vector<std::string> kStageKeys{"id",       "plugin",      "inputs",       "params",       "timeout_ms",
@@ -375,9 +375,10 @@ class Loader {
       uint32_t* target = key == "threads" ? &cfg_.run.threads
                          : key == "max_in_flight" ? &cfg_.run.max_in_flight
                          : key == "default_timeout_ms" ? &cfg_.run.default_timeout_ms
+                         : key == "micro_batch" ? &cfg_.run.micro_batch
                                                        : nullptr;
       if (target == nullptr) return false;
-      if (auto n = u32(v, what, key == "max_in_flight" ? 1 : 0)) *target = *n;
+      if (auto n = u32(v, what, key == "max_in_flight" || key == "micro_batch" ? 1 : 0)) *target = *n;
       return true;
     }
     if (section == "trace") {

@@ -243,6 +243,7 @@ PluginInfo read_descriptor(const fs::path& file, const cascade_plugin_descriptor
   info.max_concurrency = d->max_concurrency;
   info.abi_major = d->abi_major;
   info.abi_minor = d->abi_minor;
+  info.batch = CASCADE_HAS_FIELD(d, cascade_plugin_descriptor, process_batch) && d->process_batch != nullptr;
   info.path = file;
   info.inputs = read_ports(file, d->inputs, d->n_inputs, "input");
   info.outputs = read_ports(file, d->outputs, d->n_outputs, "output");

@@ -24,6 +24,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <condition_variable>
 #include <functional>
 #include <thread>
@@ -70,11 +71,19 @@ struct Engine::Impl {
   std::atomic<int> timed_in_flight{0};
   std::unique_ptr<oneapi::tbb::task_arena> arena;
   std::vector<std::unique_ptr<rt::TurnState>> pool;  // reused across batches
+  // Per stage, per pool entry: what a process_batch() call over pool
+  // entries [i, j) passes (its arrays start at entry i), built with the pool.
+  std::vector<std::vector<cascade_context*>> batch_ctxs;
+  std::vector<std::vector<const cascade_payload*>> batch_ins;
+  std::vector<std::vector<cascade_payload*>> batch_outs;
   bool timing = true;  // read clocks (tracing on, or latencies wanted)
   rt::TscClock tsc;  // per-stage timings (anchored between batches)
   std::vector<uint32_t> order;          // non-standby stages, topological order
   std::vector<uint32_t> standby_slots;  // output slots of fallback-only stages
   uint32_t max_ports = 1;               // most input or output ports of a stage
+  uint32_t micro_batch = 1;             // opt.micro_batch, at least 1
+  // Stage-major micro-batches (many()) instead of one turn at a time (one()).
+  [[nodiscard]] bool batched() const { return micro_batch > 1 && !parallel_branches; }
 
   // ---------------------------------------------------------------- host
   static rt::CallCtx* ctx_of(cascade_context* c) { return reinterpret_cast<rt::CallCtx*>(c); }
@@ -116,7 +125,7 @@ struct Engine::Impl {
     if (port >= x->h->n_out) return CASCADE_ERR_INVALID_ARGUMENT;
     const uint32_t declared = x->h->out_types[port];
     if (declared != CASCADE_PAYLOAD_ANY && p->type != declared) return CASCADE_ERR_INVALID_ARGUMENT;
-    cascade_payload& v = x->out[port].v;
+    cascade_payload& v = x->out[port];
     v.type = p->type;
     v.sample_rate = CASCADE_HAS_FIELD(p, cascade_payload, sample_rate) ? p->sample_rate : 0;
     v.size = p->size;
@@ -127,7 +136,7 @@ struct Engine::Impl {
         return CASCADE_OK;
       }
     }
-    std::string& owned = x->out[port].owned;
+    std::string& owned = x->owned[port];
     owned.assign(static_cast<const char*>(p->data), static_cast<size_t>(p->size));
     v.data = owned.data();
     return CASCADE_OK;
@@ -143,7 +152,7 @@ struct Engine::Impl {
     const uint32_t declared = x->h->out_types[port];
     if (declared != CASCADE_PAYLOAD_ANY && p.type != declared) [[unlikely]]
       return CASCADE_ERR_INVALID_ARGUMENT;
-    x->out[port].v = p;
+    x->out[port] = p;
     return CASCADE_OK;
   }
   static void h_confidence(cascade_context* c, double v) {
@@ -239,6 +248,9 @@ struct Engine::Impl {
     for (const auto& v : succs) parallel_branches = parallel_branches || v.size() > 1;
     if (roots.size() > 1) parallel_branches = true;
 
+    batch_ctxs.resize(n);
+    batch_ins.resize(n);
+    batch_outs.resize(n);
     limiters.resize(n);
     for (uint32_t s = 0; s < n; ++s) {
       uint32_t cap = plan.stages[s].plugin->info.max_concurrency;
@@ -248,6 +260,7 @@ struct Engine::Impl {
     }
     arena = std::make_unique<oneapi::tbb::task_arena>(static_cast<int>(std::max(1u, opt.threads)));
     timing = opt.trace != nullptr || opt.measure_latency;
+    micro_batch = std::max(1u, opt.micro_batch);
     open_all();
     std::vector<std::string_view> in_names, out_names;
     for (uint32_t s = 0; s < n; ++s) {
@@ -283,6 +296,9 @@ struct Engine::Impl {
         h.required0 = h.optional[0] == 0;
         h.simple = h.in_slot >= 0 && limiters[s] == nullptr;
       }
+      const cascade_plugin_descriptor* d = sp.plugin->descriptor;
+      if (CASCADE_HAS_FIELD(d, cascade_plugin_descriptor, process_batch)) h.process_batch = d->process_batch;
+      for (const uint32_t t : h.out_types) h.outputs_any = h.outputs_any && t == CASCADE_PAYLOAD_ANY;
       h.standby = sp.standby;
       if (sp.standby)
         for (uint32_t i = 0; i < h.n_out; ++i) standby_slots.push_back(h.slot_base + i);
@@ -342,17 +358,17 @@ struct Engine::Impl {
 
   // ------------------------------------------------------------ running
   // Runs one stage's process() into `out`. Returns its status; fills run.
-  cascade_status call(uint32_t s, const cascade_payload* in, uint32_t n_in, rt::Slot* out, rt::StageRun& run,
-                      int64_t turn_deadline) {
+  cascade_status call(uint32_t s, const cascade_payload* in, uint32_t n_in, cascade_payload* out, std::string* owned,
+                      rt::StageRun& run, int64_t turn_deadline) {
     const auto& sp = plan.stages[s];
     int64_t deadline = turn_deadline;
     if (sp.timeout_ms > 0) deadline = std::min(deadline, steady_ns() + int64_t{sp.timeout_ms} * 1'000'000);
     if (deadline != INT64_MAX) [[unlikely]]
-      return call_timed(s, in, n_in, out, run, deadline);
+      return call_timed(s, in, n_in, out, owned, run, deadline);
     rt::Limiter* lim = limiters[s].get();
     if (lim != nullptr) lim->acquire();
     const rt::StageRt& h = hot[s];
-    rt::CallCtx ctx{this, &h, s, &run, out, in, n_in, INT64_MAX, nullptr};
+    rt::CallCtx ctx{this, &h, s, &run, out, owned, in, n_in, INT64_MAX, nullptr};
     const cascade_status st = h.process(h.instance, reinterpret_cast<cascade_context*>(&ctx), in, n_in);
     if (lim != nullptr) lim->release();
     return st;
@@ -361,8 +377,8 @@ struct Engine::Impl {
   // A call that may be abandoned at its deadline, run on the watchdog
   // pool. Everything the plugin touches lives in a shared TimedCall, so an
   // abandoned call that returns later writes only into memory it co-owns.
-  cascade_status call_timed(uint32_t s, const cascade_payload* in, uint32_t n_in, rt::Slot* out, rt::StageRun& run,
-                            int64_t deadline) {
+  cascade_status call_timed(uint32_t s, const cascade_payload* in, uint32_t n_in, cascade_payload* out,
+                            std::string* owned, rt::StageRun& run, int64_t deadline) {
     const auto& sp = plan.stages[s];
     auto tc = std::make_shared<rt::TimedCall>(in, n_in, sp.plugin->info.outputs.size());
     rt::Limiter* lim = limiters[s].get();
@@ -378,7 +394,8 @@ struct Engine::Impl {
       ctx.h = &hot[s];
       ctx.stage = s;
       ctx.run = &tc->run;
-      ctx.out = tc->slots.data();
+      ctx.out = tc->vals.data();
+      ctx.owned = tc->owned.data();
       ctx.inputs = tc->inputs.data();
       ctx.n_inputs = static_cast<uint32_t>(tc->inputs.size());
       ctx.deadline_ns = deadline;
@@ -407,7 +424,7 @@ struct Engine::Impl {
       return CASCADE_ERR_DEADLINE;
     }
     // Copy out: the slots may alias the TimedCall's input copies.
-    for (size_t i = 0; i < tc->slots.size(); ++i) out[i].assign_copy(tc->slots[i]);
+    for (size_t i = 0; i < tc->vals.size(); ++i) rt::assign_copy(out[i], owned[i], tc->vals[i]);
     run.take_features(tc->run);
     // A plugin that polled should_stop() and gave up because its deadline
     // passed has timed out, whichever side noticed first.
@@ -426,9 +443,9 @@ struct Engine::Impl {
   void payload_of(const rt::TurnState& t, const Binding& b, cascade_payload& p) const {
     p.struct_size = sizeof p;
     if (b.kind == Binding::Kind::StageOutput) {
-      p = t.slots[hot[b.stage].slot_base + b.port].v;
+      p = t.vals[hot[b.stage].slot_base + b.port];
     } else if (b.kind == Binding::Kind::TurnInput) {
-      p = t.slots.back().v;
+      p = t.vals.back();
     } else {
       p.type = CASCADE_PAYLOAD_NONE;
       p.data = nullptr;
@@ -452,7 +469,7 @@ struct Engine::Impl {
     bool any = false;
     for (const auto& io : t.in->injected) {
       if (io.stage != s || io.port >= plan.stages[s].plugin->info.outputs.size()) continue;
-      cascade_payload& v = t.slots[hot[s].slot_base + io.port].v;
+      cascade_payload& v = t.vals[hot[s].slot_base + io.port];
       v.type = io.type;
       v.sample_rate = io.sample_rate;
       v.data = io.bytes.data();
@@ -489,7 +506,7 @@ struct Engine::Impl {
     rt::StageRun& run = *ctx.run;
     run.worker = worker;
     run.start = clock;
-    for (uint32_t i = 0; i < h.n_out; ++i) ctx.out[i].clear();
+    for (uint32_t i = 0; i < h.n_out; ++i) rt::clear(ctx.out[i]);
     if (!h.simple) [[unlikely]]
       return exec_general(t, s, clock);
     const cascade_payload* in = ctx.inputs;
@@ -535,7 +552,7 @@ struct Engine::Impl {
       run.message = "not run: required input '" + sp.plugin->info.inputs[static_cast<size_t>(missing)].name + "' is missing";
       return finish();
     }
-    const cascade_status st = call(s, buf, h.n_in, &t.slots[h.slot_base], run, t.deadline);
+    const cascade_status st = call(s, buf, h.n_in, &t.vals[h.slot_base], &t.owned[h.slot_base], run, t.deadline);
     run.ran = true;
     if (st != CASCADE_OK) return after_error(t, s, st, buf, clock);
     run.status = StageStatus::Ok;
@@ -550,8 +567,8 @@ struct Engine::Impl {
     rt::StageRun& run = t.runs[s];
     run.dirty = true;
     set_status(run, st);
-    rt::Slot* out = &t.slots[hot[s].slot_base];
-    for (uint32_t i = 0; i < hot[s].n_out; ++i) out[i].clear();
+    cascade_payload* out = &t.vals[hot[s].slot_base];
+    for (uint32_t i = 0; i < hot[s].n_out; ++i) rt::clear(out[i]);
     clock = run.end = clock_now();
     switch (sp.on_error) {
       case ErrorPolicy::Skip:
@@ -571,8 +588,9 @@ struct Engine::Impl {
           fin[i].struct_size = sizeof(cascade_payload);
           if (fb_in[s][i] >= 0) fin[i] = in[static_cast<size_t>(fb_in[s][i])];
         }
-        rt::Slot* fout = &t.slots[hot[f].slot_base];
-        const cascade_status fst = call(f, fin.data(), static_cast<uint32_t>(fin.size()), fout, frun, t.deadline);
+        cascade_payload* fout = &t.vals[hot[f].slot_base];
+        const cascade_status fst = call(f, fin.data(), static_cast<uint32_t>(fin.size()), fout,
+                                        &t.owned[hot[f].slot_base], frun, t.deadline);
         set_status(frun, fst);
         frun.ran = true;
         clock = frun.end = clock_now();
@@ -581,7 +599,7 @@ struct Engine::Impl {
           return;
         }
         for (size_t i = 0; i < fb_out[s].size(); ++i)
-          if (fb_out[s][i] >= 0) out[i].alias(fout[static_cast<size_t>(fb_out[s][i])]);
+          if (fb_out[s][i] >= 0) out[i] = fout[static_cast<size_t>(fb_out[s][i])];
         return;
       }
     }
@@ -632,22 +650,35 @@ struct Engine::Impl {
     t.end = clock_now();
   }
 
-  void begin(rt::TurnState& t, const TurnInput& in) {
-    t.reset(in, plan.stages.size(), n_slots + 1, standby_slots);
-    if (t.ctxs.size() != plan.stages.size()) [[unlikely]] {
-      t.ctxs.resize(plan.stages.size());
-      for (uint32_t s = 0; s < plan.stages.size(); ++s) {
-        const rt::StageRt& h = hot[s];
-        const cascade_payload* x = h.in_slot >= 0 ? &t.slots[static_cast<uint32_t>(h.in_slot)].v : nullptr;
-        t.ctxs[s] = rt::CallCtx{this, &h, s, &t.runs[s], &t.slots[h.slot_base], x, 1, INT64_MAX, nullptr};
-      }
-      t.frame_stages.resize(plan.stages.size());
-      t.frame_payloads.resize(t.slots.size());
-      t.frame.turn.config_digest = plan.digest;
-      t.frame.turn.payloads_stable = true;
-      t.frame.input = static_cast<uint32_t>(t.slots.size() - 1);  // the input slot
-      t.frame.payloads = t.frame_payloads;
+  // A new pooled turn state: its arrays sized, the per-stage call contexts
+  // and the turn frame's constant fields set, once (slots and runs never
+  // move afterwards), and its entries appended to the batch-call arrays.
+  std::unique_ptr<rt::TurnState> make_turn_state() {
+    auto p = std::make_unique<rt::TurnState>();
+    rt::TurnState& t = *p;
+    const auto n = static_cast<uint32_t>(plan.stages.size());
+    t.shape(n, n_slots + 1);
+    t.ctxs.resize(n);
+    for (uint32_t s = 0; s < n; ++s) {
+      const rt::StageRt& h = hot[s];
+      const cascade_payload* x = h.in_slot >= 0 ? &t.vals[static_cast<uint32_t>(h.in_slot)] : nullptr;
+      t.ctxs[s] = rt::CallCtx{this, &h, s, &t.runs[s], &t.vals[h.slot_base], &t.owned[h.slot_base], x, 1, INT64_MAX,
+                              nullptr};
+      batch_ctxs[s].push_back(reinterpret_cast<cascade_context*>(&t.ctxs[s]));
+      batch_ins[s].push_back(x);
+      batch_outs[s].push_back(t.ctxs[s].out);
     }
+    t.frame_stages.resize(n);
+    t.frame_payloads.resize(t.vals.size());
+    t.frame.turn.config_digest = plan.digest;
+    t.frame.turn.payloads_stable = true;
+    t.frame.input = static_cast<uint32_t>(t.vals.size() - 1);  // the input slot
+    t.frame.payloads = t.frame_payloads;
+    return p;
+  }
+
+  void begin(rt::TurnState& t, const TurnInput& in) {
+    t.reset(in, standby_slots);
     t.start = clock_now();
     t.deadline = opt.turn_timeout_ms > 0 ? steady_ns() + int64_t{opt.turn_timeout_ms} * 1'000'000 : INT64_MAX;
     t.unusual = !in.injected.empty() || t.deadline != INT64_MAX;
@@ -661,7 +692,6 @@ struct Engine::Impl {
     o.error_code.clear();
     o.error.clear();
     o.result_type = 0;
-    o.result.clear();
     o.start_ns = timing ? t.start + epoch_offset() : 0;
     o.end_ns = timing ? t.end + epoch_offset() : 0;
     if (t.failed_stage >= 0) {
@@ -673,9 +703,16 @@ struct Engine::Impl {
       o.error = r.message;
     }
     if (plan.result.kind == Binding::Kind::StageOutput) {
-      const cascade_payload& v = t.slots[hot[plan.result.stage].slot_base + plan.result.port].v;
+      const cascade_payload& v = t.vals[hot[plan.result.stage].slot_base + plan.result.port];
       o.result_type = v.type;
-      if (v.size > 0) o.result.assign(static_cast<const char*>(v.data), static_cast<size_t>(v.size));
+      // Most turns' results are as long as the last one's in this outcome:
+      // copy over the bytes instead of a general assign.
+      if (v.size > 0 && o.result.size() == v.size)
+        std::memcpy(o.result.data(), v.data, static_cast<size_t>(v.size));
+      else
+        o.result.assign(static_cast<const char*>(v.data), static_cast<size_t>(v.size));
+    } else {
+      o.result.clear();
     }
   }
 
@@ -720,7 +757,7 @@ struct Engine::Impl {
   // Returns false, having written nothing, for any other turn.
   bool record_frame(rt::TurnState& t, const TurnOutcome& o, uint32_t worker) {
     const int64_t off = epoch_offset();
-    const size_t n_stages = t.runs.size(), n_slots = t.slots.size();
+    const size_t n_stages = t.runs.size(), n_slots = t.vals.size();
     trace::FrameStage* const fs = t.frame_stages.data();
     size_t n = 0;
     for (size_t s = 0; s < n_stages; ++s) {
@@ -735,7 +772,7 @@ struct Engine::Impl {
     }
     trace::PayloadView* const pv = t.frame_payloads.data();
     for (size_t i = 0; i < n_slots; ++i) {
-      const cascade_payload& v = t.slots[i].v;
+      const cascade_payload& v = t.vals[i];
       pv[i].type = v.type;
       pv[i].sample_rate = v.sample_rate;
       pv[i].data = v.data;
@@ -779,7 +816,7 @@ struct Engine::Impl {
           ins[i] = {{}, p.type, p.sample_rate, p.data, p.size};
         }
         for (uint32_t i = 0; i < h.n_out; ++i) {
-          const cascade_payload& v = t.slots[h.slot_base + i].v;
+          const cascade_payload& v = t.vals[h.slot_base + i];
           outs[i] = {{}, v.type, v.sample_rate, v.data, v.size};
         }
         ev.decl = h.decl;
@@ -823,6 +860,159 @@ struct Engine::Impl {
     w.write(worker, turn_event(t, o));
   }
 
+  // A micro-batch being run (many()), per worker thread.
+  struct BatchScratch {
+    std::vector<rt::TurnState*> live;  // its turns being run (not refused)
+    size_t first = 0;                  // pool index of its first turn
+    size_t n_live = 0;
+    // Every turn is live and usual (no injected outputs, no turn budget)
+    // and none has had an error yet: a batch call passes the precomputed
+    // arrays (batch_ctxs, ...) from `first` as they are.
+    bool dense = true;
+    // Otherwise the call's arrays are compacted here.
+    std::vector<rt::TurnState*> turns;
+    std::vector<cascade_context*> ctxs;
+    std::vector<const cascade_payload*> ins;
+    std::vector<cascade_payload*> outs;
+    std::vector<cascade_status> status;
+    void size(size_t n) {
+      if (live.size() >= n) return;
+      live.resize(n);
+      turns.resize(n);
+      ctxs.resize(n);
+      ins.resize(n);
+      outs.resize(n);
+      status.resize(n);
+    }
+  };
+
+  // Stage s for a micro-batch's live turns: one process_batch() call for
+  // every turn exec() would run on its fast path; the others (a failed
+  // turn, a missing input, a stage without a batch entry, a timeout or a
+  // concurrency limit) one at a time through exec(). `clock`: as exec()'s,
+  // carried across the turns.
+  void exec_many(BatchScratch& b, uint32_t s, uint32_t worker, int64_t& clock) {
+    const rt::StageRt& h = hot[s];
+    const size_t n_live = b.n_live;
+    if (!h.simple || h.process_batch == nullptr) {
+      for (size_t i = 0; i < n_live; ++i) exec(*b.live[i], s, worker, clock);
+      return;
+    }
+    if (cancel.load(std::memory_order_relaxed)) {
+      for (size_t i = 0; i < n_live; ++i) exec(*b.live[i], s, worker, clock);  // records the cancellation
+      return;
+    }
+    cascade_context* const* ctxs = &batch_ctxs[s][b.first];
+    const cascade_payload* const* ins = &batch_ins[s][b.first];
+    cascade_payload* const* outs = &batch_outs[s][b.first];
+    rt::TurnState* const* turns = b.live.data();
+    auto k = static_cast<uint32_t>(n_live);
+    bool dense = b.dense;
+    if (dense && h.required0)
+      for (size_t i = 0; i < n_live && dense; ++i) dense = ins[i]->type != CASCADE_PAYLOAD_NONE;
+    if (dense) {
+      if (h.n_out == 1) {
+        for (size_t i = 0; i < n_live; ++i) rt::clear(*outs[i]);
+      } else {
+        for (size_t i = 0; i < n_live; ++i)
+          for (uint32_t o = 0; o < h.n_out; ++o) rt::clear(outs[i][o]);
+      }
+    } else {
+      k = 0;
+      for (size_t i = 0; i < n_live; ++i) {
+        rt::TurnState& t = *b.live[i];
+        rt::CallCtx& ctx = t.ctxs[s];
+        if (t.unusual || t.failed.load(std::memory_order_relaxed) ||
+            (h.required0 && ctx.inputs->type == CASCADE_PAYLOAD_NONE)) {
+          exec(t, s, worker, clock);
+          continue;
+        }
+        for (uint32_t o = 0; o < h.n_out; ++o) rt::clear(ctx.out[o]);
+        b.turns[k] = &t;
+        b.ctxs[k] = reinterpret_cast<cascade_context*>(&ctx);
+        b.ins[k] = ctx.inputs;
+        b.outs[k] = ctx.out;
+        ++k;
+      }
+      if (k == 0) return;
+      ctxs = b.ctxs.data();
+      ins = b.ins.data();
+      outs = b.outs.data();
+      turns = b.turns.data();
+    }
+    const cascade_batch call{sizeof(cascade_batch), k, 1, h.n_out, ctxs, ins, outs, b.status.data()};
+    const int64_t start = clock;
+    const cascade_status all = h.process_batch(h.instance, &call);
+    clock = clock_now();
+    for (uint32_t j = 0; j < k; ++j) {
+      rt::StageRun& run = *reinterpret_cast<rt::CallCtx*>(ctxs[j])->run;
+      run.worker = worker;
+      run.start = start;
+      run.end = clock;
+      run.ran = true;
+      run.status = StageStatus::Ok;
+      cascade_status st = all != CASCADE_OK ? all : b.status[j];
+      if (st == CASCADE_OK && !h.outputs_any) [[unlikely]]
+        st = check_outputs(s, outs[j], run);
+      if (st != CASCADE_OK) [[unlikely]] {
+        b.dense = false;  // this turn may have failed: check every turn from now on
+        int64_t c = clock;
+        after_error(*turns[j], s, st, ins[j], c);
+      }
+    }
+  }
+
+  // After a batch call: an output a plugin stored itself must have its
+  // port's declared type (emit() and forward() check it; a C plugin
+  // writing the entry directly is checked here).
+  cascade_status check_outputs(uint32_t s, const cascade_payload* out, rt::StageRun& run) const {
+    const rt::StageRt& h = hot[s];
+    for (uint32_t o = 0; o < h.n_out; ++o) {
+      const uint32_t declared = h.out_types[o];
+      if (out[o].type == CASCADE_PAYLOAD_NONE || declared == CASCADE_PAYLOAD_ANY || out[o].type == declared) continue;
+      const auto& info = plan.stages[s].plugin->info;
+      run.dirty = true;
+      run.code = CASCADE_ERR_INVALID_ARGUMENT;
+      run.message = "process_batch stored a " + std::string(payload_type_name(out[o].type)) + " payload on output '" +
+                    info.outputs[o].name + "', declared " + std::string(payload_type_name(declared));
+      return CASCADE_ERR_INVALID_ARGUMENT;
+    }
+    return CASCADE_OK;
+  }
+
+  // Turns [first, last) of a batch as one micro-batch: every stage runs
+  // for all of them (exec_many) before the next stage starts.
+  void many(std::span<const TurnInput> in, std::span<TurnOutcome> out, size_t first, size_t last, uint32_t worker) {
+    thread_local BatchScratch b;
+    b.size(last - first);
+    b.first = first;
+    b.dense = true;
+    size_t n = 0;
+    for (size_t i = first; i < last; ++i) {
+      rt::TurnState& t = *pool[i];
+      begin(t, in[i]);
+      if (!in[i].input_error_code.empty()) [[unlikely]] {
+        refuse(t, out[i]);
+        if (opt.trace != nullptr) record(t, out[i], worker);
+        b.dense = false;
+        continue;
+      }
+      b.dense = b.dense && !t.unusual;
+      b.live[n++] = &t;
+    }
+    b.n_live = n;
+    int64_t clock = clock_now();
+    for (const uint32_t s : order) exec_many(b, s, worker, clock);
+    for (size_t i = first, j = 0; i < last; ++i) {
+      rt::TurnState& t = *pool[i];
+      if (j == n || b.live[j] != &t) continue;  // refused above
+      ++j;
+      t.end = clock;
+      finish(t, out[i]);
+      if (opt.trace != nullptr) record(t, out[i], worker);
+    }
+  }
+
   // Unreadable input: recorded as a failed turn, nothing executed.
   void refuse(rt::TurnState& t, TurnOutcome& o) {
     t.end = clock_now();
@@ -855,15 +1045,23 @@ Engine::~Engine() { impl_->close_all(impl_->instances.size()); }
 
 void Engine::run_batch(std::span<const TurnInput> in, std::span<TurnOutcome> out) {
   auto& im = *impl_;
-  while (im.pool.size() < in.size()) im.pool.push_back(std::make_unique<rt::TurnState>());
+  while (im.pool.size() < in.size()) im.pool.push_back(im.make_turn_state());
   if (im.timing) im.tsc.anchor();  // no clock reads in flight between batches
   rt::tsan_release(&im);  // see tsan.hpp: parallel_for hand-offs
+  const bool batched = im.batched();
+  const size_t mb = im.micro_batch;
   im.arena->execute([&] {
-    oneapi::tbb::parallel_for(oneapi::tbb::blocked_range<size_t>(0, in.size(), 16),
+    oneapi::tbb::parallel_for(oneapi::tbb::blocked_range<size_t>(0, in.size(), std::max<size_t>(16, mb)),
                               [&](const oneapi::tbb::blocked_range<size_t>& r) {
                                 rt::tsan_acquire(&im);
                                 const uint32_t worker = worker_index();
-                                for (size_t i = r.begin(); i != r.end(); ++i) im.one(in[i], *im.pool[i], out[i], worker);
+                                if (batched) {
+                                  for (size_t i = r.begin(); i < r.end(); i += mb)
+                                    im.many(in, out, i, std::min(r.end(), i + mb), worker);
+                                } else {
+                                  for (size_t i = r.begin(); i != r.end(); ++i)
+                                    im.one(in[i], *im.pool[i], out[i], worker);
+                                }
                                 rt::tsan_release(&im);
                               });
   });

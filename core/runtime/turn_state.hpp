@@ -17,27 +17,19 @@
 namespace cascade {
 namespace runtime {
 
-// One output port's value for one turn: a cascade_payload a downstream
-// stage with one input receives by pointer (no copy per call). Either owns
-// its bytes or aliases bytes that outlive the turn's processing (an
-// upstream slot or the input).
-struct Slot {
-  cascade_payload v{sizeof(cascade_payload), CASCADE_PAYLOAD_NONE, nullptr, 0, 0};
-  std::string owned;  // keeps its capacity across turns
-
-  void clear() {
-    v.type = CASCADE_PAYLOAD_NONE;
-    v.data = nullptr;
-    v.size = 0;
-    v.sample_rate = 0;
-  }
-  void alias(const Slot& o) { v = o.v; }
-  void assign_copy(const Slot& o) {
-    v = o.v;
-    owned.assign(static_cast<const char*>(o.v.data), static_cast<size_t>(o.v.size));
-    v.data = owned.data();
-  }
-};
+// A turn's slots: one per stage output port, plus the turn's input. A slot
+// is a cascade_payload (`vals`, contiguous, so a stage's outputs are an
+// array a batch call writes straight into) and the bytes it owns when a
+// plugin emitted new ones (`owned`, same index; keeps its capacity across
+// turns). A value either points into its `owned` string or aliases bytes
+// that outlive the turn's processing (an upstream slot or the input).
+inline void clear(cascade_payload& v) { v = cascade_payload{sizeof(cascade_payload), CASCADE_PAYLOAD_NONE, nullptr, 0, 0}; }
+// `dst` becomes a copy of `src` whose bytes live in `store`.
+inline void assign_copy(cascade_payload& dst, std::string& store, const cascade_payload& src) {
+  dst = src;
+  store.assign(static_cast<const char*>(src.data), static_cast<size_t>(src.size));
+  dst.data = store.data();
+}
 
 // What one stage did in one turn (becomes a trace StageEvent).
 struct StageRun {
@@ -96,6 +88,11 @@ struct StageRt {
   // upstream output or the turn input); no timeout, no concurrency limit.
   bool simple = false;
   bool required0 = false;  // that one input is required
+  // ABI 1.2: the plugin's batch entry (null: process() once a turn), and
+  // whether every output port is declared `any` (nothing to check after a
+  // batch call).
+  cascade_status (*process_batch)(void*, const cascade_batch*) = nullptr;
+  bool outputs_any = true;
   bool standby = false;    // a fallback-only stage (runs only for another)
   int32_t in_slot = -1;
   uint32_t decl = trace::kNotDeclared;  // its trace::Writer::declare() handle
@@ -111,8 +108,9 @@ struct CallCtx {
   struct Engine::Impl* eng = nullptr;
   const StageRt* h = nullptr;  // null during create/open/close
   uint32_t stage = 0;
-  StageRun* run = nullptr;  // null outside process()
-  Slot* out = nullptr;      // null outside process()
+  StageRun* run = nullptr;         // null outside process()
+  cascade_payload* out = nullptr;  // the stage's output slots; null outside process()
+  std::string* owned = nullptr;    // their owned bytes
   const cascade_payload* inputs = nullptr;
   uint32_t n_inputs = 0;
   int64_t deadline_ns = INT64_MAX;
@@ -125,10 +123,10 @@ struct TurnState {
   // runs never move after the first reset): a call fills nothing.
   std::vector<CallCtx> ctxs;
   bool unusual = false;    // injected outputs or a turn deadline: exec() takes its general path
-  std::vector<Slot> slots;
+  std::vector<cascade_payload> vals;  // the slots (see clear() above)
+  std::vector<std::string> owned;
   std::vector<StageRun> runs;
   std::unique_ptr<std::atomic<uint32_t>[]> pending;  // parallel branches only
-  size_t pending_n = 0;
   std::atomic<bool> failed{false};
   int32_t failed_stage = -1;
   bool cancelled = false;
@@ -139,22 +137,24 @@ struct TurnState {
   std::vector<trace::FrameStage> frame_stages;
   std::vector<trace::PayloadView> frame_payloads;
 
-  // `n_slots`: every stage output plus one, the LAST, for the turn's
-  // input (so a stage reads its input from a slot, whichever it is).
-  // `standby_slots`: output slots of fallback-only stages, which exec()
-  // never clears (every other stage clears its own outputs when it runs).
-  void reset(const TurnInput& input, size_t n_stages, size_t n_slots, const std::vector<uint32_t>& standby_slots) {
+  // Sizes the per-stage and per-slot arrays, once, when the engine makes
+  // this state. `n_slots`: every stage output plus one, the LAST, for the
+  // turn's input (so a stage reads its input from a slot, whichever it is).
+  void shape(size_t n_stages, size_t n_slots) {
+    vals.assign(n_slots, cascade_payload{sizeof(cascade_payload), CASCADE_PAYLOAD_NONE, nullptr, 0, 0});
+    owned.resize(n_slots);
+    runs.resize(n_stages);
+    pending = std::make_unique<std::atomic<uint32_t>[]>(n_stages);
+  }
+  // For the next turn. `standby_slots`: output slots of fallback-only
+  // stages, which exec() never clears (every other stage clears its own
+  // outputs when it runs).
+  void reset(const TurnInput& input, const std::vector<uint32_t>& standby_slots) {
     in = &input;
-    if (slots.size() != n_slots) slots.resize(n_slots);
-    slots.back().v = cascade_payload{sizeof(cascade_payload), input.payload_type, input.payload.data(),
-                                     input.payload.size(), input.sample_rate};
-    for (uint32_t i : standby_slots) slots[i].clear();
-    if (runs.size() != n_stages) runs.resize(n_stages);
+    vals.back() = cascade_payload{sizeof(cascade_payload), input.payload_type, input.payload.data(),
+                                  input.payload.size(), input.sample_rate};
+    for (uint32_t i : standby_slots) clear(vals[i]);
     for (auto& r : runs) r.reset();
-    if (pending_n != n_stages) {
-      pending = std::make_unique<std::atomic<uint32_t>[]>(n_stages);
-      pending_n = n_stages;
-    }
     failed.store(false, std::memory_order_relaxed);
     failed_stage = -1;
     cancelled = false;
@@ -174,7 +174,8 @@ struct TurnState {
 // and its own output slots; the engine copies results out if it finishes
 // in time, and otherwise abandons it (the thread frees it on return).
 struct TimedCall {
-  TimedCall(const cascade_payload* in, uint32_t n, size_t n_out) : slots(n_out) {
+  TimedCall(const cascade_payload* in, uint32_t n, size_t n_out)
+      : vals(n_out, cascade_payload{sizeof(cascade_payload), CASCADE_PAYLOAD_NONE, nullptr, 0, 0}), owned(n_out) {
     store.reserve(n);
     inputs.reserve(n);
     for (uint32_t i = 0; i < n; ++i) {
@@ -186,7 +187,8 @@ struct TimedCall {
   }
   std::vector<std::string> store;
   std::vector<cascade_payload> inputs;
-  std::vector<Slot> slots;
+  std::vector<cascade_payload> vals;  // its own output slots
+  std::vector<std::string> owned;
   StageRun run;
   std::mutex m;
   std::condition_variable cv;

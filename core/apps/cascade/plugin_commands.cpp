@@ -28,6 +28,7 @@ nlohmann::json to_json(const PluginInfo& p) {
                    {"description", p.description},
                    {"max_concurrency", p.max_concurrency},
                    {"deterministic", p.deterministic()},
+                   {"batch", p.batch},
                    {"path", p.path.string()}};
   auto ports = [](const std::vector<PortInfo>& v) {
     nlohmann::json a = nlohmann::json::array();
@@ -48,7 +49,7 @@ void print_human(const PluginInfo& p) {
   if (!p.description.empty()) std::cout << "  " << p.description << "\n";
   std::cout << "  path: " << p.path.string() << "\n";
   std::cout << "  concurrency: " << (p.max_concurrency == 0 ? std::string("any") : std::to_string(p.max_concurrency))
-            << (p.deterministic() ? ", deterministic" : "") << "\n";
+            << (p.deterministic() ? ", deterministic" : "") << (p.batch ? ", batch calls" : "") << "\n";
   auto ports = [](const char* title, const std::vector<PortInfo>& v) {
     std::cout << "  " << title << ":" << (v.empty() ? " none" : "") << "\n";
     for (const auto& x : v)

@@ -24,6 +24,7 @@ struct ExecArgs {
   bool no_trace = false;
   uint32_t threads = 0;
   uint32_t max_in_flight = 0;
+  uint32_t micro_batch = 0;
   uint32_t turn_timeout_ms = 0;
   bool quiet = false;
 };
@@ -32,6 +33,9 @@ void add_exec_options(CLI::App* c, ExecArgs& a) {
   c->add_option("--set", a.overrides, "Override a config value, e.g. stages.asr.params.beam=1e-20 (repeatable)");
   c->add_option("--threads", a.threads, "Worker threads (default: the config's run.threads)");
   c->add_option("--max-in-flight", a.max_in_flight, "Bound on turns in flight (default: the config's run.max_in_flight)");
+  c->add_option("--micro-batch", a.micro_batch,
+                "Turns a stage runs back to back, in one call to plugins that offer process_batch "
+                "(default: the config's run.micro_batch)");
   c->add_option("--turn-timeout-ms", a.turn_timeout_ms, "Budget per turn; stages after it are cancelled");
   c->add_flag("-q,--quiet", a.quiet, "No progress bar, no summary");
   c->footer("Exit codes: 0 every turn ok, 1 some turn failed or a runtime error, 2 config error, 130 interrupted.");
@@ -56,6 +60,7 @@ int execute(const LoadedPipeline& p, TurnSource& source, const ExecArgs& a, bool
   if (eo.threads == 0) eo.threads = std::max(1u, std::thread::hardware_concurrency());
   eo.trace = writer.get();
   eo.turn_timeout_ms = a.turn_timeout_ms;
+  eo.micro_batch = a.micro_batch != 0 ? a.micro_batch : p.config.run.micro_batch;
   Engine engine(p.plan, eo);
   cancel_on_signals(&engine);
 

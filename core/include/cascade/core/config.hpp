@@ -112,6 +112,7 @@ struct RunConfig {
   uint32_t threads = 0;  // 0 = hardware concurrency
   uint32_t max_in_flight = 256;  // >= 1: back-pressure bound on turns in flight
   uint32_t default_timeout_ms = 0;  // 0 = none
+  uint32_t micro_batch = 1;  // >= 1: turns a stage runs back to back (EngineOptions::micro_batch)
 };
 
 struct TraceConfig {

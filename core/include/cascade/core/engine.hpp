@@ -6,7 +6,8 @@
 //   the destructor closes and destroys every instance.
 // Threading: run_batch() is called by ONE thread at a time; inside, turns
 //   run concurrently on a task arena of `threads` workers, and parallel
-//   branches of one turn run in parallel. A stage's process() never runs
+//   branches of one turn run in parallel (or, with micro_batch > 1 in a
+//   pipeline without fan-out, groups of turns run stage by stage). A stage's process() never runs
 //   on more threads at once than its plugin's max_concurrency (or the
 //   stage's own cap). cancel() may be called from any thread (a signal
 //   handler thread included: it only stores an atomic).
@@ -76,6 +77,14 @@ struct EngineOptions {
   // Read the clock per turn for TurnOutcome latencies even without a
   // trace (a trace always reads it: one read per stage boundary).
   bool measure_latency = true;
+  // Turns a stage runs back to back before the next stage starts
+  // (stage-major micro-batches; pipelines without fan-out only). 1: each
+  // turn runs through all its stages in one go. Above 1, a plugin that
+  // offers process_batch (ABI 1.2) is called once for up to this many
+  // turns, which cuts the per-call cost; a turn's latency then includes its
+  // batch-mates' work at every stage, and its stage times in the trace are
+  // those of the batch call.
+  uint32_t micro_batch = 1;
 };
 
 class Engine {

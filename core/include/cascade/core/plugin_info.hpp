@@ -35,6 +35,7 @@ struct PluginInfo {
   uint32_t max_concurrency = 0;
   uint16_t abi_major = 0;
   uint16_t abi_minor = 0;
+  bool batch = false;  // offers process_batch (ABI 1.2): many turns in one call
   std::filesystem::path path;
   std::vector<PortInfo> inputs;
   std::vector<PortInfo> outputs;

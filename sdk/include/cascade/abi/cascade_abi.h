@@ -16,8 +16,9 @@
  *     first element's struct_size, so an array built by an older SDK reads
  *     correctly in a newer host.
  *   - History: 1.0 first release. 1.1 appends host->forward (pass an
- *     input through without the host's copy check). A 1.0 plugin runs
- *     unchanged in a 1.1 host.
+ *     input through without the host's copy check). 1.2 appends
+ *     descriptor->process_batch (many turns of one stage in one call). A
+ *     1.0 or 1.1 plugin runs unchanged in a 1.2 host.
  *
  * Memory
  *   - Everything a plugin hands the host (descriptor, strings, payload
@@ -47,7 +48,7 @@ extern "C" {
 #endif
 
 #define CASCADE_ABI_MAJOR 1
-#define CASCADE_ABI_MINOR 1
+#define CASCADE_ABI_MINOR 2
 
 /* The entry point's name carries the ABI major. */
 #define CASCADE_ENTRY_NAME_(major) cascade_plugin_entry_v##major
@@ -202,6 +203,33 @@ typedef struct cascade_host_api {
                             uint32_t in_port);
 } cascade_host_api;
 
+/* ------------------------------------------------------------ batches */
+
+/* ABI 1.2: the turns of one process_batch() call. Built by the host, read
+ * by the plugin; valid for the duration of that call. Entry i (0 <= i <
+ * n_turns) of each array belongs to one turn, as process() would have
+ * seen it. */
+typedef struct cascade_batch {
+  uint32_t struct_size;
+  uint32_t n_turns;
+  uint32_t n_inputs;  /* per turn: the descriptor's n_inputs  */
+  uint32_t n_outputs; /* per turn: the descriptor's n_outputs */
+  /* The turn's context: what process() receives, for every host call
+   * (emit, forward, report_*, should_stop, set_error). */
+  cascade_context *const *ctxs;
+  /* The turn's n_inputs inputs, as process() receives them. */
+  const cascade_payload *const *inputs;
+  /* The turn's n_outputs outputs, type NONE on entry. A plugin may store
+   * in outputs[i][p] a copy of one of inputs[i]'s payloads (a forward,
+   * without a host call); any other bytes go through emit(ctxs[i], ...),
+   * which fills the entry itself. The host checks every entry's type
+   * against the declared port type after the call. */
+  cascade_payload *const *outputs;
+  /* Out: per turn, what process() would have returned for it (set_error
+   * with ctxs[i] describes a failure). */
+  cascade_status *status;
+} cascade_batch;
+
 /* ----------------------------------------------------------- plugin side */
 
 typedef enum cascade_plugin_kind {
@@ -228,6 +256,7 @@ enum cascade_plugin_flags {
  *          input has type CASCADE_PAYLOAD_NONE). The host calls process
  *          concurrently on ONE instance from at most `max_concurrency`
  *          threads at a time (0 = no limit, 1 = never concurrently).
+ *          process_batch (1.2) stands for several process calls.
  * close:   release what open acquired. Called once, after every process
  *          call has returned.
  * destroy: free the instance. Always called if create succeeded.
@@ -264,6 +293,18 @@ typedef struct cascade_plugin_descriptor {
   cascade_status (*close)(void *instance, cascade_context *ctx);
   /* Required. Must not fail. */
   void (*destroy)(void *instance);
+
+  /* ---- ABI 1.2 (a host checks CASCADE_HAS_FIELD(d,
+   * cascade_plugin_descriptor, process_batch) and non-NULL) ---- */
+
+  /* Optional (NULL = the host calls process() once a turn). The turns of
+   * batch->n_turns process() calls in one: same inputs, same host calls,
+   * same max_concurrency (one batch call counts as one call), each turn's
+   * status in batch->status. Returns CASCADE_OK when every status was
+   * written; any other status fails every turn of the batch with it. A
+   * host calls it only when it runs a stage for many turns back to back
+   * (the pipeline's run.micro_batch > 1); the C++ layer provides it. */
+  cascade_status (*process_batch)(void *instance, const cascade_batch *batch);
 } cascade_plugin_descriptor;
 
 /* The one symbol every plugin exports. Runs no plugin code beyond

@@ -185,6 +185,11 @@ class Call : public Context {
  public:
   Call(const cascade_host_api* host, cascade_context* ctx, const cascade_payload* in, uint32_t n)
       : Context(host, ctx), inputs_(in), n_inputs_(n) {}
+  // A turn of a batch (ABI 1.2): forward() writes the host's output entry
+  // itself instead of calling the host.
+  Call(const cascade_host_api* host, cascade_context* ctx, const cascade_payload* in, uint32_t n,
+       cascade_payload* out, uint32_t n_out)
+      : Context(host, ctx), inputs_(in), n_inputs_(n), outputs_(out), n_outputs_(n_out) {}
 
   [[nodiscard]] const cascade_payload& raw(const Input& p) const {
     if (p.index >= n_inputs_) throw Error(Status::Internal, "input port index out of range");
@@ -209,6 +214,14 @@ class Call : public Context {
   }
   // Pass an input through unchanged (the host does not copy it again).
   void forward(const Output& p, const Input& from) const {
+    if (outputs_ != nullptr) {  // a batch: the same checks the host's forward() makes
+      if (from.index >= n_inputs_ || p.index >= n_outputs_) throw Error(Status::Internal, "port index out of range");
+      const cascade_payload& v = inputs_[from.index];
+      const auto declared = static_cast<uint32_t>(p.type);
+      if (declared != CASCADE_PAYLOAD_ANY && v.type != declared) check(CASCADE_ERR_INVALID_ARGUMENT);
+      outputs_[p.index] = v;
+      return;
+    }
     if (CASCADE_HAS_FIELD(host_, cascade_host_api, forward) && host_->forward != nullptr) [[likely]] {
       if (from.index >= n_inputs_) throw Error(Status::Internal, "input port index out of range");
       check(host_->forward(ctx_, p.index, from.index));
@@ -253,6 +266,8 @@ class Call : public Context {
   }
   const cascade_payload* inputs_;
   uint32_t n_inputs_;
+  cascade_payload* outputs_ = nullptr;  // a batch call's output entries for this turn
+  uint32_t n_outputs_ = 0;
 };
 
 // Base class of every stage. Override what you need; process is required.
@@ -355,6 +370,7 @@ class Registration {
     d_.process = &process;
     d_.close = &close;
     d_.destroy = &destroy;
+    d_.process_batch = &process_batch;
   }
   [[nodiscard]] const cascade_plugin_descriptor* descriptor() const noexcept { return &d_; }
 
@@ -400,6 +416,29 @@ class Registration {
     } catch (...) {
       return report(h->host, ctx);
     }
+  }
+  // One call for many turns: the per-call costs (the call into the
+  // library, the host's forward) are paid once a batch, not once a turn.
+  static cascade_status process_batch(void* inst, const cascade_batch* b) noexcept {
+    auto* h = static_cast<Holder*>(inst);
+    // Local copies: a stage's stores through its outputs could alias *b,
+    // and would make the compiler reload every field once a turn.
+    const uint32_t n = b->n_turns, n_in = b->n_inputs, n_out = b->n_outputs;
+    cascade_context* const* ctxs = b->ctxs;
+    const cascade_payload* const* ins = b->inputs;
+    cascade_payload* const* outs = b->outputs;
+    cascade_status* status = b->status;
+    const cascade_host_api* host = h->host;
+    for (uint32_t i = 0; i < n; ++i) {
+      try {
+        Call c(host, ctxs[i], ins[i], n_in, outs[i], n_out);
+        h->stage.process(c);
+        status[i] = CASCADE_OK;
+      } catch (...) {
+        status[i] = report(host, ctxs[i]);
+      }
+    }
+    return CASCADE_OK;
   }
   static cascade_status close(void* inst, cascade_context* ctx) noexcept {
     auto* h = static_cast<Holder*>(inst);
