@@ -145,7 +145,10 @@ static int bench_main(int argc, char** argv) {
   // ---- the engine: 5 noop stages from .so files
   PluginRegistry reg;
   const LoadedPlugin& noop = reg.load(fs::path(plugin_dir) / "cascade-noop.so");
-  PipelinePlan plan;
+  // passthrough: the same forward, without a process_batch of its own (the
+  // SDK calls its process() once a turn inside a batch call).
+  const LoadedPlugin& passthrough = reg.load(fs::path(plugin_dir) / "cascade-passthrough.so");
+  PipelinePlan plan, per_turn_plan;
   plan.name = "bench";
   for (int s = 0; s < kStages; ++s) {
     StagePlan sp;
@@ -162,6 +165,8 @@ static int bench_main(int argc, char** argv) {
     plan.stages.push_back(sp);
   }
   plan.result = {Binding::Kind::StageOutput, kStages - 1, 0};
+  per_turn_plan = plan;
+  for (auto& sp : per_turn_plan.stages) sp.plugin = &passthrough;
   std::vector<TurnInput> batch(in_flight);
   for (uint32_t i = 0; i < in_flight; ++i) {
     batch[i].dialogue_id = "bench";
@@ -179,7 +184,7 @@ static int bench_main(int argc, char** argv) {
     std::unique_ptr<Engine> engine;
   };
   std::vector<std::string> trace_files;
-  auto make_engine = [&](int threads, int tracing, uint32_t micro = 1) {
+  auto make_engine = [&](int threads, int tracing, uint32_t micro = 1, const PipelinePlan* p = nullptr) {
     Run r;
     if (tracing == 1) {
       trace_files.push_back(trace_path + (threads == 1 ? "" : "." + std::to_string(threads) + "t"));
@@ -188,7 +193,7 @@ static int bench_main(int argc, char** argv) {
     } else if (tracing == 2) {
       r.writer = std::make_unique<trace::Writer>(trace::WriterOptions{.path = "/dev/null"});
     }
-    r.engine = std::make_unique<Engine>(plan, EngineOptions{.threads = static_cast<uint32_t>(threads),
+    r.engine = std::make_unique<Engine>(p != nullptr ? *p : plan, EngineOptions{.threads = static_cast<uint32_t>(threads),
                                                             .trace = r.writer.get(),
                                                             .measure_latency = tracing == 3,
                                                             .micro_batch = micro});
@@ -210,7 +215,8 @@ static int bench_main(int argc, char** argv) {
   };
   Run off1 = make_engine(1, 0), off2 = make_engine(2, 0), clock1 = make_engine(1, 3), mem1 = make_engine(1, 2),
       on1 = make_engine(1, 1), on2 = make_engine(2, 1), mb1 = make_engine(1, 0, micro_batch),
-      mb2 = make_engine(2, 0, micro_batch), mbon2 = make_engine(2, 1, micro_batch);
+      mb2 = make_engine(2, 0, micro_batch), mbon2 = make_engine(2, 1, micro_batch),
+      mbturn1 = make_engine(1, 0, micro_batch, &per_turn_plan);
 
   // The engine rows that are subtracted from each other run next to each
   // other, and next to the floor. `ways` lists them in this order.
@@ -225,6 +231,7 @@ static int bench_main(int argc, char** argv) {
     kBatch1,
     kBatch2,
     kBatchOn2,
+    kBatchPerTurn1,
     kFlowGraph1,
     kFlowGraph2,
     kPipeline1,
@@ -242,6 +249,7 @@ static int bench_main(int argc, char** argv) {
       {"cascade micro-batched, off, 1 thread", [&] { run_engine(mb1); }, {}},
       {"cascade micro-batched, off, 2 threads", [&] { run_engine(mb2); }, {}},
       {"cascade micro-batched, on, 2 threads", [&] { run_engine(mbon2); }, {}, true},
+      {"  the same, process() once a turn, 1t", [&] { run_engine(mbturn1); }, {}},
       {"oneTBB flow_graph, 1 thread", [&] { flow_graph(arena1); }, {}},
       {"oneTBB flow_graph, 2 threads", [&] { flow_graph(arena2); }, {}},
       {"tbb::parallel_pipeline, 1 thread", [&] { pipeline(arena1); }, {}},
@@ -296,7 +304,7 @@ static int bench_main(int argc, char** argv) {
   // about the code.
   double spread = 1;
   int widest = kOff1;
-  for (int w = kOff1; w <= kBatchOn2; ++w) {
+  for (int w = kOff1; w <= kBatchPerTurn1; ++w) {
     if (!wanted(ways[w])) continue;
     const double s = *std::max_element(ways[w].ns.begin(), ways[w].ns.end()) / best(w);
     if (s > spread) {
@@ -324,13 +332,15 @@ static int bench_main(int argc, char** argv) {
   // then the best rounds.
   std::printf("scheduler_x_floor=%.2f trace_x_floor=%.2f record_x_floor=%.2f two_thread_speedup=%.2f "
               "turns_per_s_2t=%.3g scheduler_batched_x_floor=%.2f two_thread_speedup_batched=%.2f "
-              "turns_per_s_2t_batched=%.3g scheduler_x_floor_best=%.2f record_x_floor_best=%.2f "
+              "turns_per_s_2t_batched=%.3g scheduler_batched_per_turn_x_floor=%.2f scheduler_x_floor_best=%.2f "
+              "record_x_floor_best=%.2f "
               "two_thread_speedup_best=%.2f turns_per_s_2t_best=%.3g scheduler_batched_x_floor_best=%.2f "
               "turns_per_s_2t_batched_best=%.3g flow_graph_x_floor=%.1f parallel_pipeline_x_floor=%.1f "
               "floor_ns=%.2f micro_batch=%u round_spread=%.2f\n",
               mid(kOff1) / floor_mid, mid(kOn1) / floor_mid, rec_mid / floor_mid, mid(kOff1) / mid(kOff2),
               1e9 / (mid(kOn2) * kStages), mid(kBatch1) / floor_mid, mid(kBatch1) / mid(kBatch2),
-              1e9 / (mid(kBatchOn2) * kStages), best(kOff1) / floor_best, rec_best / floor_best,
+              1e9 / (mid(kBatchOn2) * kStages), mid(kBatchPerTurn1) / floor_mid, best(kOff1) / floor_best,
+              rec_best / floor_best,
               best(kOff1) / best(kOff2), 1e9 / (best(kOn2) * kStages), best(kBatch1) / floor_best,
               1e9 / (best(kBatchOn2) * kStages), mid(kFlowGraph1) / floor_mid, mid(kPipeline1) / floor_mid, floor_mid,
               micro_batch, spread);

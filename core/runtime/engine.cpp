@@ -76,6 +76,7 @@ struct Engine::Impl {
   std::vector<std::vector<cascade_context*>> batch_ctxs;
   std::vector<std::vector<const cascade_payload*>> batch_ins;
   std::vector<std::vector<cascade_payload*>> batch_outs;
+  std::vector<std::vector<rt::StageRun*>> batch_runs;  // the bookkeeping after the call
   bool timing = true;  // read clocks (tracing on, or latencies wanted)
   rt::TscClock tsc;  // per-stage timings (anchored between batches)
   std::vector<uint32_t> order;          // non-standby stages, topological order
@@ -251,6 +252,7 @@ struct Engine::Impl {
     batch_ctxs.resize(n);
     batch_ins.resize(n);
     batch_outs.resize(n);
+    batch_runs.resize(n);
     limiters.resize(n);
     for (uint32_t s = 0; s < n; ++s) {
       uint32_t cap = plan.stages[s].plugin->info.max_concurrency;
@@ -667,6 +669,7 @@ struct Engine::Impl {
       batch_ctxs[s].push_back(reinterpret_cast<cascade_context*>(&t.ctxs[s]));
       batch_ins[s].push_back(x);
       batch_outs[s].push_back(t.ctxs[s].out);
+      batch_runs[s].push_back(&t.runs[s]);
     }
     t.frame_stages.resize(n);
     t.frame_payloads.resize(t.vals.size());
@@ -874,6 +877,7 @@ struct Engine::Impl {
     std::vector<cascade_context*> ctxs;
     std::vector<const cascade_payload*> ins;
     std::vector<cascade_payload*> outs;
+    std::vector<rt::StageRun*> runs;
     std::vector<cascade_status> status;
     void size(size_t n) {
       if (live.size() >= n) return;
@@ -882,6 +886,7 @@ struct Engine::Impl {
       ctxs.resize(n);
       ins.resize(n);
       outs.resize(n);
+      runs.resize(n);
       status.resize(n);
     }
   };
@@ -906,6 +911,9 @@ struct Engine::Impl {
     const cascade_payload* const* ins = &batch_ins[s][b.first];
     cascade_payload* const* outs = &batch_outs[s][b.first];
     rt::TurnState* const* turns = b.live.data();
+    // Read from an array, not through each turn's CallCtx: one cache line
+    // fewer per turn and stage.
+    rt::StageRun* const* runs = &batch_runs[s][b.first];
     auto k = static_cast<uint32_t>(n_live);
     bool dense = b.dense;
     if (dense && h.required0)
@@ -932,6 +940,7 @@ struct Engine::Impl {
         b.ctxs[k] = reinterpret_cast<cascade_context*>(&ctx);
         b.ins[k] = ctx.inputs;
         b.outs[k] = ctx.out;
+        b.runs[k] = ctx.run;
         ++k;
       }
       if (k == 0) return;
@@ -939,27 +948,43 @@ struct Engine::Impl {
       ins = b.ins.data();
       outs = b.outs.data();
       turns = b.turns.data();
+      runs = b.runs.data();
     }
-    const cascade_batch call{sizeof(cascade_batch), k, 1, h.n_out, ctxs, ins, outs, b.status.data()};
+    cascade_status* const status = b.status.data();
+    const cascade_batch call{sizeof(cascade_batch), k, 1, h.n_out, ctxs, ins, outs, status};
     const int64_t start = clock;
     const cascade_status all = h.process_batch(h.instance, &call);
     clock = clock_now();
+    // Locals: the stores below could alias `h` and `this` for the compiler.
+    const bool check = !h.outputs_any || all != CASCADE_OK;
+    const bool traced = opt.trace != nullptr;  // worker and times are the trace's only
     for (uint32_t j = 0; j < k; ++j) {
-      rt::StageRun& run = *reinterpret_cast<rt::CallCtx*>(ctxs[j])->run;
-      run.worker = worker;
-      run.start = start;
-      run.end = clock;
-      run.ran = true;
+      rt::StageRun& run = *runs[j];
       run.status = StageStatus::Ok;
-      cascade_status st = all != CASCADE_OK ? all : b.status[j];
-      if (st == CASCADE_OK && !h.outputs_any) [[unlikely]]
-        st = check_outputs(s, outs[j], run);
-      if (st != CASCADE_OK) [[unlikely]] {
-        b.dense = false;  // this turn may have failed: check every turn from now on
-        int64_t c = clock;
-        after_error(*turns[j], s, st, ins[j], c);
+      run.ran = true;
+      if (traced) {
+        run.worker = worker;
+        run.start = start;
+        run.end = clock;
       }
+      if (status[j] != CASCADE_OK || check) [[unlikely]]
+        after_batch(b, s, turns[j], all != CASCADE_OK ? all : status[j], ins[j], outs[j], worker, start, clock);
     }
+  }
+
+  // A batch call's turn that failed (or whose stored outputs need their
+  // types checked): the error policy, as exec() would apply it.
+  [[gnu::noinline]] void after_batch(BatchScratch& b, uint32_t s, rt::TurnState* t, cascade_status st,
+                                     const cascade_payload* in, const cascade_payload* out, uint32_t worker,
+                                     int64_t start, int64_t clock) {
+    rt::StageRun& run = t->runs[s];
+    run.worker = worker;
+    run.start = start;
+    run.end = clock;
+    if (st == CASCADE_OK) st = check_outputs(s, out, run);
+    if (st == CASCADE_OK) return;
+    b.dense = false;  // this turn may have failed: check every turn from now on
+    after_error(*t, s, st, in, clock);
   }
 
   // After a batch call: an output a plugin stored itself must have its

@@ -32,22 +32,24 @@ inline void assign_copy(cascade_payload& dst, std::string& store, const cascade_
 }
 
 // What one stage did in one turn (becomes a trace StageEvent).
+// The fields every turn writes come first and side by side (status and
+// ran, start and end), so a reset or a batch's bookkeeping is a few stores.
 struct StageRun {
   trace::StageStatus status = trace::StageStatus::Skipped;
   bool ran = false;
+  // Set by every writer of the fields from `code` on (host feature calls,
+  // exec's general path, error handling): a clean run resets in 3 stores.
+  bool dirty = false;
+  uint32_t worker = 0;
+  int64_t start = 0, end = 0;  // steady clock ns (0 when tracing is off)
   uint32_t code = 0;
   bool transient = false;
-  std::string message;
-  int64_t start = 0, end = 0;  // steady clock ns (0 when tracing is off)
-  uint32_t worker = 0;
   bool has_conf = false;
   double conf = 0;
+  std::string message;
   std::vector<std::pair<std::string, double>> nbest;
   std::vector<std::pair<std::string, double>> feats;
   std::vector<std::pair<std::string, std::string>> tfeats;
-  // Set by every writer of the fields below `worker` (host feature calls,
-  // exec's general path, error handling): a clean run resets in 4 stores.
-  bool dirty = false;
 
   void reset() {
     status = trace::StageStatus::Skipped;

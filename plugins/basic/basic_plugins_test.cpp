@@ -75,3 +75,49 @@ TEST(Noop, EmitsNothingWhenItsOptionalInputIsMissing) {
   EXPECT_EQ(r.status, Status::Ok);
   EXPECT_TRUE(r.outputs.empty());
 }
+
+// ------------------------------------------------- batch calls (ABI 1.2)
+
+TEST(Noop, ABatchCallPassesEveryTurnsInputOnAndLeavesAnAbsentOneAbsent) {
+  auto h = Harness::load(NOOP_SO);
+  auto r = h->run_batch({{{"in", Value::text("one")}}, {}, {{"in", Value::json("{}")}}});
+  ASSERT_EQ(r.size(), 3u);
+  for (const auto& t : r) EXPECT_EQ(t.status, Status::Ok) << t.error;
+  EXPECT_EQ(r[0].outputs.at("out").bytes, "one");
+  EXPECT_EQ(r[0].outputs.at("out").type, static_cast<uint32_t>(CASCADE_PAYLOAD_TEXT));
+  EXPECT_TRUE(r[1].outputs.empty());
+  EXPECT_EQ(r[2].outputs.at("out").type, static_cast<uint32_t>(CASCADE_PAYLOAD_JSON));
+  // Stored in the output entries by Batch::forward_all: no host call.
+  EXPECT_EQ(r[0].forwards, 0u);
+  EXPECT_EQ(r[0].stored, 1u);
+}
+
+TEST(Passthrough, ABatchCallRunsProcessOnceATurnAndStoresTheForwardsItself) {
+  // Passthrough declares no process_batch: the SDK calls process() per turn,
+  // and Call::forward writes the batch's output entry instead of calling
+  // the host.
+  auto h = Harness::load(PASSTHROUGH_SO);
+  auto r = h->run_batch({{{"in", Value::text("a")}}, {{"in", Value::audio({7, 8}, 8000)}}});
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].outputs.at("out").bytes, "a");
+  EXPECT_EQ(r[1].outputs.at("out").samples(), (std::vector<int16_t>{7, 8}));
+  EXPECT_EQ(r[1].outputs.at("out").sample_rate, 8000u);
+  EXPECT_EQ(r[0].forwards + r[1].forwards, 0u);
+  EXPECT_EQ(r[0].stored + r[1].stored, 2u);
+}
+
+TEST(Normalize, InABatchATurnThatThrowsFailsAloneWithItsMessage) {
+  auto h = Harness::load(NORMALIZE_SO);
+  auto r = h->run_batch({{{"text", Value::text("Hello, World")}},
+                         {{"text", Value::audio({1, 2}, 16000)}},
+                         {{"text", Value::text("  Again  ")}}});
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].status, Status::Ok);
+  EXPECT_EQ(r[0].outputs.at("text").bytes, "hello world");
+  EXPECT_EQ(r[1].status, Status::InvalidArgument);
+  EXPECT_NE(r[1].error.find("'text'"), std::string::npos) << r[1].error;
+  EXPECT_TRUE(r[1].outputs.empty());
+  EXPECT_EQ(r[2].status, Status::Ok);
+  EXPECT_EQ(r[2].outputs.at("text").bytes, "again");
+  EXPECT_GT(r[2].features.at("chars_changed"), 0.0);  // host calls reach each turn's own context
+}

@@ -670,3 +670,53 @@ params = { mode = "error", trigger = "fatal" }
     EXPECT_EQ(out[i + 3].failed_stage, "last");
   }
 }
+
+TEST(Engine, AnExceptionEscapingProcessBatchFailsEveryTurnOfThatBatch) {
+  auto f = load(R"(
+[pipeline]
+name = "batch-throws"
+version = "1"
+[[stages]]
+id = "clean"
+plugin = "normalize"
+inputs = { text = "input.text" }
+[[stages]]
+id = "whole"
+plugin = "fixture_faulty"
+inputs = { text = "clean.text" }
+params = { mode = "throw_batch" }
+)");
+  const auto in = texts({"a", "b", "c", "d", "e", "f"});
+  Engine batched(f.plan, {.threads = 1, .micro_batch = 4});
+  for (const auto& o : run(batched, in)) {
+    EXPECT_EQ(o.status, trace::TurnStatus::Failed);
+    EXPECT_EQ(o.failed_stage, "whole");
+    EXPECT_EQ(o.error_code, "R012");
+    EXPECT_NE(o.error.find("refused the whole batch"), std::string::npos) << o.error;
+  }
+  Engine single(f.plan, {.threads = 1});  // process() once a turn: the mode does not apply
+  for (const auto& o : run(single, in)) EXPECT_EQ(o.status, trace::TurnStatus::Ok) << o.error;
+}
+
+TEST(Engine, ForwardAllOntoAMistypedPortFailsEveryTurnWithTheSdksMessage) {
+  auto f = load(R"(
+[pipeline]
+name = "forward-all"
+version = "1"
+[[stages]]
+id = "bad"
+plugin = "fixture_faulty"
+inputs = { text = "input.text" }
+params = { mode = "forward_all_to_json" }
+)");
+  auto [out, data] = run_traced(f.plan, texts({"x", "y", "z"}), 1, 4);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(out[i].status, trace::TurnStatus::Failed);
+    const auto* bad = data.find("d" + std::to_string(i), 0)->stage("bad");
+    ASSERT_NE(bad, nullptr);
+    EXPECT_EQ(bad->error_code, static_cast<uint32_t>(CASCADE_ERR_INVALID_ARGUMENT));
+    EXPECT_NE(bad->error_message.find("input 'text' does not have output 'meta''s type"), std::string::npos)
+        << bad->error_message;
+    EXPECT_EQ(bad->output("meta"), nullptr);
+  }
+}

@@ -8,6 +8,10 @@
 //   mode = "poll"      sleep up to sleep_ms in 1 ms steps, stopping at should_stop()
 //   mode = "forward_to_json"  forward the text input onto the JSON output `meta`
 //                      (the host must refuse the type: ABI 1.1 forward)
+// In a batch call (ABI 1.2, micro_batch > 1), two more, on the whole batch
+// (one turn at a time they act as "ok"):
+//   mode = "throw_batch"          process_batch itself throws
+//   mode = "forward_all_to_json"  Batch::forward_all of the text input onto `meta`
 #include <cascade/sdk/stage.hpp>
 
 #include <chrono>
@@ -32,6 +36,11 @@ class Faulty : public Stage {
     prefix_ = ctx.get(prefix);
     sleep_ = ctx.get(sleep_ms);
     transient_ = ctx.get(transient);
+  }
+  void process_batch(Batch& batch) {
+    if (mode_ == "throw_batch") throw Error(Status::Unavailable, "faulty: refused the whole batch");
+    if (mode_ == "forward_all_to_json") return batch.forward_all(meta, in);
+    batch.each([this](Call& c) { process(c); });
   }
   void process(Call& call) override {
     const std::string_view text = call.text(in);

@@ -270,7 +270,106 @@ class Call : public Context {
   uint32_t n_outputs_ = 0;
 };
 
+namespace detail {
+// What the exception being handled says: a status, whether it is
+// transient, a message. Call only inside a catch block.
+struct Failure {
+  cascade_status status;
+  bool transient;
+  std::string message;
+};
+inline Failure current_failure() noexcept {
+  try {
+    throw;
+  } catch (const Error& e) {
+    return {static_cast<cascade_status>(e.status()), e.transient(), e.what()};
+  } catch (const std::exception& e) {
+    return {CASCADE_ERR_INTERNAL, false, e.what()};
+  } catch (...) {
+    return {CASCADE_ERR_INTERNAL, false, "unknown exception"};
+  }
+}
+}  // namespace detail
+
+// Many turns of one stage in one call (ABI 1.2 process_batch), for a stage
+// that does better than one turn at a time: a model's batched inference, or
+// a pass-through. Such a stage declares, beside process() (which the host
+// still calls when it runs one turn at a time),
+//
+//   void process_batch(cascade::sdk::Batch& batch);
+//
+// (a plain member, found at compile time; not virtual). Without it the SDK
+// calls process() once a turn. Every turn starts out ok: fail(i, ...) or an
+// exception escaping a turn's Call marks that turn failed; an exception
+// escaping process_batch itself fails every turn of the batch.
+// Lifecycle: valid for the duration of the process_batch call.
+class Batch {
+ public:
+  Batch(const cascade_host_api* host, const cascade_batch* b)
+      : host_(host),
+        n_(b->n_turns),
+        n_in_(b->n_inputs),
+        n_out_(b->n_outputs),
+        ctxs_(b->ctxs),
+        ins_(b->inputs),
+        outs_(b->outputs),
+        status_(b->status) {}
+
+  [[nodiscard]] uint32_t size() const { return n_; }
+  // Turn i as one process() call sees it: inputs, emit, forward, features.
+  [[nodiscard]] Call call(uint32_t i) const { return Call(host_, ctxs_[i], ins_[i], n_in_, outs_[i], n_out_); }
+  // Fails turn i (the others go on).
+  void fail(uint32_t i, const Error& e) const {
+    fail(i, {static_cast<cascade_status>(e.status()), e.transient(), e.what()});
+  }
+  void fail(uint32_t i, const detail::Failure& f) const {
+    host_->set_error(ctxs_[i], f.status, f.transient ? 1 : 0, f.message.c_str());
+    status_[i] = f.status;
+  }
+  // Runs f(call) for every turn; an exception fails only its turn.
+  template <class F>
+  void each(F&& f) const {
+    for (uint32_t i = 0; i < n_; ++i) {
+      try {
+        Call c = call(i);
+        f(c);
+      } catch (...) {
+        fail(i, detail::current_failure());
+      }
+    }
+  }
+  // Every turn: output `p` passes input `from` through, unchanged (no host
+  // call, no copy). A turn whose input does not have `p`'s declared type
+  // fails, as forward() would.
+  void forward_all(const Output& p, const Input& from) const {
+    if (from.index >= n_in_ || p.index >= n_out_) throw Error(Status::Internal, "port index out of range");
+    const auto declared = static_cast<uint32_t>(p.type);
+    const uint32_t in = from.index, out = p.index;
+    if (declared == CASCADE_PAYLOAD_ANY) {  // the common pass-through: a copy of 32 bytes a turn
+      for (uint32_t i = 0; i < n_; ++i) outs_[i][out] = ins_[i][in];
+      return;
+    }
+    for (uint32_t i = 0; i < n_; ++i) {
+      if (ins_[i][in].type != declared) {
+        fail(i, Error(Status::InvalidArgument, std::string("input '") + from.name + "' does not have output '" +
+                                                   p.name + "''s type"));
+        continue;
+      }
+      outs_[i][out] = ins_[i][in];
+    }
+  }
+
+ private:
+  const cascade_host_api* host_;
+  uint32_t n_, n_in_, n_out_;
+  cascade_context* const* ctxs_;
+  const cascade_payload* const* ins_;
+  cascade_payload* const* outs_;
+  cascade_status* status_;
+};
+
 // Base class of every stage. Override what you need; process is required.
+// A stage may also declare process_batch(Batch&): see Batch above.
 class Stage {
  public:
   virtual ~Stage() = default;
@@ -313,17 +412,9 @@ namespace detail {
 
 // Turns whatever escaped a plugin method into a status the host can read.
 inline cascade_status report(const cascade_host_api* host, cascade_context* ctx) noexcept {
-  try {
-    throw;
-  } catch (const Error& e) {
-    host->set_error(ctx, static_cast<cascade_status>(e.status()), e.transient() ? 1 : 0, e.what());
-    return static_cast<cascade_status>(e.status());
-  } catch (const std::exception& e) {
-    host->set_error(ctx, CASCADE_ERR_INTERNAL, 0, e.what());
-  } catch (...) {
-    host->set_error(ctx, CASCADE_ERR_INTERNAL, 0, "unknown exception");
-  }
-  return CASCADE_ERR_INTERNAL;
+  const Failure f = current_failure();
+  host->set_error(ctx, f.status, f.transient ? 1 : 0, f.message.c_str());
+  return f.status;
 }
 
 // Holds a plugin's descriptor and the arrays it points into. One static
@@ -419,24 +510,22 @@ class Registration {
   }
   // One call for many turns: the per-call costs (the call into the
   // library, the host's forward) are paid once a batch, not once a turn.
+  // T's own process_batch(Batch&) when it declares one; otherwise
+  // process() once a turn (T is known here, so the call is direct).
   static cascade_status process_batch(void* inst, const cascade_batch* b) noexcept {
     auto* h = static_cast<Holder*>(inst);
-    // Local copies: a stage's stores through its outputs could alias *b,
-    // and would make the compiler reload every field once a turn.
-    const uint32_t n = b->n_turns, n_in = b->n_inputs, n_out = b->n_outputs;
-    cascade_context* const* ctxs = b->ctxs;
-    const cascade_payload* const* ins = b->inputs;
-    cascade_payload* const* outs = b->outputs;
-    cascade_status* status = b->status;
-    const cascade_host_api* host = h->host;
-    for (uint32_t i = 0; i < n; ++i) {
-      try {
-        Call c(host, ctxs[i], ins[i], n_in, outs[i], n_out);
-        h->stage.process(c);
-        status[i] = CASCADE_OK;
-      } catch (...) {
-        status[i] = report(host, ctxs[i]);
+    Batch batch(h->host, b);
+    for (uint32_t i = 0; i < b->n_turns; ++i) b->status[i] = CASCADE_OK;
+    try {
+      if constexpr (requires(T& t) { t.process_batch(batch); }) {
+        h->stage.process_batch(batch);
+      } else {
+        batch.each([h](Call& c) { h->stage.process(c); });
       }
+    } catch (...) {
+      // Escaped the stage's process_batch: every turn fails with it.
+      const Failure f = current_failure();
+      for (uint32_t i = 0; i < b->n_turns; ++i) batch.fail(i, f);
     }
     return CASCADE_OK;
   }

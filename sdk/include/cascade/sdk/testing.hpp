@@ -8,8 +8,8 @@
 //   EXPECT_EQ(r.outputs.at("text").bytes, "hi there");
 //
 // Lifecycle: the constructor creates and opens the instance (throws
-// std::runtime_error with the plugin's message if either fails); run() may
-// be called any number of times; the destructor closes and destroys it.
+// std::runtime_error with the plugin's message if either fails); run() and
+// run_batch() may be called any number of times; the destructor closes and destroys it.
 // Threading: run() may be called from several threads only if the plugin's
 // max_concurrency allows it; the harness itself adds no locking beyond what
 // keeps its own result buffers per call.
@@ -66,6 +66,7 @@ struct Result {
   std::map<std::string, std::string> text_features;
   std::vector<std::pair<int, std::string>> logs;
   uint32_t forwards = 0;  // outputs passed on with host->forward (ABI 1.1) rather than emit
+  uint32_t stored = 0;    // outputs a batch call stored in its output entries itself (ABI 1.2)
 };
 
 class Harness {
@@ -133,6 +134,70 @@ class Harness {
   // Runs process() once. Inputs are keyed by input port name; a port left
   // out arrives as CASCADE_PAYLOAD_NONE. `stop` simulates cancellation.
   Result run(const std::map<std::string, Value>& inputs, bool stop = false) {
+    const std::vector<cascade_payload> in = payloads(inputs);
+    Result r;
+    Ctx c{this, &r};
+    c.stop = stop;
+    c.inputs = in.data();
+    c.n_inputs = static_cast<uint32_t>(in.size());
+    auto st = d_->process(instance_, c.ptr(), in.data(), static_cast<uint32_t>(in.size()));
+    r.status = static_cast<Status>(st);
+    r.error = c.error;
+    r.transient = c.transient;
+    return r;
+  }
+
+  // Runs process_batch() (ABI 1.2) once for all `turns`, as a host running
+  // a micro-batch does: one Result per turn. Throws if the plugin offers no
+  // process_batch.
+  std::vector<Result> run_batch(const std::vector<std::map<std::string, Value>>& turns) {
+    if (!CASCADE_HAS_FIELD(d_, cascade_plugin_descriptor, process_batch) || d_->process_batch == nullptr)
+      throw std::runtime_error("harness: the plugin offers no process_batch");
+    const size_t n = turns.size();
+    const cascade_payload none{sizeof(cascade_payload), CASCADE_PAYLOAD_NONE, nullptr, 0, 0};
+    std::vector<std::vector<cascade_payload>> in(n), out(n, std::vector<cascade_payload>(d_->n_outputs, none));
+    std::vector<Result> results(n);
+    std::vector<std::unique_ptr<Ctx>> ctxs;
+    std::vector<cascade_context*> ctx_ptrs(n);
+    std::vector<const cascade_payload*> in_ptrs(n);
+    std::vector<cascade_payload*> out_ptrs(n);
+    std::vector<cascade_status> status(n, CASCADE_ERR_INTERNAL);  // the plugin must write each
+    for (size_t i = 0; i < n; ++i) {
+      in[i] = payloads(turns[i]);
+      ctxs.push_back(std::make_unique<Ctx>(this, &results[i]));
+      ctxs[i]->inputs = in[i].data();
+      ctxs[i]->n_inputs = d_->n_inputs;
+      ctxs[i]->outputs = out[i].data();
+      ctx_ptrs[i] = ctxs[i]->ptr();
+      in_ptrs[i] = in[i].data();
+      out_ptrs[i] = out[i].data();
+    }
+    const cascade_batch b{sizeof(cascade_batch), static_cast<uint32_t>(n), d_->n_inputs, d_->n_outputs,
+                          ctx_ptrs.data(), in_ptrs.data(), out_ptrs.data(), status.data()};
+    const cascade_status all = d_->process_batch(instance_, &b);
+    for (size_t i = 0; i < n; ++i) {
+      Result& r = results[i];
+      r.status = static_cast<Status>(all != CASCADE_OK ? all : status[i]);
+      r.error = ctxs[i]->error;
+      r.transient = ctxs[i]->transient;
+      // Entries the plugin stored itself (emit() went through the host and
+      // is in r.outputs already).
+      for (uint32_t p = 0; p < d_->n_outputs; ++p) {
+        const cascade_payload& v = out[i][p];
+        if (v.type == CASCADE_PAYLOAD_NONE || r.outputs.count(d_->outputs[p].name) != 0) continue;
+        r.outputs[d_->outputs[p].name] =
+            Value{v.type, std::string(static_cast<const char*>(v.data), static_cast<size_t>(v.size)), v.sample_rate};
+        ++r.stored;
+      }
+    }
+    return results;
+  }
+
+ private:
+  // cascade_context is opaque to plugins: the harness hands out a pointer
+  // to its own per-call state and casts it back in each host function.
+  // The inputs keyed by port name, as the plugin's declared input array.
+  [[nodiscard]] std::vector<cascade_payload> payloads(const std::map<std::string, Value>& inputs) const {
     std::vector<cascade_payload> in(d_->n_inputs);
     for (const auto& [k, v] : inputs) {
       bool found = false;
@@ -147,21 +212,9 @@ class Harness {
       if (!found) throw std::runtime_error("harness: plugin declares no input '" + k + "'");
     }
     for (auto& p : in) p.struct_size = sizeof p;
-    Result r;
-    Ctx c{this, &r};
-    c.stop = stop;
-    c.inputs = in.data();
-    c.n_inputs = static_cast<uint32_t>(in.size());
-    auto st = d_->process(instance_, c.ptr(), in.data(), static_cast<uint32_t>(in.size()));
-    r.status = static_cast<Status>(st);
-    r.error = c.error;
-    r.transient = c.transient;
-    return r;
+    return in;
   }
 
- private:
-  // cascade_context is opaque to plugins: the harness hands out a pointer
-  // to its own per-call state and casts it back in each host function.
   struct Ctx {
     Ctx(Harness* h, Result* r) : self(h), result(r) {}
     cascade_context* ptr() { return reinterpret_cast<cascade_context*>(this); }
@@ -169,6 +222,7 @@ class Harness {
     Result* result;
     const cascade_payload* inputs = nullptr;  // during process()
     uint32_t n_inputs = 0;
+    cascade_payload* outputs = nullptr;  // a batch call's output entries for this turn
     std::string error;
     bool transient = false;
     bool stop = false;
@@ -205,6 +259,7 @@ class Harness {
     v.type = p->type;
     v.bytes.assign(static_cast<const char*>(p->data), static_cast<size_t>(p->size));
     v.sample_rate = p->sample_rate;
+    if (of(c)->outputs != nullptr) of(c)->outputs[port] = *p;  // a batch: the entry shows it too
     of(c)->result->outputs[h->d_->outputs[port].name] = std::move(v);
     return CASCADE_OK;
   }
