@@ -81,6 +81,7 @@ struct Engine::Impl {
   rt::TscClock tsc;  // per-stage timings (anchored between batches)
   std::vector<uint32_t> order;          // non-standby stages, topological order
   std::vector<uint32_t> standby_slots;  // output slots of fallback-only stages
+  std::vector<uint32_t> standby_stages;  // the fallback-only stages
   uint32_t max_ports = 1;               // most input or output ports of a stage
   uint32_t micro_batch = 1;             // opt.micro_batch, at least 1
   // Stage-major micro-batches (many()) instead of one turn at a time (one()).
@@ -302,8 +303,10 @@ struct Engine::Impl {
       if (CASCADE_HAS_FIELD(d, cascade_plugin_descriptor, process_batch)) h.process_batch = d->process_batch;
       for (const uint32_t t : h.out_types) h.outputs_any = h.outputs_any && t == CASCADE_PAYLOAD_ANY;
       h.standby = sp.standby;
-      if (sp.standby)
+      if (sp.standby) {
+        standby_stages.push_back(s);
         for (uint32_t i = 0; i < h.n_out; ++i) standby_slots.push_back(h.slot_base + i);
+      }
       else
         order.push_back(s);
     }
@@ -680,8 +683,12 @@ struct Engine::Impl {
     return p;
   }
 
-  void begin(rt::TurnState& t, const TurnInput& in) {
-    t.reset(in, standby_slots);
+  // `reset_runs`: see TurnState::reset; without it, the standby stages'
+  // runs are still reset here (no pass over `order` reaches them).
+  void begin(rt::TurnState& t, const TurnInput& in, bool reset_runs = true) {
+    t.reset(in, standby_slots, reset_runs);
+    if (!reset_runs)
+      for (const uint32_t s : standby_stages) t.runs[s].reset();
     t.start = clock_now();
     t.deadline = opt.turn_timeout_ms > 0 ? steady_ns() + int64_t{opt.turn_timeout_ms} * 1'000'000 : INT64_MAX;
     t.unusual = !in.injected.empty() || t.deadline != INT64_MAX;
@@ -899,12 +906,13 @@ struct Engine::Impl {
   void exec_many(BatchScratch& b, uint32_t s, uint32_t worker, int64_t& clock) {
     const rt::StageRt& h = hot[s];
     const size_t n_live = b.n_live;
-    if (!h.simple || h.process_batch == nullptr) {
-      for (size_t i = 0; i < n_live; ++i) exec(*b.live[i], s, worker, clock);
-      return;
-    }
-    if (cancel.load(std::memory_order_relaxed)) {
-      for (size_t i = 0; i < n_live; ++i) exec(*b.live[i], s, worker, clock);  // records the cancellation
+    // A micro-batch's runs are reset here, right before their stage runs
+    // (many() skips TurnState::reset's pass over them): one visit each.
+    if (!h.simple || h.process_batch == nullptr || cancel.load(std::memory_order_relaxed)) {
+      for (size_t i = 0; i < n_live; ++i) {
+        b.live[i]->runs[s].reset();
+        exec(*b.live[i], s, worker, clock);  // (records a cancellation too)
+      }
       return;
     }
     cascade_context* const* ctxs = &batch_ctxs[s][b.first];
@@ -919,17 +927,23 @@ struct Engine::Impl {
     if (dense && h.required0)
       for (size_t i = 0; i < n_live && dense; ++i) dense = ins[i]->type != CASCADE_PAYLOAD_NONE;
     if (dense) {
-      if (h.n_out == 1) {
-        for (size_t i = 0; i < n_live; ++i) rt::clear(*outs[i]);
-      } else {
-        for (size_t i = 0; i < n_live; ++i)
-          for (uint32_t o = 0; o < h.n_out; ++o) rt::clear(outs[i][o]);
+      // A clean run needs no reset: the loop after the call writes its
+      // status (and, when tracing, its worker and times).
+      const uint32_t n_out = h.n_out;
+      for (size_t i = 0; i < n_live; ++i) {
+        if (runs[i]->dirty) [[unlikely]]
+          runs[i]->reset();
+        if (n_out == 1) [[likely]]
+          rt::clear(*outs[i]);
+        else
+          for (uint32_t o = 0; o < n_out; ++o) rt::clear(outs[i][o]);
       }
     } else {
       k = 0;
       for (size_t i = 0; i < n_live; ++i) {
         rt::TurnState& t = *b.live[i];
         rt::CallCtx& ctx = t.ctxs[s];
+        t.runs[s].reset();
         if (t.unusual || t.failed.load(std::memory_order_relaxed) ||
             (h.required0 && ctx.inputs->type == CASCADE_PAYLOAD_NONE)) {
           exec(t, s, worker, clock);
@@ -951,12 +965,15 @@ struct Engine::Impl {
       runs = b.runs.data();
     }
     cascade_status* const status = b.status.data();
+    std::fill_n(status, k, CASCADE_OK);  // the ABI: a plugin writes only its failures
     const cascade_batch call{sizeof(cascade_batch), k, 1, h.n_out, ctxs, ins, outs, status};
     const int64_t start = clock;
     const cascade_status all = h.process_batch(h.instance, &call);
     clock = clock_now();
     // Locals: the stores below could alias `h` and `this` for the compiler.
-    const bool check = !h.outputs_any || all != CASCADE_OK;
+    uint32_t failed = all;
+    for (uint32_t j = 0; j < k; ++j) failed |= status[j];  // one pass the compiler vectorises
+    const bool check = failed != CASCADE_OK || !h.outputs_any;
     const bool traced = opt.trace != nullptr;  // worker and times are the trace's only
     for (uint32_t j = 0; j < k; ++j) {
       rt::StageRun& run = *runs[j];
@@ -967,9 +984,10 @@ struct Engine::Impl {
         run.start = start;
         run.end = clock;
       }
-      if (status[j] != CASCADE_OK || check) [[unlikely]]
-        after_batch(b, s, turns[j], all != CASCADE_OK ? all : status[j], ins[j], outs[j], worker, start, clock);
     }
+    if (check) [[unlikely]]
+      for (uint32_t j = 0; j < k; ++j)
+        after_batch(b, s, turns[j], all != CASCADE_OK ? all : status[j], ins[j], outs[j], worker, start, clock);
   }
 
   // A batch call's turn that failed (or whose stored outputs need their
@@ -981,7 +999,7 @@ struct Engine::Impl {
     run.worker = worker;
     run.start = start;
     run.end = clock;
-    if (st == CASCADE_OK) st = check_outputs(s, out, run);
+    if (st == CASCADE_OK && !hot[s].outputs_any) st = check_outputs(s, out, run);
     if (st == CASCADE_OK) return;
     b.dense = false;  // this turn may have failed: check every turn from now on
     after_error(*t, s, st, in, clock);
@@ -1015,8 +1033,9 @@ struct Engine::Impl {
     size_t n = 0;
     for (size_t i = first; i < last; ++i) {
       rt::TurnState& t = *pool[i];
-      begin(t, in[i]);
+      begin(t, in[i], /*reset_runs=*/false);
       if (!in[i].input_error_code.empty()) [[unlikely]] {
+        for (auto& r : t.runs) r.reset();
         refuse(t, out[i]);
         if (opt.trace != nullptr) record(t, out[i], worker);
         b.dense = false;

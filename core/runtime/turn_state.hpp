@@ -150,13 +150,15 @@ struct TurnState {
   }
   // For the next turn. `standby_slots`: output slots of fallback-only
   // stages, which exec() never clears (every other stage clears its own
-  // outputs when it runs).
-  void reset(const TurnInput& input, const std::vector<uint32_t>& standby_slots) {
+  // outputs when it runs). `reset_runs`: false when the caller resets each
+  // stage's run itself, right before the stage runs (micro-batches).
+  void reset(const TurnInput& input, const std::vector<uint32_t>& standby_slots, bool reset_runs) {
     in = &input;
     vals.back() = cascade_payload{sizeof(cascade_payload), input.payload_type, input.payload.data(),
                                   input.payload.size(), input.sample_rate};
     for (uint32_t i : standby_slots) clear(vals[i]);
-    for (auto& r : runs) r.reset();
+    if (reset_runs)
+      for (auto& r : runs) r.reset();
     failed.store(false, std::memory_order_relaxed);
     failed_stage = -1;
     cancelled = false;

@@ -225,8 +225,9 @@ typedef struct cascade_batch {
    * which fills the entry itself. The host checks every entry's type
    * against the declared port type after the call. */
   cascade_payload *const *outputs;
-  /* Out: per turn, what process() would have returned for it (set_error
-   * with ctxs[i] describes a failure). */
+  /* Per turn, what process() would have returned for it: CASCADE_OK on
+   * entry, so a plugin writes only its failures (set_error with ctxs[i]
+   * describes one). */
   cascade_status *status;
 } cascade_batch;
 
@@ -300,8 +301,9 @@ typedef struct cascade_plugin_descriptor {
   /* Optional (NULL = the host calls process() once a turn). The turns of
    * batch->n_turns process() calls in one: same inputs, same host calls,
    * same max_concurrency (one batch call counts as one call), each turn's
-   * status in batch->status. Returns CASCADE_OK when every status was
-   * written; any other status fails every turn of the batch with it. A
+   * status in batch->status. Returns CASCADE_OK when the statuses say what
+   * became of each turn; any other status fails every turn of the batch
+   * with it. A
    * host calls it only when it runs a stage for many turns back to back
    * (the pipeline's run.micro_batch > 1); the C++ layer provides it. */
   cascade_status (*process_batch)(void *instance, const cascade_batch *batch);

@@ -332,7 +332,7 @@ class Batch {
     for (uint32_t i = 0; i < n_; ++i) {
       try {
         Call c = call(i);
-        f(c);
+        f(c);  // the status stays CASCADE_OK
       } catch (...) {
         fail(i, detail::current_failure());
       }
@@ -514,8 +514,7 @@ class Registration {
   // process() once a turn (T is known here, so the call is direct).
   static cascade_status process_batch(void* inst, const cascade_batch* b) noexcept {
     auto* h = static_cast<Holder*>(inst);
-    Batch batch(h->host, b);
-    for (uint32_t i = 0; i < b->n_turns; ++i) b->status[i] = CASCADE_OK;
+    Batch batch(h->host, b);  // every status is CASCADE_OK on entry (the ABI)
     try {
       if constexpr (requires(T& t) { t.process_batch(batch); }) {
         h->stage.process_batch(batch);
