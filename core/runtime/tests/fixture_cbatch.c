@@ -7,10 +7,13 @@
  *   otherwise  its input forwarded (a view of the input's bytes)
  * Every turn processed in a batch call reports feature "batch_size" (that
  * call's n_turns), so a test sees which turns went through one call.
- * Built twice (CMakeLists.txt): c_batch, and c_nobatch without the entry
- * (-DFIXTURE_NO_BATCH: process() only, as a 1.1 plugin). */
+ * Built three times (CMakeLists.txt): c_batch; c_nobatch without the entry
+ * (-DFIXTURE_NO_BATCH: process() only); and c_abi11 (-DFIXTURE_ABI_1_1), a
+ * plugin of ABI 1.1 whose descriptor ENDS before process_batch: the memory
+ * after it holds a pointer no host may read, let alone call. */
 #include <cascade/abi/cascade_abi.h>
 
+#include <stddef.h>
 #include <string.h>
 
 static cascade_status create(const cascade_host_api *host, cascade_context *ctx, void **instance) {
@@ -44,7 +47,7 @@ static cascade_status process(void *instance, cascade_context *ctx, const cascad
   return one((const cascade_host_api *)instance, ctx, in, NULL);
 }
 
-#ifndef FIXTURE_NO_BATCH
+#if !defined(FIXTURE_NO_BATCH) && !defined(FIXTURE_ABI_1_1)
 static cascade_status process_batch(void *instance, const cascade_batch *b) {
   const cascade_host_api *host = (const cascade_host_api *)instance;
   if (b->n_inputs != 1 || b->n_outputs != 1) return CASCADE_ERR_INVALID_ARGUMENT;
@@ -62,8 +65,24 @@ static cascade_status process_batch(void *instance, const cascade_batch *b) {
 static const cascade_port in_ports[] = {{sizeof(cascade_port), "text", CASCADE_PAYLOAD_TEXT, 0, "input"}};
 static const cascade_port out_ports[] = {{sizeof(cascade_port), "text", CASCADE_PAYLOAD_TEXT, 0, "the input"}};
 
+#ifdef FIXTURE_ABI_1_1
+/* Called only by a host that reads past the declared struct_size. */
+static cascade_status not_yours(void *instance, const cascade_batch *b) {
+  (void)instance;
+  (void)b;
+  __builtin_trap();
+}
+#define STRUCT_SIZE offsetof(cascade_plugin_descriptor, process_batch)
+#define MINOR 1
+#undef BATCH
+#define BATCH not_yours
+#else
+#define STRUCT_SIZE sizeof(cascade_plugin_descriptor)
+#define MINOR CASCADE_ABI_MINOR
+#endif
+
 static const cascade_plugin_descriptor descriptor = {
-    sizeof(cascade_plugin_descriptor), CASCADE_ABI_MAJOR, CASCADE_ABI_MINOR, FIXTURE_NAME, "0.1.0", "MIT",
+    STRUCT_SIZE, CASCADE_ABI_MAJOR, MINOR, FIXTURE_NAME, "0.1.0", "MIT",
     "batch-call fixture", CASCADE_KIND_STAGE, 0, 0, in_ports, 1, out_ports, 1, NULL, 0, create, NULL, process,
     NULL, destroy, BATCH};
 
