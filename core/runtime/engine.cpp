@@ -1091,9 +1091,9 @@ void Engine::run_batch(std::span<const TurnInput> in, std::span<TurnOutcome> out
   auto& im = *impl_;
   while (im.pool.size() < in.size()) im.pool.push_back(im.make_turn_state());
   if (im.timing) im.tsc.anchor();  // no clock reads in flight between batches
-  rt::tsan_release(&im);  // see tsan.hpp: parallel_for hand-offs
   const bool batched = im.batched();
   const size_t mb = im.micro_batch;
+  rt::tsan_release(&im);  // see tsan.hpp: parallel_for hand-offs (of everything written above)
   im.arena->execute([&] {
     oneapi::tbb::parallel_for(oneapi::tbb::blocked_range<size_t>(0, in.size(), std::max<size_t>(16, mb)),
                               [&](const oneapi::tbb::blocked_range<size_t>& r) {

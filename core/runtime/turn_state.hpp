@@ -120,19 +120,20 @@ struct CallCtx {
 };
 
 struct TurnState {
+  // What every turn reads or writes comes first: one cache line.
   const TurnInput* in = nullptr;
+  int64_t start = 0, end = 0, deadline = INT64_MAX;
+  int32_t failed_stage = -1;
+  std::atomic<bool> failed{false};
+  bool unusual = false;  // injected outputs or a turn deadline: exec() takes its general path
+  bool cancelled = false;
+  std::vector<cascade_payload> vals;  // the slots (see clear() above)
+  std::vector<StageRun> runs;
+  std::vector<std::string> owned;
   // Per stage, the context of exec()'s fast path, built once (slots and
   // runs never move after the first reset): a call fills nothing.
   std::vector<CallCtx> ctxs;
-  bool unusual = false;    // injected outputs or a turn deadline: exec() takes its general path
-  std::vector<cascade_payload> vals;  // the slots (see clear() above)
-  std::vector<std::string> owned;
-  std::vector<StageRun> runs;
   std::unique_ptr<std::atomic<uint32_t>[]> pending;  // parallel branches only
-  std::atomic<bool> failed{false};
-  int32_t failed_stage = -1;
-  bool cancelled = false;
-  int64_t start = 0, end = 0, deadline = INT64_MAX;
   // record_frame()'s turn frame and the arrays behind its spans, sized with
   // `ctxs` and reused: the constant fields (digest, input index) are set once.
   trace::TurnFrame frame;
