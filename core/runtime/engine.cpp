@@ -116,7 +116,7 @@ struct Engine::Impl {
       if (x->open_error != nullptr) *x->open_error = msg != nullptr ? msg : "";
       return;
     }
-    x->run->dirty = true;
+    x->run->mark();
     x->run->code = static_cast<uint32_t>(code);
     x->run->transient = transient != 0;
     x->run->message = msg != nullptr ? msg : "";
@@ -159,26 +159,26 @@ struct Engine::Impl {
   }
   static void h_confidence(cascade_context* c, double v) {
     if (auto* r = ctx_of(c)->run) {
-      r->dirty = true;
+      r->mark();
       r->has_conf = true;
       r->conf = v;
     }
   }
   static void h_nbest(cascade_context* c, const char* t, size_t n, double score) {
     if (auto* r = ctx_of(c)->run) {
-      r->dirty = true;
+      r->mark();
       r->nbest.emplace_back(std::string(t, n), score);
     }
   }
   static void h_feature(cascade_context* c, const char* k, double v) {
     if (auto* r = ctx_of(c)->run) {
-      r->dirty = true;
+      r->mark();
       r->feats.emplace_back(k, v);
     }
   }
   static void h_feature_text(cascade_context* c, const char* k, const char* v, size_t n) {
     if (auto* r = ctx_of(c)->run) {
-      r->dirty = true;
+      r->mark();
       r->tfeats.emplace_back(k, std::string(v, n));
     }
   }
@@ -533,7 +533,7 @@ struct Engine::Impl {
   [[gnu::noinline]] void exec_general(rt::TurnState& t, uint32_t s, int64_t& clock) {
     const auto& sp = plan.stages[s];
     rt::StageRun& run = t.runs[s];
-    run.dirty = true;  // this path may write messages, codes, injected features
+    run.mark();  // this path may write messages, codes, injected features
     auto finish = [&] { clock = run.end = clock_now(); };
 
     if (cancel.load(std::memory_order_relaxed) || (t.deadline != INT64_MAX && steady_ns() >= t.deadline)) {
@@ -572,7 +572,7 @@ struct Engine::Impl {
                                      int64_t& clock) {
     const auto& sp = plan.stages[s];
     rt::StageRun& run = t.runs[s];
-    run.dirty = true;
+    run.mark();
     set_status(run, st);
     cascade_payload* out = &t.vals[hot[s].slot_base];
     for (uint32_t i = 0; i < hot[s].n_out; ++i) rt::clear(out[i]);
@@ -586,7 +586,7 @@ struct Engine::Impl {
       case ErrorPolicy::Fallback: {
         const auto f = static_cast<uint32_t>(sp.fallback);
         rt::StageRun& frun = t.runs[f];
-        frun.dirty = true;
+        frun.mark();
         frun.worker = run.worker;
         frun.start = run.end;
         std::vector<cascade_payload> fin(fb_in[s].size());
@@ -929,12 +929,10 @@ struct Engine::Impl {
     if (dense && h.required0)
       for (size_t i = 0; i < n_live && dense; ++i) dense = ins[i]->type != CASCADE_PAYLOAD_NONE;
     if (dense) {
-      // A clean run needs no reset: the loop after the call writes its
-      // status (and, when tracing, its worker and times).
+      // The runs need no reset: begin() reset the dirty ones, and the
+      // bookkeeping after the call writes what a trace reads.
       const uint32_t n_out = h.n_out;
       for (size_t i = 0; i < n_live; ++i) {
-        if (runs[i]->dirty) [[unlikely]]
-          runs[i]->reset();
         if (n_out == 1) [[likely]]
           rt::clear(*outs[i]);
         else
@@ -976,12 +974,15 @@ struct Engine::Impl {
     uint32_t failed = all;
     for (uint32_t j = 0; j < k; ++j) failed |= status[j];  // one pass the compiler vectorises
     const bool check = failed != CASCADE_OK || !h.outputs_any;
-    const bool traced = opt.trace != nullptr;  // worker and times are the trace's only
-    for (uint32_t j = 0; j < k; ++j) {
-      rt::StageRun& run = *runs[j];
-      run.status = StageStatus::Ok;
-      run.ran = true;
-      if (traced) {
+    // A run's status, worker and times are the trace's: without one, a
+    // stage that ran ok in a batch leaves its runs untouched (the
+    // outcome reads only the run of the stage that failed the turn, which
+    // after_batch writes).
+    if (opt.trace != nullptr) {
+      for (uint32_t j = 0; j < k; ++j) {
+        rt::StageRun& run = *runs[j];
+        run.status = StageStatus::Ok;
+        run.ran = true;
         run.worker = worker;
         run.start = start;
         run.end = clock;
@@ -998,6 +999,8 @@ struct Engine::Impl {
                                      const cascade_payload* in, const cascade_payload* out, uint32_t worker,
                                      int64_t start, int64_t clock) {
     rt::StageRun& run = t->runs[s];
+    run.status = StageStatus::Ok;
+    run.ran = true;
     run.worker = worker;
     run.start = start;
     run.end = clock;
@@ -1016,7 +1019,7 @@ struct Engine::Impl {
       const uint32_t declared = h.out_types[o];
       if (out[o].type == CASCADE_PAYLOAD_NONE || declared == CASCADE_PAYLOAD_ANY || out[o].type == declared) continue;
       const auto& info = plan.stages[s].plugin->info;
-      run.dirty = true;
+      run.mark();
       run.code = CASCADE_ERR_INVALID_ARGUMENT;
       run.message = "process_batch stored a " + std::string(payload_type_name(out[o].type)) + " payload on output '" +
                     info.outputs[o].name + "', declared " + std::string(payload_type_name(declared));
@@ -1063,7 +1066,7 @@ struct Engine::Impl {
   void refuse(rt::TurnState& t, TurnOutcome& o) {
     t.end = clock_now();
     for (auto& r : t.runs) {
-      r.dirty = true;
+      r.mark();
       r.status = StageStatus::Skipped;
       r.message = "not run: " + t.in->input_error;
     }

@@ -34,13 +34,23 @@ inline void assign_copy(cascade_payload& dst, std::string& store, const cascade_
 // What one stage did in one turn (becomes a trace StageEvent).
 // The fields every turn writes come first and side by side (status and
 // ran, start and end), so a reset or a batch's bookkeeping is a few stores.
+// Who reads them: the trace, and the outcome (only the run of the stage
+// that failed the turn). So without a trace, a micro-batch (exec_many)
+// leaves the run of a stage that ran ok in a batch call as it was.
+// Lifecycle: owned by a pooled TurnState; reset before its stage runs.
+// Threading: written by the one task running its stage (a timed call's
+// thread writes a private StageRun, taken over after it returns).
 struct StageRun {
   trace::StageStatus status = trace::StageStatus::Skipped;
   bool ran = false;
-  // Set by every writer of the fields from `code` on (host feature calls,
-  // exec's general path, error handling): a clean run resets in 3 stores.
+  // Set (by mark()) by every writer of the fields from `code` on (host
+  // feature calls, exec's general path, error handling): a clean run
+  // resets in 3 stores.
   bool dirty = false;
   uint32_t worker = 0;
+  // The turn's flag that some run of it is dirty (TurnState::runs_dirty),
+  // set with `dirty`; points at a dummy in a TimedCall's private run.
+  bool* turn_dirty = nullptr;
   int64_t start = 0, end = 0;  // steady clock ns (0 when tracing is off)
   uint32_t code = 0;
   bool transient = false;
@@ -51,6 +61,10 @@ struct StageRun {
   std::vector<std::pair<std::string, double>> feats;
   std::vector<std::pair<std::string, std::string>> tfeats;
 
+  void mark() {
+    dirty = true;
+    *turn_dirty = true;
+  }
   void reset() {
     status = trace::StageStatus::Skipped;
     ran = false;
@@ -68,7 +82,7 @@ struct StageRun {
   }
   // Takes what a plugin reported into a private StageRun (timed calls).
   void take_features(StageRun& o) {
-    dirty = true;
+    mark();
     code = o.code;
     transient = o.transient;
     message = std::move(o.message);
@@ -127,6 +141,7 @@ struct TurnState {
   std::atomic<bool> failed{false};
   bool unusual = false;  // injected outputs or a turn deadline: exec() takes its general path
   bool cancelled = false;
+  bool runs_dirty = false;  // some run is dirty (StageRun::mark)
   std::vector<cascade_payload> vals;  // the slots (see clear() above)
   std::vector<StageRun> runs;
   std::vector<std::string> owned;
@@ -147,19 +162,26 @@ struct TurnState {
     vals.assign(n_slots, cascade_payload{sizeof(cascade_payload), CASCADE_PAYLOAD_NONE, nullptr, 0, 0});
     owned.resize(n_slots);
     runs.resize(n_stages);
+    for (auto& r : runs) r.turn_dirty = &runs_dirty;
     pending = std::make_unique<std::atomic<uint32_t>[]>(n_stages);
   }
   // For the next turn. `standby_slots`: output slots of fallback-only
   // stages, which exec() never clears (every other stage clears its own
   // outputs when it runs). `reset_runs`: false when the caller resets each
-  // stage's run itself, right before the stage runs (micro-batches).
+  // stage's run itself, right before the stage runs (micro-batches); the
+  // dirty ones are still reset here.
   void reset(const TurnInput& input, const std::vector<uint32_t>& standby_slots, bool reset_runs) {
     in = &input;
     vals.back() = cascade_payload{sizeof(cascade_payload), input.payload_type, input.payload.data(),
                                   input.payload.size(), input.sample_rate};
     for (uint32_t i : standby_slots) clear(vals[i]);
-    if (reset_runs)
+    if (reset_runs) {
       for (auto& r : runs) r.reset();
+    } else if (runs_dirty) {  // only what an earlier turn dirtied; the rest is overwritten as it runs
+      for (auto& r : runs)
+        if (r.dirty) r.reset();
+    }
+    runs_dirty = false;
     failed.store(false, std::memory_order_relaxed);
     failed_stage = -1;
     cancelled = false;
@@ -181,6 +203,7 @@ struct TurnState {
 struct TimedCall {
   TimedCall(const cascade_payload* in, uint32_t n, size_t n_out)
       : vals(n_out, cascade_payload{sizeof(cascade_payload), CASCADE_PAYLOAD_NONE, nullptr, 0, 0}), owned(n_out) {
+    run.turn_dirty = &run_dirty;
     store.reserve(n);
     inputs.reserve(n);
     for (uint32_t i = 0; i < n; ++i) {
@@ -194,6 +217,7 @@ struct TimedCall {
   std::vector<cascade_payload> inputs;
   std::vector<cascade_payload> vals;  // its own output slots
   std::vector<std::string> owned;
+  bool run_dirty = false;  // run.turn_dirty's target
   StageRun run;
   std::mutex m;
   std::condition_variable cv;
