@@ -511,8 +511,13 @@ struct Engine::Impl {
     const rt::StageRt& h = hot[s];
     rt::CallCtx& ctx = t.ctxs[s];
     rt::StageRun& run = *ctx.run;
-    run.worker = worker;
-    run.start = clock;
+    // Without a trace, a stage that runs ok leaves its run untouched (see
+    // StageRun): its status, worker and times are the trace's.
+    const bool traced = opt.trace != nullptr;
+    if (traced) {
+      run.worker = worker;
+      run.start = clock;
+    }
     for (uint32_t i = 0; i < h.n_out; ++i) rt::clear(ctx.out[i]);
     if (!h.simple) [[unlikely]]
       return exec_general(t, s, clock);
@@ -521,11 +526,16 @@ struct Engine::Impl {
         (h.required0 && in->type == CASCADE_PAYLOAD_NONE)) [[unlikely]]
       return exec_general(t, s, clock);
     const cascade_status st = h.process(h.instance, reinterpret_cast<cascade_context*>(&ctx), in, 1);
-    run.ran = true;
-    if (st != CASCADE_OK) [[unlikely]]
+    if (st != CASCADE_OK) [[unlikely]] {
+      run.ran = true;
       return after_error(t, s, st, in, clock);
-    run.status = StageStatus::Ok;
-    clock = run.end = clock_now();
+    }
+    clock = clock_now();
+    if (traced) {
+      run.ran = true;
+      run.status = StageStatus::Ok;
+      run.end = clock;
+    }
   }
 
   // Every case exec() does not take: cancellation, turn budget, a failed
@@ -686,7 +696,9 @@ struct Engine::Impl {
   }
 
   // `reset_runs`: see TurnState::reset; without it, the standby stages'
-  // runs are still reset here (no pass over `order` reaches them).
+  // runs are still reset here (no pass over `order` reaches them), and a
+  // caller that runs a stage through anything but its fast path (exec()
+  // without a trace, exec_many's batch call) resets the stage's run first.
   void begin(rt::TurnState& t, const TurnInput& in, bool reset_runs = true) {
     t.reset(in, standby_slots, reset_runs);
     if (!reset_runs)
@@ -1078,7 +1090,8 @@ struct Engine::Impl {
 
 
   void one(const TurnInput& in, rt::TurnState& t, TurnOutcome& o, uint32_t worker) {
-    begin(t, in);
+    // Without a trace only dirty runs need a reset (see StageRun).
+    begin(t, in, /*reset_runs=*/opt.trace != nullptr);
     if (!in.input_error_code.empty()) {
       refuse(t, o);
     } else {
