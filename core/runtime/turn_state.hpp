@@ -6,9 +6,7 @@
 #include <cascade/core/engine.hpp>
 #include <cascade/trace/event.hpp>
 
-#include <array>
 #include <atomic>
-#include <span>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -135,14 +133,8 @@ struct CallCtx {
   std::string* open_error = nullptr;  // set_error outside process() (create/open/close)
 };
 
-struct alignas(64) TurnState {
-  TurnState() = default;
-  TurnState(const TurnState&) = delete;  // `vals` may point into the object itself
-  TurnState& operator=(const TurnState&) = delete;
-
-  // What every turn reads or writes comes first: one cache line, followed
-  // by the slots when they fit (kInlineSlots): a turn's hot state is then
-  // four adjacent lines instead of two scattered allocations.
+struct TurnState {
+  // What every turn reads or writes comes first: one cache line.
   const TurnInput* in = nullptr;
   int64_t start = 0, end = 0, deadline = INT64_MAX;
   int32_t failed_stage = -1;
@@ -150,10 +142,7 @@ struct alignas(64) TurnState {
   bool unusual = false;  // injected outputs or a turn deadline: exec() takes its general path
   bool cancelled = false;
   bool runs_dirty = false;  // some run is dirty (StageRun::mark)
-  std::span<cascade_payload> vals;  // the slots (see clear() above): inline_vals or vals_heap
-  static constexpr size_t kInlineSlots = 8;
-  alignas(64) std::array<cascade_payload, kInlineSlots> inline_vals{};
-  std::vector<cascade_payload> vals_heap;
+  std::vector<cascade_payload> vals;  // the slots (see clear() above)
   std::vector<StageRun> runs;
   std::vector<std::string> owned;
   // Per stage, the context of exec()'s fast path, built once (slots and
@@ -170,14 +159,7 @@ struct alignas(64) TurnState {
   // this state. `n_slots`: every stage output plus one, the LAST, for the
   // turn's input (so a stage reads its input from a slot, whichever it is).
   void shape(size_t n_stages, size_t n_slots) {
-    const cascade_payload none{sizeof(cascade_payload), CASCADE_PAYLOAD_NONE, nullptr, 0, 0};
-    if (n_slots <= kInlineSlots) {
-      inline_vals.fill(none);
-      vals = {inline_vals.data(), n_slots};
-    } else {
-      vals_heap.assign(n_slots, none);
-      vals = vals_heap;
-    }
+    vals.assign(n_slots, cascade_payload{sizeof(cascade_payload), CASCADE_PAYLOAD_NONE, nullptr, 0, 0});
     owned.resize(n_slots);
     runs.resize(n_stages);
     for (auto& r : runs) r.turn_dirty = &runs_dirty;
