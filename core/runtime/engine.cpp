@@ -667,32 +667,49 @@ struct Engine::Impl {
     t.end = clock_now();
   }
 
-  // A new pooled turn state: its arrays sized, the per-stage call contexts
-  // and the turn frame's constant fields set, once (slots and runs never
-  // move afterwards), and its entries appended to the batch-call arrays.
-  std::unique_ptr<rt::TurnState> make_turn_state() {
-    auto p = std::make_unique<rt::TurnState>();
-    rt::TurnState& t = *p;
+  // Grows the pool to `size` and shapes the new turn states once: arrays
+  // sized, per-stage call contexts and the turn frame's constant fields set
+  // (slots and runs never move afterwards), entries appended to the
+  // batch-call arrays. The states are allocated first, side by side, then
+  // each kind of array in a pass of its own: turn after turn, each kind
+  // then lies in one run of memory, in the order the engine visits them.
+  // (A state and its arrays interleaved made traced turns ~1.5x slower in
+  // wall time at the same instruction count.)
+  void grow_pool(size_t size) {
+    const size_t first = pool.size();
     const auto n = static_cast<uint32_t>(plan.stages.size());
-    t.shape(n, n_slots + 1);
-    t.ctxs.resize(n);
-    for (uint32_t s = 0; s < n; ++s) {
-      const rt::StageRt& h = hot[s];
-      const cascade_payload* x = h.in_slot >= 0 ? &t.vals[static_cast<uint32_t>(h.in_slot)] : nullptr;
-      t.ctxs[s] = rt::CallCtx{this, &h, s, &t.runs[s], &t.vals[h.slot_base], &t.owned[h.slot_base], x, 1, INT64_MAX,
-                              nullptr};
-      batch_ctxs[s].push_back(reinterpret_cast<cascade_context*>(&t.ctxs[s]));
-      batch_ins[s].push_back(x);
-      batch_outs[s].push_back(t.ctxs[s].out);
-      batch_runs[s].push_back(&t.runs[s]);
-    }
-    t.frame_stages.resize(n);
-    t.frame_payloads.resize(t.vals.size());
-    t.frame.turn.config_digest = plan.digest;
-    t.frame.turn.payloads_stable = true;
-    t.frame.input = static_cast<uint32_t>(t.vals.size() - 1);  // the input slot
-    t.frame.payloads = t.frame_payloads;
-    return p;
+    const size_t slots = n_slots + 1;  // every stage output, then the turn input
+    const cascade_payload none{sizeof(cascade_payload), CASCADE_PAYLOAD_NONE, nullptr, 0, 0};
+    while (pool.size() < size) pool.push_back(std::make_unique<rt::TurnState>());
+    auto each = [&](auto&& f) {
+      for (size_t i = first; i < size; ++i) f(*pool[i]);
+    };
+    each([&](rt::TurnState& t) { t.vals.assign(slots, none); });
+    each([&](rt::TurnState& t) {
+      t.runs.resize(n);
+      for (auto& r : t.runs) r.turn_dirty = &t.runs_dirty;
+    });
+    each([&](rt::TurnState& t) { t.owned.resize(slots); });
+    each([&](rt::TurnState& t) { t.ctxs.resize(n); });
+    each([&](rt::TurnState& t) { t.pending = std::make_unique<std::atomic<uint32_t>[]>(n); });
+    each([&](rt::TurnState& t) { t.frame_stages.resize(n); });
+    each([&](rt::TurnState& t) { t.frame_payloads.resize(slots); });
+    each([&](rt::TurnState& t) {
+      for (uint32_t s = 0; s < n; ++s) {
+        const rt::StageRt& h = hot[s];
+        const cascade_payload* x = h.in_slot >= 0 ? &t.vals[static_cast<uint32_t>(h.in_slot)] : nullptr;
+        t.ctxs[s] = rt::CallCtx{this, &h, s, &t.runs[s], &t.vals[h.slot_base], &t.owned[h.slot_base], x, 1, INT64_MAX,
+                                nullptr};
+        batch_ctxs[s].push_back(reinterpret_cast<cascade_context*>(&t.ctxs[s]));
+        batch_ins[s].push_back(x);
+        batch_outs[s].push_back(t.ctxs[s].out);
+        batch_runs[s].push_back(&t.runs[s]);
+      }
+      t.frame.turn.config_digest = plan.digest;
+      t.frame.turn.payloads_stable = true;
+      t.frame.input = static_cast<uint32_t>(slots - 1);  // the input slot
+      t.frame.payloads = t.frame_payloads;
+    });
   }
 
   // `reset_runs`: see TurnState::reset; without it, the standby stages'
@@ -1107,7 +1124,7 @@ Engine::~Engine() { impl_->close_all(impl_->instances.size()); }
 
 void Engine::run_batch(std::span<const TurnInput> in, std::span<TurnOutcome> out) {
   auto& im = *impl_;
-  while (im.pool.size() < in.size()) im.pool.push_back(im.make_turn_state());
+  if (im.pool.size() < in.size()) im.grow_pool(in.size());
   if (im.timing) im.tsc.anchor();  // no clock reads in flight between batches
   const bool batched = im.batched();
   const size_t mb = im.micro_batch;

@@ -142,7 +142,10 @@ struct TurnState {
   bool unusual = false;  // injected outputs or a turn deadline: exec() takes its general path
   bool cancelled = false;
   bool runs_dirty = false;  // some run is dirty (StageRun::mark)
-  std::vector<cascade_payload> vals;  // the slots (see clear() above)
+  // The slots (see clear() above): every stage output, then the turn input
+  // (so a stage reads its input from a slot, whichever it is). Sized once,
+  // by Engine::Impl::grow_pool.
+  std::vector<cascade_payload> vals;
   std::vector<StageRun> runs;
   std::vector<std::string> owned;
   // Per stage, the context of exec()'s fast path, built once (slots and
@@ -155,16 +158,6 @@ struct TurnState {
   std::vector<trace::FrameStage> frame_stages;
   std::vector<trace::PayloadView> frame_payloads;
 
-  // Sizes the per-stage and per-slot arrays, once, when the engine makes
-  // this state. `n_slots`: every stage output plus one, the LAST, for the
-  // turn's input (so a stage reads its input from a slot, whichever it is).
-  void shape(size_t n_stages, size_t n_slots) {
-    vals.assign(n_slots, cascade_payload{sizeof(cascade_payload), CASCADE_PAYLOAD_NONE, nullptr, 0, 0});
-    owned.resize(n_slots);
-    runs.resize(n_stages);
-    for (auto& r : runs) r.turn_dirty = &runs_dirty;
-    pending = std::make_unique<std::atomic<uint32_t>[]>(n_stages);
-  }
   // For the next turn. `standby_slots`: output slots of fallback-only
   // stages, which exec() never clears (every other stage clears its own
   // outputs when it runs). `reset_runs`: false when the caller resets each
