@@ -112,6 +112,21 @@ inputs = { a = "left.text", b = "right.text" }
 params = { separator = "|" }
 )";
 
+// A stage that throws on "odd" and its standby, which answers instead.
+const char* kMainWithBackup = R"(
+[[stages]]
+id = "main"
+plugin = "fixture_faulty"
+inputs = { text = "input.text" }
+params = { mode = "throw", trigger = "odd", prefix = "main:" }
+on_error = "fallback"
+fallback = "backup"
+[[stages]]
+id = "backup"
+plugin = "fixture_faulty"
+params = { prefix = "backup:" }
+)";
+
 }  // namespace
 
 TEST(Engine, FanOutFanInGivesEveryTurnItsOwnResultUnderTwoThreads) {
@@ -197,17 +212,7 @@ TEST(Engine, FallbackRunsTheStandbyStageAndItsOutputReplacesThePrimarys) {
 [pipeline]
 name = "fb"
 version = "1"
-[[stages]]
-id = "main"
-plugin = "fixture_faulty"
-inputs = { text = "input.text" }
-params = { mode = "throw", trigger = "odd", prefix = "main:" }
-on_error = "fallback"
-fallback = "backup"
-[[stages]]
-id = "backup"
-plugin = "fixture_faulty"
-params = { prefix = "backup:" }
+)" + std::string(kMainWithBackup) + R"(
 [[stages]]
 id = "after"
 plugin = "passthrough"
@@ -633,17 +638,7 @@ name = "policies"
 version = "1"
 [output]
 result = "last.text"
-[[stages]]
-id = "main"
-plugin = "fixture_faulty"
-inputs = { text = "input.text" }
-params = { mode = "throw", trigger = "odd", prefix = "main:" }
-on_error = "fallback"
-fallback = "backup"
-[[stages]]
-id = "backup"
-plugin = "fixture_faulty"
-params = { prefix = "backup:" }
+)" + std::string(kMainWithBackup) + R"(
 [[stages]]
 id = "mid"
 plugin = "fixture_faulty"
