@@ -50,7 +50,8 @@ struct StageRun {
   uint32_t worker = 0;
   // The turn's flag that some run of it is dirty (TurnState::runs_dirty),
   // set with `dirty`; points at a dummy in a TimedCall's private run.
-  bool* turn_dirty = nullptr;
+  // Atomic: parallel branches of one turn mark their runs concurrently.
+  std::atomic<bool>* turn_dirty = nullptr;
   int64_t start = 0, end = 0;  // steady clock ns (0 when tracing is off)
   uint32_t code = 0;
   bool transient = false;
@@ -63,7 +64,7 @@ struct StageRun {
 
   void mark() {
     dirty = true;
-    *turn_dirty = true;
+    turn_dirty->store(true, std::memory_order_relaxed);
   }
   void reset() {
     status = trace::StageStatus::Skipped;
@@ -141,7 +142,7 @@ struct TurnState {
   std::atomic<bool> failed{false};
   bool unusual = false;  // injected outputs or a turn deadline: exec() takes its general path
   bool cancelled = false;
-  bool runs_dirty = false;  // some run is dirty (StageRun::mark)
+  std::atomic<bool> runs_dirty{false};  // some run is dirty (StageRun::mark)
   // The slots (see clear() above): every stage output, then the turn input
   // (so a stage reads its input from a slot, whichever it is). Sized once,
   // by Engine::Impl::grow_pool.
@@ -170,11 +171,11 @@ struct TurnState {
     for (uint32_t i : standby_slots) clear(vals[i]);
     if (reset_runs) {
       for (auto& r : runs) r.reset();
-    } else if (runs_dirty) {  // only what an earlier turn dirtied; the rest is overwritten as it runs
+    } else if (runs_dirty.load(std::memory_order_relaxed)) {  // only what an earlier turn dirtied; the rest is overwritten as it runs
       for (auto& r : runs)
         if (r.dirty) r.reset();
     }
-    runs_dirty = false;
+    runs_dirty.store(false, std::memory_order_relaxed);
     failed.store(false, std::memory_order_relaxed);
     failed_stage = -1;
     cancelled = false;
@@ -210,7 +211,7 @@ struct TimedCall {
   std::vector<cascade_payload> inputs;
   std::vector<cascade_payload> vals;  // its own output slots
   std::vector<std::string> owned;
-  bool run_dirty = false;  // run.turn_dirty's target
+  std::atomic<bool> run_dirty{false};  // run.turn_dirty's target
   StageRun run;
   std::mutex m;
   std::condition_variable cv;
