@@ -81,7 +81,6 @@ struct Engine::Impl {
   rt::TscClock tsc;  // per-stage timings (anchored between batches)
   std::vector<uint32_t> order;          // non-standby stages, topological order
   std::vector<uint32_t> standby_slots;  // output slots of fallback-only stages
-  std::vector<uint32_t> standby_stages;  // the fallback-only stages
   uint32_t max_ports = 1;               // most input or output ports of a stage
   uint32_t micro_batch = 1;             // opt.micro_batch, at least 1
   // Stage-major micro-batches (many()) instead of one turn at a time (one()).
@@ -303,10 +302,8 @@ struct Engine::Impl {
       if (CASCADE_HAS_FIELD(d, cascade_plugin_descriptor, process_batch)) h.process_batch = d->process_batch;
       for (const uint32_t t : h.out_types) h.outputs_any = h.outputs_any && t == CASCADE_PAYLOAD_ANY;
       h.standby = sp.standby;
-      if (sp.standby) {
-        standby_stages.push_back(s);
+      if (sp.standby)
         for (uint32_t i = 0; i < h.n_out; ++i) standby_slots.push_back(h.slot_base + i);
-      }
       else
         order.push_back(s);
     }
@@ -679,12 +676,11 @@ struct Engine::Impl {
     const size_t first = pool.size();
     const auto n = static_cast<uint32_t>(plan.stages.size());
     const size_t slots = n_slots + 1;  // every stage output, then the turn input
-    const cascade_payload none{sizeof(cascade_payload), CASCADE_PAYLOAD_NONE, nullptr, 0, 0};
     while (pool.size() < size) pool.push_back(std::make_unique<rt::TurnState>());
     auto each = [&](auto&& f) {
       for (size_t i = first; i < size; ++i) f(*pool[i]);
     };
-    each([&](rt::TurnState& t) { t.vals.assign(slots, none); });
+    each([&](rt::TurnState& t) { t.vals.assign(slots, rt::kNone); });
     each([&](rt::TurnState& t) {
       t.runs.resize(n);
       for (auto& r : t.runs) r.turn_dirty = &t.runs_dirty;
@@ -712,14 +708,9 @@ struct Engine::Impl {
     });
   }
 
-  // `reset_runs`: see TurnState::reset; without it, the standby stages'
-  // runs are still reset here (no pass over `order` reaches them), and a
-  // caller that runs a stage through anything but its fast path (exec()
-  // without a trace, exec_many's batch call) resets the stage's run first.
-  void begin(rt::TurnState& t, const TurnInput& in, bool reset_runs = true) {
-    t.reset(in, standby_slots, reset_runs);
-    if (!reset_runs)
-      for (const uint32_t s : standby_stages) t.runs[s].reset();
+  // Without a trace only dirty runs are reset (see StageRun).
+  void begin(rt::TurnState& t, const TurnInput& in) {
+    t.reset(in, standby_slots, /*reset_runs=*/opt.trace != nullptr);
     t.start = clock_now();
     t.deadline = opt.turn_timeout_ms > 0 ? steady_ns() + int64_t{opt.turn_timeout_ms} * 1'000'000 : INT64_MAX;
     t.unusual = !in.injected.empty() || t.deadline != INT64_MAX;
@@ -937,13 +928,8 @@ struct Engine::Impl {
   void exec_many(BatchScratch& b, uint32_t s, uint32_t worker, int64_t& clock) {
     const rt::StageRt& h = hot[s];
     const size_t n_live = b.n_live;
-    // A micro-batch's runs are reset here, right before their stage runs
-    // (many() skips TurnState::reset's pass over them): one visit each.
     if (!h.simple || h.process_batch == nullptr || cancel.load(std::memory_order_relaxed)) {
-      for (size_t i = 0; i < n_live; ++i) {
-        b.live[i]->runs[s].reset();
-        exec(*b.live[i], s, worker, clock);  // (records a cancellation too)
-      }
+      for (size_t i = 0; i < n_live; ++i) exec(*b.live[i], s, worker, clock);  // (records a cancellation too)
       return;
     }
     cascade_context* const* ctxs = &batch_ctxs[s][b.first];
@@ -958,8 +944,6 @@ struct Engine::Impl {
     if (dense && h.required0)
       for (size_t i = 0; i < n_live && dense; ++i) dense = ins[i]->type != CASCADE_PAYLOAD_NONE;
     if (dense) {
-      // The runs need no reset: begin() reset the dirty ones, and the
-      // bookkeeping after the call writes what a trace reads.
       const uint32_t n_out = h.n_out;
       for (size_t i = 0; i < n_live; ++i) {
         if (n_out == 1) [[likely]]
@@ -972,7 +956,6 @@ struct Engine::Impl {
       for (size_t i = 0; i < n_live; ++i) {
         rt::TurnState& t = *b.live[i];
         rt::CallCtx& ctx = t.ctxs[s];
-        t.runs[s].reset();
         if (t.unusual || t.failed.load(std::memory_order_relaxed) ||
             (h.required0 && ctx.inputs->type == CASCADE_PAYLOAD_NONE)) {
           exec(t, s, worker, clock);
@@ -1067,9 +1050,8 @@ struct Engine::Impl {
     size_t n = 0;
     for (size_t i = first; i < last; ++i) {
       rt::TurnState& t = *pool[i];
-      begin(t, in[i], /*reset_runs=*/false);
+      begin(t, in[i]);
       if (!in[i].input_error_code.empty()) [[unlikely]] {
-        for (auto& r : t.runs) r.reset();
         refuse(t, out[i]);
         if (opt.trace != nullptr) record(t, out[i], worker);
         b.dense = false;
@@ -1107,8 +1089,7 @@ struct Engine::Impl {
 
 
   void one(const TurnInput& in, rt::TurnState& t, TurnOutcome& o, uint32_t worker) {
-    // Without a trace only dirty runs need a reset (see StageRun).
-    begin(t, in, /*reset_runs=*/opt.trace != nullptr);
+    begin(t, in);
     if (!in.input_error_code.empty()) {
       refuse(t, o);
     } else {

@@ -23,7 +23,8 @@ namespace runtime {
 // plugin emitted new ones (`owned`, same index; keeps its capacity across
 // turns). A value either points into its `owned` string or aliases bytes
 // that outlive the turn's processing (an upstream slot or the input).
-inline void clear(cascade_payload& v) { v = cascade_payload{sizeof(cascade_payload), CASCADE_PAYLOAD_NONE, nullptr, 0, 0}; }
+inline constexpr cascade_payload kNone{sizeof(cascade_payload), CASCADE_PAYLOAD_NONE, nullptr, 0, 0};
+inline void clear(cascade_payload& v) { v = kNone; }
 // `dst` becomes a copy of `src` whose bytes live in `store`.
 inline void assign_copy(cascade_payload& dst, std::string& store, const cascade_payload& src) {
   dst = src;
@@ -35,9 +36,10 @@ inline void assign_copy(cascade_payload& dst, std::string& store, const cascade_
 // The fields every turn writes come first and side by side (status and
 // ran, start and end), so a reset or a batch's bookkeeping is a few stores.
 // Who reads them: the trace, and the outcome (only the run of the stage
-// that failed the turn). So without a trace, a micro-batch (exec_many)
-// leaves the run of a stage that ran ok in a batch call as it was.
-// Lifecycle: owned by a pooled TurnState; reset before its stage runs.
+// that failed the turn). So without a trace, a stage that runs ok (exec(),
+// or a batch call in exec_many) leaves its run as it was.
+// Lifecycle: owned by a pooled TurnState; reset when its turn begins
+// (without a trace, only if dirty: the rest are read only where written).
 // Threading: written by the one task running its stage (a timed call's
 // thread writes a private StageRun, taken over after it returns).
 struct StageRun {
@@ -161,9 +163,8 @@ struct TurnState {
 
   // For the next turn. `standby_slots`: output slots of fallback-only
   // stages, which exec() never clears (every other stage clears its own
-  // outputs when it runs). `reset_runs`: false when the caller resets each
-  // stage's run itself, right before the stage runs (micro-batches); the
-  // dirty ones are still reset here.
+  // outputs when it runs). `reset_runs`: every run (a trace reads them
+  // all); otherwise only the runs an earlier turn dirtied (see StageRun).
   void reset(const TurnInput& input, const std::vector<uint32_t>& standby_slots, bool reset_runs) {
     in = &input;
     vals.back() = cascade_payload{sizeof(cascade_payload), input.payload_type, input.payload.data(),
@@ -196,7 +197,7 @@ struct TurnState {
 // in time, and otherwise abandons it (the thread frees it on return).
 struct TimedCall {
   TimedCall(const cascade_payload* in, uint32_t n, size_t n_out)
-      : vals(n_out, cascade_payload{sizeof(cascade_payload), CASCADE_PAYLOAD_NONE, nullptr, 0, 0}), owned(n_out) {
+      : vals(n_out, kNone), owned(n_out) {
     run.turn_dirty = &run_dirty;
     store.reserve(n);
     inputs.reserve(n);
