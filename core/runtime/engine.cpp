@@ -88,11 +88,6 @@ struct Engine::Impl {
 
   // ---------------------------------------------------------------- host
   static rt::CallCtx* ctx_of(cascade_context* c) { return reinterpret_cast<rt::CallCtx*>(c); }
-  // An output port declared `declared` takes a payload of type `type`
-  // (emit, forward, and the check after a batch call).
-  static bool port_accepts(uint32_t declared, uint32_t type) {
-    return declared == CASCADE_PAYLOAD_ANY || type == declared;
-  }
 
   static void h_log(cascade_context* c, cascade_log_level lvl, const char* msg) {
     auto* x = ctx_of(c);
@@ -130,7 +125,7 @@ struct Engine::Impl {
     if (x->out == nullptr || p == nullptr) return CASCADE_ERR_UNSUPPORTED;  // outside process()
     if (port >= x->h->n_out) return CASCADE_ERR_INVALID_ARGUMENT;
     const uint32_t declared = x->h->out_types[port];
-    if (!port_accepts(declared, p->type)) return CASCADE_ERR_INVALID_ARGUMENT;
+    if (declared != CASCADE_PAYLOAD_ANY && p->type != declared) return CASCADE_ERR_INVALID_ARGUMENT;
     cascade_payload& v = x->out[port];
     v.type = p->type;
     v.sample_rate = CASCADE_HAS_FIELD(p, cascade_payload, sample_rate) ? p->sample_rate : 0;
@@ -156,7 +151,7 @@ struct Engine::Impl {
       return CASCADE_ERR_INVALID_ARGUMENT;
     const cascade_payload& p = x->inputs[in_port];
     const uint32_t declared = x->h->out_types[port];
-    if (!port_accepts(declared, p.type)) [[unlikely]]
+    if (declared != CASCADE_PAYLOAD_ANY && p.type != declared) [[unlikely]]
       return CASCADE_ERR_INVALID_ARGUMENT;
     x->out[port] = p;
     return CASCADE_OK;
@@ -1034,7 +1029,7 @@ struct Engine::Impl {
     const rt::StageRt& h = hot[s];
     for (uint32_t o = 0; o < h.n_out; ++o) {
       const uint32_t declared = h.out_types[o];
-      if (out[o].type == CASCADE_PAYLOAD_NONE || port_accepts(declared, out[o].type)) continue;
+      if (out[o].type == CASCADE_PAYLOAD_NONE || declared == CASCADE_PAYLOAD_ANY || out[o].type == declared) continue;
       const auto& info = plan.stages[s].plugin->info;
       run.mark();
       run.code = CASCADE_ERR_INVALID_ARGUMENT;
