@@ -3,9 +3,11 @@
 // Load sequence for one file (every refusal is a CascadeError with an L0xx
 // code naming the file, the reason and, for version checks, both versions):
 //   1. the file exists and is an ELF shared object       (L001, L002)
-//   2. pre-flight: boost::dll::library_info lists the versioned entry
+//   2. pre-flight: the loader reads the file's dynamic symbol table
+//      (.dynsym, what dlsym() searches) itself for the versioned entry
 //      symbol; a file exporting another major's entry is refused WITHOUT
 //      running any of its code                            (L003, L004)
+//      (not boost::dll::library_info: see entry_symbols() in loader.cpp)
 //   3. dlopen with RTLD_NOW: a missing symbol fails here, catchably (L005)
 //   4. call the entry; check the descriptor: non-null, struct_size covers
 //      the ABI 1.0 fields, major == host, minor <= host, required fields

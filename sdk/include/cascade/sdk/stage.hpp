@@ -2,9 +2,12 @@
 // against. It is compiled INTO each plugin; only the C ABI
 // (cascade/abi/cascade_abi.h) crosses the library boundary.
 //
-// A stage in short:
+// A stage in short (examples/hello_stage/hello_stage.cpp, which compiles):
 //
-//   class Hello : public cascade::sdk::Stage {
+//   #include <cascade/sdk/stage.hpp>
+//   using namespace cascade::sdk;
+//
+//   class Hello : public Stage {
 //    public:
 //     static inline Input in{"text", PayloadType::Text, "text to greet"};
 //     static inline Output out{"text", PayloadType::Text, "the greeting"};
@@ -15,7 +18,10 @@
 //     std::string word_;
 //   };
 //   CASCADE_PLUGIN(Hello, Info{.name = "hello", .version = "1.0.0"},
-//                  ports(Hello::in, Hello::out), params(Hello::word));
+//                  ports(Hello::in), ports(Hello::out), params(Hello::word))
+//
+// ports(...) is called twice: the inputs, then the outputs. No `;` after
+// CASCADE_PLUGIN (it defines a function; -Wpedantic rejects the extra `;`).
 //
 // Lifecycle (one object per pipeline stage; see cascade_abi.h):
 //   constructor -> open(Context&) -> process(Call&)* -> close(Context&) -> destructor

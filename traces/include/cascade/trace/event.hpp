@@ -119,10 +119,10 @@ struct TurnEvent {
 // --- turn frames (format v4) ---------------------------------------------------
 // The common turn in ONE record: every stage that ran finished ok with
 // nothing to report but an optional confidence. The turn's payloads are
-// listed once (FrameStage::ports refer to them by index), so a payload a
-// stage forwards is stored once, and the stages cost no names, no key and
-// no per-record framing: which payload each port sees is the declaration's
-// (StageDecl::frame_ports). Readers give back exactly the StageRecords and the
+// listed once (TurnFrame::payloads; the stages' StageDecl::frame_ports
+// refer to them by index), so a payload a stage forwards is stored once,
+// and the stages cost no names, no key and no per-record framing: which
+// payload each port sees is said once, in the declaration. Readers give back exactly the StageRecords and the
 // TurnRecord that separate declared records would give. A turn with an
 // error, a skipped stage, features or n-best lists is written as separate
 // records instead (the scheduler decides).
