@@ -10,12 +10,23 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <tuple>
 
 namespace cascade::language::data {
 
 using json = nlohmann::json;
+
+Record parse_record(const json& j) {
+  Record r;
+  r.slurp_id = j.at("slurp_id").get<long>();
+  r.sentence = j.at("sentence").get<std::string>();
+  r.intent = j.at("intent").get<std::string>();
+  r.normalized = normalize_sentence(r.sentence);
+  r.annotations = parse_annotation(j.at("sentence_annotation").get<std::string>());
+  return r;
+}
 
 std::vector<Record> read_records(const std::string& path) {
   std::ifstream in(path);
@@ -27,14 +38,7 @@ std::vector<Record> read_records(const std::string& path) {
     ++n;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     try {
-      json j = json::parse(line);
-      Record r;
-      r.slurp_id = j.at("slurp_id").get<long>();
-      r.sentence = j.at("sentence").get<std::string>();
-      r.intent = j.at("intent").get<std::string>();
-      r.normalized = normalize_sentence(r.sentence);
-      r.annotations = parse_annotation(j.at("sentence_annotation").get<std::string>());
-      out.push_back(std::move(r));
+      out.push_back(parse_record(json::parse(line)));
     } catch (const std::exception& e) {
       throw std::runtime_error(path + ":" + std::to_string(n) + ": error[A012]: " + e.what());
     }
@@ -57,6 +61,16 @@ json gold_er(const Record& r, const Catalog& catalog) {
                     {"resolved", res.resolved ? json(*res.resolved) : json(nullptr)}});
   }
   return {{"intent", r.intent}, {"entities", std::move(ents)}};
+}
+
+json gold_turn(const Record& r, const Catalog& catalog, const World& world) {
+  json er = gold_er(r, catalog);
+  json result = world.execute(er);
+  return {{"wake", {{"detected", true}}},
+          {"asr", {{"text", r.normalized}}},
+          {"nlu", gold_nlu(r)},
+          {"er", std::move(er)},
+          {"result", std::move(result)}};
 }
 
 namespace {
@@ -132,6 +146,41 @@ json build_lexicon(const std::vector<const Record*>& train) {
 
 }  // namespace
 
+DialogueLayout::DialogueLayout(const Options& opt) : users_(std::max<size_t>(1, opt.users)) {}
+
+json DialogueLayout::header() const {
+  char did[16];
+  std::snprintf(did, sizeof did, "d%04zu", dialogue_ + 1);
+  return {{"dialogue_id", did},
+          {"user_id", "u" + std::to_string(1 + dialogue_ % users_)},
+          {"turn_index", turn_index_},
+          {"turn_id", std::string(did) + "-" + std::to_string(turn_index_)},
+          {"timestamp", timestamp(clock_)}};
+}
+
+json DialogueLayout::next_addressed() {
+  if (started_ && addressed_in_dialogue_ == 1 + dialogue_ % 3) {
+    ++dialogue_;
+    addressed_in_dialogue_ = 0;
+    turn_index_ = 0;
+  }
+  if (addressed_in_dialogue_ == 0) clock_ = static_cast<long>(dialogue_) * 600;  // a dialogue every 10 minutes
+  started_ = true;
+  json h = header();
+  ++addressed_in_dialogue_;
+  ++turn_index_;
+  clock_ += 20;
+  return h;
+}
+
+json DialogueLayout::next_background() {
+  clock_ -= 10;  // 10 s after the addressed turn before it
+  json h = header();
+  ++turn_index_;
+  clock_ += 20;
+  return h;
+}
+
 Output build(const std::vector<Record>& records, const Options& opt) {
   Output out;
   std::vector<const Record*> train, eval;
@@ -172,70 +221,52 @@ Output build(const std::vector<Record>& records, const Options& opt) {
   // Dialogues: EVAL records by slurp_id, in groups of 1, 2, 3, 1, 2, 3, ...
   std::sort(eval.begin(), eval.end(), [](const Record* a, const Record* b) { return a->slurp_id < b->slurp_id; });
   const World world = World::initial();
-  size_t addressed = 0, k = 0, d = 0;
-  while (k < eval.size()) {
-    size_t size = std::min(1 + d % 3, eval.size() - k);
-    char did[16];
-    std::snprintf(did, sizeof did, "d%04zu", d + 1);
-    std::string user = "u" + std::to_string(1 + d % std::max<size_t>(1, opt.users));
-    long t0 = static_cast<long>(d) * 600;  // a dialogue every 10 minutes
-    long turn_index = 0;
-    long clock = t0;
-    for (size_t i = 0; i < size; ++i, ++k) {
-      const Record& r = *eval[k];
-      json er = gold_er(r, out.catalog);
-      json gold{{"wake", {{"detected", true}}},
-                {"asr", {{"text", r.normalized}}},
-                {"nlu", gold_nlu(r)},
-                {"er", er},
-                {"result", world.execute(er)}};
-      out.eval_turns.push_back({{"dialogue_id", did},
-                                {"user_id", user},
-                                {"turn_index", turn_index},
-                                {"turn_id", std::string(did) + "-" + std::to_string(turn_index)},
-                                {"timestamp", timestamp(clock)},
-                                {"addressed", true},
-                                {"slurp_id", r.slurp_id},
-                                {"payload", {{"text", opt.wake_word.empty() ? r.sentence : opt.wake_word + " " + r.sentence}}},
-                                {"gold", std::move(gold)}});
-      ++turn_index;
-      clock += 20;
-      ++addressed;
-      if (opt.false_wake_every > 0 && addressed % opt.false_wake_every == 0 && eval.size() > 1) {
-        // Background speech: another EVAL sentence, said without the wake
-        // word by someone not talking to the device.
-        size_t other = (k + 1 + (addressed * 7) % (eval.size() - 1)) % eval.size();
-        if (other == k) other = (k + 1) % eval.size();
-        out.eval_turns.push_back({{"dialogue_id", did},
-                                  {"user_id", user},
-                                  {"turn_index", turn_index},
-                                  {"turn_id", std::string(did) + "-" + std::to_string(turn_index)},
-                                  {"timestamp", timestamp(clock - 10)},
-                                  {"addressed", false},
-                                  {"slurp_id", eval[other]->slurp_id},
-                                  {"payload", {{"text", eval[other]->sentence}}},
-                                  {"gold", {{"wake", {{"detected", false}}},
-                                            {"asr", nullptr},
-                                            {"nlu", nullptr},
-                                            {"er", nullptr},
-                                            {"result", nullptr}}}});
-        ++turn_index;
-        clock += 10;
-      }
+  DialogueLayout layout(opt);
+  size_t addressed = 0;
+  for (size_t k = 0; k < eval.size(); ++k) {
+    const Record& r = *eval[k];
+    json turn = layout.next_addressed();
+    // The small file ends where its last dialogue ends (background turns included).
+    if (layout.dialogue() == opt.small_dialogues && turn["turn_index"] == 0) out.small_turns = out.eval_turns.size();
+    turn["addressed"] = true;
+    turn["slurp_id"] = r.slurp_id;
+    turn["payload"] = {{"text", opt.wake_word.empty() ? r.sentence : opt.wake_word + " " + r.sentence}};
+    turn["gold"] = gold_turn(r, out.catalog, world);
+    out.eval_turns.push_back(std::move(turn));
+    ++addressed;
+    if (opt.false_wake_every > 0 && addressed % opt.false_wake_every == 0 && eval.size() > 1) {
+      // Background speech: another EVAL sentence, said without the wake
+      // word by someone not talking to the device.
+      size_t other = (k + 1 + (addressed * 7) % (eval.size() - 1)) % eval.size();
+      if (other == k) other = (k + 1) % eval.size();
+      json bg = layout.next_background();
+      bg["addressed"] = false;
+      bg["slurp_id"] = eval[other]->slurp_id;
+      bg["payload"] = {{"text", eval[other]->sentence}};
+      bg["gold"] = {{"wake", {{"detected", false}}}, {"asr", nullptr}, {"nlu", nullptr}, {"er", nullptr}, {"result", nullptr}};
+      out.eval_turns.push_back(std::move(bg));
     }
-    ++d;
-    if (d == opt.small_dialogues) out.small_turns = out.eval_turns.size();
   }
-  if (d < opt.small_dialogues) out.small_turns = out.eval_turns.size();
-  out.dialogues = d;
+  out.dialogues = layout.dialogues();
+  if (out.dialogues <= opt.small_dialogues) out.small_turns = out.eval_turns.size();
   return out;
 }
 
 namespace {
-std::ofstream open_out(const std::filesystem::path& p) {
+// Writes `bytes` to `p` unless the file already holds exactly them: the
+// build's restat then sees unchanged data and does not retrain the models
+// made from it when only this tool was rebuilt.
+void write_if_changed(const std::filesystem::path& p, const std::string& bytes) {
+  {
+    std::ifstream old(p, std::ios::binary);
+    if (old) {
+      std::ostringstream have;
+      have << old.rdbuf();
+      if (have.str() == bytes) return;
+    }
+  }
   std::ofstream f(p, std::ios::binary | std::ios::trunc);
-  if (!f) throw std::runtime_error("error[A012]: cannot write " + p.string());
-  return f;
+  if (!f || !(f << bytes) || !f.flush()) throw std::runtime_error("error[A012]: cannot write " + p.string());
 }
 }  // namespace
 
@@ -243,36 +274,23 @@ void write(const Output& out, const std::string& dir) {
   namespace fs = std::filesystem;
   fs::create_directories(dir);
   fs::path d(dir);
-  {
-    auto f = open_out(d / "train_sentences.txt");
-    for (const auto& s : out.train_sentences) f << s << '\n';
+  std::ostringstream sentences, fasttext, split, all, small;
+  for (const auto& s : out.train_sentences) sentences << s << '\n';
+  for (const auto& s : out.train_fasttext) fasttext << s << '\n';
+  split << "slurp_id\tsplit\n";
+  for (const auto& [id, ev] : out.split) split << id << '\t' << (ev ? "EVAL" : "TRAIN") << '\n';
+  for (size_t i = 0; i < out.eval_turns.size(); ++i) {
+    const std::string line = out.eval_turns[i].dump();
+    all << line << '\n';
+    if (i < out.small_turns) small << line << '\n';
   }
-  {
-    auto f = open_out(d / "train_fasttext.txt");
-    for (const auto& s : out.train_fasttext) f << s << '\n';
-  }
-  {
-    auto f = open_out(d / "catalog.json");
-    f << out.catalog.to_json().dump(1) << '\n';
-  }
-  {
-    auto f = open_out(d / "slot_lexicon.json");
-    f << out.slot_lexicon.dump(1) << '\n';
-  }
-  {
-    auto f = open_out(d / "split.tsv");
-    f << "slurp_id\tsplit\n";
-    for (const auto& [id, ev] : out.split) f << id << '\t' << (ev ? "EVAL" : "TRAIN") << '\n';
-  }
-  {
-    auto f = open_out(d / "eval_dialogues.jsonl");
-    auto small = open_out(d / "eval_dialogues_small.jsonl");
-    for (size_t i = 0; i < out.eval_turns.size(); ++i) {
-      std::string line = out.eval_turns[i].dump();
-      f << line << '\n';
-      if (i < out.small_turns) small << line << '\n';
-    }
-  }
+  write_if_changed(d / "train_sentences.txt", sentences.str());
+  write_if_changed(d / "train_fasttext.txt", fasttext.str());
+  write_if_changed(d / "catalog.json", out.catalog.to_json().dump(1) + "\n");
+  write_if_changed(d / "slot_lexicon.json", out.slot_lexicon.dump(1) + "\n");
+  write_if_changed(d / "split.tsv", split.str());
+  write_if_changed(d / "eval_dialogues.jsonl", all.str());
+  write_if_changed(d / "eval_dialogues_small.jsonl", small.str());
 }
 
 }  // namespace cascade::language::data

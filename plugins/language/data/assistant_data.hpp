@@ -8,6 +8,7 @@
 #pragma once
 
 #include "catalog/catalog.hpp"
+#include "world/world.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -26,6 +27,11 @@ struct Record {
   std::string intent;
   std::vector<Annotation> annotations;
 };
+
+// One SLURP-format record: slurp_id, sentence, intent, sentence_annotation
+// (other fields are ignored). Throws nlohmann's exception naming what is
+// missing or mistyped.
+Record parse_record(const nlohmann::json& j);
 
 // Reads one JSON object per line. Throws std::runtime_error
 // "<path>:<line>: error[A012]: <what>" on a malformed line and
@@ -62,5 +68,32 @@ void write(const Output& out, const std::string& dir);
 // The gold NLU/ER interpretation of a record (shared with the tests).
 nlohmann::json gold_nlu(const Record& r);
 nlohmann::json gold_er(const Record& r, const Catalog& catalog);
+
+// The gold of an addressed request: wake detected, the normalised
+// transcript, gold_nlu, gold_er against `catalog`, and World::execute of
+// that ER. The ONE definition: eval dialogues and recorded-ASR turns
+// (recorded_turns.hpp) both carry exactly this.
+nlohmann::json gold_turn(const Record& r, const Catalog& catalog, const World& world);
+
+// The eval-dialogue layout (README.md): dialogues of 1, 2, 3, 1, 2, 3, ...
+// addressed turns, dialogue k (from 0) at 2026-01-15T09:00:00Z + 10 min x k,
+// turns 20 s apart, a background turn 10 s after the addressed turn before
+// it, users u1..uN by dialogue. Each call returns the next turn's header:
+// dialogue_id, user_id, turn_index, turn_id, timestamp.
+class DialogueLayout {
+ public:
+  explicit DialogueLayout(const Options& opt);
+  nlohmann::json next_addressed();
+  nlohmann::json next_background();  // in the current dialogue
+  [[nodiscard]] size_t dialogue() const { return dialogue_; }  // of the last turn, from 0
+  [[nodiscard]] size_t dialogues() const { return started_ ? dialogue_ + 1 : 0; }
+
+ private:
+  [[nodiscard]] nlohmann::json header() const;
+  size_t users_;
+  size_t dialogue_ = 0, addressed_in_dialogue_ = 0;
+  long turn_index_ = 0, clock_ = 0;
+  bool started_ = false;
+};
 
 }  // namespace cascade::language::data

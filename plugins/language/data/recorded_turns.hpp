@@ -1,0 +1,53 @@
+// data/recorded_turns.hpp — turns that carry another recogniser's recorded
+// hypothesis, built from any SLURP-format JSONL whose records name that
+// recogniser's transcript in a field of their own (`--asr-field`).
+//
+// Each record becomes one addressed turn in the eval-dialogue layout
+// (README.md), in file order, whose payload is the hypothesis
+//   {"json": {"text": <asr field>, "confidence": <number>?, "nbest": [{"text","score"}]?}}
+// for pipelines/assistant-recorded-asr.toml (`input.json`), and whose gold
+// is gold_turn() of the record against the shipped catalogue: exactly what
+// an eval-dialogue turn of the same record carries.
+//
+// Bad records never pass silently: each is reported as
+// "<file>:<line>: error[CODE]: ..." and skipped (A012: not JSON or not a
+// SLURP record; A014: the hypothesis fields are missing or malformed).
+//
+// Lifecycle: build_recorded_turns() is a plain function of its inputs,
+// deterministic. Threading: no shared state.
+#pragma once
+
+#include "data/assistant_data.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace cascade::language::data {
+
+// Record fields the hypothesis comes from; empty = not recorded.
+struct AsrFields {
+  std::string text;        // required: the 1-best, a string
+  std::string confidence;  // a number in [0, 1]; absent or null in a record = unknown
+  std::string nbest;       // [{"text": string, "score": number}, ...]; absent or null = unknown
+};
+
+struct RecordedTurns {
+  std::vector<nlohmann::json> turns;  // one per good record, file order
+  std::vector<std::string> problems;  // one per skipped record, "<file>:<line>: error[CODE]: ..."
+  size_t records = 0;                 // non-blank lines read
+  size_t with_confidence = 0, with_nbest = 0;
+  size_t train_side = 0;              // good records whose slurp_id is TRAIN in THE SPLIT
+};
+
+// Throws std::runtime_error "error[A010]: input file not found: <path>"
+// when `path` cannot be opened; every other problem is per record.
+RecordedTurns build_recorded_turns(const std::string& path, const AsrFields& fields, const Catalog& catalog,
+                                   const Options& opt);
+
+// The hypothesis of one record (the payload's "json"), or throws
+// std::invalid_argument saying which field is missing or malformed.
+nlohmann::json recorded_hypothesis(const nlohmann::json& record, const AsrFields& fields);
+
+}  // namespace cascade::language::data

@@ -1,0 +1,153 @@
+// cascade-assistant-data's recorded-ASR mode on the sample in testdata/
+// (20 SLURP devel EVAL records with a recogniser transcript in "asr_text",
+// some perturbed, one without it): turns carry the recorded hypothesis,
+// their gold is the eval dialogues' gold for the same record, and bad
+// records are reported with file:line and a code, never dropped silently.
+#include "data/recorded_turns.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+using namespace cascade::language;
+using json = nlohmann::json;
+
+namespace {
+const std::string kDir = CASCADE_ASSISTANT_DATA_DIR;
+const std::string kSample = CASCADE_RECORDED_ASR_SAMPLE;
+const data::AsrFields kAllFields{"asr_text", "asr_confidence", "asr_nbest"};
+
+const Catalog& shipped_catalog() {
+  static const Catalog c = Catalog::load(kDir + "/catalog.json");
+  return c;
+}
+std::map<std::string, json> sample_records() {  // by slurp_id
+  std::ifstream in(kSample);
+  std::map<std::string, json> out;
+  for (std::string l; std::getline(in, l);) {
+    json j = json::parse(l);
+    out[std::to_string(j["slurp_id"].get<long>())] = j;
+  }
+  return out;
+}
+data::RecordedTurns from_lines(const std::vector<std::string>& lines, const std::string& name) {
+  const auto path = std::filesystem::temp_directory_path() / name;
+  {
+    std::ofstream f(path);
+    for (const auto& l : lines) f << l << "\n";
+  }
+  auto r = data::build_recorded_turns(path.string(), kAllFields, shipped_catalog(), {});
+  std::filesystem::remove(path);
+  return r;
+}
+const std::string kGood =
+    R"({"slurp_id": 2470, "sentence": "switch on the lights", "sentence_annotation": "switch on the lights", "intent": "iot_hue_lighton", "asr_text": "switch on the light"})";
+}  // namespace
+
+TEST(RecordedTurns, EveryRecordWithATranscriptBecomesATurnCarryingItsHypothesis) {
+  auto rec = data::build_recorded_turns(kSample, kAllFields, shipped_catalog(), {});
+  EXPECT_EQ(rec.records, 20u);
+  ASSERT_EQ(rec.turns.size(), 19u);
+  EXPECT_EQ(rec.train_side, 0u);  // the sample is made of EVAL records only
+  auto records = sample_records();
+  size_t confident = 0, with_nbest = 0;
+  for (const auto& t : rec.turns) {
+    const json& r = records.at(std::to_string(t["slurp_id"].get<long>()));
+    const json& hyp = t["payload"]["json"];
+    EXPECT_EQ(hyp["text"], r["asr_text"]);
+    EXPECT_EQ(hyp.contains("confidence"), r.contains("asr_confidence"));
+    if (r.contains("asr_confidence")) {
+      EXPECT_EQ(hyp["confidence"], r["asr_confidence"]);
+      ++confident;
+    }
+    EXPECT_EQ(hyp.contains("nbest"), r.contains("asr_nbest"));
+    if (r.contains("asr_nbest")) {
+      EXPECT_EQ(hyp["nbest"], r["asr_nbest"]);
+      ++with_nbest;
+    }
+    EXPECT_EQ(t["addressed"], true);
+    EXPECT_FALSE(t["payload"].contains("text"));  // the recorded hypothesis is the whole input
+  }
+  EXPECT_EQ(confident, rec.with_confidence);
+  EXPECT_EQ(with_nbest, rec.with_nbest);
+  EXPECT_EQ(rec.with_confidence, 17u);
+  EXPECT_EQ(rec.with_nbest, 3u);
+  // The sample perturbs some transcripts: the hypotheses are not the gold.
+  size_t differ = 0;
+  for (const auto& t : rec.turns) differ += t["payload"]["json"]["text"] != t["gold"]["asr"]["text"] ? 1 : 0;
+  EXPECT_GE(differ, 8u);
+}
+
+TEST(RecordedTurns, GoldIsTheEvalDialoguesGoldForTheSameRecord) {
+  std::map<long, json> eval_gold;
+  std::ifstream in(kDir + "/eval_dialogues.jsonl");
+  for (std::string l; std::getline(in, l);) {
+    json t = json::parse(l);
+    if (t["addressed"]) eval_gold[t["slurp_id"].get<long>()] = t["gold"];
+  }
+  ASSERT_EQ(eval_gold.size(), 190u);
+  auto rec = data::build_recorded_turns(kSample, kAllFields, shipped_catalog(), {});
+  ASSERT_EQ(rec.turns.size(), 19u);
+  for (const auto& t : rec.turns) EXPECT_EQ(t["gold"], eval_gold.at(t["slurp_id"].get<long>())) << t["slurp_id"];
+}
+
+TEST(RecordedTurns, FollowTheEvalDialogueLayout) {
+  auto rec = data::build_recorded_turns(kSample, kAllFields, shipped_catalog(), {});
+  ASSERT_EQ(rec.turns.size(), 19u);
+  // Dialogues of 1, 2, 3, 1, 2, 3, ... turns, as the eval dialogues.
+  const std::vector<std::string> expect_ids{"d0001", "d0002", "d0002", "d0003", "d0003", "d0003", "d0004"};
+  for (size_t i = 0; i < expect_ids.size(); ++i) EXPECT_EQ(rec.turns[i]["dialogue_id"], expect_ids[i]) << i;
+  EXPECT_EQ(rec.turns[0]["timestamp"], "2026-01-15T09:00:00Z");
+  EXPECT_EQ(rec.turns[2]["turn_id"], "d0002-1");
+  EXPECT_EQ(rec.turns[2]["timestamp"], "2026-01-15T09:10:20Z");
+  EXPECT_EQ(rec.turns[2]["user_id"], "u2");
+}
+
+TEST(RecordedTurns, ARecordWithoutTheTranscriptIsReportedWithFileLineAndA014) {
+  auto rec = data::build_recorded_turns(kSample, kAllFields, shipped_catalog(), {});
+  ASSERT_EQ(rec.problems.size(), 1u);
+  EXPECT_EQ(rec.problems[0], kSample + ":13: error[A014]: no recogniser transcript: field \"asr_text\" is missing; record skipped");
+  // Another field name: every record lacks it, every one is reported.
+  auto none = data::build_recorded_turns(kSample, {"whisper_text", "", ""}, shipped_catalog(), {});
+  EXPECT_TRUE(none.turns.empty());
+  EXPECT_EQ(none.problems.size(), 20u);
+}
+
+TEST(RecordedTurns, MalformedRecordsAreSkippedEachWithItsCodeAndLine) {
+  const std::vector<std::pair<std::string, std::string>> bad{
+      {"{\"slurp_id\": 10, \"sentence\": ", ":2: error[A012]: not a JSON object"},
+      {R"({"slurp_id": 10, "sentence": "hi", "asr_text": "hi"})", ":3: error[A012]: not a SLURP record"},
+      {R"({"slurp_id": 20, "sentence": "hi", "sentence_annotation": "hi", "intent": "general_greet", "asr_text": 7})",
+       ":4: error[A014]: field \"asr_text\" must be a string"},
+      {R"({"slurp_id": 30, "sentence": "hi", "sentence_annotation": "hi", "intent": "general_greet", "asr_text": "hi", "asr_confidence": 1.2})",
+       ":5: error[A014]: field \"asr_confidence\" must be a number in [0, 1], got 1.2"},
+      {R"({"slurp_id": 40, "sentence": "hi", "sentence_annotation": "hi", "intent": "general_greet", "asr_text": "hi", "asr_nbest": ["hi"]})",
+       ":6: error[A014]: field \"asr_nbest\" must be an array of"},
+  };
+  std::vector<std::string> lines{kGood};
+  for (const auto& [line, _] : bad) lines.push_back(line);
+  lines.push_back(kGood);
+  auto rec = from_lines(lines, "cascade_recorded_bad.jsonl");
+  EXPECT_EQ(rec.records, 7u);
+  EXPECT_EQ(rec.turns.size(), 2u);
+  ASSERT_EQ(rec.problems.size(), bad.size());
+  for (size_t i = 0; i < bad.size(); ++i) {
+    EXPECT_NE(rec.problems[i].find("cascade_recorded_bad.jsonl" + bad[i].second), std::string::npos) << rec.problems[i];
+    EXPECT_NE(rec.problems[i].find("record skipped"), std::string::npos) << rec.problems[i];
+  }
+}
+
+TEST(RecordedTurns, NullConfidenceOrNbestIsUnknownAndUnnamedFieldsAreNotRead) {
+  auto rec = from_lines(
+      {R"({"slurp_id": 2470, "sentence": "switch on the lights", "sentence_annotation": "switch on the lights", "intent": "iot_hue_lighton", "asr_text": "switch on the light", "asr_confidence": null, "asr_nbest": null})"},
+      "cascade_recorded_null.jsonl");
+  ASSERT_EQ(rec.turns.size(), 1u);
+  EXPECT_EQ(rec.turns[0]["payload"]["json"], json({{"text", "switch on the light"}}));
+  auto sample_text_only = data::build_recorded_turns(kSample, {"asr_text", "", ""}, shipped_catalog(), {});
+  ASSERT_EQ(sample_text_only.turns.size(), 19u);
+  for (const auto& t : sample_text_only.turns) EXPECT_EQ(t["payload"]["json"].size(), 1u) << t["payload"];
+  EXPECT_THROW((void)data::build_recorded_turns("/nonexistent/logs.jsonl", kAllFields, shipped_catalog(), {}),
+               std::runtime_error);
+}
