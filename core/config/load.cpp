@@ -439,7 +439,7 @@ class Loader {
       const SourcePos id_pos = pos_of(id_node->source());
       label = "stages." + *id;
       if (*id == kInputStage) {
-        error("C005", "stage id 'input' is reserved for the turn's payload (input.text, input.audio); choose another",
+        error("C005", "stage id 'input' is reserved for the turn's payload (input.text, input.audio, input.json); choose another",
               id_pos);
       } else {
         if (!valid_id(*id)) {

@@ -121,9 +121,10 @@ class Validator {
     if (stage == kInputStage) {
       if (port == "text") return CASCADE_PAYLOAD_TEXT;
       if (port == "audio") return CASCADE_PAYLOAD_AUDIO;
+      if (port == "json") return CASCADE_PAYLOAD_JSON;  // e.g. a recorded ASR hypothesis
       seed_[i] = true;
       if (!quiet) {
-        error("C022", "the turn input has no port '" + port + "'" + hint(port, {"text", "audio"}, "it has"), at);
+        error("C022", "the turn input has no port '" + port + "'" + hint(port, {"text", "audio", "json"}, "it has"), at);
       }
       return std::nullopt;
     }
@@ -343,7 +344,7 @@ class Validator {
       const StageConfig& s = cfg_.stages[v - 1];
       error("C026",
             "stage '" + s.id +
-                "' is not reachable from the turn input: no chain of inputs leads to it from input.text or input.audio",
+                "' is not reachable from the turn input: no chain of inputs leads to it from input.text, input.audio or input.json",
             s.pos);
     }
   }

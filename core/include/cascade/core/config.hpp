@@ -26,7 +26,8 @@
 // stage's outputs directly.
 //
 // The turn's payload is the pseudo-stage "input" with output ports "text"
-// (text) and "audio" (audio); "input" is therefore not a valid stage id.
+// (text), "audio" (audio) and "json" (json); "input" is therefore not a
+// valid stage id.
 //
 // Lifecycle: plain values; a PipelineConfig is built once by load_config
 // and then only read. Threading: every function here is reentrant; a
