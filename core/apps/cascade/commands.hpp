@@ -2,7 +2,8 @@
 // Each add_* function registers its subcommands on the app; the callback
 // stores the process exit code in `exit_code`.
 //
-// Exit codes (docs/cli.md): 0 ok, 1 runtime failure, 2 usage/config error.
+// Exit codes (README.md, "The CLI"): 0 ok, 1 runtime failure, 2 usage/config
+// error, 130 interrupted.
 #pragma once
 
 #include <cascade/core/config.hpp>

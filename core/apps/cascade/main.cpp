@@ -6,6 +6,9 @@
 #include <cascade/core/run.hpp>
 #include <cascade/trace/tools.hpp>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <filesystem>
 #include <iostream>
 #include <unistd.h>
@@ -15,6 +18,16 @@
 #endif
 
 namespace {
+
+// Stdout carries only what a command promises (result lines, --json
+// objects, exports, DOT), so that `cascade ... | jq` works. Log lines (the
+// engine's, and the plugins' through the host's log callback) go to stderr
+// with the progress bar and the summaries. spdlog's own default logger
+// writes to stdout; it is replaced before any command runs.
+void log_to_stderr() {
+  spdlog::set_default_logger(
+      std::make_shared<spdlog::logger>("", std::make_shared<spdlog::sinks::stderr_color_sink_mt>()));
+}
 
 // `cascade NAME args...` runs `cascade-NAME args...` from the directory of
 // this executable when NAME is no built-in command (as git does): tools
@@ -39,6 +52,7 @@ void dispatch_external(CLI::App& app, int argc, char** argv) {
 }
 
 int cli_main(int argc, char** argv) {
+  log_to_stderr();
   CLI::App app{"cascade — plugin-based pipeline framework for voice assistants"};
   app.set_version_flag("--version", std::string("cascade " CASCADE_VERSION " (plugin ABI ") +
                                         std::to_string(CASCADE_ABI_MAJOR) + "." + std::to_string(CASCADE_ABI_MINOR) + ")");

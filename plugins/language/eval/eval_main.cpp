@@ -13,6 +13,8 @@
 #include <cascade/trace/error.hpp>
 
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include <iostream>
 
@@ -51,6 +53,11 @@ int guarded(F&& body) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // `stages` runs the engine in this process: its log lines and the
+  // plugins' (spdlog's default logger writes to stdout) go to stderr, so
+  // stdout holds the table or the --json object alone.
+  spdlog::set_default_logger(
+      std::make_shared<spdlog::logger>("", std::make_shared<spdlog::sinks::stderr_color_sink_mt>()));
   CLI::App app{"cascade eval: the assistant's quality (WER, wake, intent, slots, ER, task success, speed) from traces",
                "cascade eval"};
   app.require_subcommand(1);

@@ -20,8 +20,7 @@
 //   CASCADE_PLUGIN(Hello, Info{.name = "hello", .version = "1.0.0"},
 //                  ports(Hello::in), ports(Hello::out), params(Hello::word))
 //
-// ports(...) is called twice: the inputs, then the outputs. No `;` after
-// CASCADE_PLUGIN (it defines a function; -Wpedantic rejects the extra `;`).
+// ports(...) comes twice: the inputs, then the outputs.
 //
 // Lifecycle (one object per pipeline stage; see cascade_abi.h):
 //   constructor -> open(Context&) -> process(Call&)* -> close(Context&) -> destructor
