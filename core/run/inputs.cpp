@@ -9,7 +9,8 @@
 //   2. UTF-8 (A009, with the byte column)
 //   3. JSON syntax (A006, with the column the parser stopped at)
 //   4. each known field's type and range (A008, naming the field)
-//   5. the payload: text, or audio read by read_wav (A001-A004, A007)
+//   5. the payload: text, JSON (an object or array), or audio read by
+//      read_wav (A001-A004, A007)
 #include <cascade/core/run.hpp>
 
 #include <nlohmann/json.hpp>
@@ -235,8 +236,13 @@ class JsonlSource final : public TurnSource {
       if (wav.is_relative()) wav = file_.parent_path() / wav;
       t.payload_type = CASCADE_PAYLOAD_AUDIO;
       read_wav(wav, t.payload, t.sample_rate);
+    } else if (auto doc = p->find("json"); doc != p->end()) {  // input.json, e.g. a recorded ASR hypothesis
+      if (!doc->is_object() && !doc->is_array())
+        throw check.error("A008", "field \"json\" must be a JSON object or array, not " + type_of(*doc));
+      t.payload_type = CASCADE_PAYLOAD_JSON;
+      t.payload = doc->dump();
     } else {
-      throw check.error("A006", "payload needs \"text\" or \"audio\"");
+      throw check.error("A006", "payload needs \"text\", \"audio\" or \"json\"");
     }
   }
 

@@ -170,6 +170,30 @@ TEST(Inputs, WronglyTypedFieldsFailTheirTurnWithFileLineAndFieldAndTheRunGoesOn)
   EXPECT_EQ(turns[11].payload, "z");
 }
 
+TEST(Inputs, AJsonPayloadIsAJsonTurnAndAnythingButAnObjectOrArrayIsA008) {
+  const fs::path file = dir() / "json.jsonl";
+  const auto turns = read_lines(file, {
+      R"({"dialogue_id":"d1","payload":{"json":{"text":"turn on the light","confidence":0.5}}})",
+      R"({"dialogue_id":"d2","payload":{"json":"{\"text\":\"hi\"}"}})",
+      R"({"dialogue_id":"d3","payload":{"json":null}})",
+      R"({"dialogue_id":"d4","payload":{"words":"hi"}})",
+      R"({"dialogue_id":"d5","payload":{"json":[1,2]}})",
+  });
+  ASSERT_EQ(turns.size(), 5u);
+  EXPECT_TRUE(turns[0].input_error_code.empty()) << turns[0].input_error;
+  EXPECT_EQ(turns[0].payload_type, static_cast<uint32_t>(CASCADE_PAYLOAD_JSON));
+  EXPECT_EQ(turns[0].payload, R"({"confidence":0.5,"text":"turn on the light"})");
+  for (size_t i : {1u, 2u}) {
+    EXPECT_EQ(turns[i].input_error_code, "A008") << turns[i].input_error;
+    EXPECT_EQ(turns[i].input_error.rfind(file.string() + ":" + std::to_string(i + 1) + ":", 0), 0u) << turns[i].input_error;
+    EXPECT_NE(turns[i].input_error.find("\"json\" must be a JSON object or array"), std::string::npos) << turns[i].input_error;
+  }
+  EXPECT_EQ(turns[3].input_error_code, "A006");
+  EXPECT_NE(turns[3].input_error.find("\"text\", \"audio\" or \"json\""), std::string::npos) << turns[3].input_error;
+  EXPECT_TRUE(turns[4].input_error_code.empty()) << turns[4].input_error;
+  EXPECT_EQ(turns[4].payload, "[1,2]");
+}
+
 TEST(Inputs, MalformedJsonNonUtf8AndBlankLinesAreCodedTurnsBetweenGoodOnes) {
   const fs::path file = dir() / "malformed.jsonl";
   const auto turns = read_lines(file, {

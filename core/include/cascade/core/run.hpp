@@ -50,7 +50,7 @@ class TurnSource {
 
 // JSONL dialogues: one turn per line:
 //   {"dialogue_id":"d1","user_id":"u1","turn_index":0,"timestamp":"...",
-//    "payload":{"text":"..."} | {"audio":"path/to.wav"}, "gold":{...}}
+//    "payload":{"text":"..."} | {"audio":"path/to.wav"} | {"json":{...}}, "gold":{...}}
 // Audio paths are relative to the JSONL file's directory.
 std::unique_ptr<TurnSource> open_jsonl(const std::filesystem::path& file);
 // Every *.wav in a directory (sorted by name): one dialogue per file.
