@@ -1,0 +1,79 @@
+// cascade-rewrite: precomputed rewrites from traces (`cascade rewrite ...`
+// execs this binary).
+//
+//   cascade rewrite build TRACE... -o rewrites.json [--delta 0.1] [--min-support 3] [--session-gap-s 300]
+//
+// Writes the table (table/table.hpp) and prints a summary to stderr;
+// stdout stays empty. Exit codes: 0 ok, 1 runtime failure (unreadable
+// trace, unsolvable chain, cannot write), 2 usage error.
+#include "chain/solve.hpp"
+#include "table/table.hpp"
+#include "tools/build.hpp"
+
+#include <cascade/trace/error.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+namespace {
+
+namespace rw = cascade::rewriting;
+
+constexpr int kOk = 0, kRuntimeFailure = 1, kUsageError = 2;
+
+int build(const std::vector<std::filesystem::path>& traces, const std::filesystem::path& out,
+          const rw::BuildOptions& options) {
+  try {
+    const rw::BuildResult r = rw::build_rewrites(traces, options);
+    for (const auto& d : r.damage) std::cerr << "warning: " << d.format() << "\n";
+    const std::string id = rw::write_table(r.table, out);
+    std::cerr << rw::format_summary(r) << "  table: " << out.string() << " (" << id << ")\n";
+    return kOk;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kUsageError;
+  } catch (const cascade::trace::TraceError& e) {
+    std::cerr << e.what() << "\n";
+    return kRuntimeFailure;
+  } catch (const rw::TableError& e) {
+    std::cerr << e.what() << "\n";
+    return kRuntimeFailure;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kRuntimeFailure;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"cascade rewrite: precomputed rewrites (absorbing Markov chain) from traces", "cascade rewrite"};
+  app.require_subcommand(1);
+  int exit_code = kOk;
+
+  std::vector<std::filesystem::path> traces;
+  std::filesystem::path out;
+  rw::BuildOptions options;
+  auto* b = app.add_subcommand("build", "Build a rewrite table from traces");
+  b->add_option("traces", traces, "Trace files (or rotated trace directories)")->required()->check(CLI::ExistingPath);
+  b->add_option("-o,--output", out, "The table to write (JSON)")->required();
+  b->add_option("--delta", options.thresholds.min_gain, "Keep a rewrite only if B_jS - B_iS >= delta")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  b->add_option("--min-support", options.thresholds.min_support,
+                "Keep a rewrite only if both requests were seen at least this often")
+      ->capture_default_str();
+  b->add_option("--session-gap-s", options.session_gap_s,
+                "A dialogue's requests more than this many seconds apart start a new session")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  b->callback([&] { exit_code = build(traces, out, options); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kOk : kUsageError;
+  }
+  return exit_code;
+}
