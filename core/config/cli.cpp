@@ -59,8 +59,10 @@ void sort_for_reading(std::vector<Diagnostic>& diags) {
   });
 }
 
-int run_validate(const Options& o, const CatalogFactory& make_catalog) {
-  LoadResult r = load_config(o.file, o.sets);
+// Every problem of a config: loading, then (if it loaded) the plugin and
+// graph checks. validate prints them; graph refuses to draw on any.
+std::vector<Diagnostic> diagnose(const Options& o, const CatalogFactory& make_catalog, LoadResult& r) {
+  r = load_config(o.file, o.sets);
   std::vector<Diagnostic> diags = std::move(r.diagnostics);
   if (r.complete) {
     try {
@@ -73,6 +75,12 @@ int run_validate(const Options& o, const CatalogFactory& make_catalog) {
     }
   }
   sort_for_reading(diags);
+  return diags;
+}
+
+int run_validate(const Options& o, const CatalogFactory& make_catalog) {
+  LoadResult r;
+  const std::vector<Diagnostic> diags = diagnose(o, make_catalog, r);
   if (o.json) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& d : diags) {
@@ -87,10 +95,12 @@ int run_validate(const Options& o, const CatalogFactory& make_catalog) {
   return diags.empty() ? kOk : kConfigError;
 }
 
-int run_graph(const Options& o) {
-  LoadResult r = load_config(o.file, o.sets);
-  if (!r.ok()) {
-    for (const auto& d : r.diagnostics) std::cerr << human(d) << "\n";
+// The same checks as validate: a DAG is drawn only for a config that runs.
+int run_graph(const Options& o, const CatalogFactory& make_catalog) {
+  LoadResult r;
+  const std::vector<Diagnostic> diags = diagnose(o, make_catalog, r);
+  if (!diags.empty()) {
+    for (const auto& d : diags) std::cerr << human(d) << "\n";
     return kConfigError;
   }
   std::cout << to_dot(r.config);
@@ -105,12 +115,12 @@ void register_commands(CLI::App& app, int& exit_code, CatalogFactory make_catalo
       "validate", "Check a pipeline config and report every problem at once (exit 2 if there is any)");
   add_common(v, *vo);
   v->add_flag("--json", vo->json, "Print the problems as a JSON array of {code, message, file, line, column}");
-  v->callback([vo, &exit_code, make_catalog = std::move(make_catalog)] { exit_code = run_validate(*vo, make_catalog); });
+  v->callback([vo, &exit_code, make_catalog] { exit_code = run_validate(*vo, make_catalog); });
 
   auto go = std::make_shared<Options>();
   CLI::App* g = app.add_subcommand("graph", "Print a pipeline's DAG as Graphviz DOT (pipe into `dot -Tsvg`)");
   add_common(g, *go);
-  g->callback([go, &exit_code] { exit_code = run_graph(*go); });
+  g->callback([go, &exit_code, make_catalog = std::move(make_catalog)] { exit_code = run_graph(*go, make_catalog); });
 }
 
 }  // namespace cascade::config

@@ -111,5 +111,16 @@ TEST(GraphCommand, LoadErrorsGoToStderrWithExit2) {
   EXPECT_NE(r.err.find("error[C004]"), std::string::npos) << r.err;
 }
 
+TEST(GraphCommand, AConfigValidateRejectsGetsTheSameDiagnosticsAndExit2) {
+  for (const char* bad : {"tests/config/bad/c012_param_type.toml", "tests/config/many-errors.toml"}) {
+    const std::string file = (kSourceDir / bad).string();
+    const CliRun v = run_cli({"validate", file});
+    const CliRun g = run_cli({"graph", file});
+    EXPECT_EQ(g.exit_code, 2) << bad;
+    EXPECT_TRUE(g.out.empty()) << g.out;
+    EXPECT_EQ(g.err, v.out) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace cascade::config
