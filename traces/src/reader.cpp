@@ -499,6 +499,17 @@ struct Reader::Impl {
   std::vector<Damage> damage;
   std::vector<FileInfo> infos;
   ReadStats stats;
+  // What the current file's chunk headers announced, for the end chunk's
+  // totals. Counted only while the file is read front to back (`next` is
+  // where the next chunk of file number `file` must start); `resynced`: a
+  // corrupt chunk header hid how many chunks it covered (reported as T007).
+  struct Tally {
+    size_t file = 0;
+    uint64_t next = 0;
+    uint64_t chunks = 0;
+    uint64_t records = 0;
+    bool resynced = false;
+  } tally;
 
   void report(const char* code, uint64_t offset, uint64_t bytes, std::string message) {
     damage.push_back(Damage{code, infos.back().path, offset, bytes, std::move(message)});
@@ -554,6 +565,7 @@ struct Reader::Impl {
       const uint64_t next = resync(8);
       report(codes::kFileHeader, 0, next, "damaged file header; resynchronised at the next chunk");
       pos = next;
+      tally = Tally{.file = next_file, .next = pos, .resynced = true};
       return;
     }
     fi.audio_hashed = (f::get<uint16_t>(d + 10) & f::kFileFlagAudioHashed) != 0;
@@ -564,6 +576,7 @@ struct Reader::Impl {
     if (f::kFileHeaderFixed + 4 + static_cast<uint64_t>(wlen) + 8 <= header_len)
       fi.writer.assign(reinterpret_cast<const char*>(d + 44), wlen);
     pos = header_len;
+    tally = Tally{.file = next_file, .next = pos};
     // Rotated files of one run share run_id and count up from 1.
     if (infos.size() >= 2) {
       const FileInfo& first = infos.front();
@@ -606,12 +619,15 @@ struct Reader::Impl {
         break;
       }
       const uint8_t* h = d + pos;
+      const bool in_sequence = pos == tally.next && next_file == tally.file;
       if (!valid_chunk_header(h)) {
         const uint64_t next = resync(pos + 1);
         report(codes::kChunkHeader, pos, next - pos,
                next < n ? "corrupt chunk header; resynchronised at the next chunk"
                         : "corrupt chunk header; no intact chunk follows");
         pos = next;
+        if (in_sequence) tally.next = next;
+        tally.resynced = true;
         continue;
       }
       const auto kind = f::get<uint16_t>(h + 4);
@@ -627,6 +643,12 @@ struct Reader::Impl {
       const uint8_t* payload = h + f::kChunkHeaderSize;
       const uint64_t chunk_at = pos;
       pos += f::kChunkHeaderSize + len;
+      // A seek elsewhere ends the count: it no longer covers the whole file.
+      tally.next = in_sequence ? pos : UINT64_MAX;
+      if (kind == f::kChunkRecords) {  // the header checksum held: its counts are the writer's
+        ++tally.chunks;
+        tally.records += nrec;
+      }
       if (f::get<uint64_t>(h + 16) != XXH3_64bits(payload, len)) {
         report(codes::kChecksum, chunk_at, f::kChunkHeaderSize + len,
                "chunk checksum mismatch; " + std::to_string(nrec) + " record(s) skipped");
@@ -634,12 +656,28 @@ struct Reader::Impl {
       }
       if (kind == f::kChunkEnd) {
         infos.back().closed_cleanly = true;
+        if (in_sequence) check_totals(payload, len, chunk_at);
         continue;
       }
       if (kind != f::kChunkRecords) continue;  // a newer writer's chunk kind: skip it
       stats.chunks++;
       decode_chunk(payload, len, chunk_at);
     }
+  }
+
+  // The end chunk counts the record chunks and records the writer put in
+  // the file: a chunk cut out whole (checksums intact) shows only here.
+  void check_totals(const uint8_t* payload, uint32_t len, uint64_t chunk_at) {
+    if (len < 16) return;  // not the totals this reader knows
+    const auto chunks = f::get<uint64_t>(payload);
+    const auto records = f::get<uint64_t>(payload + 8);
+    if (chunks == tally.chunks && records == tally.records) return;
+    // Fewer after a resync: the T007 already reported covers them.
+    if (tally.resynced && tally.chunks < chunks && tally.records <= records) return;
+    report(codes::kTotals, chunk_at, f::kChunkHeaderSize + len,
+           "the file's end chunk counts " + std::to_string(chunks) + " record chunk(s) and " +
+               std::to_string(records) + " record(s), the file holds " + std::to_string(tally.chunks) + " and " +
+               std::to_string(tally.records) + ": chunks were removed or added");
   }
 
   void decode_chunk(const uint8_t* payload, uint32_t len, uint64_t chunk_at) {

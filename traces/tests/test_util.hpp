@@ -103,8 +103,9 @@ inline std::vector<uint8_t> record_types(const std::string& bytes, const ChunkPo
 }
 
 // Removes the `index`-th record of records chunk `c` from `bytes` and
-// re-frames the chunk (length, record count, both checksums), so that only
-// the reader's own record checks can notice what is missing.
+// re-frames the chunk (length, record count, both checksums) and the end
+// chunk's totals, so that only the reader's own record checks can notice
+// what is missing.
 inline void cut_record(std::string& bytes, const ChunkPos& c, size_t index) {
   const size_t payload = c.offset + 32;
   size_t at = payload;
@@ -119,6 +120,15 @@ inline void cut_record(std::string& bytes, const ChunkPos& c, size_t index) {
   std::memcpy(bytes.data() + c.offset + 16, &body_sum, 8);
   const uint64_t head_sum = XXH3_64bits(bytes.data() + c.offset, 24);
   std::memcpy(bytes.data() + c.offset + 24, &head_sum, 8);
+  for (const ChunkPos& end : walk_chunks(bytes)) {
+    if (end.kind != 1) continue;
+    const uint64_t total = get_le<uint64_t>(bytes, end.offset + 32 + 8) - 1;
+    std::memcpy(bytes.data() + end.offset + 32 + 8, &total, 8);
+    const uint64_t end_sum = XXH3_64bits(bytes.data() + end.offset + 32, end.size - 32);
+    std::memcpy(bytes.data() + end.offset + 16, &end_sum, 8);
+    const uint64_t end_head_sum = XXH3_64bits(bytes.data() + end.offset, 24);
+    std::memcpy(bytes.data() + end.offset + 24, &end_head_sum, 8);
+  }
 }
 
 // The file yields no record at all and exactly one T008 (malformed record)

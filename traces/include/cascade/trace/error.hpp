@@ -25,6 +25,7 @@ inline constexpr const char* kMisuse = "T009";        // API misuse (worker inde
 inline constexpr const char* kUsage = "T010";         // bad tool arguments (--where, --format...)
 inline constexpr const char* kFileHeader = "T011";    // damaged file header
 inline constexpr const char* kMissingFile = "T012";   // gap or mixed runs in a rotated directory
+inline constexpr const char* kTotals = "T013";        // end chunk's totals differ from the file's chunks
 }  // namespace codes
 
 // Thrown by Writer, Reader and the tools on failures that stop an operation.
