@@ -5,9 +5,11 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <ostream>
 #include <unistd.h>
 
@@ -94,6 +96,7 @@ RunSummary run_turns(Engine& engine, TurnSource& source, const RunOptions& opt) 
   uint64_t ticket = 0;
   auto report = [&](int which, size_t n) {
     if (opt.trace != nullptr) opt.trace->wait_flushed(ticket);
+    errno = 0;  // a failed write below leaves its reason here
     for (size_t i = 0; i < n; ++i) {
       const TurnOutcome& o = outs[which][i];
       ++sum.turns;
@@ -105,7 +108,13 @@ RunSummary run_turns(Engine& engine, TurnSource& source, const RunOptions& opt) 
       if (opt.results != nullptr) *opt.results << result_line(batch[which][i], o) << '\n';
       if (opt.on_turn) opt.on_turn(batch[which][i], o);
     }
-    if (opt.results != nullptr) opt.results->flush();
+    if (opt.results != nullptr) {
+      opt.results->flush();
+      // A full disk or a closed pipe: the lines are lost, so the run stops
+      // taking turns (what ran is still traced) and says why.
+      if (!*opt.results && sum.results_error.empty())
+        sum.results_error = errno != 0 ? std::strerror(errno) : "the stream refused the data";
+    }
     progress.update(sum.turns);
   };
   for (;;) {
@@ -113,6 +122,7 @@ RunSummary run_turns(Engine& engine, TurnSource& source, const RunOptions& opt) 
       sum.interrupted = true;
       break;
     }
+    if (!sum.results_error.empty()) break;
     size_t n = 0;
     while (n < cap && source.next(batch[cur][n])) ++n;
     if (n == 0) break;

@@ -82,6 +82,13 @@ int execute(const LoadedPipeline& p, TurnSource& source, const ExecArgs& a, bool
               << s.cancelled << " cancelled) in " << s.seconds << " s" << (s.interrupted ? " — interrupted" : "")
               << (writer ? "; trace: " + (a.trace_path.empty() ? p.config.trace.path : a.trace_path) : std::string())
               << "\n";
+  if (!s.results_error.empty()) {
+    const std::string name = a.output.empty() ? "<stdout>" : a.output;
+    std::cerr << Diagnostic{"R020", "cannot write the results: " + s.results_error +
+                                        " (the run stopped; the trace holds every turn that ran)", name}.format()
+              << "\n";
+    return kRuntimeFailure;
+  }
   return s.interrupted ? 130 : (s.failed + s.cancelled > 0 ? kRuntimeFailure : kOk);
 }
 

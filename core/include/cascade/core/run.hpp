@@ -81,6 +81,10 @@ struct RunSummary {
   uint64_t cancelled = 0;
   double seconds = 0;
   bool interrupted = false;  // cancelled by SIGINT / Engine::cancel()
+  // Why the result lines could not be written (e.g. "No space left on
+  // device"); empty if they were. The run stops taking turns when it
+  // happens; the turns that ran are still in the trace.
+  std::string results_error;
 };
 
 // The result line of one turn (the identity fields plus the outcome).
