@@ -1,0 +1,167 @@
+// docs/recorded-asr.md, command by command, on the sample of SLURP devel
+// records with a recorded transcript (plugins/language/data/testdata/):
+//   cascade-assistant-data --asr-field ...   -> turns with the hypothesis and gold
+//   cascade run pipelines/assistant-recorded-asr.toml -> every turn runs, traced
+//   cascade trace cat --where stage=asr      -> the asr records carry the hypotheses
+//   cascade eval report --json               -> reads the trace and scores it
+//   cascade replay --substitute asr=gold     -> the same turns with perfect recognition
+// The real binaries, plugins and shipped models: nothing is mocked.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+struct Ran {
+  int exit = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<json> json_lines(const std::string& text) {
+  std::vector<json> out;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty()) out.push_back(json::parse(l));
+  return out;
+}
+
+class RecordedAsrCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    work_ = fs::temp_directory_path() / ("cascade_recorded_asr_" + std::to_string(::getpid()));
+    fs::create_directories(work_);
+  }
+  static void TearDownTestSuite() { fs::remove_all(work_); }
+
+  static std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+  static Ran run(const std::string& cmd) {
+    const fs::path out = work_ / "stdout", err = work_ / "stderr";
+    const int rc = std::system((cmd + " >" + q(out) + " 2>" + q(err)).c_str());
+    return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, slurp(out), slurp(err)};
+  }
+  static std::string make_turns(const std::string& extra) {
+    return std::string(CASCADE_ASSISTANT_DATA) + " --asr-field asr_text --asr-confidence-field asr_confidence" +
+           " --asr-nbest-field asr_nbest --input " + q(CASCADE_RECORDED_ASR_SAMPLE) + " --catalog " +
+           q(fs::path(DATA_DIR) / "catalog.json") + " --output " + q(work_ / "turns.jsonl") + extra;
+  }
+  // Builds the turns and runs the pipeline over them once for every test.
+  static const Ran& pipeline_run() {
+    static const Ran r = [] {
+      EXPECT_EQ(run(make_turns(" --allow-skipped")).exit, 0);
+      return run(std::string(CASCADE_CLI) + " run " + q(fs::path(SOURCE_DIR) / "pipelines/assistant-recorded-asr.toml") +
+                 " -i " + q(work_ / "turns.jsonl") + " -o " + q(work_ / "results.jsonl") + " --trace " +
+                 q(work_ / "recorded.cas") + " --quiet");
+    }();
+    return r;
+  }
+  static inline fs::path work_;
+};
+
+TEST_F(RecordedAsrCli, BuildingTurnsReportsTheRecordWithoutATranscriptAndFailsUnlessAllowed) {
+  const Ran strict = run(make_turns(""));
+  EXPECT_EQ(strict.exit, 1) << strict.err;
+  EXPECT_NE(strict.err.find(std::string(CASCADE_RECORDED_ASR_SAMPLE) + ":13: error[A014]: no recogniser transcript"),
+            std::string::npos)
+      << strict.err;
+  EXPECT_NE(strict.out.find("20 records, 19 turns (17 with confidence, 3 with n-best), 1 skipped"), std::string::npos)
+      << strict.out;
+  EXPECT_EQ(json_lines(slurp(work_ / "turns.jsonl")).size(), 19u);  // written either way
+  const Ran allowed = run(make_turns(" --allow-skipped"));
+  EXPECT_EQ(allowed.exit, 0) << allowed.err;
+  EXPECT_NE(allowed.err.find(":13: error[A014]"), std::string::npos) << "still reported: " << allowed.err;
+}
+
+TEST_F(RecordedAsrCli, EveryTurnRunsThroughTheRecordedAsrPipeline) {
+  const Ran& r = pipeline_run();
+  ASSERT_EQ(r.exit, 0) << r.out << r.err;
+  const auto results = json_lines(slurp(work_ / "results.jsonl"));
+  ASSERT_EQ(results.size(), 19u);
+  for (const auto& line : results) EXPECT_EQ(line["status"], "ok") << line;
+}
+
+TEST_F(RecordedAsrCli, TheTracesAsrRecordsCarryTheRecordedHypotheses) {
+  ASSERT_EQ(pipeline_run().exit, 0);
+  std::map<std::string, json> hyp_by_turn;  // "<dialogue>/<turn>" -> payload.json
+  for (const auto& t : json_lines(slurp(work_ / "turns.jsonl")))
+    hyp_by_turn[t["dialogue_id"].get<std::string>() + "/" + std::to_string(t["turn_index"].get<int>())] =
+        t["payload"]["json"];
+  ASSERT_EQ(hyp_by_turn.size(), 19u);
+  const Ran cat = run(std::string(CASCADE_CLI) + " trace cat " + q(work_ / "recorded.cas") + " --where stage=asr");
+  ASSERT_EQ(cat.exit, 0) << cat.err;
+  const auto records = json_lines(cat.out);
+  ASSERT_EQ(records.size(), 19u);
+  size_t confident = 0, with_nbest = 0;
+  for (const auto& rec : records) {
+    const json& hyp = hyp_by_turn.at(rec["dialogue"].get<std::string>() + "/" + std::to_string(rec["turn"].get<int>()));
+    EXPECT_EQ(rec["plugin"], "recorded_asr");
+    EXPECT_EQ(rec["status"], "ok") << rec["error_message"];
+    json text;
+    for (const auto& o : rec["outputs"])
+      if (o["port"] == "text") text = o["text"];
+    EXPECT_EQ(text, hyp["text"]) << rec;
+    if (hyp.contains("confidence")) {
+      EXPECT_EQ(rec["confidence"], hyp["confidence"]) << rec;
+      ++confident;
+    } else {
+      EXPECT_TRUE(rec["confidence"].is_null()) << rec;
+    }
+    if (hyp.contains("nbest")) {
+      EXPECT_EQ(rec["nbest"], hyp["nbest"]) << rec;
+      ++with_nbest;
+    } else {
+      EXPECT_TRUE(rec["nbest"].empty()) << rec;
+    }
+  }
+  EXPECT_EQ(confident, 17u);
+  EXPECT_EQ(with_nbest, 3u);
+}
+
+TEST_F(RecordedAsrCli, EvalReportReadsTheTraceAndSeesTheRecordedErrors) {
+  ASSERT_EQ(pipeline_run().exit, 0);
+  const Ran report = run(std::string(CASCADE_CLI) + " eval report " + q(work_ / "recorded.cas") + " --json");
+  ASSERT_EQ(report.exit, 0) << report.err;
+  const json j = json::parse(report.out);
+  EXPECT_EQ(j["turns"], 19);
+  EXPECT_EQ(j["addressed"], 19);
+  ASSERT_TRUE(j["wer"].is_number()) << j;
+  // The sample perturbs 10 of the 19 transcripts (dropped and substituted
+  // words); "alexa" before one request is dropped by the judge, not an error.
+  EXPECT_GT(j["wer"].get<double>(), 0.05) << j;
+  EXPECT_LT(j["wer"].get<double>(), 0.5) << j;
+  ASSERT_TRUE(j["intent_accuracy"].is_number()) << j;
+  EXPECT_GT(j["intent_accuracy"].get<double>(), 0.0);
+  EXPECT_TRUE(j["wake_hit_rate"].is_null()) << "no wake stage: " << j;
+}
+
+TEST_F(RecordedAsrCli, ReplayWithTheGoldTranscriptGivesThePerfectRecogniserBaseline) {
+  ASSERT_EQ(pipeline_run().exit, 0);
+  const Ran replay = run(std::string(CASCADE_CLI) + " replay " + q(work_ / "recorded.cas") + " -p " +
+                         q(fs::path(SOURCE_DIR) / "pipelines/assistant-recorded-asr.toml") + " -o " +
+                         q(work_ / "gold-asr.cas") + " --substitute asr=gold");
+  ASSERT_EQ(replay.exit, 0) << replay.err;
+  const Ran report = run(std::string(CASCADE_CLI) + " eval report " + q(work_ / "gold-asr.cas") + " --json");
+  ASSERT_EQ(report.exit, 0) << report.err;
+  const json j = json::parse(report.out);
+  EXPECT_EQ(j["turns"], 19);
+  EXPECT_EQ(j["wer"], 0.0) << j;
+}
+
+}  // namespace
