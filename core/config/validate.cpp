@@ -75,7 +75,14 @@ class Validator {
     const StageConfig& s = cfg_.stages[i];
     if (s.plugin.empty()) return;  // C003/C005 at load
     if (const LoadedPlugin* p = catalog_.find(s.plugin)) {
-      info_[i] = &p->info;
+      if (p->info.kind == CASCADE_KIND_STAGE) {
+        info_[i] = &p->info;
+        return;
+      }
+      error("C013",
+            "plugin '" + s.plugin + "' for stage '" + s.id + "' is an " + std::string(kind_name(p->info.kind)) +
+                ", not a stage (analyzers run with `cascade isolate`/`cascade analyze`, not in a pipeline)",
+            s.where.plugin);
       return;
     }
     std::string searched;

@@ -1,6 +1,7 @@
 // The plugin loader. Boost.DLL stays in this file: its headers are slow to
 // compile and nothing else needs them.
 #include <cascade/core/loader.hpp>
+#include <cascade/abi/cascade_analyzer.h>
 
 #include <boost/dll/shared_library.hpp>
 
@@ -210,6 +211,23 @@ std::vector<ParamInfo> read_params(const fs::path& file, const cascade_param* pa
   return out;
 }
 
+// Step 4 for an analyzer (ABI 1.3): its analyze() and the labels it gives.
+void read_analyzer(const fs::path& file, const cascade_plugin_descriptor* d, PluginInfo& info) {
+  const std::string who = "analyzer '" + info.name + "'";
+  if (!CASCADE_HAS_FIELD(d, cascade_plugin_descriptor, analyzer) || d->analyzer == nullptr)
+    refuse("L010", file, who + " has no analyzer table (ABI 1.3 descriptor->analyzer)");
+  const cascade_analyzer_api* a = d->analyzer;
+  if (a->struct_size < offsetof(cascade_analyzer_api, analyze) + sizeof(a->analyze) || a->analyze == nullptr)
+    refuse("L010", file, who + " lacks analyze()");
+  if (a->n_labels > 64 || (a->n_labels > 0 && a->labels == nullptr))
+    refuse("L010", file, who + " declares " + std::to_string(a->n_labels) + " labels without a valid array");
+  for (uint32_t i = 0; i < a->n_labels; ++i) {
+    if (!valid_name(a->labels[i], false)) refuse("L010", file, who + " has an invalid label #" + std::to_string(i));
+    info.labels.emplace_back(a->labels[i]);
+  }
+  info.analyzer_flags = a->flags;
+}
+
 // Step 4: trust nothing in the descriptor until its size and versions pass.
 PluginInfo read_descriptor(const fs::path& file, const cascade_plugin_descriptor* d) {
   if (d == nullptr) refuse("L006", file, CASCADE_ENTRY_SYMBOL "() returned no descriptor");
@@ -233,8 +251,13 @@ PluginInfo read_descriptor(const fs::path& file, const cascade_plugin_descriptor
   if (d->license == nullptr || *d->license == '\0') refuse("L010", file, "plugin '" + info.name + "' has no licence");
   if (d->kind < CASCADE_KIND_STAGE || d->kind > CASCADE_KIND_REWRITER)
     refuse("L010", file, "plugin '" + info.name + "' has an invalid kind " + std::to_string(d->kind));
-  if (d->create == nullptr || d->process == nullptr || d->destroy == nullptr)
-    refuse("L010", file, "plugin '" + info.name + "' lacks a required function (create, process, destroy)");
+  if (d->create == nullptr || d->destroy == nullptr)
+    refuse("L010", file, "plugin '" + info.name + "' lacks a required function (create, destroy)");
+  if (d->kind == CASCADE_KIND_ANALYZER) {
+    read_analyzer(file, d, info);
+  } else if (d->process == nullptr) {
+    refuse("L010", file, "plugin '" + info.name + "' lacks a required function (process)");
+  }
   info.version = d->version;
   info.license = d->license;
   info.description = d->description != nullptr ? d->description : "";

@@ -32,7 +32,8 @@ struct Globals {
 };
 
 void add_plugin_commands(CLI::App& app, Globals& g);  // plugins, inspect
-void add_run_commands(CLI::App& app, Globals& g);     // run
+void add_run_commands(CLI::App& app, Globals& g);     // run, replay
+void add_isolate_commands(CLI::App& app, Globals& g); // isolate
 
 // A config loaded, its plugins loaded, validated, resolved to a plan.
 struct LoadedPipeline {

@@ -66,6 +66,7 @@ int cli_main(int argc, char** argv) {
 
   cascade::cli::add_plugin_commands(app, g);
   cascade::cli::add_run_commands(app, g);
+  cascade::cli::add_isolate_commands(app, g);
   cascade::config::register_commands(app, g.exit_code, [&g](const cascade::config::PipelineConfig& cfg) {
     std::vector<std::filesystem::path> extra(g.plugin_paths.begin(), g.plugin_paths.end());
     return std::unique_ptr<cascade::PluginCatalog>(cascade::load_catalog(cfg, extra, nullptr));

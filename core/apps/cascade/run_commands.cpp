@@ -5,6 +5,7 @@
 #include <cascade/core/replay.hpp>
 #include <cascade/core/run.hpp>
 #include <cascade/trace/error.hpp>
+#include <cascade/trace/reader.hpp>
 #include <cascade/trace/writer.hpp>
 
 #include <fstream>
@@ -89,7 +90,12 @@ int execute(const LoadedPipeline& p, TurnSource& source, const ExecArgs& a, bool
               << "\n";
     return kRuntimeFailure;
   }
-  return s.interrupted ? 130 : (s.failed + s.cancelled > 0 ? kRuntimeFailure : kOk);
+  // A damaged recording replays only what could be read: say so, and fail.
+  const auto* damage = source.damage();
+  if (damage != nullptr)
+    for (const auto& d : *damage) std::cerr << "warning: " << d.format() << " (its turns were not replayed)\n";
+  if (s.interrupted) return 130;
+  return s.failed + s.cancelled > 0 || (damage != nullptr && !damage->empty()) ? kRuntimeFailure : kOk;
 }
 
 // Runs `body`, turning the errors it may throw into messages + exit codes.

@@ -56,7 +56,8 @@ static cascade_plugin_descriptor descriptor = {
     sizeof(cascade_plugin_descriptor), CASCADE_ABI_MAJOR, CASCADE_ABI_MINOR, FIXTURE_NAME, "0.1.0", "MIT",
     "echo written in C", CASCADE_KIND_STAGE, CASCADE_PLUGIN_DETERMINISTIC, 0, IN_PORTS, N_IN, out_ports, 1,
     params, 1, create, NULL, process, NULL, destroy,
-    NULL /* no process_batch: a host calls process() once a turn */};
+    NULL /* no process_batch: a host calls process() once a turn */,
+    NULL /* not an analyzer (ABI 1.3) */};
 
 #if defined(FIXTURE_ABI_MAJOR_PLUS_ONE)
 CASCADE_EXPORT const cascade_plugin_descriptor *cascade_plugin_entry_v2(void) { return &descriptor; }

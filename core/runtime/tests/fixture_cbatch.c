@@ -84,6 +84,6 @@ static cascade_status not_yours(void *instance, const cascade_batch *b) {
 static const cascade_plugin_descriptor descriptor = {
     STRUCT_SIZE, CASCADE_ABI_MAJOR, MINOR, FIXTURE_NAME, "0.1.0", "MIT",
     "batch-call fixture", CASCADE_KIND_STAGE, 0, 0, in_ports, 1, out_ports, 1, NULL, 0, create, NULL, process,
-    NULL, destroy, BATCH};
+    NULL, destroy, BATCH, NULL};
 
 CASCADE_EXPORT const cascade_plugin_descriptor *CASCADE_ENTRY_NAME(void) { return &descriptor; }

@@ -40,6 +40,9 @@ struct PluginInfo {
   std::vector<PortInfo> inputs;
   std::vector<PortInfo> outputs;
   std::vector<ParamInfo> params;
+  // Analyzers (ABI 1.3): the labels analyze() gives, cascade_analyzer_flags.
+  std::vector<std::string> labels;
+  uint32_t analyzer_flags = 0;
 
   [[nodiscard]] const PortInfo* input(std::string_view n) const;
   [[nodiscard]] const PortInfo* output(std::string_view n) const;

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cascade/core/run.hpp>
+#include <cascade/trace/reader.hpp>
 
 #include <filesystem>
 #include <map>
@@ -32,6 +33,23 @@ struct ReplayOptions {
   std::vector<std::string> turns;  // --where terms (dialogue=, turn=, seq=...)
   std::map<std::string, std::string> substitute;  // stage id -> "trace" | "gold" | "gold:KEY"
 };
+
+// One recorded turn made ready to run again: `t` gets the turn's identity,
+// input and gold from `turn`, and the stages in `given` (stage index ->
+// "trace" | "gold" | "gold:KEY") are injected instead of run. A given
+// stage's outputs are taken from the trace or the gold only when a stage
+// that runs reads them; otherwise it is simply not run (so audio recorded
+// as a hash upstream of the first running stage is never needed). With
+// `result_only`, stages the pipeline's result does not depend on (through
+// stages that run) are not run either: what analyzers' replays want.
+// Problems (a missing record, a hash-only payload a running stage needs,
+// a gold that fits no port) set t.input_error (R031-R034); never thrown.
+// `extra` outputs (analyzers' given payloads) are injected as they are.
+void prepare_replay(const PipelinePlan& plan, const trace::Turn& turn, const std::map<uint32_t, std::string>& given,
+                    bool result_only, TurnInput& t, std::vector<InjectedOutput> extra = {});
+
+// The index of stage `id` in the plan; throws CascadeError R030 when absent.
+uint32_t replay_stage_index(const PipelinePlan& plan, const std::string& id);
 
 // Reads the whole trace (TraceError on an unreadable file; damaged tails
 // are skipped: only complete turns are replayed). Throws CascadeError R030

@@ -23,6 +23,9 @@
 #include <vector>
 
 namespace cascade {
+namespace trace {
+struct Damage;
+}
 
 // Loads the plugins a config runs with: its plugin paths, then the usual
 // search path. Refusals go to `refused` (may be null).
@@ -46,6 +49,8 @@ class TurnSource {
   virtual bool next(TurnInput& turn) = 0;
   // Total number of turns if known cheaply, else 0 (progress bar).
   [[nodiscard]] virtual uint64_t size_hint() const { return 0; }
+  // What could not be read of a recorded source (replay), or nullptr.
+  [[nodiscard]] virtual const std::vector<trace::Damage>* damage() const { return nullptr; }
 };
 
 // JSONL dialogues: one turn per line:

@@ -17,8 +17,9 @@
  *     correctly in a newer host.
  *   - History: 1.0 first release. 1.1 appends host->forward (pass an
  *     input through without the host's copy check). 1.2 appends
- *     descriptor->process_batch (many turns of one stage in one call). A
- *     1.0 or 1.1 plugin runs unchanged in a 1.2 host.
+ *     descriptor->process_batch (many turns of one stage in one call). 1.3
+ *     appends descriptor->analyzer (analyzer plugins: cascade_analyzer.h).
+ *     A plugin of an older minor runs unchanged in a 1.3 host.
  *
  * Memory
  *   - Everything a plugin hands the host (descriptor, strings, payload
@@ -48,7 +49,7 @@ extern "C" {
 #endif
 
 #define CASCADE_ABI_MAJOR 1
-#define CASCADE_ABI_MINOR 2
+#define CASCADE_ABI_MINOR 3
 
 /* The entry point's name carries the ABI major. */
 #define CASCADE_ENTRY_NAME_(major) cascade_plugin_entry_v##major
@@ -235,7 +236,7 @@ typedef struct cascade_batch {
 
 typedef enum cascade_plugin_kind {
   CASCADE_KIND_STAGE = 1,    /* a pipeline stage: inputs -> outputs     */
-  CASCADE_KIND_ANALYZER = 2, /* reads traces (input: one JSON record)   */
+  CASCADE_KIND_ANALYZER = 2, /* reads recorded turns (cascade_analyzer.h) */
   CASCADE_KIND_REWRITER = 3  /* rewrites a request (text -> text)       */
 } cascade_plugin_kind;
 
@@ -262,6 +263,8 @@ enum cascade_plugin_flags {
  *          call has returned.
  * destroy: free the instance. Always called if create succeeded.
  */
+struct cascade_analyzer_api; /* cascade_analyzer.h */
+
 typedef struct cascade_plugin_descriptor {
   uint32_t struct_size;
   uint16_t abi_major; /* Required. CASCADE_ABI_MAJOR the plugin was built with */
@@ -287,7 +290,7 @@ typedef struct cascade_plugin_descriptor {
                            void **instance);
   /* Optional (NULL = nothing to acquire). */
   cascade_status (*open)(void *instance, cascade_context *ctx);
-  /* Required. */
+  /* Required for a stage; NULL for an analyzer. */
   cascade_status (*process)(void *instance, cascade_context *ctx,
                             const cascade_payload *inputs, uint32_t n_inputs);
   /* Optional. */
@@ -307,6 +310,13 @@ typedef struct cascade_plugin_descriptor {
    * host calls it only when it runs a stage for many turns back to back
    * (the pipeline's run.micro_batch > 1); the C++ layer provides it. */
   cascade_status (*process_batch)(void *instance, const cascade_batch *batch);
+
+  /* ---- ABI 1.3 (CASCADE_HAS_FIELD(d, cascade_plugin_descriptor, analyzer))
+   * ---- */
+
+  /* Required for kind CASCADE_KIND_ANALYZER, NULL otherwise: analyze()
+   * and the labels it gives (cascade_analyzer.h). */
+  const struct cascade_analyzer_api *analyzer;
 } cascade_plugin_descriptor;
 
 /* The one symbol every plugin exports. Runs no plugin code beyond
