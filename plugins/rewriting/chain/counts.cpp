@@ -2,6 +2,8 @@
 #include "chain/counts.hpp"
 
 #include <numeric>
+#include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace cascade::rewriting {
@@ -27,7 +29,7 @@ int64_t TransitionCounts::find(std::string_view request) const {
 }
 
 void TransitionCounts::add_transition(uint32_t from, uint32_t to, uint64_t count) {
-  rows_.at(to);  // both ends must be interned
+  if (to >= rows_.size()) throw std::out_of_range("add_transition: state " + std::to_string(to) + " is not interned");
   rows_.at(from).to[to] += count;
 }
 

@@ -120,7 +120,7 @@ const Json& array(const Json& doc, const char* key, const std::string& file) {
 
 }  // namespace
 
-TableError::TableError(std::string code, std::string file, std::string message, size_t line, size_t column)
+TableError::TableError(std::string code, const std::string& file, const std::string& message, size_t line, size_t column)
     : std::runtime_error(where(file, line, column) + ": error[" + code + "]: " + message), code_(std::move(code)) {}
 
 std::string canonical_request(std::string_view text) {

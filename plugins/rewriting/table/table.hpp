@@ -74,7 +74,7 @@ struct RewriteTable {
 
 class TableError : public std::runtime_error {
  public:
-  TableError(std::string code, std::string file, std::string message, size_t line = 0, size_t column = 0);
+  TableError(std::string code, const std::string& file, const std::string& message, size_t line = 0, size_t column = 0);
   [[nodiscard]] const std::string& code() const noexcept { return code_; }
 
  private:

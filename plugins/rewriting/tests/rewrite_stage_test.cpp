@@ -10,8 +10,11 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 namespace cascade::rewriting {
 namespace {
@@ -139,6 +142,23 @@ TEST(RewriteStage, InAPipelineTheTraceKeepsBothTextsAndTheBuilderHoldsTheTurnOut
   EXPECT_EQ(r.table.deployed[0].to, "play imagine dragons");
   EXPECT_EQ(r.table.deployed[0].rewritten_by, id);
 }
+
+#ifdef CASCADE_REWRITE_PIPELINE
+TEST(RewriteStage, TheShippedPipelineValidatesWithTheRewriteStageBetweenAsrAndNlu) {
+  ScratchDir dir("shipped");
+  const std::string cascade = std::string(CASCADE_BINARY) + " --plugin-path " + CASCADE_PLUGIN_DIR;
+  const auto out = dir.path / "out.txt";
+  const std::string validate = cascade + " validate " + CASCADE_REWRITE_PIPELINE + " >" + out.string() + " 2>&1";
+  ASSERT_EQ(std::system(validate.c_str()), 0) << validate;
+  const std::string graph = cascade + " graph " + CASCADE_REWRITE_PIPELINE + " >" + out.string();
+  ASSERT_EQ(std::system(graph.c_str()), 0) << graph;
+  std::ifstream dot(out);
+  std::stringstream text;
+  text << dot.rdbuf();
+  EXPECT_NE(text.str().find("\"asr\" -> \"rewrite\" [label=\"text\"]"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("\"rewrite\" -> \"nlu\" [label=\"text\"]"), std::string::npos) << text.str();
+}
+#endif
 
 }  // namespace
 }  // namespace cascade::rewriting

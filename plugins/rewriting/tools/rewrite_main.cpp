@@ -45,9 +45,7 @@ int build(const std::vector<std::filesystem::path>& traces, const std::filesyste
   }
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app{"cascade rewrite: precomputed rewrites (absorbing Markov chain) from traces", "cascade rewrite"};
   app.require_subcommand(1);
   int exit_code = kOk;
@@ -76,4 +74,15 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? kOk : kUsageError;
   }
   return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {  // setting up the command line itself failed
+    std::cerr << "error: " << e.what() << "\n";
+    return kRuntimeFailure;
+  }
 }
