@@ -21,6 +21,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace cascade {
 namespace trace {
@@ -68,6 +69,10 @@ struct TurnOutcome {
   int64_t start_ns = 0;
   int64_t end_ns = 0;
   std::string result_json() const;  // not used on the hot path
+  // The result as the trace's turn record keeps it (TurnEvent::result_json):
+  // a JSON result as it is, a text result as a JSON string (encoded into
+  // `scratch`, which the view then points into), else empty.
+  std::string_view result_for_trace(std::string& scratch) const;
 };
 
 struct EngineOptions {
