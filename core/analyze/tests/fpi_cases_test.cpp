@@ -43,6 +43,7 @@ struct Case {
       : dialogue(std::move(dialogue)), gold(std::move(gold)), stages(std::move(stages)) {}
   std::string dialogue;
   uint32_t index = 0;
+  std::string input;  // the turn's text; "" = "alexa " + the gold transcript
   json gold;
   std::vector<Rec> stages;
 };
@@ -78,7 +79,8 @@ void write_trace(const fs::path& file, const std::vector<Case>& cases) {
   for (const Case& c : cases) {
     const std::string gold = c.gold.dump();
     const json asr = c.gold.is_object() && c.gold.contains("asr") ? c.gold["asr"] : json();
-    const std::string input = "alexa " + (asr.is_object() ? asr.value("text", std::string("hello")) : std::string("hello"));
+    const std::string input = !c.input.empty() ? c.input
+                              : "alexa " + (asr.is_object() ? asr.value("text", std::string("hello")) : std::string("hello"));
     trace::TurnKey key{c.dialogue, "u1", c.index, seq++};
     std::vector<std::string> bytes(c.stages.size());
     const int64_t start = t;
@@ -100,6 +102,9 @@ void write_trace(const fs::path& file, const std::vector<Case>& cases) {
                bytes[i].data(), bytes[i].size()};
         ev.outputs = {&out, 1};
       }
+      // The asr slot reads the turn's text, as pipelines/assistant-text.toml's does.
+      trace::PayloadView in{"text", CASCADE_PAYLOAD_TEXT, 0, input.data(), input.size()};
+      if (r.id == "asr") ev.inputs = {&in, 1};
       ev.has_confidence = r.confidence >= 0;
       ev.confidence = r.confidence;
       std::vector<trace::FeatureView> fv;
@@ -257,6 +262,7 @@ TEST_F(FpiCases, WokeOnBackgroundSpeechIsFalseWake) {
               {"nlu", "nlu", json{{"intent", "general_quirky"}, {"slots", json::array()}}, trace::StageStatus::Ok, 0.8},
               {"er", "er", json{{"intent", "general_quirky"}, {"entities", json::array()}}, trace::StageStatus::Ok, 1.0},
               {"result", "result", wrong_result(), trace::StageStatus::Ok, 0.0}});
+  c.input = heard;
   EXPECT_EQ(oracle(c), "false_wake");
   auto v = label("rules", {c});
   EXPECT_EQ(v[0].label, "false_wake") << v[0].evidence;

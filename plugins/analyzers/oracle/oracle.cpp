@@ -12,7 +12,9 @@
 //
 // The walk (docs/isolate.md, from the project's self-learning guide):
 //   1. the final result judged exact/equivalent -> `correct`;
-//   2. walk the judged stages in the order they ran; a stage that ended in
+//   2. a pipeline without a wake stage that acted on speech not addressed
+//      to it (gold wake: not detected) -> `false_wake`;
+//      walk the judged stages in the order they ran; a stage that ended in
 //      error, timeout or cancellation is the failure point at once (a
 //      stage without a judge counts for the judged stage before it, or the
 //      first one: `request` for asr, `speech` for wake);
@@ -29,6 +31,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <sstream>
 
 using namespace cascade::sdk;
@@ -123,7 +126,16 @@ class Oracle : public Analyzer {
       return finish("correct", "the result is right");
     }
 
-    // 2.-3. The walk.
+    // 2.-3. The walk. A pipeline without a wake stage acts on everything it
+    // hears: on speech not addressed to it (gold wake: not detected), that
+    // is where it went wrong.
+    const bool has_wake = std::any_of(judged_.begin(), judged_.end(),
+                                      [&](const JudgedStage& j) { return j.kind == "wake" && turn.stage(j.id); });
+    if (!has_wake && gold.contains("wake") &&
+        judges::judge_wake(json{{"detected", true}}, gold["wake"]) == judges::Verdict::Wrong) {
+      judgements["wake"] = "wrong";
+      return finish("false_wake", "the pipeline has no wake stage and acted on speech not addressed to it");
+    }
     std::vector<Forced> forced_gold;  // judged stages before the current one
     bool upstream_exact = true;       // the recorded run equals the replay so far
     std::string owner = class_of(judged_.front().kind);

@@ -74,6 +74,17 @@ std::string text_of(const TurnView& t) {
   return {};
 }
 
+// What the device heard, wake word included: the ASR stage's text input
+// (a text pipeline), else its transcript, else the turn's text input.
+std::string heard_text(const TurnView& t) {
+  if (auto asr = t.stage("asr")) {
+    if (auto in = asr->input("text")) return std::string(in->bytes());
+    if (auto out = asr->output("text")) return std::string(out->bytes());
+  }
+  if (t.input().type() == PayloadType::Text) return std::string(t.input().bytes());
+  return {};
+}
+
 }  // namespace
 
 class Rules : public Analyzer {
@@ -121,9 +132,9 @@ class Rules : public Analyzer {
 
     const auto wake = t.stage("wake");
     const bool woke = !wake || wake->feature("detected").value_or(1.0) > 0.5;
-    const std::string heard = text_of(t);
+    const std::string heard = heard_text(t);
     // R2
-    if (wake && woke && !heard.empty()) {
+    if (woke && !heard.empty()) {
       const auto w = words(heard);
       if (w.empty() || w.front() != wake_word_)
         return say("R2", "false_wake", 0.9, "woke, but the transcript '" + heard + "' does not start with '" + wake_word_ + "'");
