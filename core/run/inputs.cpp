@@ -7,7 +7,7 @@
 //   1. length (A013: longer than kMaxLineBytes; skipped without being held
 //      in memory), blank (A006)
 //   2. UTF-8 (A009, with the byte column)
-//   3. JSON syntax (A006, with the column the parser stopped at)
+//   3. JSON syntax and nesting depth (A006, with the column)
 //   4. each known field's type and range (A008, naming the field)
 //   5. the payload: text, JSON (an object or array), or audio read by
 //      read_wav (A001-A004, A007)
@@ -35,6 +35,10 @@ constexpr int kMaxSampleRate = 384000;
 constexpr sf_count_t kMaxAudioSeconds = 30 * 60;
 // A turn is a few kilobytes of JSON; a longer line is a broken file.
 constexpr size_t kMaxLineBytes = size_t{16} << 20;
+// Gold annotations nest a few levels. The JSON library's printer recurses
+// per level: 100000 nested brackets overflowed the stack (a crash, not an
+// error), so deeper lines are refused before they are parsed.
+constexpr size_t kMaxJsonDepth = 256;
 
 }  // namespace
 
@@ -128,6 +132,27 @@ std::optional<size_t> invalid_utf8_at(std::string_view s) {
   return std::nullopt;
 }
 
+// Byte offset of the bracket that nests deeper than kMaxJsonDepth, if any
+// (brackets inside strings do not count).
+std::optional<size_t> too_deep_at(std::string_view s) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (in_string) {
+      if (c == '\\') ++i;  // skip the escaped character
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return i;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::nullopt;
+}
+
 std::string type_of(const nlohmann::json& v) {
   if (v.is_number_float()) return "the number " + v.dump();
   if (v.is_number()) return "the integer " + v.dump();
@@ -208,6 +233,8 @@ class JsonlSource final : public TurnSource {
       throw check.error("A006", "empty line: expected a JSON object (one turn per line)");
     if (const auto at = invalid_utf8_at(line))
       throw check.error("A009", "line is not valid UTF-8 (byte " + std::to_string(*at + 1) + ")", *at + 1);
+    if (const auto at = too_deep_at(line))
+      throw check.error("A006", "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels", *at + 1);
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(line);

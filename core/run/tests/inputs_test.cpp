@@ -274,3 +274,19 @@ TEST(Inputs, WavsWithAbsurdRatesOrLyingSizesAreA007) {
   EXPECT_EQ(pcm.size(), 32000u);
   EXPECT_EQ(rate, 16000u);
 }
+
+TEST(Inputs, JsonNestedTooDeepIsA006NotAStackOverflow) {
+  const fs::path file = dir() / "deep.jsonl";
+  const auto nested = [](size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); };
+  const auto turns = read_lines(file, {
+      R"({"dialogue_id":"deep","gold":)" + nested(100000) + R"(,"payload":{"text":"a"}})",
+      R"({"dialogue_id":"fine","gold":{"k":")" + std::string(1000, '[') + R"("},"payload":{"text":"b"}})",
+      R"({"dialogue_id":"nested","gold":)" + nested(200) + R"(,"payload":{"text":"c"}})",
+  });
+  ASSERT_EQ(turns.size(), 3u);
+  EXPECT_EQ(turns[0].input_error_code, "A006");
+  EXPECT_NE(turns[0].input_error.find("nested deeper"), std::string::npos) << turns[0].input_error;
+  EXPECT_TRUE(turns[1].input_error_code.empty()) << turns[1].input_error;  // brackets in a string
+  EXPECT_TRUE(turns[2].input_error_code.empty()) << turns[2].input_error;
+  EXPECT_EQ(turns[2].gold_json, nested(200));
+}
