@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -167,6 +168,58 @@ TEST(Chain, ARewriteThatWouldLoseIsNotDeployed) {
   EXPECT_NEAR(sol.states[static_cast<uint32_t>(c.find("j"))].success, 0.75, kExact);
   EXPECT_TRUE(sel.kept.empty());
   EXPECT_EQ(sel.below_gain, 1u);
+}
+
+// The per-component sparse solves against the definition, on random
+// sessions with cycles over several components: B by iterating
+// B <- R + Q B, each row of N by iterating y <- e_i + y Q (both converge:
+// every state reaches absorption), the best target by brute force.
+TEST(Chain, MatchesTheDefinitionOnRandomChainsWithCyclesAndComponents) {
+  std::mt19937 rng(7);  // fixed seed: the same chain every run
+  TransitionCounts c;
+  for (int k = 0; k < 400; ++k) {
+    const int group = k % 3;  // three groups of 8 requests never mixed: 3 components
+    Session s;
+    const int length = 1 + static_cast<int>(rng() % 5);
+    for (int t = 0; t < length; ++t) s.requests.push_back("g" + std::to_string(group) + "s" + std::to_string(rng() % 8));
+    s.outcome = rng() % 3 == 0 ? Outcome::Failure : Outcome::Success;
+    c.add(s);
+  }
+  const size_t n = c.size();
+  ASSERT_EQ(n, 24u);
+  std::vector<std::vector<double>> q(n, std::vector<double>(n, 0.0));
+  std::vector<double> r_success(n, 0.0);
+  for (uint32_t i = 0; i < n; ++i) {
+    const double total = static_cast<double>(c.row(i).observations());
+    for (const auto& [j, count] : c.row(i).to) q[i][j] = static_cast<double>(count) / total;
+    r_success[i] = static_cast<double>(c.row(i).success) / total;
+  }
+  std::vector<double> b(n, 0.0);
+  for (int it = 0; it < 5000; ++it) {
+    std::vector<double> next = r_success;
+    for (size_t i = 0; i < n; ++i)
+      for (size_t j = 0; j < n; ++j) next[i] += q[i][j] * b[j];
+    b = next;
+  }
+  const ChainSolution sol = solve_chain(c);
+  EXPECT_EQ(sol.components, 3u);
+  for (uint32_t i = 0; i < n; ++i) {
+    EXPECT_NEAR(sol.states[i].success, b[i], 1e-9) << c.name(i);
+    std::vector<double> row(n, 0.0);
+    for (int it = 0; it < 5000; ++it) {
+      std::vector<double> next(n, 0.0);
+      next[i] = 1.0;
+      for (size_t k = 0; k < n; ++k)
+        for (size_t j = 0; j < n; ++j) next[j] += row[k] * q[k][j];
+      row = next;
+    }
+    int64_t best = -1;
+    double best_carried = 0;
+    for (uint32_t j = 0; j < n; ++j)
+      if (j != i && row[j] * r_success[j] > best_carried + 1e-12) best = j, best_carried = row[j] * r_success[j];
+    EXPECT_EQ(sol.states[i].best_target, best) << c.name(i);
+    EXPECT_NEAR(sol.states[i].best_carried, best_carried, 1e-9) << c.name(i);
+  }
 }
 
 TEST(Chain, RefusesANegativeDelta) {
