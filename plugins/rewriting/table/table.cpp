@@ -13,6 +13,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -118,6 +119,14 @@ const Json& array(const Json& doc, const char* key, const std::string& file) {
   return *it;
 }
 
+// 12 significant digits: 0.715, not 0.7150000000000001. The table records
+// the evidence for a reviewer; the decisions were taken on the unrounded values.
+double rounded(double probability) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.12g", probability);
+  return std::strtod(buf, nullptr);
+}
+
 }  // namespace
 
 TableError::TableError(std::string code, const std::string& file, const std::string& message, size_t line, size_t column)
@@ -170,8 +179,8 @@ std::string to_json(const RewriteTable& t) {
     rewrites.push_back(Json{{"from", e.from},
                             {"to", e.to},
                             {"support", {{"from", e.from_support}, {"to", e.to_support}}},
-                            {"success", {{"from", e.from_success}, {"to", e.to_success}}},
-                            {"carried", e.carried}});
+                            {"success", {{"from", rounded(e.from_success)}, {"to", rounded(e.to_success)}}},
+                            {"carried", rounded(e.carried)}});
   for (const auto& d : t.deployed)
     deployed.push_back(Json{{"from", d.from},
                             {"to", d.to},

@@ -64,6 +64,24 @@ TEST(RewriteBuild, WorkedExampleFromTracesGivesBs0715AndTheImagineDragonsRewrite
   EXPECT_NEAR(e.carried, 0.665, 1e-12);
 }
 
+// Keeps the README honest: its table example is this build's output, byte for byte.
+TEST(RewriteBuild, TheReadmesTableExampleIsTheWorkedExamplesTable) {
+  ScratchDir dir("readme");
+  TraceFile f(dir.path / "t.cas");
+  write_worked_example(f);
+  f.close();
+  const BuildResult r = build_rewrites({dir.path / "t.cas"}, BuildOptions{{0.2, 3}, 300});
+  std::ifstream readme(CASCADE_REWRITING_README);
+  std::stringstream text;
+  text << readme.rdbuf();
+  const std::string md = text.str();
+  const auto begin = md.find("```json\n");
+  ASSERT_NE(begin, std::string::npos);
+  const auto end = md.find("```", begin + 8);
+  ASSERT_NE(end, std::string::npos);
+  EXPECT_EQ(md.substr(begin + 8, end - begin - 8), to_json(r.table));
+}
+
 TEST(RewriteBuild, CutsADialogueIntoSessionsAtTheTimeGap) {
   ScratchDir dir("gap");
   TraceFile f(dir.path / "t.cas");
