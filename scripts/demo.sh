@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job: install what is missing, build, then run the reference
 # voice assistant (pipelines/assistant.toml) over the evaluation dialogues
-# with tracing, and print the quality summary.
+# with tracing, print the quality summary, then find where the failed turns
+# failed: the oracle (judged counterfactual replay against gold) and the
+# rules isolator (the trace alone), scored against the oracle.
 #
 # Every request is synthesised from its text (speechsim, seeded), so the
 # run regenerates from data/slurp alone. Outputs land in out/.
@@ -34,3 +36,10 @@ echo "== trace"
 echo
 echo "== quality vs gold"
 "$bin/cascade" eval report out/assistant.cas
+echo
+echo "== failure points: the oracle (gold + counterfactual replays)"
+"$bin/cascade" isolate out/assistant.cas --oracle -p pipelines/assistant.toml -q -o out/assistant.oracle.jsonl
+echo
+echo "== failure points: the rules isolator (no gold), scored against the oracle"
+"$bin/cascade" isolate out/assistant.cas --isolator rules --against out/assistant.oracle.jsonl -q \
+  -o out/assistant.rules.jsonl --report out/isolate-report.html

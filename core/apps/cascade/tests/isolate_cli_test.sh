@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# `cascade isolate` end to end on a real trace of the text assistant:
+# the oracle labels every turn and writes a versioned analysis file; the
+# rules isolator is scored against it (--against, and -p running the oracle
+# beside it), --json is one object on stdout; usage errors are coded.
+# Usage: isolate_cli_test.sh CASCADE PIPELINE TURNS
+set -euo pipefail
+cascade=$1 pipeline=$2 turns=$3
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$cascade" run "$pipeline" -i "$turns" -o "$dir/results.jsonl" --trace "$dir/t.cas" -q || [ $? -eq 1 ]
+n=$(wc -l < "$turns")
+
+# The oracle: one labelled line per turn after the header.
+"$cascade" isolate "$dir/t.cas" --oracle -p "$pipeline" -q -o "$dir/oracle.jsonl" > "$dir/oracle.txt"
+head -1 "$dir/oracle.jsonl" | python3 -c 'import json,sys; h=json.load(sys.stdin); assert h["cascade_analysis"]==1 and h["analyzer"]=="oracle", h'
+[ "$(tail -n +2 "$dir/oracle.jsonl" | wc -l)" -eq "$n" ] || fail "oracle lines != $n turns"
+python3 - "$dir/oracle.jsonl" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])][1:]
+labels = {l["label"] for l in lines}
+assert None not in labels, "a turn without a label"
+assert labels <= {"false_wake", "asr", "nlu", "er", "result", "correct"}, labels
+assert "false_wake" in labels, "the text pipeline acts on background speech: false_wake expected"
+assert "correct" in labels
+PY
+grep -q "^oracle: $n of $n turns labelled" "$dir/oracle.txt" || fail "summary: $(head -1 "$dir/oracle.txt")"
+
+# An isolator against the oracle's file, as JSON on stdout alone.
+"$cascade" isolate "$dir/t.cas" --isolator rules --against "$dir/oracle.jsonl" -q --json -o "$dir/rules.jsonl" > "$dir/rules.json"
+python3 - "$dir/rules.json" "$n" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+n = int(sys.argv[2])
+assert j["analyzer"] == "rules" and j["turns"] == n, j
+for k in ("accuracy", "macro_f1", "scores", "baselines", "cost"):
+    assert k in j, k
+assert sum(sum(r) for r in j["scores"]["confusion"]) == n
+assert set(j["baselines"]) == {"majority", "lowest_confidence"}
+PY
+# -p runs the oracle beside the isolator: the same scores as --against.
+"$cascade" isolate "$dir/t.cas" --isolator rules -p "$pipeline" -q --json -o "$dir/rules2.jsonl" > "$dir/rules2.json"
+python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); assert a["scores"]==b["scores"], "scores differ"' "$dir/rules.json" "$dir/rules2.json"
+
+# Usage errors: coded, exit 2; an unknown analyzer: N001, exit 1.
+set +e
+"$cascade" isolate "$dir/t.cas" --oracle -q 2> "$dir/err" > /dev/null; rc=$?
+set -e
+[ $rc -eq 2 ] && grep -q "error\[N003\]" "$dir/err" || fail "--oracle without -p: rc $rc, $(cat "$dir/err")"
+set +e
+"$cascade" isolate "$dir/t.cas" --isolator no_such_analyzer -q 2> "$dir/err" > /dev/null; rc=$?
+set -e
+[ $rc -eq 1 ] && grep -q "error\[N001\]" "$dir/err" || fail "unknown analyzer: rc $rc, $(cat "$dir/err")"
+set +e
+"$cascade" isolate "$dir/t.cas" --isolator rules --param asr_mn=1 -q 2> "$dir/err" > /dev/null; rc=$?
+set -e
+[ $rc -eq 2 ] && grep -q "error\[N002\]" "$dir/err" || fail "unknown parameter: rc $rc, $(cat "$dir/err")"
+# A stage plugin is no analyzer.
+set +e
+"$cascade" isolate "$dir/t.cas" --isolator normalize -q 2> "$dir/err" > /dev/null; rc=$?
+set -e
+[ $rc -eq 1 ] && grep -q "error\[N001\]" "$dir/err" || fail "a stage as analyzer: rc $rc, $(cat "$dir/err")"
+# A damaged analysis file given to --against: N012 with its line.
+head -3 "$dir/oracle.jsonl" > "$dir/bad.jsonl"
+echo '{"trace":"x","turn_seq":"seven"}' >> "$dir/bad.jsonl"
+set +e
+"$cascade" isolate "$dir/t.cas" --isolator rules --against "$dir/bad.jsonl" -q 2> "$dir/err" > /dev/null; rc=$?
+set -e
+[ $rc -eq 1 ] && grep -q "bad.jsonl:4: error\[N012\]" "$dir/err" || fail "bad --against: rc $rc, $(cat "$dir/err")"
+echo "isolate CLI: ok"
