@@ -13,6 +13,7 @@ PACKAGES=(
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us sphinxtrain
   libespeak-ng-dev espeak-ng-data flite1-dev
   libfasttext-dev libsndfile1-dev
+  chromium chromium-driver libcpp-httplib-dev
   libeigen3-dev
 )
 

@@ -495,6 +495,7 @@ struct Reader::Impl {
   Mapping map;
   bool have_file = false;
   uint64_t pos = 0;
+  RecordPosition pending_from;  // the chunk `pending` was decoded from
   std::deque<Record> pending;
   std::vector<Damage> damage;
   std::vector<FileInfo> infos;
@@ -661,6 +662,7 @@ struct Reader::Impl {
       }
       if (kind != f::kChunkRecords) continue;  // a newer writer's chunk kind: skip it
       stats.chunks++;
+      pending_from = {static_cast<uint32_t>(next_file - 1), chunk_at};
       decode_chunk(payload, len, chunk_at);
     }
   }
@@ -749,5 +751,20 @@ std::optional<Record> Reader::next() { return impl_->next(); }
 const std::vector<Damage>& Reader::damage() const noexcept { return impl_->damage; }
 const std::vector<FileInfo>& Reader::files() const noexcept { return impl_->infos; }
 ReadStats Reader::stats() const noexcept { return impl_->stats; }
+RecordPosition Reader::position() const noexcept { return impl_->pending_from; }
+
+void Reader::seek(RecordPosition at) {
+  Impl& r = *impl_;
+  if (at.file >= r.paths.size()) throw TraceError(codes::kUsage, {}, "seek to a file index out of range");
+  r.pending.clear();
+  if (!r.have_file || r.next_file != at.file + 1) {
+    r.map.reset();
+    r.have_file = false;
+    r.map.open(r.paths[at.file]);
+    r.have_file = true;
+    r.next_file = at.file + 1;
+  }
+  r.pos = std::min<uint64_t>(at.chunk_offset, r.map.size);
+}
 
 }  // namespace cascade::trace

@@ -148,6 +148,15 @@ struct FileInfo {
   bool closed_cleanly = false;  // the end marker chunk was found
 };
 
+// Where records were read: a file (index in trace_files()) and the offset
+// of a chunk in it. Every chunk decodes on its own, so an index of these
+// gives random access (Reader::seek).
+struct RecordPosition {
+  uint32_t file = 0;
+  uint64_t chunk_offset = 0;
+  bool operator==(const RecordPosition&) const = default;
+};
+
 struct ReadStats {
   uint64_t files = 0;
   uint64_t chunks = 0;   // intact record chunks
@@ -170,6 +179,14 @@ class Reader {
   [[nodiscard]] const std::vector<Damage>& damage() const noexcept;
   [[nodiscard]] const std::vector<FileInfo>& files() const noexcept;  // files opened so far
   [[nodiscard]] ReadStats stats() const noexcept;
+
+  // The chunk the record last returned by next() came from.
+  [[nodiscard]] RecordPosition position() const noexcept;
+  // Goes on reading at a chunk a position() named (records still pending
+  // are dropped). The file's header is not checked again; damage is
+  // reported as by next(). Throws TraceError T001 if the file cannot be
+  // opened, T010 for a file index out of range.
+  void seek(RecordPosition at);
 
  private:
   struct Impl;
