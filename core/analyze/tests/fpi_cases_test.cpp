@@ -300,10 +300,10 @@ TEST_F(FpiCases, ATurnWithoutGoldIsNotLabelledByTheOracleButByTheRules) {
 TEST_F(FpiCases, RulesReadConfidencesAndUnresolvedEntities) {
   const json g = pick(kSupportedWithThe)["gold"];
   Case asr(g, all_gold(g), "a");
-  asr.stages[0].confidence = 0.2;
+  asr.stages[0].features = {{"min_word_conf", 0.01}};
   asr.stages[3].value = wrong_result();
   Case nlu(g, all_gold(g), "b");
-  nlu.stages[1].features = {{"margin", 0.01}};
+  nlu.stages[1].confidence = 0.2;
   nlu.stages[3].value = wrong_result();
   Case er(g, all_gold(g), "c");
   er.stages[2].features = {{"unresolved", 1}};

@@ -4,23 +4,25 @@
 // it with the values it read.
 //
 //   R1 a stage ended in error, timeout or cancellation -> that stage's class
-//   R2 woke, but the transcript does not start with the wake word
-//      (speech not addressed to the device)            -> false_wake
-//   R3 the result says it succeeded and the next turn of the dialogue is
-//      not a rephrase of this one                      -> correct
-//   R4 nothing ran after the wake stage (not woken) and the next turn is
-//      not a rephrase                                  -> correct
-//   R5 not woken, and the user said it again right after -> false_wake (a miss)
-//   R6 ASR confidence below asr_min                    -> asr
-//   R7 NLU confidence below nlu_min, or its top-2 margin below margin_min -> nlu
-//   R8 an entity the ER stage left unresolved          -> er
-//   R9 the result refused (unsupported) with a confident NLU -> correct
-//   R10 otherwise                                      -> result
+//   R2 the device acted, but what it heard does not start with the wake
+//      word (speech not addressed to it)               -> false_wake
+//   R3 not woken, and the user said it again right after -> false_wake (a miss)
+//   R4 not woken                                       -> correct
+//   R5 the result succeeded, but the NLU was unsure (confidence below
+//      nlu_success_min): a confident wrong action      -> nlu
+//   R6 the result succeeded, and the next turn is not a rephrase -> correct
+//   R7 the ASR's least sure word is below asr_word_min -> asr
+//   R8 the NLU confidence is below nlu_min             -> nlu
+//   R9 an entity the ER stage left unresolved          -> er
+//   R10 the request was refused as unsupported         -> correct
+//   R11 otherwise                                      -> result
 //
 // Stage ids are the reference assistant's (wake, asr, request, nlu, er,
-// result); a stage the trace does not have is simply not consulted. Scores
-// are fixed per rule: how often the rule agreed with the oracle on the eval
-// dialogues it was tuned on (docs/isolate.md).
+// result); a stage the trace does not have is simply not consulted. The
+// score is a rule's fixed confidence, not a probability. How well these
+// rules agree with the oracle is measured by `cascade isolate -p` and
+// `cascade eval fpi` (docs/results.md): they are the transparent baseline
+// the learned isolator has to beat.
 #include <cascade/sdk/analyzer.hpp>
 
 #include <nlohmann/json.hpp>
@@ -89,11 +91,12 @@ std::string heard_text(const TurnView& t) {
 
 class Rules : public Analyzer {
  public:
-  static inline Param<double> asr_min{"asr_min", 0.55, "R6: ASR confidence below this is an ASR failure"};
-  static inline Param<double> nlu_min{"nlu_min", 0.45, "R7: NLU confidence below this is an NLU failure"};
-  static inline Param<double> margin_min{"margin_min", 0.10, "R7: NLU top-2 margin below this is an NLU failure"};
-  static inline Param<double> rephrase_min{"rephrase_min", 0.5, "R3-R5: word similarity that makes the next turn a rephrase"};
-  static inline Param<double> rephrase_gap_s{"rephrase_gap_s", 60.0, "R3-R5: a rephrase starts within this many seconds"};
+  static inline Param<double> asr_word_min{"asr_word_min", 0.05, "R7: the ASR's least sure word below this is an ASR failure"};
+  static inline Param<double> nlu_min{"nlu_min", 0.4, "R8: NLU confidence below this, on a failed result, is an NLU failure"};
+  static inline Param<double> nlu_success_min{"nlu_success_min", 0.35,
+                                              "R5: NLU confidence below this, on a successful result, is an NLU failure"};
+  static inline Param<double> rephrase_min{"rephrase_min", 0.5, "R3, R6: word similarity that makes the next turn a rephrase"};
+  static inline Param<double> rephrase_gap_s{"rephrase_gap_s", 60.0, "R3, R6: a rephrase starts within this many seconds"};
   static inline Param<std::string> wake_word{"wake_word", "alexa", "R2: the word a woken transcript starts with"};
 
   static AnalyzerInfo info() {
@@ -102,13 +105,13 @@ class Rules : public Analyzer {
             .description = "failure point from confidences, statuses and the dialogue, by readable rules",
             .labels = {"false_wake", "asr", "nlu", "er", "result", "correct"},
             .dialogue = true,
-            .params = param_list(asr_min, nlu_min, margin_min, rephrase_min, rephrase_gap_s, wake_word)};
+            .params = param_list(asr_word_min, nlu_min, nlu_success_min, rephrase_min, rephrase_gap_s, wake_word)};
   }
 
   void open(Context& ctx) override {
-    asr_min_ = ctx.get(asr_min);
+    asr_word_min_ = ctx.get(asr_word_min);
     nlu_min_ = ctx.get(nlu_min);
-    margin_min_ = ctx.get(margin_min);
+    nlu_success_min_ = ctx.get(nlu_success_min);
     rephrase_min_ = ctx.get(rephrase_min);
     rephrase_gap_ns_ = static_cast<int64_t>(ctx.get(rephrase_gap_s) * 1e9);
     wake_word_ = ctx.get(wake_word);
@@ -137,39 +140,40 @@ class Rules : public Analyzer {
     if (woke && !heard.empty()) {
       const auto w = words(heard);
       if (w.empty() || w.front() != wake_word_)
-        return say("R2", "false_wake", 0.9, "woke, but the transcript '" + heard + "' does not start with '" + wake_word_ + "'");
+        return say("R2", "false_wake", 0.9, "woke, but '" + heard + "' does not start with '" + wake_word_ + "'");
     }
-    // R3
+    // R3, R4
+    if (!woke) {
+      if (rephrased) return say("R3", "false_wake", 0.7, "not woken, and the user said it again");
+      return say("R4", "correct", 0.9, "not woken, and nobody insisted");
+    }
     const auto result = t.stage("result");
     json res;
     if (result)
       if (auto out = result->output("result")) res = json::parse(out->bytes(), nullptr, false);
     const bool success = res.is_object() && res.value("success", false);
-    if (success && !rephrased && confident(t)) return say("R3", "correct", 0.85, "the result succeeded with confident stages");
-    // R4, R5
-    if (!woke) {
-      if (rephrased) return say("R5", "false_wake", 0.7, "not woken, and the user said it again");
-      return say("R4", "correct", 0.9, "not woken, and nobody insisted");
+    const auto nlu = t.stage("nlu");
+    const double nlu_conf = nlu && nlu->confidence() ? *nlu->confidence() : 1.0;
+    // R5, R6
+    if (success) {
+      if (nlu_conf < nlu_success_min_)
+        return say("R5", "nlu", 0.6, "the action ran on an unsure NLU: confidence " + num(nlu_conf) + " < " + num(nlu_success_min_));
+      if (!rephrased) return say("R6", "correct", 0.85, "the result succeeded");
     }
-    // R6
-    if (auto asr = t.stage("asr"); asr && asr->confidence() && *asr->confidence() < asr_min_)
-      return say("R6", "asr", 0.7, "ASR confidence " + num(*asr->confidence()) + " < " + num(asr_min_));
     // R7
-    if (auto nlu = t.stage("nlu"); nlu && nlu->confidence()) {
-      const double c = *nlu->confidence(), m = nlu->feature("margin").value_or(1.0);
-      if (c < nlu_min_ || m < margin_min_)
-        return say("R7", "nlu", 0.65, "NLU confidence " + num(c) + " (min " + num(nlu_min_) + "), margin " + num(m) +
-                                          " (min " + num(margin_min_) + ")");
-    }
+    if (auto asr = t.stage("asr"))
+      if (auto w = asr->feature("min_word_conf"); w && *w < asr_word_min_)
+        return say("R7", "asr", 0.6, "the ASR's least sure word has confidence " + num(*w) + " < " + num(asr_word_min_));
     // R8
-    if (auto er = t.stage("er"); er && er->feature("unresolved").value_or(0) > 0)
-      return say("R8", "er", 0.6, num(*er->feature("unresolved")) + " entities left unresolved");
+    if (nlu_conf < nlu_min_) return say("R8", "nlu", 0.6, "NLU confidence " + num(nlu_conf) + " < " + num(nlu_min_));
     // R9
-    if (res.is_object() && !res.value("supported", true) && !rephrased)
-      return say("R9", "correct", 0.6, "the request was refused as unsupported, and the stages before were confident");
-    if (success && !rephrased) return say("R3", "correct", 0.6, "the result succeeded");
+    if (auto er = t.stage("er"); er && er->feature("unresolved").value_or(0) > 0)
+      return say("R9", "er", 0.5, num(*er->feature("unresolved")) + " entities left unresolved");
     // R10
-    say("R10", "result", 0.5, "no stage before the result looks wrong, and the result did not succeed");
+    if (res.is_object() && !res.value("supported", true))
+      return say("R10", "correct", 0.6, "the request was refused as unsupported by confident stages");
+    // R11
+    say("R11", "result", 0.5, "no stage before the result looks wrong, and the result did not succeed");
   }
 
  private:
@@ -178,15 +182,6 @@ class Rules : public Analyzer {
     o.precision(3);
     o << v;
     return o.str();
-  }
-
-  bool confident(const TurnView& t) const {
-    if (auto asr = t.stage("asr"); asr && asr->confidence() && *asr->confidence() < asr_min_) return false;
-    if (auto nlu = t.stage("nlu"); nlu && nlu->confidence()) {
-      if (*nlu->confidence() < nlu_min_ || nlu->feature("margin").value_or(1.0) < margin_min_) return false;
-    }
-    if (auto er = t.stage("er"); er && er->feature("unresolved").value_or(0) > 0) return false;
-    return true;
   }
 
   // The next turn of the dialogue says nearly the same, soon after.
@@ -199,7 +194,7 @@ class Rules : public Analyzer {
     return similarity(said_now, said_next) >= rephrase_min_;
   }
 
-  double asr_min_ = 0, nlu_min_ = 0, margin_min_ = 0, rephrase_min_ = 0;
+  double asr_word_min_ = 0, nlu_min_ = 0, nlu_success_min_ = 0, rephrase_min_ = 0;
   int64_t rephrase_gap_ns_ = 0;
   std::string wake_word_;
 };
