@@ -32,7 +32,7 @@ namespace {
 // minutes, and a claimed size was allocated before anything was read.
 constexpr int kMinSampleRate = 4000;
 constexpr int kMaxSampleRate = 384000;
-constexpr sf_count_t kMaxAudioSeconds = 30 * 60;
+constexpr sf_count_t kMaxAudioSeconds = sf_count_t{30} * 60;
 // A turn is a few kilobytes of JSON; a longer line is a broken file.
 constexpr size_t kMaxLineBytes = size_t{16} << 20;
 // Gold annotations nest a few levels. The JSON library's printer recurses
