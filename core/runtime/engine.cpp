@@ -769,9 +769,11 @@ struct Engine::Impl {
     te.end_ns = o.end_ns;
     te.status = o.status;
     te.gold_json = t.in->gold_json;
-    // No text formatting here: the turn record carries the result payload
-    // itself when it is JSON (status and errors are fields and stage records).
-    te.result_json = o.result_type == CASCADE_PAYLOAD_JSON ? std::string_view(o.result) : std::string_view();
+    // The turn record carries the result payload itself when it is JSON, a
+    // text result as a JSON string (status and errors are fields and stage
+    // records). The view is written before this thread sets the next one.
+    thread_local std::string text_result;
+    te.result_json = o.result_for_trace(text_result);
   }
 
   trace::TurnEvent turn_event(const rt::TurnState& t, const TurnOutcome& o) const {
