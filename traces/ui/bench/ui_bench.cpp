@@ -105,7 +105,11 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     // A fresh process, so its peak RSS is the open's alone.
     const pid_t child = ::fork();
-    if (child == 0) ::_exit(open_and_measure(path));
+    if (child == 0) {
+      const int rc = open_and_measure(path);
+      std::fflush(stdout);
+      ::_exit(rc);
+    }
     int status = 0;
     ::waitpid(child, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 1;

@@ -16,7 +16,7 @@ Analysis Analysis::load(const std::filesystem::path& path) {
   Analysis a;
   a.path_ = path;
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw UiError(codes::kAnalysisOpen, path.string() + ": cannot open analysis file");
+  if (!in) throw UiError(codes::kAnalysisOpen, path.string(), "cannot open analysis file");
   std::string text;
   uint64_t line_no = 0;
   uint64_t offset = 0;
@@ -31,10 +31,10 @@ Analysis Analysis::load(const std::filesystem::path& path) {
     auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (line_no == 1) {
       if (j.is_discarded() || !j.is_object() || !j.contains("cascade_analysis"))
-        throw UiError(codes::kAnalysisOpen,
-                      path.string() + ":1: not an analysis file (the first line must hold \"cascade_analysis\")");
+        throw UiError(codes::kAnalysisOpen, path.string() + ":1",
+                      "not an analysis file (the first line must hold \"cascade_analysis\")");
       const auto classes = j.contains("classes") ? j["classes"] : j.value("labels", nlohmann::json::array());
-      if (!classes.is_array()) throw UiError(codes::kAnalysisOpen, path.string() + ":1: \"classes\" is not a list");
+      if (!classes.is_array()) throw UiError(codes::kAnalysisOpen, path.string() + ":1", "\"classes\" is not a list");
       for (const auto& c : classes)
         if (c.is_string()) a.classes_.push_back(c.get<std::string>());
       const auto traces = j.value("traces", nlohmann::json::array());
@@ -74,7 +74,7 @@ Analysis Analysis::load(const std::filesystem::path& path) {
     row.line_offset = at;
     a.rows_.push_back(row);
   }
-  if (line_no == 0) throw UiError(codes::kAnalysisOpen, path.string() + ": empty analysis file");
+  if (line_no == 0) throw UiError(codes::kAnalysisOpen, path.string(), "empty analysis file");
   std::stable_sort(a.rows_.begin(), a.rows_.end(), [](const AnalysisRow& x, const AnalysisRow& y) {
     return x.trace != y.trace ? x.trace < y.trace : x.turn_seq < y.turn_seq;
   });

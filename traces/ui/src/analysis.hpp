@@ -31,8 +31,7 @@ namespace codes {
 inline constexpr const char* kAnalysisOpen = "U001";    // cannot open, or header is not an analysis header
 inline constexpr const char* kAnalysisLine = "U002";    // a turn line is not JSON
 inline constexpr const char* kAnalysisField = "U003";   // a turn line lacks a field or has a wrong type
-inline constexpr const char* kUsage = "U004";           // bad command line (trace count, port)
-inline constexpr const char* kServe = "U005";           // cannot listen on the address
+inline constexpr const char* kServe = "U004";           // cannot listen on the address
 }  // namespace codes
 
 // "file:line: error[CODE]: message"
@@ -44,10 +43,12 @@ struct Diagnostic {
   [[nodiscard]] std::string format() const;
 };
 
+// what() is "WHERE: error[CODE]: message" ("error[CODE]: message" without a place).
 class UiError : public std::runtime_error {
  public:
-  UiError(std::string code, const std::string& message)
-      : std::runtime_error("error[" + code + "]: " + message), code_(std::move(code)) {}
+  UiError(std::string code, const std::string& where, const std::string& message)
+      : std::runtime_error((where.empty() ? std::string() : where + ": ") + "error[" + code + "]: " + message),
+        code_(std::move(code)) {}
   [[nodiscard]] const std::string& code() const noexcept { return code_; }
 
  private:

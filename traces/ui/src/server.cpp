@@ -117,8 +117,9 @@ void serve(const Catalog& catalog, const ServeOptions& options, const std::funct
   const int port = options.port == 0 ? server.bind_to_any_port(options.host.c_str())
                                      : (server.bind_to_port(options.host.c_str(), options.port) ? options.port : -1);
   if (port < 0)
-    throw UiError(codes::kServe, "cannot listen on " + options.host + ":" + std::to_string(options.port) +
-                                     " (in use, or not an address of this machine)");
+    throw UiError(codes::kServe, {},
+                  "cannot listen on " + options.host + ":" + std::to_string(options.port) +
+                      " (in use, or not an address of this machine)");
   g_server = &server;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);

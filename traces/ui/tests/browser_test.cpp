@@ -10,7 +10,10 @@
 
 #include <httplib.h>
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -246,6 +249,41 @@ TEST_F(Browser, RefusesWhatItWasNotGiven) {
   EXPECT_EQ(status("/etc/passwd"), 404);
   EXPECT_EQ(status("/api/turn?trace=4&seq=0"), 404);
   EXPECT_EQ(status("/api/turns?code=abc"), 400);
+}
+
+// Without a browser: the command line's refusals, with their codes.
+TEST(UiCommand, RefusesABadAnalysisFileAndABusyPort) {
+  std::filesystem::create_directories(kWork);
+  std::ofstream(kWork / "not-analysis.jsonl") << "{\"turn_seq\": 1}\n";
+  const std::string ui = (kBin / "cascade").string() + " ui " + (kSource / "traces/FORMAT.md").string();
+  const std::string err = (kWork / "cli.err").string();
+  auto read_err = [&] {
+    std::ifstream f(err);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  // FORMAT.md is no trace: refused before anything is served.
+  EXPECT_EQ(WEXITSTATUS(sh(ui + " --port 0 2>" + err)), 1);
+  EXPECT_NE(read_err().find("error[T003]"), std::string::npos) << read_err();
+  const std::string trace = (kWork / "cli.cas").string();
+  ASSERT_EQ(sh((kBin / "cascade").string() + " run " + (kSource / "pipelines/text-minimal.toml").string() + " -i " +
+               (std::filesystem::path(CASCADE_BUILD_DIR) / "data/assistant/eval_dialogues_small.jsonl").string() +
+               " --trace " + trace + " -o /dev/null 2>/dev/null"),
+            0);
+  const std::string with_trace = (kBin / "cascade").string() + " ui " + trace;
+  EXPECT_EQ(WEXITSTATUS(sh(with_trace + " --analysis " + (kWork / "not-analysis.jsonl").string() + " 2>" + err)), 2);
+  EXPECT_NE(read_err().find("not-analysis.jsonl:1: error[U001]"), std::string::npos) << read_err();
+  // A port already taken: U004, exit 1.
+  const int port = free_port();
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  EXPECT_EQ(WEXITSTATUS(sh(with_trace + " --port " + std::to_string(port) + " 2>" + err)), 1);
+  EXPECT_NE(read_err().find("error[U004]"), std::string::npos) << read_err();
+  ::close(fd);
 }
 
 }  // namespace
