@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config git clang-tidy
+  build-essential cmake ninja-build pkg-config git clang-tidy python3 jq
   libboost-dev libboost-graph-dev
   libtbb-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -15,6 +15,7 @@ PACKAGES=(
   libfasttext-dev libsndfile1-dev
   chromium chromium-driver libcpp-httplib-dev
   libeigen3-dev
+  libxgboost-dev
 )
 
 missing=()

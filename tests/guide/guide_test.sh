@@ -51,6 +51,10 @@ PATH="$build/bin:$PATH" cascade inspect build-my-stage/cascade-hello.so | normal
 diff -u "$work/inspect.guide" "$work/inspect.real" ||
   { echo "docs/guide.md: the cascade inspect listing is not what inspect prints"; exit 1; }
 [ "$(grep -c . assistant.jsonl)" -eq "$(grep -c . build/data/assistant/eval_dialogues_small.jsonl)" ]
+# isolate: one labelled line per turn, a report with its charts.
+[ "$(tail -n +2 oracle.jsonl | grep -c '"label":"')" -eq "$(grep -c . build/data/assistant/eval_dialogues_small.jsonl)" ] ||
+  { echo "the oracle did not label every turn"; exit 1; }
+grep -q "<svg" isolate.html || { echo "isolate.html has no chart"; exit 1; }
 
 # The lead fills the last section; it must stay last.
 tail -n 3 "$guide" | grep -q '^## Find where turns fail$' || { echo "docs/guide.md must end with '## Find where turns fail'"; exit 1; }
