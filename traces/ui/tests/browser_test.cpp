@@ -144,6 +144,10 @@ TEST_F(Browser, ListsTheTurnsAndFiltersByFailurePoint) {
   open("#/turns");
   driver_->wait_for("return document.getElementById('count')?.textContent.startsWith('41 turns');", "41 turns");
   EXPECT_GT(driver_->wait_for(count(".turn-row"), "turn rows").get<int>(), 10);
+  EXPECT_TRUE(driver_->run("const rows = [...document.querySelectorAll('.turn-row')];"
+                           "return new Set(rows.map(r => r.getBoundingClientRect().top)).size === rows.length;")
+                  .get<bool>())
+      << "every row has a line of its own";
   shot("list");
   driver_->run("const s = document.querySelector('select[name=label]'); s.value = 'nlu';"
                "s.dispatchEvent(new Event('change')); return true;");

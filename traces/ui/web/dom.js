@@ -7,6 +7,8 @@ function build(el, attrs, children) {
     if (v === undefined || v === null || v === false) continue;
     if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
     else if (k === 'class') el.setAttribute('class', v);
+    // Through the CSSOM: the Content-Security-Policy refuses style attributes.
+    else if (k === 'style') Object.assign(el.style, v);
     else el.setAttribute(k, String(v));
   }
   for (const c of children.flat(Infinity)) {

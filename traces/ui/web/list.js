@@ -54,7 +54,7 @@ export async function renderList(view, params, info, stale) {
   }
   function rowEl(r, i) {
     const link = { trace: filters.trace || 0, seq: r.seq };
-    return h('div', { class: 'turn-row', style: `top:${i * ROW}px`, 'data-seq': r.seq, onclick: () => go('turn', link) },
+    return h('div', { class: 'turn-row', style: { top: `${i * ROW}px` }, 'data-seq': r.seq, onclick: () => go('turn', link) },
       h('span', {}, r.seq), h('span', {}, r.dialogue), h('span', {}, r.turn), h('span', {}, r.user),
       h('span', { class: statusClass(r.status) }, r.status), h('span', { class: 'point' }, r.failure_point),
       h('span', {}, ms(r.ms)), h('span', {}, r.text));

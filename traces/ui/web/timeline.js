@@ -27,7 +27,7 @@ export async function renderTimeline(view, params, info) {
     }
     svg.append(s('text', { x: x + 4, y: y + BAR - 2, fill: '#555' }, ms(r.ms)));
   });
-  const legend = h('div', { class: 'legend' }, t.stages.map(st => h('span', { style: `margin-right:1em;color:${colour[st]}` }, '■ ' + st)));
+  const legend = h('div', { class: 'legend' }, t.stages.map(st => h('span', { style: { marginRight: '1em', color: colour[st] } }, '■ ' + st)));
   view.append(
     h('p', {}, `${Math.min(300, t.total)} of ${t.total} turns in view (list order); bars are per-stage latency, stacked, in ms. `,
       h('a', { id: 'perfetto-link', href: url('perfetto', { ...filters, max: 300 }), download: 'turns.perfetto.json' }, 'Download as Perfetto JSON'),
