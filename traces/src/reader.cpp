@@ -635,8 +635,20 @@ struct Reader::Impl {
       const auto len = f::get<uint32_t>(h + 8);
       const auto nrec = f::get<uint32_t>(h + 12);
       if (len > remaining - f::kChunkHeaderSize) {
+        const uint64_t announced = uint64_t{f::kChunkHeaderSize} + len;
+        // A length past the end: the tail of a cut file, or a header that
+        // lies. Intact chunks after it are still read.
+        const uint64_t next = resync(pos + 1);
+        if (next < n) {
+          report(codes::kChunkHeader, pos, next - pos,
+                 "chunk announces " + std::to_string(announced) + " bytes, past the end of the file; resynchronised at the next chunk");
+          pos = next;
+          if (in_sequence) tally.next = next;
+          tally.resynced = true;
+          continue;
+        }
         report(codes::kTruncated, pos, remaining,
-               "file cut off inside a chunk (" + std::to_string(f::kChunkHeaderSize + len) + " bytes announced, " +
+               "file cut off inside a chunk (" + std::to_string(announced) + " bytes announced, " +
                    std::to_string(remaining) + " present)");
         pos = n;
         break;
