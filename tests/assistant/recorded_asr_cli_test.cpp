@@ -164,4 +164,27 @@ TEST_F(RecordedAsrCli, ReplayWithTheGoldTranscriptGivesThePerfectRecogniserBasel
   EXPECT_EQ(j["wer"], 0.0) << j;
 }
 
+// docs/recorded-asr.md steps 5 and 6: the oracle labels every recorded
+// turn (the other system's recogniser errors among them), and an isolator
+// is scored against it.
+TEST_F(RecordedAsrCli, IsolateLabelsEveryTurn) {
+  ASSERT_EQ(pipeline_run().exit, 0);
+  const std::string pipeline = q(fs::path(SOURCE_DIR) / "pipelines/assistant-recorded-asr.toml");
+  const Ran oracle = run(std::string(CASCADE_CLI) + " isolate " + q(work_ / "recorded.cas") + " --oracle -p " + pipeline +
+                         " -q --json -o " + q(work_ / "oracle.jsonl"));
+  ASSERT_EQ(oracle.exit, 0) << oracle.err;
+  const json o = json::parse(oracle.out);
+  EXPECT_EQ(o["turns"], 19);
+  EXPECT_EQ(o["analyzed"], 19) << o;
+  // Ten transcripts are perturbed: some of those turns fail at the recogniser.
+  EXPECT_GT(o["labels"].value("asr", 0), 0) << o;
+  const Ran rules = run(std::string(CASCADE_CLI) + " isolate " + q(work_ / "recorded.cas") +
+                        " --isolator rules -q --json --against " + q(work_ / "oracle.jsonl") + " -o " +
+                        q(work_ / "rules.jsonl"));
+  ASSERT_EQ(rules.exit, 0) << rules.err;
+  const json r = json::parse(rules.out);
+  EXPECT_EQ(r["scores"]["turns"], 19) << r;
+  EXPECT_TRUE(r["accuracy"].is_number());
+}
+
 }  // namespace
