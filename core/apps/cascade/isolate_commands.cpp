@@ -324,13 +324,36 @@ int isolate(const IsolateArgs& a, Globals& g) {
   return kOk;
 }
 
+// `cascade isolate train ...` runs the tool cascade-isolate-train
+// (isolate_train.cpp) beside this executable: only that tool links xgboost.
+void add_isolate_train_command(CLI::App& isolate, Globals& g) {
+  auto* t = isolate.add_subcommand("train", "Train the learned isolator on the oracle's labels (runs cascade-isolate-train; "
+                                            "`cascade isolate train --help`)");
+  t->prefix_command();
+  t->set_help_flag();
+  t->callback([t, &g] {
+    std::error_code ec;
+    const auto tool = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "cascade-isolate-train";
+    std::vector<std::string> args = {tool.string()};
+    for (const auto& p : g.plugin_paths) args.insert(args.end(), {"--plugin-path", p});
+    for (const auto& r : t->remaining()) args.push_back(r);
+    std::vector<char*> argv;
+    for (auto& s : args) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    std::cerr << "error: cannot run " << tool.string() << " (built with the voice plugins)\n";
+    g.exit_code = kRuntimeFailure;
+  });
+}
+
 }  // namespace
 
 void add_isolate_commands(CLI::App& app, Globals& g) {
   auto a = std::make_shared<IsolateArgs>();
   auto* c = app.add_subcommand("isolate", "Failure-point isolation: label every turn of the traces with the first "
                                           "stage that failed unrecovered (false_wake, asr, nlu, er, result, correct)");
-  c->add_option("traces", a->traces, "Traces (files or rotated directories)")->required()->check(CLI::ExistingPath);
+  // Not ->required(): CLI11 would take `train` for a trace (checked in the callback).
+  c->add_option("traces", a->traces, "Traces (files or rotated directories)")->check(CLI::ExistingPath);
   c->add_option("--isolator", a->isolator, "Analyzer plugin that decides from the trace alone (name or .so path; default: rules)");
   c->add_flag("--oracle", a->oracle, "Use the oracle: judged counterfactual replay against gold (needs -p)");
   c->add_option("-p,--pipeline", a->pipeline, "Pipeline the traces came from: replays run through it; with an isolator, "
@@ -345,7 +368,14 @@ void add_isolate_commands(CLI::App& app, Globals& g) {
   c->add_flag("--json", a->json, "Print the summary as one JSON object");
   c->add_flag("-q,--quiet", a->quiet, "No progress line");
   c->footer("Exit codes: 0 done, 1 a trace or the analyzer failed, 2 usage or config error.");
-  c->callback([a, &g] {
+  add_isolate_train_command(*c, g);
+  c->callback([a, c, &g] {
+    if (c->got_subcommand("train")) return;
+    if (a->traces.empty()) {
+      std::cerr << "error: cascade isolate needs at least one trace (see --help)\n";
+      g.exit_code = kUsageError;
+      return;
+    }
     try {
       g.exit_code = isolate(*a, g);
     } catch (const CascadeError& e) {

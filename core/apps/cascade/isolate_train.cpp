@@ -1,0 +1,347 @@
+// cascade-isolate-train — trains the `learned` failure-point isolator
+// (plugins/analyzers/learned) on the oracle's labels. `cascade isolate
+// train ...` runs it (a tool of its own, as cascade-eval: the `cascade`
+// executable stays free of xgboost and its OpenMP runtime). The only file
+// outside the plugin that sees xgboost.
+//
+// The shape of the work:
+//   1. features: the `learned` plugin in mode=features over every trace,
+//      through the AnalyzerHost: the SAME extractor the plugin predicts
+//      with (features.cpp), never a copy; turns with a stage that ended in
+//      error/timeout/cancelled are left out (the plugin attributes those
+//      directly, without the model);
+//   2. labels: the oracle's, from --against (an earlier `cascade isolate
+//      --oracle` analysis file) or by running the oracle here (needs -p,
+//      the pipeline the traces came from);
+//   3. join by (trace file name, turn_seq), in trace then turn order;
+//      print the training size and class balance to stderr;
+//   4. xgboost (multi:softprob, one class per failure point, class-balanced
+//      weights), nthread=1 and the seed: the same inputs and seed give a
+//      byte-identical model file;
+//   5. record the feature names and class order in the model (the plugin
+//      refuses a model of another schema) and save it as JSON.
+//
+// Exit codes: 0 trained, 1 no training data or xgboost failed (N020, N021),
+// 2 usage or config error.
+#include <cascade/core/analysis_file.hpp>
+#include <cascade/core/analyze.hpp>
+#include <cascade/core/config.hpp>
+#include <cascade/core/diagnostic.hpp>
+#include <cascade/core/run.hpp>
+#include <cascade/trace/error.hpp>
+#include <cascade/trace/reader.hpp>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <xgboost/c_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <optional>
+
+namespace {
+
+using nlohmann::json;
+using cascade::CascadeError;
+
+const std::vector<std::string> kClasses = {"false_wake", "asr", "nlu", "er", "result", "correct"};
+
+struct TrainArgs {
+  std::vector<std::string> traces;
+  std::string pipeline;
+  std::vector<std::string> overrides;
+  std::vector<std::string> plugin_paths;
+  std::string against;
+  std::string out;
+  uint64_t seed = 7;
+  uint32_t rounds = 60;
+  uint32_t depth = 4;
+  double eta = 0.3;
+  std::string dialogues = "all";  // all, or one side of the documented split: train, test
+  uint32_t jobs = 0;
+};
+
+// One training row.
+struct Example {
+  std::string key;  // trace file name # turn_seq
+  std::vector<float> features;
+  int label = -1;
+};
+
+std::string key_of(const std::string& trace, uint64_t seq) {
+  return std::filesystem::path(trace).filename().string() + "#" + std::to_string(seq);
+}
+
+// The documented split of `cascade eval fpi` (plugins/language/eval/fpi.cpp,
+// split_side): FNV-1a 64 of the dialogue id, odd -> test, even -> train.
+std::string split_side(const std::string& dialogue_id) {
+  uint64_t h = 14695981039346656037ull;
+  for (const char c : dialogue_id) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return (h & 1u) != 0 ? "test" : "train";
+}
+
+const cascade::LoadedPlugin& analyzer(cascade::PluginRegistry& reg, const std::string& name) {
+  if (const cascade::LoadedPlugin* p = reg.find(name)) return *p;
+  std::string searched;
+  for (const auto& d : reg.searched()) searched += (searched.empty() ? "" : ", ") + d.string();
+  throw CascadeError("N001", "no analyzer plugin '" + name + "' on the search path (searched: " + searched + ")");
+}
+
+// 1. The learned plugin's feature vectors, turn by turn.
+std::vector<Example> features(const cascade::LoadedPlugin& learned, const TrainArgs& a,
+                              std::vector<std::string>& names, uint64_t& direct) {
+  cascade::AnalysisOptions o;
+  o.params = {{"mode", "features"}};
+  o.jobs = a.jobs;
+  cascade::AnalyzerHost host(learned, o);
+  std::vector<Example> out;
+  uint64_t other_side = 0;
+  for (const auto& t : a.traces) {
+    const cascade::trace::TraceData data = cascade::trace::read_turns(t);
+    for (const auto& d : data.damage) std::cerr << "warning: " << d.format() << "\n";
+    const cascade::AnalysisResult r = host.run(data);
+    for (const auto& v : r.verdicts) {
+      if (!v.analyzed) continue;
+      if (a.dialogues != "all" && split_side(v.dialogue_id) != a.dialogues) {
+        ++other_side;
+        continue;
+      }
+      const json e = json::parse(v.evidence);
+      if (e.contains("direct")) {
+        ++direct;
+        continue;
+      }
+      if (!e.contains("features") || !e.contains("feature_names"))
+        throw CascadeError("N020", "the learned plugin gave no features for " + v.dialogue_id + "/" +
+                                       std::to_string(v.turn_index) + " (is it the plugin of this build?)");
+      if (names.empty()) names = e["feature_names"].get<std::vector<std::string>>();
+      Example ex;
+      ex.key = key_of(t, v.turn_seq);
+      for (const auto& x : e["features"])
+        ex.features.push_back(x.is_null() ? std::numeric_limits<float>::quiet_NaN() : x.get<float>());
+      if (ex.features.size() != names.size())
+        throw CascadeError("N020", "feature vectors of different lengths from the learned plugin");
+      out.push_back(std::move(ex));
+    }
+  }
+  if (other_side > 0) std::cerr << "dialogues: " << a.dialogues << " side only (" << other_side << " turns of the other side left out)\n";
+  return out;
+}
+
+// 2. The oracle's labels, by key.
+std::map<std::string, std::string> oracle_labels(const TrainArgs& a, cascade::PluginRegistry& reg) {
+  std::map<std::string, std::string> labels;
+  if (!a.against.empty()) {
+    const cascade::AnalysisFile ref = cascade::read_analysis(a.against);
+    for (const auto& l : ref.lines)
+      if (l.verdict.analyzed) labels[key_of(l.trace, l.verdict.turn_seq)] = l.verdict.label;
+    return labels;
+  }
+  auto lr = cascade::config::load_config(a.pipeline, a.overrides);
+  if (!lr.ok()) {
+    for (const auto& d : lr.diagnostics) std::cerr << d.format() << "\n";
+    throw CascadeError("N003", "the pipeline does not load", a.pipeline);
+  }
+  std::vector<std::filesystem::path> extra(a.plugin_paths.begin(), a.plugin_paths.end());
+  auto pipeline_plugins = cascade::load_catalog(lr.config, extra, nullptr);
+  const auto diags = cascade::config::validate(lr.config, *pipeline_plugins);
+  if (!diags.empty()) {
+    for (const auto& d : diags) std::cerr << d.format() << "\n";
+    throw CascadeError("N003", "the pipeline does not validate", a.pipeline);
+  }
+  const cascade::PipelinePlan plan = cascade::make_plan(lr.config, *pipeline_plugins);
+  cascade::AnalysisOptions o;
+  o.replay_plan = &plan;
+  cascade::AnalyzerHost host(analyzer(reg, "oracle"), o);
+  for (const auto& t : a.traces) {
+    const cascade::trace::TraceData data = cascade::trace::read_turns(t);
+    for (const auto& v : host.run(data).verdicts)
+      if (v.analyzed) labels[key_of(t, v.turn_seq)] = v.label;
+  }
+  return labels;
+}
+
+// xgboost's C API reports failure by return code; this makes it an N021.
+void xgb(int rc, const char* what) {
+  if (rc != 0) throw CascadeError("N021", std::string(what) + ": " + XGBGetLastError());
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+// 4-5. Train and save. Returns the model's accuracy on its training rows.
+double train(const std::vector<Example>& rows, const std::vector<std::string>& names, const TrainArgs& a) {
+  const size_t n = rows.size(), width = names.size();
+  std::vector<float> matrix, labels, weights;
+  matrix.reserve(n * width);
+  std::vector<double> count(kClasses.size(), 0);
+  for (const auto& r : rows) {
+    matrix.insert(matrix.end(), r.features.begin(), r.features.end());
+    labels.push_back(static_cast<float>(r.label));
+    count[static_cast<size_t>(r.label)] += 1;
+  }
+  // Balanced weights: every class present weighs as much in all as any
+  // other, so a rare failure point is not drowned by `correct`.
+  double present = 0;
+  for (double c : count) present += c > 0 ? 1 : 0;
+  for (const auto& r : rows)
+    weights.push_back(static_cast<float>(static_cast<double>(n) / (present * count[static_cast<size_t>(r.label)])));
+
+  DMatrixHandle dtrain = nullptr;
+  BoosterHandle booster = nullptr;
+  double accuracy = 0;
+  try {
+    xgb(XGDMatrixCreateFromMat(matrix.data(), n, width, std::numeric_limits<float>::quiet_NaN(), &dtrain),
+        "cannot build the training matrix");
+    xgb(XGDMatrixSetFloatInfo(dtrain, "label", labels.data(), n), "cannot set the labels");
+    xgb(XGDMatrixSetFloatInfo(dtrain, "weight", weights.data(), n), "cannot set the weights");
+    xgb(XGBoosterCreate(&dtrain, 1, &booster), "cannot create a booster");
+    const std::vector<std::pair<std::string, std::string>> params = {
+        {"objective", "multi:softprob"},
+        {"num_class", std::to_string(kClasses.size())},
+        {"max_depth", std::to_string(a.depth)},
+        {"eta", std::to_string(a.eta)},
+        {"subsample", "0.8"},         // the seed decides which rows and columns
+        {"colsample_bytree", "0.8"},  // each tree sees: a little regularisation
+        {"min_child_weight", "1"},
+        {"tree_method", "exact"},
+        {"seed", std::to_string(a.seed)},
+        {"nthread", "1"},  // one thread: the same seed gives the same trees
+        {"verbosity", "1"}};
+    for (const auto& [k, v] : params) xgb(XGBoosterSetParam(booster, k.c_str(), v.c_str()), "cannot set a parameter");
+    for (uint32_t i = 0; i < a.rounds; ++i) xgb(XGBoosterUpdateOneIter(booster, static_cast<int>(i), dtrain), "training failed");
+
+    bst_ulong len = 0;
+    const float* p = nullptr;
+    xgb(XGBoosterPredict(booster, dtrain, 0, 0, 0, &len, &p), "prediction on the training rows failed");
+    size_t right = 0;
+    for (size_t i = 0; i < n; ++i) {
+      size_t best = 0;
+      for (size_t c = 1; c < kClasses.size(); ++c)
+        if (p[i * kClasses.size() + c] > p[i * kClasses.size() + best]) best = c;
+      right += static_cast<int>(best) == rows[i].label ? 1 : 0;
+    }
+    accuracy = n > 0 ? static_cast<double>(right) / static_cast<double>(n) : 0;
+
+    xgb(XGBoosterSetAttr(booster, "cascade_features", joined(names).c_str()), "cannot record the features");
+    xgb(XGBoosterSetAttr(booster, "cascade_classes", joined(kClasses).c_str()), "cannot record the classes");
+    xgb(XGBoosterSaveModel(booster, a.out.c_str()), "cannot write the model");
+  } catch (...) {
+    if (booster != nullptr) XGBoosterFree(booster);
+    if (dtrain != nullptr) XGDMatrixFree(dtrain);
+    throw;
+  }
+  XGBoosterFree(booster);
+  XGDMatrixFree(dtrain);
+  return accuracy;
+}
+
+int run(const TrainArgs& a) {
+  if (a.against.empty() && a.pipeline.empty())
+    throw CascadeError("N003", "the labels come from the oracle: give the pipeline the traces came from (-p) or an "
+                               "oracle analysis file (--against)");
+  if (!a.out.ends_with(".json"))
+    throw CascadeError("N022", "the model file must end in .json (xgboost's JSON format)", a.out);
+  if (a.rounds == 0 || a.depth == 0) throw CascadeError("N022", "--rounds and --depth must be at least 1");
+
+  cascade::PluginRegistry reg;
+  std::vector<std::filesystem::path> dirs(a.plugin_paths.begin(), a.plugin_paths.end());
+  reg.scan(cascade::PluginRegistry::search_path(dirs));
+
+  std::vector<std::string> names;
+  uint64_t direct = 0;
+  std::vector<Example> all = features(analyzer(reg, "learned"), a, names, direct);
+  const std::map<std::string, std::string> labels = oracle_labels(a, reg);
+
+  std::vector<Example> rows;
+  uint64_t unlabelled = 0;
+  std::vector<uint64_t> balance(kClasses.size(), 0);
+  for (auto& ex : all) {
+    const auto l = labels.find(ex.key);
+    if (l == labels.end()) {
+      ++unlabelled;
+      continue;
+    }
+    const auto c = std::find(kClasses.begin(), kClasses.end(), l->second);
+    if (c == kClasses.end()) throw CascadeError("N020", "the oracle gave an unknown class '" + l->second + "'");
+    ex.label = static_cast<int>(c - kClasses.begin());
+    ++balance[static_cast<size_t>(ex.label)];
+    rows.push_back(std::move(ex));
+  }
+  std::cerr << "training on " << rows.size() << " turns (" << names.size() << " features); left out: " << direct
+            << " attributed directly (a stage ended in error/timeout), " << unlabelled << " without an oracle label\n";
+  std::cerr << "class balance:";
+  uint64_t majority = 0, classes_present = 0;
+  for (size_t c = 0; c < kClasses.size(); ++c) {
+    std::cerr << "  " << kClasses[c] << " " << balance[c];
+    majority = std::max(majority, balance[c]);
+    classes_present += balance[c] > 0 ? 1 : 0;
+  }
+  std::cerr << "\n";
+  if (rows.empty()) throw CascadeError("N020", "no turn has both features and an oracle label: nothing to train on");
+  if (classes_present < 2)
+    throw CascadeError("N020", "every training turn has the same label: the model would learn nothing");
+
+  const double accuracy = train(rows, names, a);
+  std::cerr << "trained " << a.rounds << " rounds, depth " << a.depth << ", seed " << a.seed
+            << "; on its training turns: accuracy " << accuracy * 100 << "% (majority class "
+            << 100.0 * static_cast<double>(majority) / static_cast<double>(rows.size()) << "%)\n";
+  std::cerr << "model: " << a.out << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  TrainArgs a;
+  CLI::App app{"cascade isolate train — train the learned failure-point isolator on the oracle's labels"};
+  app.add_option("traces", a.traces, "Traces to train on (files or rotated directories)")
+      ->required()
+      ->check(CLI::ExistingPath);
+  app.add_option("-p,--pipeline", a.pipeline, "Pipeline the traces came from: the oracle replays through it")
+      ->check(CLI::ExistingFile);
+  app.add_option("--set", a.overrides, "Override a pipeline config value (repeatable)");
+  app.add_option("--against", a.against, "Take the labels from this oracle analysis file instead of running the oracle")
+      ->check(CLI::ExistingFile);
+  app.add_option("--out", a.out, "Model file to write (.json)")->required();
+  app.add_option("--seed", a.seed, "Random seed (row and column sampling); the same seed gives the same model")
+      ->capture_default_str();
+  app.add_option("--rounds", a.rounds, "Boosting rounds")->capture_default_str();
+  app.add_option("--depth", a.depth, "Maximum tree depth")->capture_default_str();
+  app.add_option("--eta", a.eta, "Learning rate")->capture_default_str();
+  app.add_option("--dialogues", a.dialogues,
+                 "Train on all dialogues, or on one side of cascade eval fpi's split by dialogue id (train, test)")
+      ->check(CLI::IsMember({"all", "train", "test"}))
+      ->capture_default_str();
+  app.add_option("--jobs", a.jobs, "Threads extracting features (default: 2)");
+  app.add_option("--plugin-path", a.plugin_paths, "Directory searched for plugins first (repeatable)");
+  app.footer("Exit codes: 0 trained, 1 no training data or training failed, 2 usage or config error.");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  try {
+    return run(a);
+  } catch (const CascadeError& e) {
+    std::cerr << e.what() << "\n";
+    return e.code() == "N003" || e.code() == "N022" || e.code().starts_with("C") ? 2 : 1;
+  } catch (const cascade::trace::TraceError& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "error[N000]: " << e.what() << "\n";
+    return 1;
+  }
+}

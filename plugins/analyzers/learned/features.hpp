@@ -1,0 +1,67 @@
+// features.hpp — the ONE feature extractor of the learned failure-point
+// isolator: a fixed vector of numbers per turn, read from the trace alone
+// (no gold). The `learned` plugin computes it to predict; in mode
+// "features" it hands the same vector to `cascade isolate train` through
+// the analyzer host, so training and prediction can never disagree on what
+// a feature means.
+//
+// What it reads (stage ids are the reference assistant's: wake, asr,
+// request, nlu, er, result; a stage the trace does not have gives missing
+// values, which the trees handle):
+//   wake     detected, confidence, score; whether what was heard starts
+//            with the wake word
+//   asr      confidence, n-best margin and size, lowest word confidence,
+//            words heard
+//   nlu      confidence, top-2 margin, n-best spread, slots, tokens
+//   er       confidence, entities, unresolved entities and their share
+//   result   success, supported, an action, an answer
+//   statuses stages that ran, skipped, the turn's status
+//   latency  the turn's and the ASR stage's, log milliseconds
+//   dialogue position, next turn: word overlap, gap, rephrase, barge-in,
+//            silence after; previous turn: overlap, its success
+//
+// Lifecycle: free functions and constants; no state.
+// Threading: any thread; the views must be valid (inside analyze()).
+#pragma once
+
+#include <cascade/sdk/analyzer.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cascade::learned {
+
+// The failure-point classes, in the model's class order.
+const std::vector<const char*>& classes();
+
+// How the dialogue features are read (the rules isolator's defaults).
+struct FeatureOptions {
+  std::string wake_word = "alexa";
+  double rephrase_min = 0.5;     // word overlap (Jaccard) that makes a rephrase
+  double rephrase_gap_s = 60.0;  // a rephrase or a barge-in starts within this
+};
+
+// The names of the vector's entries, in order; stable within a version of
+// this file (a model records them and the plugin refuses a mismatch).
+const std::vector<std::string>& feature_names();
+
+// The vector for the turn being analyzed (dialogue features need
+// AnalyzerInfo::dialogue). A missing value is NaN.
+std::vector<double> extract_features(const sdk::Analysis& a, const FeatureOptions& options);
+
+// A stage that ended in error, timeout or cancellation: the turn's failure
+// point is that stage's class, no model needed.
+struct DirectAttribution {
+  std::string label;
+  std::string stage;
+  std::string status;  // "error", "timeout" or "cancelled"
+  std::string message;
+};
+std::optional<DirectAttribution> direct_attribution(const sdk::TurnView& turn);
+
+// The class of a failure at a stage of the reference assistant.
+std::string class_of_stage(std::string_view stage_id);
+
+}  // namespace cascade::learned

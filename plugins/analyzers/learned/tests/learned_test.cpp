@@ -1,0 +1,279 @@
+// The learned isolator end to end, with the real parts: `cascade run` of the
+// text assistant over the eval dialogues writes a trace, `cascade isolate
+// --oracle` labels it, `cascade isolate train` (the real tool, through the
+// real `cascade` dispatch) trains on it, and the `learned` plugin predicts
+// through the AnalyzerHost. Hand-built traces cover a stage that timed out
+// or failed (attributed without the model). No assertion on accuracy beyond
+// sanity: the model beats the majority class on its own training turns.
+#include <cascade/core/analysis_file.hpp>
+#include <cascade/core/analyze.hpp>
+#include <cascade/core/diagnostic.hpp>
+#include <cascade/core/loader.hpp>
+#include <cascade/trace/reader.hpp>
+#include <cascade/trace/writer.hpp>
+
+#include <nlohmann/json.hpp>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace cascade;
+
+namespace {
+
+const std::set<std::string> kClasses = {"false_wake", "asr", "nlu", "er", "result", "correct"};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs a shell command; its stderr goes to `log`. Returns the exit code.
+int sh(const std::string& cmd, const fs::path& log) {
+  const int rc = std::system((cmd + " 2>" + log.string() + " >/dev/null").c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+std::string cascade_exe() { return CASCADE_EXE; }
+std::string text_pipeline() { return std::string(SOURCE_DIR) + "/pipelines/assistant-text.toml"; }
+
+// Everything the tests share: one trace, its oracle labels, one model.
+class Learned : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new fs::path(fs::temp_directory_path() / ("cascade-learned-" + std::to_string(::getpid())));
+    fs::remove_all(*dir_);
+    fs::create_directories(*dir_);
+    ::setenv("CASCADE_PLUGIN_PATH", BUILTIN_PLUGIN_DIR, 1);
+    const std::string d = dir_->string();
+    const std::string input = std::string(ASSISTANT_DATA_DIR) + "/eval_dialogues.jsonl";
+    // Exit 1 is fine: some turns fail, which is what there is to isolate.
+    const int rc = sh(cascade_exe() + " run " + text_pipeline() + " -i " + input + " --trace " + d + "/train.cas -o " + d +
+                          "/results.jsonl -q",
+                      *dir_ / "run.log");
+    ASSERT_TRUE(rc == 0 || rc == 1) << slurp(*dir_ / "run.log");
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(*dir_);
+    delete dir_;
+  }
+
+  static fs::path dir() { return *dir_; }
+  static fs::path trace() { return *dir_ / "train.cas"; }
+
+  // The oracle's labels (computed once).
+  static fs::path oracle() {
+    const fs::path out = *dir_ / "oracle.jsonl";
+    if (!fs::exists(out)) {
+      const int rc = sh(cascade_exe() + " isolate " + trace().string() + " --oracle -p " + text_pipeline() + " -o " +
+                            out.string() + " -q",
+                        *dir_ / "oracle.log");
+      EXPECT_EQ(rc, 0) << slurp(*dir_ / "oracle.log");
+    }
+    return out;
+  }
+
+  // Trains with `cascade isolate train`; returns the exit code.
+  static int train(const fs::path& model, const std::string& extra, const std::string& log = "train.log") {
+    return sh(cascade_exe() + " isolate train " + trace().string() + " --out " + model.string() + " " + extra,
+              *dir_ / log);
+  }
+
+  // A model trained on the trace with the oracle's labels, seed 7 (once).
+  static fs::path model() {
+    const fs::path m = *dir_ / "model.json";
+    if (!fs::exists(m)) {
+      EXPECT_EQ(train(m, "--against " + oracle().string() + " --seed 7"), 0) << slurp(*dir_ / "train.log");
+    }
+    return m;
+  }
+
+  static AnalysisResult analyze(const fs::path& trace_file, std::map<std::string, std::string> params) {
+    PluginRegistry reg;
+    reg.scan({BUILTIN_PLUGIN_DIR});
+    const LoadedPlugin* p = reg.find("learned");
+    if (p == nullptr) throw std::runtime_error("no learned plugin in " BUILTIN_PLUGIN_DIR);
+    AnalysisOptions o;
+    o.params = std::move(params);
+    AnalyzerHost host(*p, o);
+    const auto data = trace::read_turns(trace_file);
+    return host.run(data);
+  }
+
+  // The message AnalyzerHost gives when the plugin refuses to open.
+  static std::string open_error(std::map<std::string, std::string> params) {
+    try {
+      analyze(trace(), std::move(params));
+    } catch (const CascadeError& e) {
+      EXPECT_EQ(e.code(), "N002");
+      return e.what();
+    }
+    return "(it opened)";
+  }
+
+  static fs::path* dir_;
+};
+fs::path* Learned::dir_ = nullptr;
+
+TEST_F(Learned, SameSeedGivesByteIdenticalModels) {
+  const fs::path again = dir() / "again.json", other = dir() / "seed8.json";
+  ASSERT_EQ(train(again, "--against " + oracle().string() + " --seed 7"), 0) << slurp(dir() / "train.log");
+  EXPECT_EQ(slurp(model()), slurp(again));
+  ASSERT_EQ(train(other, "--against " + oracle().string() + " --seed 8"), 0) << slurp(dir() / "train.log");
+  EXPECT_NE(slurp(model()), slurp(other)) << "the seed is not used";
+}
+
+TEST_F(Learned, OracleRunHereGivesTheSameModelAsItsAnalysisFile) {
+  const fs::path here = dir() / "oracle-here.json";
+  ASSERT_EQ(train(here, "-p " + text_pipeline() + " --seed 7", "train-p.log"), 0) << slurp(dir() / "train-p.log");
+  EXPECT_EQ(slurp(model()), slurp(here));
+  const std::string log = slurp(dir() / "train-p.log");
+  EXPECT_NE(log.find("training on "), std::string::npos) << log;
+  EXPECT_NE(log.find("class balance:"), std::string::npos) << log;
+}
+
+TEST_F(Learned, PredictsValidClassesAndBeatsTheMajorityOnItsTrainingTurns) {
+  const AnalysisResult r = analyze(trace(), {{"model", model().string()}});
+  const AnalysisFile ref = read_analysis(oracle());
+  std::map<uint64_t, std::string> truth;
+  std::map<std::string, uint64_t> counts;
+  for (const auto& l : ref.lines)
+    if (l.verdict.analyzed) {
+      truth[l.verdict.turn_seq] = l.verdict.label;
+      ++counts[l.verdict.label];
+    }
+  ASSERT_FALSE(truth.empty());
+  uint64_t majority = 0, right = 0, scored = 0;
+  for (const auto& [c, n] : counts) majority = std::max(majority, n);
+  for (const Verdict& v : r.verdicts) {
+    ASSERT_TRUE(v.analyzed) << v.error;
+    EXPECT_TRUE(kClasses.count(v.label)) << v.label;
+    EXPECT_GE(v.score, 0.0);
+    EXPECT_LE(v.score, 1.0);
+    const json e = json::parse(v.evidence);
+    if (!e.contains("direct")) {
+      double sum = 0;
+      for (const auto& [c, p] : e.at("probabilities").items()) sum += p.get<double>();
+      EXPECT_NEAR(sum, 1.0, 1e-3);
+      EXPECT_EQ(e.at("features").size(), 5u) << e.dump();
+    }
+    if (auto t = truth.find(v.turn_seq); t != truth.end()) {
+      ++scored;
+      right += t->second == v.label ? 1 : 0;
+    }
+  }
+  EXPECT_GT(right, majority) << right << " of " << scored << " right; the majority class has " << majority;
+}
+
+TEST_F(Learned, FeaturesModeGivesOneNamedVectorPerTurn) {
+  const AnalysisResult r = analyze(trace(), {{"mode", "features"}});
+  ASSERT_FALSE(r.verdicts.empty());
+  for (const Verdict& v : r.verdicts) {
+    EXPECT_EQ(v.label, "correct");
+    EXPECT_EQ(v.score, 0.0);
+    const json e = json::parse(v.evidence);
+    if (e.contains("direct")) continue;
+    ASSERT_TRUE(e.contains("features")) << e.dump();
+    EXPECT_EQ(e["features"].size(), e["feature_names"].size());
+  }
+}
+
+// A turn whose `stage` ended with `status`, the stages before it fine.
+void write_failed_turns(const fs::path& file) {
+  trace::WriterOptions wo;
+  wo.path = file;
+  trace::Writer w(wo);
+  const std::string text = "alexa turn the lights on";
+  const std::vector<std::pair<std::string, trace::StageStatus>> failures = {
+      {"nlu", trace::StageStatus::Timeout}, {"er", trace::StageStatus::Error}, {"asr", trace::StageStatus::Cancelled}};
+  int64_t t = 1'700'000'000'000'000'000;
+  uint64_t seq = 0;
+  for (const auto& [failed, status] : failures) {
+    const std::string dialogue = "d" + std::to_string(seq);
+    trace::TurnKey key{dialogue, "u1", 0, seq++};
+    const int64_t start = t;
+    for (const std::string stage : {"asr", "nlu", "er", "result"}) {
+      trace::StageEvent ev;
+      ev.turn = key;
+      ev.stage_id = stage;
+      ev.plugin = stage;
+      ev.plugin_version = "1.0.0";
+      ev.start_ns = t;
+      ev.end_ns = t += 1'000'000;
+      ev.status = stage == failed ? status : trace::StageStatus::Ok;
+      if (stage == failed) ev.error_message = "hand-built failure";
+      w.write(0, ev);
+      if (stage == failed) break;
+    }
+    trace::TurnEvent te;
+    te.turn = key;
+    te.start_ns = start;
+    te.end_ns = t;
+    te.status = trace::TurnStatus::Failed;
+    te.input = {"input", CASCADE_PAYLOAD_TEXT, 0, text.data(), text.size()};
+    w.write(0, te);
+    t += 60'000'000'000;
+  }
+  w.close();
+}
+
+TEST_F(Learned, AStageThatFailedIsAttributedWithoutTheModel) {
+  const fs::path file = dir() / "failed.cas";
+  write_failed_turns(file);
+  const AnalysisResult r = analyze(file, {{"model", model().string()}});
+  ASSERT_EQ(r.verdicts.size(), 3u);
+  const std::vector<std::pair<std::string, std::string>> want = {{"nlu", "timeout"}, {"er", "error"}, {"asr", "cancelled"}};
+  for (size_t i = 0; i < want.size(); ++i) {
+    const Verdict& v = r.verdicts[i];
+    ASSERT_TRUE(v.analyzed) << v.error;
+    EXPECT_EQ(v.label, want[i].first);
+    EXPECT_EQ(v.score, 1.0);
+    const json e = json::parse(v.evidence);
+    EXPECT_EQ(e["direct"]["status"], want[i].second) << e.dump();
+    EXPECT_FALSE(e.contains("probabilities")) << "the model was asked";
+  }
+}
+
+TEST_F(Learned, RefusesToOpenWithoutAUsableModel) {
+  EXPECT_NE(open_error({}).find("parameter 'model' is empty"), std::string::npos) << open_error({});
+  const std::string missing = (dir() / "no-such-model.json").string();
+  EXPECT_NE(open_error({{"model", missing}}).find("does not exist"), std::string::npos);
+
+  const fs::path corrupt = dir() / "corrupt.json";
+  std::ofstream(corrupt) << "{\"learner\": [1, 2";
+  const std::string e = open_error({{"model", corrupt.string()}});
+  EXPECT_NE(e.find("cannot load the model"), std::string::npos) << e;
+  EXPECT_NE(e.find(corrupt.string()), std::string::npos) << e;
+
+  // A real model whose recorded feature schema is not this plugin's.
+  json m = json::parse(slurp(model()));
+  auto& attrs = m["learner"]["attributes"];
+  ASSERT_TRUE(attrs.contains("cascade_features")) << attrs.dump();
+  attrs["cascade_features"] = "some,other,features";
+  const fs::path stale = dir() / "stale.json";
+  std::ofstream(stale) << m.dump();
+  const std::string s = open_error({{"model", stale.string()}});
+  EXPECT_NE(s.find("trained on other features"), std::string::npos) << s;
+
+  EXPECT_NE(open_error({{"mode", "guess"}}).find("give predict or features"), std::string::npos);
+}
+
+TEST_F(Learned, TrainRefusesBadUsage) {
+  EXPECT_EQ(train(dir() / "x.json", "", "usage.log"), 2);  // no label source
+  EXPECT_NE(slurp(dir() / "usage.log").find("N003"), std::string::npos) << slurp(dir() / "usage.log");
+  EXPECT_EQ(train(dir() / "x.model", "--against " + oracle().string(), "usage.log"), 2);
+  EXPECT_NE(slurp(dir() / "usage.log").find("N022"), std::string::npos) << slurp(dir() / "usage.log");
+  EXPECT_FALSE(fs::exists(dir() / "x.model"));
+}
+
+}  // namespace
