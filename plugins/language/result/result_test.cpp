@@ -69,3 +69,27 @@ TEST(Result, RejectsMalformedInputWithA011AndSurvives) {
   EXPECT_NE(r2.error.find("intent"), std::string::npos) << r2.error;
   EXPECT_EQ(h->run({{"er", Value::json(er("general_joke").dump())}}).status, Status::Ok);
 }
+
+TEST(Result, ABrokenSkillFailsItsSupportedRequestsAndNoOther) {
+  auto h = Harness::load(CASCADE_RESULT_PLUGIN, {{"broken_skill", "iot,weather"}});
+  const json lights = er("iot_hue_lightoff", {{{"type", "house_place"}, {"value", "bedroom"},
+                                               {"resolved", "bedroom"}, {"status", "resolved"}}});
+  auto r = h->run({{"er", Value::json(lights.dump())}});
+  ASSERT_EQ(r.status, Status::Ok) << r.error;
+  auto o = json::parse(r.outputs.at("result").bytes);
+  EXPECT_FALSE(o["success"]);
+  EXPECT_TRUE(o["supported"]);
+  EXPECT_TRUE(o["action"].is_null());
+  EXPECT_EQ(r.outputs.at("say").bytes, "Sorry, something went wrong.");
+  // Every intent of the skill fails; another skill works; an unsupported
+  // request is still refused as such.
+  auto coffee = json::parse(h->run({{"er", Value::json(er("iot_coffee").dump())}}).outputs.at("result").bytes);
+  EXPECT_FALSE(coffee["success"]);
+  auto joke = json::parse(h->run({{"er", Value::json(er("general_joke").dump())}}).outputs.at("result").bytes);
+  EXPECT_TRUE(joke["success"]);
+  auto taxi = json::parse(h->run({{"er", Value::json(er("transport_taxi").dump())}}).outputs.at("result").bytes);
+  EXPECT_FALSE(taxi["supported"]);
+  // Without the parameter the same request succeeds.
+  auto fine = json::parse(load()->run({{"er", Value::json(lights.dump())}}).outputs.at("result").bytes);
+  EXPECT_TRUE(fine["success"]);
+}
