@@ -3,9 +3,13 @@
 //
 //   cascade eval report TRACE [--json]
 //   cascade eval stages [--pipeline P] [--input I] [--snr inf,20,10] [--out DIR] [--json]
+//   cascade eval fpi [--size small|default] [--turns FILE] [--out DIR] [--json]
+//   cascade eval fpi-bench [--source TRACE] [--turns N] [--isolator NAME] [--json]
 //
 // Exit codes: 0 ok, 1 runtime failure (unreadable trace, failed run),
 // 2 usage or config error.
+#include "eval/fpi.hpp"
+#include "eval/fpi_bench.hpp"
 #include "eval/levels.hpp"
 #include "eval/quality.hpp"
 
@@ -20,6 +24,9 @@
 
 #ifndef CASCADE_EVAL_DEFAULT_PIPELINE
 #error "CASCADE_EVAL_DEFAULT_PIPELINE must be defined by the build"
+#endif
+#ifndef CASCADE_EVAL_TEXT_PIPELINE
+#error "CASCADE_EVAL_TEXT_PIPELINE must be defined by the build"
 #endif
 #ifndef CASCADE_ASSISTANT_DATA_DIR
 #error "CASCADE_ASSISTANT_DATA_DIR must be defined by the build"
@@ -120,6 +127,81 @@ int main(int argc, char** argv) {
         std::cout << ev::format_text(levels);
       // A failed turn is scored (as wrong), but the run was not clean.
       return all_ok ? kOk : kRuntimeFailure;
+    });
+  });
+
+  ev::FpiRequest fpi;
+  fpi.data.speech_pipeline = CASCADE_EVAL_DEFAULT_PIPELINE;
+  fpi.data.text_pipeline = CASCADE_EVAL_TEXT_PIPELINE;
+  fpi.data.catalog = std::filesystem::path(CASCADE_ASSISTANT_DATA_DIR) / "catalog.json";
+  fpi.data.out_dir = "out/fpi";
+  std::string fpi_turns;
+  bool fpi_json = false, fpi_quiet = false, fpi_no_text = false;
+  auto* fpi_cmd = app.add_subcommand(
+      "fpi", "Failure-point isolators against the oracle: labelled traces under several voices, noise levels and "
+             "degraded variants, split by dialogue, every isolator scored on the held-out side");
+  fpi_cmd->add_option("--size", fpi.data.size, "small (a few dialogues, for tests) or default")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"small", "default"}));
+  fpi_cmd->add_option("--turns", fpi_turns, "Turns (JSONL) instead of the eval dialogues")->check(CLI::ExistingFile);
+  fpi_cmd->add_option("--pipeline", fpi.data.speech_pipeline, "Main pipeline (the voice/noise grid when it has a "
+                                                              "speech stage)")
+      ->capture_default_str()
+      ->check(CLI::ExistingFile);
+  fpi_cmd->add_option("--text-pipeline", fpi.data.text_pipeline, "Pipeline of the text degraded variants")
+      ->capture_default_str()
+      ->check(CLI::ExistingFile);
+  fpi_cmd->add_flag("--no-text", fpi_no_text, "No text-pipeline variants (e.g. turns without a text payload)");
+  fpi_cmd->add_option("--catalog", fpi.data.catalog, "ER catalogue the er-cut variant degrades")
+      ->capture_default_str()
+      ->check(CLI::ExistingFile);
+  fpi_cmd->add_option("--out", fpi.data.out_dir, "Directory for the traces and the degraded catalogue")
+      ->capture_default_str();
+  fpi_cmd->add_option("--isolator", fpi.isolators, "Isolator to measure (repeatable; default: every analyzer "
+                                                   "plugin but the oracle)");
+  fpi_cmd->add_option("--threads", fpi.data.threads, "Pipeline worker threads (default: the config's run.threads)");
+  fpi_cmd->add_option("--jobs", fpi.jobs, "Analyzer threads (default: the host's)");
+  fpi_cmd->add_flag("--json", fpi_json, "One JSON object instead of the tables");
+  fpi_cmd->add_flag("-q,--quiet", fpi_quiet, "No progress on stderr");
+  fpi_cmd->callback([&] {
+    exit_code = guarded([&] {
+      const std::string default_input = fpi.data.size == "small" ? "eval_dialogues_small.jsonl" : "eval_dialogues.jsonl";
+      fpi.data.input = !fpi_turns.empty() ? std::filesystem::path(fpi_turns)
+                                          : std::filesystem::path(CASCADE_ASSISTANT_DATA_DIR) / default_input;
+      if (fpi_no_text) fpi.data.text_pipeline.clear();
+      fpi.data.progress = !fpi_quiet;
+      const auto report = ev::run_fpi(fpi);
+      if (fpi_json)
+        std::cout << ev::to_json(report).dump(2) << "\n";
+      else
+        std::cout << ev::format_text(report);
+      bool all_ok = report.unlabelled == 0;
+      for (const auto& r : report.runs) all_ok = all_ok && r.run.run.failed == 0 && r.run.run.cancelled == 0;
+      return all_ok ? kOk : kRuntimeFailure;
+    });
+  });
+
+  ev::FpiBenchRequest bench;
+  bench.source = "out/fpi/slt-snrinf.cas";
+  bench.out = "out/fpi/bench.cas";
+  bool bench_json = false;
+  auto* bench_cmd = app.add_subcommand(
+      "fpi-bench", "Isolator throughput: a large trace copied from a real one, read alone, then labelled (1 thread)");
+  bench_cmd->add_option("--source", bench.source, "A real trace (e.g. one `cascade eval fpi` wrote)")
+      ->capture_default_str()
+      ->check(CLI::ExistingPath);
+  bench_cmd->add_option("--out", bench.out, "The large trace to write")->capture_default_str();
+  bench_cmd->add_option("--turns", bench.turns, "Turns in the large trace")->capture_default_str();
+  bench_cmd->add_option("--isolator", bench.isolator, "Analyzer plugin (name or .so path)")->capture_default_str();
+  bench_cmd->add_flag("--json", bench_json, "One JSON object instead of the table");
+  bench_cmd->callback([&] {
+    exit_code = guarded([&] {
+      const auto r = ev::run_fpi_bench(bench);
+      if (bench_json)
+        std::cout << ev::to_json(r).dump(2) << "\n";
+      else
+        std::cout << ev::format_text(r, bench.isolator);
+      return kOk;
     });
   });
 

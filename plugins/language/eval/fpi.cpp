@@ -1,0 +1,411 @@
+#include "eval/fpi.hpp"
+
+#include <cascade/core/analysis_file.hpp>
+#include <cascade/core/analyze.hpp>
+#include <cascade/core/config.hpp>
+#include <cascade/core/diagnostic.hpp>
+#include <cascade/core/run.hpp>
+#include <cascade/trace/reader.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <set>
+
+namespace cascade::language::eval {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+const std::vector<std::string> kClasses = {"false_wake", "asr", "nlu", "er", "result", "correct"};
+
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+std::string stage_class(const std::string& id) {
+  if (id == "wake") return "false_wake";
+  if (id == "asr" || id == "request") return "asr";
+  if (id == "nlu" || id == "er" || id == "result") return id;
+  return "";
+}
+
+// A variant's pipeline, rebuilt with its overrides: the oracle's replays
+// must run the very pipeline the trace came from (a degraded catalogue
+// too). The registry also holds the analyzer plugins: the config's plugin
+// paths, then the usual search path.
+struct VariantPipeline {
+  std::unique_ptr<PluginRegistry> registry;
+  std::optional<PipelinePlan> plan;
+};
+
+VariantPipeline load_variant(const FpiVariant& v) {
+  auto lr = config::load_config(v.pipeline, v.overrides);
+  if (!lr.ok()) throw CascadeError(lr.diagnostics.front());
+  VariantPipeline out;
+  std::vector<Diagnostic> refused;
+  out.registry = load_catalog(lr.config, {}, &refused);
+  if (auto diags = config::validate(lr.config, *out.registry); !diags.empty()) throw CascadeError(diags.front());
+  out.plan.emplace(make_plan(lr.config, *out.registry));
+  return out;
+}
+
+// A failure-point isolator labels turns with the oracle's classes only
+// (other analyzers, e.g. implicit feedback, say other things).
+bool labels_failure_points(const LoadedPlugin& p) {
+  if (p.info.labels.empty()) return false;
+  for (const auto& l : p.info.labels)
+    if (std::find(kClasses.begin(), kClasses.end(), l) == kClasses.end()) return false;
+  return true;
+}
+
+std::vector<const LoadedPlugin*> isolator_plugins(const PluginRegistry& reg, const std::vector<std::string>& names) {
+  std::vector<const LoadedPlugin*> out;
+  if (names.empty()) {
+    for (const LoadedPlugin* p : reg.all())
+      if (p->info.kind == CASCADE_KIND_ANALYZER && p->info.name != "oracle" && labels_failure_points(*p))
+        out.push_back(p);
+    return out;
+  }
+  for (const auto& n : names) {
+    const LoadedPlugin* p = reg.find(n);
+    if (p == nullptr || p->info.kind != CASCADE_KIND_ANALYZER)
+      throw CascadeError("N001", "no analyzer plugin '" + n + "' on the search path");
+    out.push_back(p);
+  }
+  return out;
+}
+
+// An isolator that must be trained first: a "model" parameter with no
+// default (the `learned` plugin).
+bool needs_model(const LoadedPlugin& p) {
+  for (const auto& param : p.info.params)
+    if (param.name == "model" && param.default_value.empty()) return true;
+  return false;
+}
+
+// label by turn_seq; "" when the analyzer gave none.
+std::map<uint64_t, std::string> labels_of(const AnalysisResult& r) {
+  std::map<uint64_t, std::string> out;
+  for (const auto& v : r.verdicts) out[v.turn_seq] = v.analyzed ? v.label : "";
+  return out;
+}
+
+// Per-turn labels from every source, one row per recorded turn.
+struct TurnLabels {
+  std::string side;
+  std::string oracle;  // "" : the oracle gave no label
+  std::string lowest;
+  std::map<std::string, std::string> isolators;
+};
+
+std::map<uint64_t, std::string> run_isolator(const LoadedPlugin& p, const trace::TraceData& data, uint32_t jobs,
+                                             std::map<std::string, std::string> params, IsolatorScore& s) {
+  AnalysisOptions o;
+  o.jobs = jobs;
+  o.params = std::move(params);
+  AnalyzerHost host(p, o);
+  const AnalysisResult r = host.run(data);
+  s.name = p.info.name;
+  s.version = p.info.version;
+  s.seconds += r.seconds;
+  return labels_of(r);
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (const char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// Trains `name` with cascade-isolate-train (next to this executable) on
+// the train side of every trace; its log goes to OUT/train-<name>.log.
+// Returns the model file, or nullopt with the reason in `note`.
+std::optional<std::filesystem::path> train_isolator(const std::string& name, const std::vector<FpiRun>& runs,
+                                                    const std::filesystem::path& oracle, const std::filesystem::path& out,
+                                                    std::string& note) {
+  std::error_code ec;
+  const auto tool = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "cascade-isolate-train";
+  if (ec || !std::filesystem::exists(tool)) {
+    note = "not measured: it needs a model and cascade-isolate-train is not next to cascade-eval";
+    return std::nullopt;
+  }
+  if (name != "learned") {
+    note = "not measured: it needs a model, and cascade-isolate-train trains only 'learned'";
+    return std::nullopt;
+  }
+  const auto model = out / ("model-" + name + ".json");
+  const auto log = out / ("train-" + name + ".log");
+  std::string cmd = shell_quote(tool.string());
+  for (const auto& r : runs) cmd += " " + shell_quote(r.trace.string());
+  cmd += " --against " + shell_quote(oracle.string()) + " --dialogues train --out " + shell_quote(model.string()) +
+         " > " + shell_quote(log.string()) + " 2>&1";
+  const int status = std::system(cmd.c_str());
+  if (status != 0 || !std::filesystem::exists(model)) {
+    note = "not measured: training failed (see " + log.string() + ")";
+    return std::nullopt;
+  }
+  note = "trained on the train side's oracle labels (cascade isolate train --dialogues train, defaults)";
+  return model;
+}
+
+json scores_json(const Scores& s) {
+  json per = json::object();
+  for (const auto& c : s.classes) {
+    const ClassScore& cs = s.per_class.at(c);
+    per[c] = {{"precision", cs.precision}, {"recall", cs.recall}, {"f1", cs.f1}, {"support", cs.support},
+              {"predicted", cs.predicted}};
+  }
+  return {{"turns", s.turns}, {"accuracy", s.accuracy}, {"macro_f1", s.macro_f1},
+          {"classes", s.classes}, {"per_class", per}, {"confusion", s.confusion}};
+}
+
+}  // namespace
+
+std::string split_side(const std::string& dialogue_id) {
+  uint64_t h = 14695981039346656037ull;
+  for (const char c : dialogue_id) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return (h & 1u) != 0 ? "test" : "train";
+}
+
+std::string lowest_confidence_label(const trace::Turn& t) {
+  if (const trace::StageRecord* res = t.stage("result")) {
+    if (const auto* p = res->output("result")) {
+      const json r = json::parse(p->bytes, nullptr, false);
+      if (r.is_object() && r.value("success", false)) return "correct";
+    }
+  } else if (t.record && t.record->status == trace::TurnStatus::Ok) {
+    return "correct";
+  }
+  std::string best = "result";
+  double low = 2;
+  for (const auto& s : t.stages) {
+    const std::string c = stage_class(s.stage_id);
+    if (c.empty() || !s.has_confidence) continue;
+    if (s.confidence < low) {
+      low = s.confidence;
+      best = c;
+    }
+  }
+  return best;
+}
+
+FpiReport run_fpi(const FpiRequest& rq) {
+  const auto t0 = Clock::now();
+  FpiReport rep;
+  rep.size = rq.data.size;
+  const auto variants = plan_variants(rq.data);
+
+  // 1. The traces.
+  const auto t_runs = Clock::now();
+  const std::vector<FpiRun> runs = run_variants(variants, rq.data);
+  rep.run_seconds = since(t_runs);
+
+  // 2. The oracle, the baseline and the isolators that need no training,
+  // trace by trace (one trace in memory at a time).
+  std::vector<std::map<uint64_t, TurnLabels>> rows_by_run(runs.size());
+  std::map<std::string, std::set<std::string>> dialogues;  // side -> dialogue ids
+  std::map<std::string, IsolatorScore> iso;
+  std::set<std::string> to_train;
+  AnalysisFile oracle_file;
+  for (size_t ri = 0; ri < runs.size(); ++ri) {
+    const FpiRun& run = runs[ri];
+    VariantPipeline vp = load_variant(run.variant);
+    const trace::TraceData data = trace::read_turns(run.trace);
+    for (const auto& d : data.damage) std::cerr << "warning: " << d.format() << "\n";
+
+    AnalysisOptions oo;
+    oo.jobs = rq.jobs;
+    oo.replay_plan = &*vp.plan;
+    const LoadedPlugin* oracle_plugin = vp.registry->find("oracle");
+    if (oracle_plugin == nullptr) throw CascadeError("N001", "no analyzer plugin 'oracle' on the search path");
+    AnalyzerHost oracle(*oracle_plugin, oo);
+    AnalysisResult oracle_result = oracle.run(data);
+    rep.oracle_seconds += oracle_result.seconds;
+    const auto oracle_labels = labels_of(oracle_result);
+    oracle_file.header.analyzer = oracle_plugin->info.name;
+    oracle_file.header.analyzer_version = oracle_plugin->info.version;
+    oracle_file.header.labels = oracle_plugin->info.labels;
+    oracle_file.header.traces.push_back(run.trace.string());
+    oracle_file.header.turns += oracle_result.verdicts.size();
+    oracle_file.header.replays += oracle_result.replays;
+    oracle_file.header.seconds += oracle_result.seconds;
+    for (auto& v : oracle_result.verdicts) oracle_file.lines.push_back({run.trace.string(), std::move(v)});
+
+    std::map<std::string, std::map<uint64_t, std::string>> iso_labels;
+    for (const LoadedPlugin* p : isolator_plugins(*vp.registry, rq.isolators)) {
+      if (needs_model(*p)) {
+        to_train.insert(p->info.name);
+        continue;
+      }
+      iso_labels[p->info.name] = run_isolator(*p, data, rq.jobs, {}, iso[p->info.name]);
+    }
+
+    FpiRunSummary sum;
+    sum.run = run;
+    sum.replays = oracle_result.replays;
+    rep.replays += oracle_result.replays;
+    for (const auto& t : data.turns) {
+      if (!t.record) continue;
+      TurnLabels row;
+      row.side = split_side(t.id.dialogue_id);
+      dialogues[row.side].insert(t.id.dialogue_id);
+      auto o = oracle_labels.find(t.id.turn_seq);
+      row.oracle = o != oracle_labels.end() ? o->second : "";
+      row.lowest = lowest_confidence_label(t);
+      for (const auto& [name, labels] : iso_labels) {
+        auto l = labels.find(t.id.turn_seq);
+        row.isolators[name] = l != labels.end() ? l->second : "";
+      }
+      ++rep.turns;
+      if (row.oracle.empty()) {
+        ++rep.unlabelled;
+        continue;
+      }
+      ++rep.labelled;
+      ++sum.oracle[row.oracle];
+      ++rep.oracle_all[row.oracle];
+      ++(row.side == "test" ? rep.oracle_test : rep.oracle_train)[row.oracle];
+      rows_by_run[ri][t.id.turn_seq] = std::move(row);
+    }
+    if (rq.data.progress)
+      std::cerr << "fpi: " << run.variant.name << ": " << sum.run.run.turns << " turns, oracle " << oracle_result.replays
+                << " replays\n";
+    rep.runs.push_back(std::move(sum));
+  }
+  const std::filesystem::path oracle_path = rq.data.out_dir / "oracle.jsonl";
+  {
+    std::ofstream f(oracle_path);
+    write_analysis(f, oracle_file);
+    f.flush();
+    if (!f) throw CascadeError("N013", "cannot write the oracle's analysis file", oracle_path.string());
+  }
+
+  // 2b. Isolators that learn: trained on the train side's oracle labels
+  // (`cascade isolate train --dialogues train`), then run over every trace.
+  if (!to_train.empty()) {
+    PluginRegistry registry;
+    registry.scan(PluginRegistry::search_path({}));
+    for (const auto& name : to_train) {
+      std::string note;
+      const auto model = train_isolator(name, runs, oracle_path, rq.data.out_dir, note);
+      IsolatorScore& s = iso[name];
+      s.note = note;
+      if (!model) {
+        rep.notes.push_back(name + ": " + note);
+        iso.erase(name);
+        continue;
+      }
+      for (size_t ri = 0; ri < runs.size(); ++ri) {
+        const trace::TraceData data = trace::read_turns(runs[ri].trace);
+        const auto labels = run_isolator(*registry.find(name), data, rq.jobs, {{"model", model->string()}}, s);
+        for (auto& [seq, row] : rows_by_run[ri]) {
+          auto l = labels.find(seq);
+          row.isolators[name] = l != labels.end() ? l->second : "";
+        }
+      }
+    }
+  }
+  std::vector<TurnLabels> rows;
+  for (auto& by_seq : rows_by_run)
+    for (auto& [seq, row] : by_seq) rows.push_back(std::move(row));
+  std::set<std::string> isolator_names;
+  for (const auto& [name, s] : iso) isolator_names.insert(name);
+
+  // 3. The split: dialogue ids are the same under every condition.
+  rep.train_dialogues = dialogues["train"].size();
+  rep.test_dialogues = dialogues["test"].size();
+
+  // 4. Scores on the test side; the majority class from the train side.
+  for (const auto& [c, n] : rep.oracle_train)
+    if (rep.majority_class.empty() || n > rep.oracle_train[rep.majority_class]) rep.majority_class = c;
+  if (rep.majority_class.empty()) rep.majority_class = "correct";
+  std::vector<std::pair<std::string, std::string>> majority, lowest;
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> pairs;
+  for (const auto& row : rows) {
+    if (row.side != "test") {
+      ++rep.train_turns;
+      continue;
+    }
+    ++rep.test_turns;
+    majority.emplace_back(row.oracle, rep.majority_class);
+    lowest.emplace_back(row.oracle, row.lowest);
+    for (const auto& [name, label] : row.isolators) {
+      pairs[name].emplace_back(row.oracle, label.empty() ? std::string("(none)") : label);
+      if (label.empty()) ++iso[name].unlabelled;
+    }
+  }
+  rep.majority = score(majority, kClasses);
+  rep.lowest_confidence = score(lowest, kClasses);
+  for (const auto& name : isolator_names) {
+    IsolatorScore s = iso[name];
+    s.test = score(pairs[name], kClasses);
+    if (s.note.empty()) s.note = "used as shipped: nothing is trained on the train side";
+    rep.isolators.push_back(std::move(s));
+  }
+  if (isolator_names.empty()) rep.notes.push_back("no isolator plugin besides the oracle was found");
+  rep.total_seconds = since(t0);
+  return rep;
+}
+
+json to_json(const FpiReport& r) {
+  json iso = json::object();
+  const json baselines = {{"majority", scores_json(r.majority)}, {"majority_class", r.majority_class},
+                          {"lowest_confidence", scores_json(r.lowest_confidence)}};
+  for (const auto& s : r.isolators) {
+    json j = scores_json(s.test);
+    j["version"] = s.version;
+    j["unlabelled"] = s.unlabelled;
+    j["seconds"] = s.seconds;
+    j["note"] = s.note;
+    j["baselines"] = baselines;
+    iso[s.name] = std::move(j);
+  }
+  json runs = json::array();
+  for (const auto& s : r.runs)
+    runs.push_back({{"variant", s.run.variant.name},
+                    {"condition", s.run.variant.condition},
+                    {"degradation", s.run.variant.degradation},
+                    {"trace", s.run.trace.string()},
+                    {"turns", s.run.run.turns},
+                    {"failed", s.run.run.failed},
+                    {"seconds", s.run.run.seconds},
+                    {"oracle", s.oracle},
+                    {"replays", s.replays}});
+  const double per_turn = r.labelled > 0 ? static_cast<double>(r.replays) / static_cast<double>(r.labelled) : 0.0;
+  json out = {{"size", r.size},
+              {"isolators", iso},
+              {"baselines", baselines},
+              {"oracle",
+               {{"class_balance", {{"all", r.oracle_all}, {"train", r.oracle_train}, {"test", r.oracle_test}}},
+                {"turns", r.turns},
+                {"labelled", r.labelled},
+                {"unlabelled", r.unlabelled},
+                {"replays", r.replays},
+                {"replays_per_turn", per_turn},
+                {"seconds", r.oracle_seconds}}},
+              {"split",
+               {{"rule", "FNV-1a 64 of dialogue_id: odd -> test, even -> train"},
+                {"train_dialogues", r.train_dialogues},
+                {"test_dialogues", r.test_dialogues},
+                {"train_turns", r.train_turns},
+                {"test_turns", r.test_turns}}},
+              {"runs", runs},
+              {"timings", {{"runs_seconds", r.run_seconds}, {"oracle_seconds", r.oracle_seconds},
+                           {"total_seconds", r.total_seconds}}},
+              {"notes", r.notes}};
+  // The first isolator's scores at the top, so `jq .accuracy` answers.
+  if (!r.isolators.empty()) {
+    const json& first = iso[r.isolators.front().name];
+    out["isolator"] = r.isolators.front().name;
+    for (const char* k : {"accuracy", "macro_f1", "per_class", "confusion", "classes"}) out[k] = first[k];
+  }
+  return out;
+}
+
+}  // namespace cascade::language::eval

@@ -1,0 +1,99 @@
+// eval/fpi.hpp — `cascade eval fpi`: failure-point isolators measured
+// against the oracle on held-out turns.
+//
+// The shape of the work:
+//   1. run the variants (eval/fpi_data.hpp): one trace per condition;
+//   2. per trace: rebuild the variant's pipeline (its overrides too) for
+//      the oracle's replays; run the oracle, every other analyzer plugin
+//      on the search path (the isolators) and the lowest-confidence
+//      baseline over the trace, in process (core's AnalyzerHost);
+//   3. split the turns by dialogue (split_side()): the same dialogue under
+//      every condition falls on one side, so no request is on both;
+//   4. score each isolator and both baselines on the test side against
+//      the oracle (core's scoring.hpp); the majority baseline predicts the
+//      train side's most frequent class.
+// The stage models (NLU, ER catalogue, language model) are built from the
+// TRAIN split of SLURP devel and the eval dialogues come from the EVAL
+// split only, so every oracle label here is on a request the models never
+// trained on (plugins/language/data/README.md).
+//
+// Lifecycle: run_fpi() builds and tears down everything it uses.
+// Threading: one call at a time; inside, the pipelines' engines and the
+// analyzer hosts run their own threads.
+#pragma once
+
+#include "eval/fpi_data.hpp"
+
+#include <cascade/core/scoring.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace cascade {
+namespace trace {
+struct Turn;
+}
+
+namespace language::eval {
+
+// The documented split: FNV-1a 64 of the dialogue id, odd -> "test",
+// even -> "train".
+std::string split_side(const std::string& dialogue_id);
+
+// Baseline "the stage with the lowest confidence", as `cascade isolate`
+// states it: `correct` when the result says success (or the turn ran
+// nothing and ended ok), else the class of the assistant stage (wake,
+// asr/request, nlu, er, result) that reported the lowest confidence.
+std::string lowest_confidence_label(const trace::Turn& turn);
+
+struct FpiRequest {
+  FpiDataRequest data;
+  std::vector<std::string> isolators;  // empty: every analyzer plugin but the oracle
+  uint32_t jobs = 0;                   // analyzer threads (0: the host's default)
+};
+
+struct IsolatorScore {
+  std::string name;
+  std::string version;
+  Scores test;        // on the test side, against the oracle
+  uint64_t unlabelled = 0;  // test turns it gave no label (scored as "(none)")
+  double seconds = 0;       // analyze() time over every trace
+  std::string note;
+};
+
+struct FpiRunSummary {
+  FpiRun run;
+  std::map<std::string, uint64_t> oracle;  // class -> turns
+  uint64_t replays = 0;
+};
+
+struct FpiReport {
+  std::string size;
+  std::vector<FpiRunSummary> runs;
+  std::map<std::string, uint64_t> oracle_all, oracle_train, oracle_test;
+  uint64_t turns = 0, labelled = 0, unlabelled = 0, replays = 0;
+  uint64_t train_dialogues = 0, test_dialogues = 0, train_turns = 0, test_turns = 0;
+  double run_seconds = 0, oracle_seconds = 0, total_seconds = 0;
+  std::string majority_class;
+  Scores majority, lowest_confidence;  // on the test side
+  std::vector<IsolatorScore> isolators;
+  std::vector<std::string> notes;
+};
+
+FpiReport run_fpi(const FpiRequest& request);
+
+// {"accuracy","macro_f1","per_class","confusion","baselines": the first
+// isolator's (for jq), "isolators": {name: the same keys}, "oracle":
+// {class_balance, replays, replays_per_turn, ...}, "split", "runs",
+// "timings", "notes"}.
+nlohmann::json to_json(const FpiReport& report);
+// The tables: oracle class balance per run and per side, then per
+// isolator and baseline accuracy, macro-F1, per-class recall and the
+// confusion matrix.
+std::string format_text(const FpiReport& report);
+
+}  // namespace language::eval
+}  // namespace cascade

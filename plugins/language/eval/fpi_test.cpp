@@ -1,0 +1,167 @@
+// `cascade eval fpi`: the degraded catalogue, the split and the variant
+// plan as functions, then the tool end to end at its small size (real
+// plugins: speechsim, wake, ASR, NLU, ER, result, the oracle and rules).
+// No accuracy is asserted: the numbers are the measurement, the test
+// checks that the measurement is complete and consistent.
+#include "eval/fpi.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using nlohmann::json;
+namespace ev = cascade::language::eval;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path temp_dir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("cascade_fpi_test_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+struct ToolRun {
+  int exit_code = -1;
+  std::string out;
+};
+
+ToolRun run_tool(const std::string& args) {
+  const std::string cmd = std::string(CASCADE_EVAL_BINARY) + " " + args + " 2>/dev/null";
+  ToolRun r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+  const int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+uint64_t sum(const json& counts) {
+  uint64_t n = 0;
+  for (const auto& [k, v] : counts.items()) n += v.get<uint64_t>();
+  return n;
+}
+
+const std::vector<std::string> kClasses = {"false_wake", "asr", "nlu", "er", "result", "correct"};
+
+}  // namespace
+
+TEST(FpiData, TheDegradedCatalogueDropsASeededShareOfEntriesTheSameWayEveryTime) {
+  const fs::path d = temp_dir("catalog");
+  const fs::path a = d / "a.json", b = d / "b.json";
+  const auto cut = ev::write_degraded_catalog(CASCADE_EVAL_CATALOG, a, 0.5, 14);
+  ev::write_degraded_catalog(CASCADE_EVAL_CATALOG, b, 0.5, 14);
+  ASSERT_GT(cut.entries, 100u);
+  EXPECT_GT(cut.removed, cut.entries * 4 / 10);
+  EXPECT_LT(cut.removed, cut.entries * 6 / 10);
+  std::ifstream fa(a), fb(b), orig(CASCADE_EVAL_CATALOG);
+  const json ja = json::parse(fa), jb = json::parse(fb), jo = json::parse(orig);
+  EXPECT_EQ(ja, jb);
+  uint64_t kept = 0;
+  for (const auto& [type, entries] : ja["types"].items())
+    for (const auto& [canonical, entry] : entries.items()) {
+      EXPECT_EQ(entry, jo["types"][type][canonical]);  // what stays is untouched
+      ++kept;
+    }
+  EXPECT_EQ(kept, cut.entries - cut.removed);
+  EXPECT_EQ(ev::write_degraded_catalog(CASCADE_EVAL_CATALOG, d / "none.json", 0.0, 14).removed, 0u);
+  EXPECT_THROW(ev::write_degraded_catalog(d / "missing.json", d / "x.json", 0.5, 14), std::runtime_error);
+  fs::remove_all(d);
+}
+
+TEST(FpiData, TheSplitIsByDialogueAndFixed) {
+  // Pinned: other measurements rely on which dialogues are held out.
+  EXPECT_EQ(ev::split_side("d0000"), ev::split_side("d0000"));
+  int test = 0;
+  for (int i = 0; i < 96; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "d%04d", i);
+    test += ev::split_side(id) == "test" ? 1 : 0;
+  }
+  EXPECT_GT(test, 30);
+  EXPECT_LT(test, 66);
+}
+
+TEST(FpiData, TheDefaultPlanCoversVoicesNoiseAndEveryDegradation) {
+  ev::FpiDataRequest rq;
+  rq.speech_pipeline = CASCADE_EVAL_SPEECH_PIPELINE;
+  rq.text_pipeline = CASCADE_EVAL_TEXT_PIPELINE;
+  rq.out_dir = "out/fpi";
+  const auto plan = ev::plan_variants(rq);
+  std::set<std::string> voices, levels, degradations, names;
+  for (const auto& v : plan) {
+    voices.insert(v.voice);
+    levels.insert(v.snr_db);
+    degradations.insert(v.degradation);
+    EXPECT_TRUE(names.insert(v.name).second) << "two runs named " << v.name;
+  }
+  EXPECT_TRUE(voices.contains("slt") && voices.contains("en-us+f2"));
+  EXPECT_TRUE(levels.contains("inf") && levels.contains("20") && levels.contains("15"));
+  EXPECT_TRUE(degradations.contains("er-cut") && degradations.contains("broken-skill") &&
+              degradations.contains("er-cut+broken-skill"));
+  rq.size = "huge";
+  EXPECT_THROW(ev::plan_variants(rq), std::invalid_argument);
+}
+
+TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
+  const fs::path out = temp_dir("small");
+  const ToolRun r = run_tool("fpi --size small --json -q --out " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const json j = json::parse(r.out);
+
+  // The oracle labelled every turn of every run.
+  const json& oracle = j.at("oracle");
+  EXPECT_GT(oracle.at("turns").get<uint64_t>(), 0u);
+  EXPECT_EQ(oracle.at("unlabelled"), 0);
+  EXPECT_EQ(oracle.at("labelled"), oracle.at("turns"));
+  EXPECT_EQ(sum(oracle.at("class_balance").at("all")), oracle.at("labelled").get<uint64_t>());
+  EXPECT_EQ(sum(oracle.at("class_balance").at("train")) + sum(oracle.at("class_balance").at("test")),
+            oracle.at("labelled").get<uint64_t>());
+  EXPECT_TRUE(oracle.contains("replays_per_turn"));
+  // The degraded variants ran (the small set is too small to promise
+  // that each one meets its failure).
+  std::set<std::string> degradations;
+  uint64_t run_turns = 0;
+  for (const auto& run : j.at("runs")) {
+    degradations.insert(run.at("degradation").get<std::string>());
+    EXPECT_TRUE(fs::exists(run.at("trace").get<std::string>()));
+    EXPECT_EQ(run.at("failed"), 0);
+    run_turns += run.at("turns").get<uint64_t>();
+  }
+  EXPECT_EQ(run_turns, oracle.at("turns").get<uint64_t>());
+  EXPECT_TRUE(degradations.contains("er-cut") && degradations.contains("broken-skill"));
+
+  // Every isolator (rules at least) and both baselines, on the test side only.
+  const uint64_t test_turns = j.at("split").at("test_turns");
+  EXPECT_GT(test_turns, 0u);
+  EXPECT_GT(j.at("split").at("train_turns").get<uint64_t>(), 0u);
+  ASSERT_TRUE(j.at("isolators").contains("rules"));
+  for (const auto& [name, s] : j.at("isolators").items()) {
+    SCOPED_TRACE(name);
+    for (const char* k : {"accuracy", "macro_f1", "per_class", "confusion", "baselines"}) EXPECT_TRUE(s.contains(k)) << k;
+    EXPECT_EQ(s.at("turns"), test_turns);
+    uint64_t cells = 0;
+    for (const auto& row : s.at("confusion"))
+      for (const auto& v : row) cells += v.get<uint64_t>();
+    EXPECT_EQ(cells, test_turns);
+    for (const auto& c : kClasses)
+      for (const char* k : {"precision", "recall", "f1", "support"}) EXPECT_TRUE(s.at("per_class").at(c).contains(k));
+  }
+  for (const char* b : {"majority", "lowest_confidence"}) EXPECT_EQ(j.at("baselines").at(b).at("turns"), test_turns);
+  // The top-level keys are the first isolator's.
+  for (const char* k : {"accuracy", "macro_f1", "per_class", "confusion", "baselines", "oracle"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  fs::remove_all(out);
+}
+
+TEST(FpiTool, AnUnknownSizeIsAUsageError) {
+  EXPECT_EQ(run_tool("fpi --size huge --json").exit_code, 2);
+}
