@@ -8,7 +8,7 @@
 //   1. load the analyzer (a name on the plugin search path, or a .so path)
 //      and, with -p, the pipeline replays run through;
 //   2. per trace: read it, run the analyzer, keep its verdicts;
-//   3. the reference: the oracle's own labels, an oracle run beside the
+//   3. the reference (for an isolator): an oracle run beside the
 //      isolator (-p given), or --against FILE;
 //   4. write the analysis file; print the summary (text, or --json);
 //      optionally the HTML report.
@@ -206,9 +206,7 @@ int isolate(const IsolateArgs& a, Globals& g) {
     reference_name = ref.header.analyzer + " (" + a.against + ")";
     for (const auto& l : ref.lines)
       if (l.verdict.analyzed) reference[key_of(l.trace, l.verdict.turn_seq)] = l.verdict.label;
-  } else if (plugin.info.name == "oracle") {
-    reference_name = "oracle";
-  } else if (plan != nullptr) {
+  } else if (plan != nullptr && plugin.info.name != "oracle") {
     if (const LoadedPlugin* oracle = reg->find("oracle")) {
       Labelled ref = run_analyzer(*oracle, a, plan, {}, !a.quiet);
       reference_name = "oracle";
@@ -216,9 +214,6 @@ int isolate(const IsolateArgs& a, Globals& g) {
         if (l.verdict.analyzed) reference[key_of(l.trace, l.verdict.turn_seq)] = l.verdict.label;
     }
   }
-  if (reference_name == "oracle" && plugin.info.name == "oracle")
-    for (const auto& l : main.file.lines)
-      if (l.verdict.analyzed) reference[key_of(l.trace, l.verdict.turn_seq)] = l.verdict.label;
 
   // Summary.
   std::map<std::string, uint64_t> counts;
