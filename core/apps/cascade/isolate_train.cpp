@@ -15,8 +15,8 @@
 //      the pipeline the traces came from);
 //   3. join by (trace file name, turn_seq), in trace then turn order;
 //      print the training size and class balance to stderr;
-//   4. xgboost (multi:softprob, one class per failure point, class-balanced
-//      weights), nthread=1 and the seed: the same inputs and seed give a
+//   4. xgboost (multi:softprob, one class per failure point, rarer classes
+//      weighted up), nthread=1 and the seed: the same inputs and seed give a
 //      byte-identical model file;
 //   5. record the feature names and class order in the model (the plugin
 //      refuses a model of another schema) and save it as JSON.
@@ -58,9 +58,13 @@ struct TrainArgs {
   std::string against;
   std::string out;
   uint64_t seed = 7;
-  uint32_t rounds = 60;
-  uint32_t depth = 4;
-  double eta = 0.3;
+  // Defaults: the best mean accuracy and macro-F1 over both halves of the
+  // eval dialogues' split, on the text and on the speech assistant's traces
+  // (shallow trees, slow learning: a few hundred training turns).
+  uint32_t rounds = 100;
+  uint32_t depth = 3;
+  double eta = 0.1;
+  std::string weights = "sqrt";  // class weights: balanced, sqrt, none
   std::string dialogues = "all";  // all, or one side of the documented split: train, test
   uint32_t jobs = 0;
 };
@@ -190,12 +194,15 @@ double train(const std::vector<Example>& rows, const std::vector<std::string>& n
     labels.push_back(static_cast<float>(r.label));
     count[static_cast<size_t>(r.label)] += 1;
   }
-  // Balanced weights: every class present weighs as much in all as any
-  // other, so a rare failure point is not drowned by `correct`.
+  // Class weights. balanced: every class present weighs as much in all as
+  // any other, so a rare failure point is not drowned by `correct`; sqrt:
+  // half way (the square root of that weight); none: every turn 1.
   double present = 0;
   for (double c : count) present += c > 0 ? 1 : 0;
-  for (const auto& r : rows)
-    weights.push_back(static_cast<float>(static_cast<double>(n) / (present * count[static_cast<size_t>(r.label)])));
+  for (const auto& r : rows) {
+    const double balanced = static_cast<double>(n) / (present * count[static_cast<size_t>(r.label)]);
+    weights.push_back(static_cast<float>(a.weights == "balanced" ? balanced : a.weights == "sqrt" ? std::sqrt(balanced) : 1.0));
+  }
 
   DMatrixHandle dtrain = nullptr;
   BoosterHandle booster = nullptr;
@@ -319,6 +326,9 @@ int main(int argc, char** argv) {
   app.add_option("--rounds", a.rounds, "Boosting rounds")->capture_default_str();
   app.add_option("--depth", a.depth, "Maximum tree depth")->capture_default_str();
   app.add_option("--eta", a.eta, "Learning rate")->capture_default_str();
+  app.add_option("--weights", a.weights, "Class weights: balanced (rare classes weigh as much as common ones), sqrt, none")
+      ->check(CLI::IsMember({"balanced", "sqrt", "none"}))
+      ->capture_default_str();
   app.add_option("--dialogues", a.dialogues,
                  "Train on all dialogues, or on one side of cascade eval fpi's split by dialogue id (train, test)")
       ->check(CLI::IsMember({"all", "train", "test"}))

@@ -38,7 +38,10 @@ enum Feature : size_t {
   kNluTop2SameDomain,
   kNluSlots,
   kNluTokens,
+  kNluMinSlotScore,
+  kNluSlotCoverage,
   kErConfidence,
+  kErMinEntityScore,
   kErEntities,
   kErUnresolved,
   kErUnresolvedShare,
@@ -68,8 +71,8 @@ constexpr std::array<const char*, kFeatureCount> kNames = {
     "wake_present", "wake_detected", "wake_confidence", "wake_score", "heard_starts_with_wake_word", "heard_words",
     "asr_confidence", "asr_nbest_margin", "asr_nbest_size", "asr_min_word_confidence",
     "nlu_confidence", "nlu_margin", "nlu_nbest_spread", "nlu_second_score", "nlu_top2_same_domain", "nlu_slots",
-    "nlu_tokens",
-    "er_confidence", "er_entities", "er_unresolved", "er_unresolved_share",
+    "nlu_tokens", "nlu_min_slot_score", "nlu_slot_coverage",
+    "er_confidence", "er_min_entity_score", "er_entities", "er_unresolved", "er_unresolved_share",
     "result_present", "result_success", "result_supported", "result_has_action", "result_has_answer",
     "stages_ran", "stages_skipped", "turn_failed", "turn_log_ms", "asr_log_ms",
     "position", "dialogue_turns", "next_overlap", "next_gap_s", "next_rephrase", "next_barge_in", "silence_after",
@@ -158,6 +161,27 @@ double gap_seconds(const TurnView& now, const TurnView& next) {
 }
 double log_ms(double ms) { return std::log1p(std::max(0.0, ms)); }
 
+// The NLU's JSON output: {"text", "slots": [{"start","end","score",...}]}:
+// the least sure slot, and how much of the request the slots cover (a
+// request mostly left out of every slot, or one slot swallowing it all,
+// is often misread).
+void slot_features(const StageView& nlu, std::vector<double>& f) {
+  const auto out = nlu.output("nlu");
+  if (!out) return;
+  const json j = json::parse(out->bytes(), nullptr, false);
+  if (!j.is_object() || !j.contains("slots") || !j["slots"].is_array()) return;
+  const double length = j.contains("text") && j["text"].is_string() ? static_cast<double>(j["text"].get<std::string>().size()) : 0;
+  double covered = 0;
+  for (const auto& slot : j["slots"]) {
+    if (!slot.is_object()) continue;
+    if (slot.contains("score") && slot["score"].is_number())
+      f[kNluMinSlotScore] = std::fmin(f[kNluMinSlotScore], slot["score"].get<double>());
+    if (slot.contains("start") && slot.contains("end") && slot["start"].is_number() && slot["end"].is_number())
+      covered += slot["end"].get<double>() - slot["start"].get<double>();
+  }
+  if (length > 0) f[kNluSlotCoverage] = covered / length;
+}
+
 void stage_features(const TurnView& t, const FeatureOptions& o, std::vector<double>& f) {
   if (auto wake = t.stage("wake")) {
     f[kWakePresent] = 1;
@@ -193,6 +217,7 @@ void stage_features(const TurnView& t, const FeatureOptions& o, std::vector<doub
     }
     f[kNluSlots] = nlu->feature("slots").value_or(kMissing);
     f[kNluTokens] = nlu->feature("tokens").value_or(kMissing);
+    slot_features(*nlu, f);
   }
   if (auto er = t.stage("er")) {
     f[kErConfidence] = er->confidence().value_or(kMissing);
@@ -201,6 +226,13 @@ void stage_features(const TurnView& t, const FeatureOptions& o, std::vector<doub
     f[kErEntities] = entities;
     f[kErUnresolved] = unresolved;
     if (entities > 0) f[kErUnresolvedShare] = unresolved / entities;
+    if (auto out = er->output("er")) {
+      const json e = json::parse(out->bytes(), nullptr, false);
+      if (e.is_object() && e.contains("entities") && e["entities"].is_array())
+        for (const auto& entity : e["entities"])
+          if (entity.is_object() && entity.contains("score") && entity["score"].is_number())
+            f[kErMinEntityScore] = std::fmin(f[kErMinEntityScore], entity["score"].get<double>());  // fmin skips NaN
+    }
   }
   const json res = result_of(t);
   f[kResultPresent] = flag(res.is_object());

@@ -12,8 +12,10 @@
 //            with the wake word
 //   asr      confidence, n-best margin and size, lowest word confidence,
 //            words heard
-//   nlu      confidence, top-2 margin, n-best spread, slots, tokens
-//   er       confidence, entities, unresolved entities and their share
+//   nlu      confidence, top-2 margin, n-best spread and runner-up (same
+//            domain?), slots, tokens, the least sure slot, slot coverage
+//   er       confidence, entities, unresolved entities and their share,
+//            the least sure entity
 //   result   success, supported, an action, an answer
 //   statuses stages that ran, skipped, the turn's status
 //   latency  the turn's and the ASR stage's, log milliseconds
