@@ -244,6 +244,61 @@ TEST_F(Learned, AStageThatFailedIsAttributedWithoutTheModel) {
   }
 }
 
+// One dialogue of two turns ten seconds apart by their timestamps (their
+// run times a minute apart), the second a rephrase of the first.
+void write_rephrase(const fs::path& file) {
+  trace::WriterOptions wo;
+  wo.path = file;
+  trace::Writer w(wo);
+  const std::vector<std::pair<std::string, std::string>> turns = {
+      {"alexa play some jazz", "2026-01-15T09:00:00Z"}, {"alexa play some jazz music", "2026-01-15T09:00:10Z"}};
+  int64_t t = 1'700'000'000'000'000'000;
+  for (uint32_t i = 0; i < turns.size(); ++i) {
+    const std::string& text = turns[i].first;
+    trace::TurnKey key{"d", "u1", i, i};
+    trace::StageEvent ev;
+    ev.turn = key;
+    ev.stage_id = "asr";
+    ev.plugin = "normalize";
+    ev.plugin_version = "1.0.0";
+    ev.start_ns = t;
+    ev.end_ns = t + 1'000'000;
+    trace::PayloadView in{"text", CASCADE_PAYLOAD_TEXT, 0, text.data(), text.size()};
+    ev.inputs = {&in, 1};
+    w.write(0, ev);
+    trace::TurnEvent te;
+    te.turn = key;
+    te.timestamp = turns[i].second;
+    te.start_ns = t;
+    te.end_ns = t + 1'000'000;
+    te.input = {"input", CASCADE_PAYLOAD_TEXT, 0, text.data(), text.size()};
+    w.write(0, te);
+    t += 60'000'000'000;
+  }
+  w.close();
+}
+
+TEST_F(Learned, DialogueFeaturesReadTheTurnsTimestamps) {
+  const fs::path file = dir() / "rephrase.cas";
+  write_rephrase(file);
+  const AnalysisResult r = analyze(file, {{"mode", "features"}});
+  ASSERT_EQ(r.verdicts.size(), 2u);
+  std::vector<std::map<std::string, json>> f(2);
+  for (size_t i = 0; i < 2; ++i) {
+    const json e = json::parse(r.verdicts[i].evidence);
+    ASSERT_TRUE(e.contains("features")) << e.dump();
+    for (size_t k = 0; k < e["features"].size(); ++k) f[i][e["feature_names"][k]] = e["features"][k];
+  }
+  EXPECT_EQ(f[0]["next_gap_s"], 10.0);
+  EXPECT_EQ(f[0]["next_rephrase"], 1.0);
+  EXPECT_EQ(f[0]["silence_after"], 0.0);
+  EXPECT_EQ(f[0]["heard_starts_with_wake_word"], 1.0);
+  EXPECT_EQ(f[1]["position"], 1.0);
+  EXPECT_EQ(f[1]["silence_after"], 1.0);
+  EXPECT_GE(f[1]["prev_overlap"].get<double>(), 0.5);
+  EXPECT_TRUE(f[1]["asr_confidence"].is_null()) << "a value the trace does not have is missing";
+}
+
 TEST_F(Learned, RefusesToOpenWithoutAUsableModel) {
   EXPECT_NE(open_error({}).find("parameter 'model' is empty"), std::string::npos) << open_error({});
   const std::string missing = (dir() / "no-such-model.json").string();
