@@ -1,10 +1,20 @@
-# Fails unless README contains SOURCE verbatim, and SOURCE is <= 20 lines
-# of code (the SDK's promise for a hello stage).
+# Fails unless README contains SOURCE verbatim, and SOURCE keeps the SDK's
+# promise on its size: with MAX_LINES, at most that many lines in all (the
+# analyzer example: 30); without, at most 20 lines of code (the hello stage).
 file(READ ${README} readme)
 file(READ ${SOURCE} source)
 string(FIND "${readme}" "${source}" at)
 if(at EQUAL -1)
   message(FATAL_ERROR "sdk/README.md does not contain ${SOURCE} verbatim: copy it again")
+endif()
+if(DEFINED MAX_LINES)
+  string(REGEX MATCHALL "\n" newlines "${source}")
+  list(LENGTH newlines total)
+  if(total GREATER MAX_LINES)
+    message(FATAL_ERROR "${SOURCE} has ${total} lines; the SDK promises <= ${MAX_LINES}")
+  endif()
+  message(STATUS "${SOURCE}: ${total} lines, README in sync")
+  return()
 endif()
 file(STRINGS ${SOURCE} lines)
 set(code 0)
