@@ -171,8 +171,9 @@ class AnalyzerHarness {
       : d_(desc), params_(std::move(params)), replay_(std::move(replay)) {
     if (d_ == nullptr) throw std::runtime_error("harness: null descriptor");
     const std::string name = d_->name != nullptr ? d_->name : "";
-    if (d_->kind != CASCADE_KIND_ANALYZER || !CASCADE_HAS_FIELD(d_, cascade_plugin_descriptor, analyzer) ||
-        d_->analyzer == nullptr || d_->analyzer->analyze == nullptr)
+    // The field is a pointer: sizeof of it is meant (bugprone-sizeof-expression).
+    const bool has_table = CASCADE_HAS_FIELD(d_, cascade_plugin_descriptor, analyzer);  // NOLINT
+    if (d_->kind != CASCADE_KIND_ANALYZER || !has_table || d_->analyzer == nullptr || d_->analyzer->analyze == nullptr)
       throw std::runtime_error("harness: plugin '" + name + "' is not an analyzer");
     if ((d_->analyzer->flags & CASCADE_ANALYZER_REPLAYS) != 0 && !replay_)
       throw std::runtime_error("harness: analyzer '" + name + "' replays turns: give the harness a ReplayFunction");
