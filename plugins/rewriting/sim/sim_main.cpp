@@ -1,0 +1,153 @@
+// cascade-simulate: simulated users' sessions through the real pipeline
+// (`cascade simulate ...` execs this binary).
+//
+//   cascade simulate --users N --days D --seed S --out DIR [--k 3] [--pipeline P]
+//                    [--first-user I] [--first-day D] [--set K=V]... [--user-set KEY]
+//   cascade simulate --learn-asr TRACE --out DIR     estimate DIR/asr_error_model.json
+//
+// Exit codes: 0 ok, 1 runtime failure (data, model or trace problem),
+// 2 usage or config error.
+#include "error_model.hpp"
+#include "simulate.hpp"
+
+#include "text/text.hpp"
+
+#include <cascade/core/diagnostic.hpp>
+#include <cascade/trace/error.hpp>
+#include <cascade/trace/reader.hpp>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <iostream>
+
+#ifndef CASCADE_SIM_PIPELINE
+#error "CASCADE_SIM_PIPELINE, CASCADE_SIM_SLURP, CASCADE_SIM_CATALOG and CASCADE_SIM_ASR_MODEL come from the build"
+#endif
+
+namespace {
+
+namespace sim = cascade::sim;
+namespace fs = std::filesystem;
+constexpr int kOk = 0, kRuntimeFailure = 1, kUsageError = 2;
+
+// Every addressed turn of a speech-pipeline trace: (what the asr stage
+// heard, the gold transcript), the leading wake word dropped.
+std::vector<std::pair<std::string, std::string>> asr_pairs(const fs::path& trace_path) {
+  const auto data = cascade::trace::read_turns(trace_path);
+  for (const auto& d : data.damage) std::cerr << "warning: " << d.format() << "\n";
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (const auto& turn : data.turns) {
+    if (!turn.record) continue;
+    const auto gold = nlohmann::json::parse(turn.record->gold_json, nullptr, false);
+    if (!gold.is_object() || !gold.contains("asr") || !gold["asr"].is_object()) continue;
+    const auto* asr = turn.stage("asr");
+    const auto* text = asr != nullptr ? asr->output("text") : nullptr;
+    if (text == nullptr) continue;
+    auto words = cascade::language::tokenize(text->text());
+    if (!words.empty() && words.front() == "alexa") words.erase(words.begin());
+    pairs.emplace_back(cascade::language::join(words), cascade::language::normalize_sentence(gold["asr"].value("text", "")));
+  }
+  return pairs;
+}
+
+int learn_asr(const fs::path& trace_path, const fs::path& out_dir) {
+  const auto pairs = asr_pairs(trace_path);
+  if (pairs.empty()) {
+    std::cerr << "error: " << trace_path.string() << " holds no turn with an asr stage and a gold transcript\n";
+    return kRuntimeFailure;
+  }
+  sim::AsrErrorModel m = sim::estimate(pairs);
+  m.source = trace_path.filename().string() + ": " + std::to_string(pairs.size()) + " addressed turns";
+  m.condition = "voice slt, clean";
+  // WER ratios from docs/results.md (the noise curve; the DEV voices).
+  m.voice_factor = {{"slt", 1.0}, {"en-us+f2", 13.7 / 8.4}};
+  m.snr_factor = {{"inf", 1.0}, {"30", 13.5 / 9.7}, {"20", 19.7 / 9.7}};
+  fs::create_directories(out_dir);
+  const fs::path out = out_dir / "asr_error_model.json";
+  std::ofstream f(out);
+  f << sim::to_json(m).dump(1) << "\n";
+  if (!f) {
+    std::cerr << "error: cannot write " << out.string() << "\n";
+    return kRuntimeFailure;
+  }
+  std::cerr << "asr error model: " << m.reference_words << " words, S/D/I " << m.substitutions << "/" << m.deletions
+            << "/" << m.insertions << " -> " << out.string() << "\n";
+  return kOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // The engine and the plugins log through spdlog's default logger: to
+  // stderr, so stdout holds the summary alone.
+  spdlog::set_default_logger(
+      std::make_shared<spdlog::logger>("", std::make_shared<spdlog::sinks::stderr_color_sink_mt>()));
+  spdlog::set_level(spdlog::level::warn);
+  CLI::App app{"cascade simulate: seeded users' sessions through the real pipeline, with their ground truth",
+               "cascade simulate"};
+  sim::SimRequest rq;
+  rq.pipeline = CASCADE_SIM_PIPELINE;
+  rq.slurp = CASCADE_SIM_SLURP;
+  rq.catalog = CASCADE_SIM_CATALOG;
+  rq.asr_model = CASCADE_SIM_ASR_MODEL;
+  std::string learn;
+  bool json_out = false;
+  app.add_option("--users", rq.users, "Users")->capture_default_str();
+  app.add_option("--first-user", rq.first_user, "Index of the first user (u0000 + I)")->capture_default_str();
+  app.add_option("--days", rq.days, "Days")->capture_default_str();
+  app.add_option("--first-day", rq.first_day, "Index of the first day (0 = 2026-01-15)")->capture_default_str();
+  app.add_option("--seed", rq.seed, "Seed of users, goals, sessions and ASR errors")->capture_default_str();
+  app.add_option("--out", rq.out_dir, "Directory: trace.cas, turns.jsonl, truth.jsonl, users.jsonl")->required();
+  app.add_option("--k", rq.k, "Attempts per session at most")->capture_default_str()->check(CLI::Range(1, 20));
+  app.add_option("--pipeline", rq.pipeline, "Pipeline taking recorded-ASR turns (input.json)")
+      ->capture_default_str()
+      ->check(CLI::ExistingFile);
+  app.add_option("--set", rq.overrides, "Config override K=V (repeatable)");
+  app.add_option("--user-set", rq.user_override,
+                 "A parameter set to each user's id (e.g. stages.rewrite.params.user); users then run one at a time");
+  app.add_option("--asr-model", rq.asr_model, "ASR error model (JSON)")->capture_default_str()->check(CLI::ExistingFile);
+  app.add_option("--slurp", rq.slurp, "SLURP records the goals come from (TRAIN side)")
+      ->capture_default_str()
+      ->check(CLI::ExistingFile);
+  app.add_option("--catalog", rq.catalog, "Entity catalogue (gold)")->capture_default_str()->check(CLI::ExistingFile);
+  app.add_option("--threads", rq.threads, "Pipeline worker threads (default: the config's)");
+  app.add_option("--learn-asr", learn, "Estimate the ASR error model from a speech-pipeline trace into --out, then stop")
+      ->check(CLI::ExistingPath);
+  app.add_flag("--json", json_out, "The summary as one JSON object");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kOk : kUsageError;
+  }
+  try {
+    if (!learn.empty()) return learn_asr(learn, rq.out_dir);
+    const auto s = sim::simulate(rq);
+    nlohmann::json j = {{"users", s.users},       {"sessions", s.sessions},         {"turns", s.turns},
+                        {"successes", s.successes}, {"failed_turns", s.failed_turns}, {"turns_per_round", s.turns_per_round},
+                        {"trace", s.trace.string()}, {"truth", s.truth.string()},   {"turns_file", s.turns_file.string()}};
+    if (json_out) {
+      std::cout << j.dump(2) << "\n";
+    } else {
+      std::cout << s.users << " users, " << s.sessions << " sessions (" << s.successes << " succeeded), " << s.turns
+                << " turns in " << s.turns_per_round.size() << " rounds; trace " << s.trace.string() << ", truth "
+                << s.truth.string() << "\n";
+    }
+    return kOk;
+  } catch (const cascade::CascadeError& e) {
+    std::cerr << e.what() << "\n";
+    return e.code().starts_with("C") ? kUsageError : kRuntimeFailure;
+  } catch (const cascade::trace::TraceError& e) {
+    std::cerr << e.what() << "\n";
+    return kRuntimeFailure;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kUsageError;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kRuntimeFailure;
+  }
+}
