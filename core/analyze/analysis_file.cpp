@@ -60,58 +60,64 @@ AnalysisFile read_analysis(const std::filesystem::path& path) {
       throw CascadeError("N012", std::string("field '") + k + "' must be a non-negative integer", where());
     return it->get<uint64_t>();
   };
-  while (std::getline(in, line)) {
-    ++n;
-    if (line.empty()) continue;
-    const json j = json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
-      if (n == 1) throw CascadeError("N010", "not an analysis file (the first line is not a JSON object)", where());
-      throw CascadeError("N012", "not a JSON object", where());
+  // A field of the wrong type ("seconds":"slow") makes json::value() throw
+  // type_error: a malformed line, not a crash (found by fuzzing).
+  try {
+    while (std::getline(in, line)) {
+      ++n;
+      if (line.empty()) continue;
+      const json j = json::parse(line, nullptr, false);
+      if (j.is_discarded() || !j.is_object()) {
+        if (n == 1) throw CascadeError("N010", "not an analysis file (the first line is not a JSON object)", where());
+        throw CascadeError("N012", "not a JSON object", where());
+      }
+      if (n == 1) {
+        auto v = j.find("cascade_analysis");
+        if (v == j.end()) throw CascadeError("N010", "not an analysis file (no \"cascade_analysis\" header)", where());
+        if (!v->is_number_integer() || v->get<int64_t>() != kAnalysisFormat)
+          throw CascadeError("N011", "analysis format " + v->dump() + ", this cascade reads format " +
+                                         std::to_string(kAnalysisFormat), where());
+        f.header.analyzer = get_string(j, "analyzer");
+        f.header.analyzer_version = j.value("analyzer_version", "");
+        if (auto l = j.find("labels"); l != j.end() && l->is_array())
+          for (const auto& x : *l)
+            if (x.is_string()) f.header.labels.push_back(x.get<std::string>());
+        if (auto t = j.find("traces"); t != j.end() && t->is_array())
+          for (const auto& x : *t)
+            if (x.is_string()) f.header.traces.push_back(x.get<std::string>());
+        f.header.pipeline = j.value("pipeline", "");
+        f.header.turns = j.value("turns", uint64_t{0});
+        f.header.replays = j.value("replays", uint64_t{0});
+        f.header.seconds = j.value("seconds", 0.0);
+        continue;
+      }
+      AnalysisLine l;
+      l.trace = get_string(j, "trace");
+      Verdict& v = l.verdict;
+      v.turn_seq = get_uint(j, "turn_seq");
+      v.dialogue_id = get_string(j, "dialogue_id");
+      v.user_id = j.value("user_id", "");
+      const uint64_t ti = get_uint(j, "turn_index");
+      if (ti > UINT32_MAX) throw CascadeError("N012", "field 'turn_index' is out of range", where());
+      v.turn_index = static_cast<uint32_t>(ti);
+      auto label = j.find("label");
+      if (label != j.end() && label->is_string()) {
+        v.analyzed = true;
+        v.label = label->get<std::string>();
+        auto s = j.find("score");
+        if (s == j.end() || !s->is_number()) throw CascadeError("N012", "field 'score' must be a number", where());
+        v.score = s->get<double>();
+      } else if (label != j.end() && label->is_null()) {
+        v.error = j.value("error", "");
+      } else {
+        throw CascadeError("N012", "field 'label' must be a string or null", where());
+      }
+      if (auto e = j.find("evidence"); e != j.end()) v.evidence = e->dump();
+      v.replays = static_cast<uint32_t>(std::min<uint64_t>(j.value("replays", uint64_t{0}), UINT32_MAX));
+      f.lines.push_back(std::move(l));
     }
-    if (n == 1) {
-      auto v = j.find("cascade_analysis");
-      if (v == j.end()) throw CascadeError("N010", "not an analysis file (no \"cascade_analysis\" header)", where());
-      if (!v->is_number_integer() || v->get<int64_t>() != kAnalysisFormat)
-        throw CascadeError("N011", "analysis format " + v->dump() + ", this cascade reads format " +
-                                       std::to_string(kAnalysisFormat), where());
-      f.header.analyzer = get_string(j, "analyzer");
-      f.header.analyzer_version = j.value("analyzer_version", "");
-      if (auto l = j.find("labels"); l != j.end() && l->is_array())
-        for (const auto& x : *l)
-          if (x.is_string()) f.header.labels.push_back(x.get<std::string>());
-      if (auto t = j.find("traces"); t != j.end() && t->is_array())
-        for (const auto& x : *t)
-          if (x.is_string()) f.header.traces.push_back(x.get<std::string>());
-      f.header.pipeline = j.value("pipeline", "");
-      f.header.turns = j.value("turns", uint64_t{0});
-      f.header.replays = j.value("replays", uint64_t{0});
-      f.header.seconds = j.value("seconds", 0.0);
-      continue;
-    }
-    AnalysisLine l;
-    l.trace = get_string(j, "trace");
-    Verdict& v = l.verdict;
-    v.turn_seq = get_uint(j, "turn_seq");
-    v.dialogue_id = get_string(j, "dialogue_id");
-    v.user_id = j.value("user_id", "");
-    const uint64_t ti = get_uint(j, "turn_index");
-    if (ti > UINT32_MAX) throw CascadeError("N012", "field 'turn_index' is out of range", where());
-    v.turn_index = static_cast<uint32_t>(ti);
-    auto label = j.find("label");
-    if (label != j.end() && label->is_string()) {
-      v.analyzed = true;
-      v.label = label->get<std::string>();
-      auto s = j.find("score");
-      if (s == j.end() || !s->is_number()) throw CascadeError("N012", "field 'score' must be a number", where());
-      v.score = s->get<double>();
-    } else if (label != j.end() && label->is_null()) {
-      v.error = j.value("error", "");
-    } else {
-      throw CascadeError("N012", "field 'label' must be a string or null", where());
-    }
-    if (auto e = j.find("evidence"); e != j.end()) v.evidence = e->dump();
-    v.replays = static_cast<uint32_t>(std::min<uint64_t>(j.value("replays", uint64_t{0}), UINT32_MAX));
-    f.lines.push_back(std::move(l));
+  } catch (const json::exception& e) {
+    throw CascadeError("N012", std::string("malformed field: ") + e.what(), where());
   }
   if (n == 0) throw CascadeError("N010", "the analysis file is empty", path.string());
   return f;

@@ -8,6 +8,7 @@
 #include <elf.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include <regex>
 #include <string_view>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -67,6 +69,36 @@ void check_elf(const fs::path& file) {
   if (shoff != 0 && shoff >= size)
     refuse("L002", file, "truncated ELF file: section headers at offset " + std::to_string(shoff) +
                              " but the file has " + std::to_string(size) + " bytes");
+}
+
+std::string octal_mode(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
+
+// Step 1b: refuse a file another user could have replaced. The file, and
+// every directory from it up to /, must not be writable by others: whoever
+// can write there decides what code this process runs. A world-writable
+// directory with the sticky bit (/tmp) is accepted: others may add
+// entries there but not replace or rename ours. Group write is allowed
+// (shared team directories). Checked for the path as given and as
+// resolved, so a symlink in a world-writable directory is refused too.
+// This narrows the window, it does not close it: dlopen() opens the path
+// again after the check.
+void check_not_world_writable(const fs::path& file) {
+  for (fs::path p = file;; p = p.parent_path()) {
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) == 0 && !S_ISLNK(st.st_mode) && (st.st_mode & S_IWOTH) != 0) {
+      const bool sticky_dir = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) != 0;
+      if (!sticky_dir) {
+        const std::string what = p == file ? "the file" : "the directory " + p.string();
+        refuse("L013", file, what + " is writable by every user (mode " + octal_mode(st.st_mode) +
+                                 "): anyone could replace the plugin (fix: chmod o-w " + p.string() + ")");
+      }
+    }
+    if (p.empty() || p == p.parent_path()) break;
+  }
 }
 
 // Step 2: which cascade entry symbols does the file export? Reads the
@@ -307,11 +339,14 @@ std::vector<fs::path> PluginRegistry::search_path(const std::vector<fs::path>& c
 
 const LoadedPlugin& PluginRegistry::load(const fs::path& file_in) {
   std::error_code ec;
+  const fs::path given = fs::absolute(file_in, ec).lexically_normal();
   fs::path file = fs::weakly_canonical(fs::absolute(file_in), ec);
   if (ec) file = file_in;
   if (auto it = impl_->by_path.find(file); it != impl_->by_path.end()) return *it->second;
 
   check_elf(file);
+  check_not_world_writable(given);
+  if (file != given) check_not_world_writable(file);
   const auto entries = entry_symbols(file);
   if (std::find(entries.begin(), entries.end(), CASCADE_ENTRY_SYMBOL) == entries.end()) {
     if (!entries.empty()) {

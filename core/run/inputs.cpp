@@ -243,6 +243,12 @@ class JsonlSource final : public TurnSource {
       std::string_view why = e.what();
       if (const auto tag = why.find("] "); tag != std::string_view::npos) why.remove_prefix(tag + 2);
       throw check.error("A006", "malformed JSON: " + std::string(why), e.byte);
+    } catch (const nlohmann::json::out_of_range& e) {
+      // A number beyond a double (1e999) is thrown as out_of_range, not as
+      // a parse error; uncaught it ended the whole run (found by fuzzing).
+      std::string_view why = e.what();
+      if (const auto tag = why.find("] "); tag != std::string_view::npos) why.remove_prefix(tag + 2);
+      throw check.error("A006", "malformed JSON: " + std::string(why));
     }
     if (!j.is_object()) throw check.error("A006", std::string("line is a JSON ") + j.type_name() + ", not an object");
     // Identity first: a turn that fails further on still says who it was.

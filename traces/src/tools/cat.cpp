@@ -8,9 +8,10 @@ namespace cascade::trace {
 CatResult cat(const std::filesystem::path& path, const CatOptions& options, std::ostream& out) {
   CatResult result;
   if (options.by_turn) {
-    const TraceData data = read_turns(path);
-    for (const auto& t : data.turns) {
+    TraceData data = read_turns(path);
+    for (auto& t : data.turns) {
       if (!options.where.matches(t)) continue;
+      if (options.redact) redact(t, options.redaction);
       out << dump_line(to_json(t)) << '\n';
       ++result.lines;
     }
@@ -20,8 +21,9 @@ CatResult cat(const std::filesystem::path& path, const CatOptions& options, std:
   // Per stage record: streamed, so a multi-GB trace never sits in memory.
   Reader reader(path);
   while (auto rec = reader.next()) {
-    const auto* s = std::get_if<StageRecord>(&*rec);
+    auto* s = std::get_if<StageRecord>(&*rec);
     if (s == nullptr || !options.where.matches(*s)) continue;
+    if (options.redact) redact(*s, options.redaction);
     out << dump_line(to_json(*s)) << '\n';
     ++result.lines;
   }

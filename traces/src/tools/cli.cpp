@@ -11,6 +11,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <random>
 
 namespace cascade::trace {
 namespace {
@@ -24,7 +25,39 @@ struct Options {
   std::string format = "perfetto";
   std::string output;
   bool fail_on_diff = false;
+  bool redact = false;
+  std::string redact_key;
 };
+
+// --redact's key: the one given (to join several redacted files), else a
+// fresh random one, so hashes of short strings cannot be looked up.
+RedactOptions redaction(const Options& o) {
+  RedactOptions r;
+  if (o.redact_key.empty()) {
+    std::random_device random;
+    r.key = (uint64_t{random()} << 32) ^ random();
+    return r;
+  }
+  size_t used = 0;
+  try {
+    r.key = std::stoull(o.redact_key, &used, 0);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != o.redact_key.size())
+    throw TraceError(codes::kUsage, {}, "--redact-key must be an integer (decimal or 0x hex), not '" +
+                                            o.redact_key + "'");
+  return r;
+}
+
+void add_redact_options(CLI::App* cmd, Options& o) {
+  cmd->add_flag("--redact", o.redact,
+                "Replace user text, JSON strings, gold, ids and error messages by keyed hashes and drop audio "
+                "(for sharing outside the team; docs/robustness.md)");
+  cmd->add_option("--redact-key", o.redact_key,
+                  "Hash key for --redact (implies it): the same key gives the same hashes across files "
+                  "(default: a random key per run)");
+}
 
 void print_damage(const std::vector<Damage>& damage) {
   for (const auto& d : damage) std::cerr << d.format() << "\n";
@@ -84,11 +117,14 @@ void register_commands(CLI::App& app, int& exit_code) {
   cat_cmd->add_option("--where", o->where,
                       "Filter key=value or key!=value (repeatable, ANDed); keys: dialogue, user, turn, seq, stage, "
                       "plugin, status, worker. Example: --where dialogue=d1 --where status=error");
+  add_redact_options(cat_cmd, *o);
   cat_cmd->callback([o, code] {
     guarded(*code, [&] {
       CatOptions co;
       co.by_turn = o->by == "turn";
       co.where = Where::parse(o->where);
+      co.redact = o->redact || !o->redact_key.empty();
+      if (co.redact) co.redaction = redaction(*o);
       const CatResult r = cat(o->path, co, std::cout);
       std::cout.flush();
       print_damage(r.damage);
@@ -102,9 +138,11 @@ void register_commands(CLI::App& app, int& exit_code) {
   export_cmd->add_option("--format", o->format, "perfetto (default) or otlp")
       ->check(CLI::IsMember({"perfetto", "otlp"}));
   export_cmd->add_option("-o,--output", o->output, "Output file (default: standard output)");
+  add_redact_options(export_cmd, *o);
   export_cmd->callback([o, code] {
     guarded(*code, [&] {
-      const TraceData data = read_turns(o->path);
+      TraceData data = read_turns(o->path);
+      if (o->redact || !o->redact_key.empty()) redact(data, redaction(*o));
       const auto j = o->format == "otlp" ? export_otlp(data) : export_perfetto(data);
       write_output(*o, dump_line(j));
       print_damage(data.damage);

@@ -75,10 +75,32 @@ class Where {
   std::vector<Term> terms_;
 };
 
+// ---------------------------------------------------------------- redact
+// For sharing a trace outside the team (`cat --redact`, `export --redact`).
+// Replaced by "redacted:<16 hex>" (xxh64 seeded with `key`): dialogue and
+// user ids, text payloads (stage inputs and outputs, the turn's input),
+// every string value inside JSON payloads, gold and result, n-best texts,
+// text feature values, error messages. Audio (and any other binary
+// payload) is dropped, its size and plain xxh64 kept. Stays: turn index
+// and seq, stage ids, plugins, ports, statuses, error codes, timings,
+// workers, numeric features, confidences, scores, JSON keys, timestamps.
+// One key: equal strings give equal hashes (a dialogue's turns still group).
+struct RedactOptions {
+  uint64_t key = 0;  // the CLI draws a random one unless --redact-key is given
+};
+std::string redacted(std::string_view text, const RedactOptions& options);
+void redact(Payload& p, const RedactOptions& options);
+void redact(StageRecord& r, const RedactOptions& options);
+void redact(TurnRecord& r, const RedactOptions& options);
+void redact(Turn& t, const RedactOptions& options);
+void redact(TraceData& data, const RedactOptions& options);
+
 // ---------------------------------------------------------------- cat
 struct CatOptions {
   bool by_turn = false;  // one line per turn instead of per stage record
-  Where where;
+  Where where;           // tested on the records as recorded (before redaction)
+  bool redact = false;   // print redacted records (see above)
+  RedactOptions redaction{};
 };
 struct CatResult {
   uint64_t lines = 0;
