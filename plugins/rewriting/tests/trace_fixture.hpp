@@ -44,6 +44,7 @@ struct TurnSpec {
   std::optional<std::string> rewritten_to{};  // a rewrite stage fired, with kTableId
   bool success = false;
   bool result_in_turn_record = true;  // else only in the result stage's output
+  std::string user{"user"};           // the turn record's user_id
 };
 
 class TraceFile {
@@ -51,7 +52,7 @@ class TraceFile {
   explicit TraceFile(const std::filesystem::path& path) : writer_(trace::WriterOptions{.path = path}) {}
 
   void turn(const TurnSpec& t) {
-    const trace::TurnKey key{t.dialogue, "user", t.index, seq_++};
+    const trace::TurnKey key{t.dialogue, t.user, t.index, seq_++};
     const int64_t start_ns = static_cast<int64_t>((kBase + t.seconds) * 1e9);
     const std::string nlu_text = !t.nlu.empty() ? t.nlu : t.rewritten_to ? *t.rewritten_to : t.asr;
     const std::string result = std::string("{\"success\":") + (t.success ? "true" : "false") + "}";

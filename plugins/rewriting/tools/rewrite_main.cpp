@@ -2,13 +2,16 @@
 // execs this binary).
 //
 //   cascade rewrite build TRACE... -o rewrites.json [--delta 0.1] [--min-support 3] [--session-gap-s 300]
+//   cascade rewrite index TRACE... -o index.json [--min-support 1]
 //
-// Writes the table (table/table.hpp) and prints a summary to stderr;
+// `build` writes the precomputed table (table/table.hpp), `index` the online
+// rewriting index (online/index_file.hpp); both print a summary to stderr;
 // stdout stays empty. Exit codes: 0 ok, 1 runtime failure (unreadable
 // trace, unsolvable chain, cannot write), 2 usage error.
 #include "chain/solve.hpp"
 #include "table/table.hpp"
 #include "tools/build.hpp"
+#include "tools/index_build.hpp"
 
 #include <cascade/trace/error.hpp>
 
@@ -45,8 +48,32 @@ int build(const std::vector<std::filesystem::path>& traces, const std::filesyste
   }
 }
 
+int index(const std::vector<std::filesystem::path>& traces, const std::filesystem::path& out,
+          const rw::IndexBuildOptions& options) {
+  try {
+    const rw::IndexBuildResult r = rw::build_online_index(traces, options);
+    for (const auto& d : r.damage) std::cerr << "warning: " << d.format() << "\n";
+    const std::string id = rw::write_online_index(r.index, out);
+    std::cerr << rw::format_index_summary(r) << "  index: " << out.string() << " (" << id << ")\n";
+    return kOk;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kUsageError;
+  } catch (const cascade::trace::TraceError& e) {
+    std::cerr << e.what() << "\n";
+    return kRuntimeFailure;
+  } catch (const rw::TableError& e) {
+    std::cerr << e.what() << "\n";
+    return kRuntimeFailure;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kRuntimeFailure;
+  }
+}
+
 int run(int argc, char** argv) {
-  CLI::App app{"cascade rewrite: precomputed rewrites (absorbing Markov chain) from traces", "cascade rewrite"};
+  CLI::App app{"cascade rewrite: precomputed rewrites (absorbing Markov chain) and the online index, from traces",
+               "cascade rewrite"};
   app.require_subcommand(1);
   int exit_code = kOk;
 
@@ -67,6 +94,18 @@ int run(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   b->callback([&] { exit_code = build(traces, out, options); });
+
+  std::vector<std::filesystem::path> index_traces;
+  std::filesystem::path index_out;
+  rw::IndexBuildOptions index_options;
+  auto* ix = app.add_subcommand("index", "Build the online rewriting index (successful requests, global and per user)");
+  ix->add_option("traces", index_traces, "Trace files (or rotated trace directories)")->required()->check(CLI::ExistingPath);
+  ix->add_option("-o,--output", index_out, "The index to write (JSON)")->required();
+  ix->add_option("--min-support", index_options.min_support,
+                 "A request enters the global index with at least this many successes")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  ix->callback([&] { exit_code = index(index_traces, index_out, index_options); });
 
   try {
     app.parse(argc, argv);

@@ -30,6 +30,7 @@
 
 #include "chain/counts.hpp"
 #include "table/table.hpp"
+#include "tools/timestamp.hpp"
 
 #include <cascade/trace/reader.hpp>
 
@@ -52,10 +53,6 @@ struct TurnRequest {
 
 // The request of one turn, or nullopt when the turn carries none.
 std::optional<TurnRequest> turn_request(const trace::Turn& turn);
-
-// Seconds since the epoch of "YYYY-MM-DDTHH:MM:SS[.frac][Z|+HH:MM|-HH:MM]",
-// or nullopt.
-std::optional<double> parse_iso8601(std::string_view text);
 
 struct SessionSplit {
   std::vector<Session> evidence;         // sessions for the chain

@@ -1,0 +1,94 @@
+// online_rewrite — online rewriting between ASR and NLU: a request that
+// looks defective is replaced by the best similar successful request from
+// the global index or the user's own (rewriter.hpp: trigger, retrieval,
+// ranker); anything else is forwarded untouched.
+//
+//   [text] ----------> ( online_rewrite: index ) --> [text]
+//   [user] (optional) /
+//
+// The user: ABI 1.3 gives a stage no turn identity, so the user id comes
+// from the optional `user` input (text) when a pipeline can bind one, else
+// from the `user` parameter (one device, one user), else there is no
+// personal layer. README.md says what the host would need to do better.
+//
+// When it rewrites it records text features `original_text`,
+// `rewritten_by` ("cascade_online_index/1:<fnv64 hex>": the precomputed
+// builder's feedback-loop guard holds such sessions out too) and
+// `rewrite_layer` ("global" or "personal"), and numeric `rewrite_score`,
+// `rewrite_similarity`.
+//
+// Lifecycle: open() reads and indexes the whole file (W01x errors fail the
+// open); process() only reads, so any number of turns run at once.
+#include "online/rewriter.hpp"
+#include "table/table.hpp"
+
+#include <cascade/sdk/stage.hpp>
+
+#include <memory>
+#include <string>
+
+using namespace cascade::sdk;
+namespace rw = cascade::rewriting;
+
+class OnlineRewrite : public Stage {
+ public:
+  static inline Input in{"text", PayloadType::Text, "the normalised request"};
+  static inline Input user_in{"user", PayloadType::Text, "the user id (optional; else the `user` parameter)", true};
+  static inline Output out{"text", PayloadType::Text, "the rewritten request, or the request itself"};
+  static inline Param<std::string> index{"index", "", "online index (cascade rewrite index ... -o FILE)"};
+  static inline Param<std::string> user{"user", "", "the user id when no `user` input is bound"};
+  static inline Param<double> oov_min{"oov_min", 0.0,
+                                      "trigger: an unknown word, and at least this share of the words unknown to the index"};
+  static inline Param<double> min_similarity{"min_similarity", 0.5, "rewrite only to a candidate this similar"};
+  static inline Param<double> min_score{"min_score", 0.45, "rewrite only to a candidate ranked this high"};
+  static inline Param<int64_t> personal_min{"personal_min", 2, "personal successes a personal request needs to count"};
+
+  void open(Context& ctx) override {
+    const std::string path = ctx.get(index);
+    if (path.empty()) throw Error(Status::InvalidArgument, "parameter 'index' is required: the online index's path");
+    rw::OnlineParams p;
+    p.oov_min = ctx.get(oov_min);
+    p.min_similarity = ctx.get(min_similarity);
+    p.min_score = ctx.get(min_score);
+    const int64_t pmin = ctx.get(personal_min);
+    if (pmin < 1) throw Error(Status::InvalidArgument, "personal_min must be >= 1");
+    p.personal_min = static_cast<uint64_t>(pmin);
+    try {
+      rewriter_ = std::make_unique<rw::OnlineRewriter>(rw::read_online_index(path, &index_id_), p);
+    } catch (const rw::TableError& e) {
+      throw Error(Status::InvalidArgument, e.what());
+    }
+    user_ = ctx.get(user);
+    ctx.log(Level::Info, "online_rewrite: " + std::to_string(rewriter_->size()) + " global requests from " + path + " (" +
+                             index_id_ + ")");
+  }
+
+  void process(Call& call) override {
+    const std::string_view text = call.text(in);
+    const std::string_view who = call.has(user_in) ? call.text(user_in) : std::string_view(user_);
+    const rw::RewriteDecision d = rewriter_->decide(text, who);
+    if (!d.rewrite) {
+      call.forward(out, in);
+      return;
+    }
+    call.feature("original_text", text);
+    call.feature("rewritten_by", std::string_view(index_id_));
+    call.feature("rewrite_layer", std::string_view(d.best->personal > 0 ? "personal" : "global"));
+    call.feature("rewrite_score", d.best->score);
+    call.feature("rewrite_similarity", d.best->similarity);
+    call.emit(out, d.best->text);
+  }
+
+ private:
+  std::unique_ptr<rw::OnlineRewriter> rewriter_;
+  std::string index_id_, user_;
+};
+
+CASCADE_PLUGIN(OnlineRewrite,
+               Info{.name = "online_rewrite",
+                    .version = "1.0.0",
+                    .description = "online rewriting: retrieval (3-gram TF-IDF, Soundex) and ranking, global and personal",
+                    .deterministic = true},
+               ports(OnlineRewrite::in, OnlineRewrite::user_in), ports(OnlineRewrite::out),
+               params(OnlineRewrite::index, OnlineRewrite::user, OnlineRewrite::oov_min, OnlineRewrite::min_similarity,
+                      OnlineRewrite::min_score, OnlineRewrite::personal_min))

@@ -1,0 +1,86 @@
+// rewriting/online/rewriter.hpp — online rewriting: when a request looks
+// defective, retrieve similar successful requests (global and the user's
+// own) and rank them; the best replaces the request if it scores enough.
+//
+// Trigger (the stage sees only the text; see README.md for why): the
+// request is not itself a known successful request (globally or for this
+// user), and at least one of its words, and at least `oov_min` of them,
+// are unknown to the index's vocabulary (an ASR error tends to produce
+// words nobody's successful request used, "play maj and dragons").
+//
+// Candidates: the `candidates` best global documents by 3-gram TF-IDF
+// cosine, the global documents with exactly the request's Soundex codes,
+// and every request of the user's personal index.
+//
+// Ranker, a linear mix (weights are parameters; defaults in Params):
+//   similarity = text_weight * cosine + (1 - text_weight) * phonetic
+//   support    = ln(1 + global successes) / ln(1 + the most successes of any request)
+//   personal   = min(1, personal successes / personal_full), counted only when the
+//                user has at least personal_min successes with the candidate
+//   score      = w_similarity * similarity + w_support * support + w_personal * personal
+// The personal layer needs evidence to beat the global one: with fewer
+// than personal_min successes a personal request adds nothing, and a
+// request only the user said (not in the global index) is a candidate only
+// with at least personal_min of the user's successes. The best
+// candidate is the rewrite when similarity >= min_similarity and score >=
+// min_score (and it differs from the request).
+//
+// Lifecycle/threading: built once from an index file; rewrite() is const
+// and safe from any number of threads.
+#pragma once
+
+#include "online/index_file.hpp"
+#include "online/ngram_index.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace cascade::rewriting {
+
+struct OnlineParams {
+  double oov_min = 0.0;  // share of unknown words; one unknown word is always needed
+  size_t candidates = 10;
+  double text_weight = 0.7;
+  double w_similarity = 0.5, w_support = 0.2, w_personal = 0.3;
+  uint64_t personal_min = 2;
+  double personal_full = 3;
+  double min_similarity = 0.5;
+  double min_score = 0.45;
+};
+
+struct RankedCandidate {
+  std::string text;
+  double cosine = 0, phonetic = 0, similarity = 0, support = 0, personal = 0, score = 0;
+  uint64_t global_successes = 0, personal_successes = 0;
+};
+
+struct RewriteDecision {
+  bool triggered = false;
+  double oov = 0;                       // unknown words / words
+  std::optional<RankedCandidate> best;  // the best candidate, when triggered and any
+  bool rewrite = false;                 // best is good enough
+};
+
+class OnlineRewriter {
+ public:
+  OnlineRewriter(const OnlineIndexFile& file, OnlineParams params);
+  // `text` as the stage received it; `user` "" when unknown (no personal layer).
+  [[nodiscard]] RewriteDecision decide(std::string_view text, std::string_view user) const;
+  [[nodiscard]] const OnlineParams& params() const { return params_; }
+  [[nodiscard]] size_t size() const { return index_.size(); }
+
+ private:
+  [[nodiscard]] RankedCandidate rank(const std::string& query, const std::string& text, uint64_t global,
+                                     uint64_t personal) const;
+
+  OnlineParams params_;
+  NgramIndex index_;
+  std::vector<uint64_t> successes_;  // by global document
+  double log_max_successes_ = 1;
+  std::unordered_map<std::string, std::unordered_map<std::string, uint64_t>> personal_;  // user -> text -> successes
+};
+
+}  // namespace cascade::rewriting

@@ -1,0 +1,248 @@
+// Online rewriting: the retrieval index, the ranker's rules (trigger,
+// personal evidence), the index file's errors, the stage through the SDK
+// harness, and `cascade rewrite index` on real trace files.
+#include "online/index_file.hpp"
+#include "online/ngram_index.hpp"
+#include "online/rewriter.hpp"
+#include "table/table.hpp"
+#include "tests/trace_fixture.hpp"
+#include "tools/index_build.hpp"
+
+#include <cascade/sdk/testing.hpp>
+
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+
+namespace cascade::rewriting {
+namespace {
+
+using cascade::sdk::Status;
+using cascade::sdk::testing::Harness;
+using cascade::sdk::testing::Value;
+using testing_support::ScratchDir;
+using testing_support::TraceFile;
+
+OnlineIndexFile sample_index() {
+  OnlineIndexFile f;
+  f.global = {{"play imagine dragons", 20, 9},
+              {"play imagine dragons radioactive", 3, 2},
+              {"set an alarm for seven am", 10, 6},
+              {"turn on the kitchen lights", 30, 12},
+              {"what's the weather in wilkerson california", 3, 1},
+              {"what's the weather in wilkes", 50, 20}};
+  f.personal = {{"u1", "what's the weather in wilkerson california", 3},
+                {"u2", "what's the weather in wilkerson california", 1},
+                {"u3", "call grandma rosalind", 2},
+                {"u4", "call grandma rosalind", 1}};
+  return f;
+}
+
+TEST(NgramIndex, FindsTheClosestRequestFirstAndScoresCosines) {
+  const NgramIndex index({"play imagine dragons", "turn on the kitchen lights", "set an alarm for seven am"});
+  const auto hits = index.search("play imagin dragons", 3);
+  ASSERT_FALSE(hits.empty());
+  EXPECT_EQ(index.text(hits[0].doc), "play imagine dragons");
+  EXPECT_GT(hits[0].cosine, 0.6);
+  for (size_t i = 1; i < hits.size(); ++i) EXPECT_LE(hits[i].cosine, hits[i - 1].cosine);
+  EXPECT_NEAR(index.cosine("turn on the kitchen lights", "turn on the kitchen lights"), 1.0, 1e-6);
+  EXPECT_NEAR(index.cosine("turn on the kitchen lights", "xyz"), 0.0, 1e-6);
+  EXPECT_EQ(index.find("set an alarm for seven am"), 2);
+  EXPECT_EQ(index.find("set an alarm"), -1);
+  EXPECT_TRUE(index.knows_word("kitchen"));
+  EXPECT_FALSE(index.knows_word("imagin"));
+}
+
+TEST(NgramIndex, SameSoundMatchesSoundexCodesWordForWord) {
+  const NgramIndex index({"play imagine dragons", "turn on the kitchen lights"});
+  const auto& same = index.same_sound("plai imagin dragon's");
+  ASSERT_EQ(same.size(), 1u);
+  EXPECT_EQ(same[0], 0u);
+  EXPECT_TRUE(index.same_sound("play dragons").empty());
+}
+
+TEST(NgramIndex, SearchIsExactOnRareGramsAtScale) {
+  // Many documents share the common grams; the one that shares the rare ones must still come first.
+  std::vector<std::string> docs;
+  for (int i = 0; i < 2000; ++i) docs.push_back("play song number " + std::to_string(i));
+  docs.emplace_back("play zanzibar blues");
+  const NgramIndex index(docs);
+  const auto hits = index.search("play zanzibr blues", 5);
+  ASSERT_FALSE(hits.empty());
+  EXPECT_EQ(index.text(hits[0].doc), "play zanzibar blues");
+  EXPECT_NEAR(hits[0].cosine, index.cosine("play zanzibr blues", "play zanzibar blues"), 1e-5);
+}
+
+TEST(OnlineRewriter, RewritesAMisheardRequestToTheSuccessfulOne) {
+  const OnlineRewriter r(sample_index(), {});
+  const auto d = r.decide("Play Imagin  Dragons", "");
+  EXPECT_TRUE(d.triggered);
+  EXPECT_NEAR(d.oov, 1.0 / 3, 1e-9);
+  ASSERT_TRUE(d.rewrite);
+  EXPECT_EQ(d.best->text, "play imagine dragons");
+}
+
+TEST(OnlineRewriter, TriggersOnlyOnDefectiveLookingRequests) {
+  const OnlineRewriter r(sample_index(), {});
+  EXPECT_FALSE(r.decide("turn on the kitchen lights", "").triggered) << "a known successful request";
+  EXPECT_FALSE(r.decide("turn on the alarm", "").triggered) << "every word known: nothing looks misheard";
+  const auto unrelated = r.decide("order a pizza with anchovies", "");
+  EXPECT_TRUE(unrelated.triggered);
+  EXPECT_FALSE(unrelated.rewrite) << "nothing similar enough: " << (unrelated.best ? unrelated.best->text : "");
+  OnlineParams strict;
+  strict.oov_min = 0.5;
+  EXPECT_FALSE(OnlineRewriter(sample_index(), strict).decide("play imagin dragons", "").triggered);
+}
+
+TEST(OnlineRewriter, ThePersonalLayerWinsOnlyWithEvidence) {
+  const OnlineRewriter r(sample_index(), {});
+  const std::string asked = "what's the weather in wilkersn";
+  const auto global = r.decide(asked, "");
+  ASSERT_TRUE(global.rewrite);
+  EXPECT_EQ(global.best->text, "what's the weather in wilkes") << "globally the common place wins";
+  const auto one_success = r.decide(asked, "u2");
+  ASSERT_TRUE(one_success.rewrite);
+  EXPECT_EQ(one_success.best->text, "what's the weather in wilkes") << "one personal success is no evidence";
+  const auto three = r.decide(asked, "u1");
+  ASSERT_TRUE(three.rewrite);
+  EXPECT_EQ(three.best->text, "what's the weather in wilkerson california") << "three are";
+  EXPECT_GT(three.best->personal, 0);
+}
+
+TEST(OnlineRewriter, APersonalOnlyRequestNeedsEvidenceToBeACandidate) {
+  const OnlineRewriter r(sample_index(), {});
+  EXPECT_EQ(r.decide("call grandma rosalnd", "u3").best->text, "call grandma rosalind");
+  const auto d = r.decide("call grandma rosalnd", "u4");
+  EXPECT_FALSE(d.rewrite && d.best->text == "call grandma rosalind") << "u4 said it once";
+}
+
+TEST(OnlineIndexFile, RoundTripsAndRefusesBadFilesWithCodes) {
+  ScratchDir dir("online-index");
+  const OnlineIndexFile f = sample_index();
+  std::string id;
+  const std::string written = write_online_index(f, dir.path / "index.json");
+  const OnlineIndexFile back = read_online_index(dir.path / "index.json", &id);
+  EXPECT_EQ(id, written);
+  EXPECT_EQ(to_json(back), to_json(f));
+  const auto code = [&](const std::string& text) {
+    try {
+      parse_online_index(text, "i.json");
+    } catch (const TableError& e) {
+      return e.code();
+    }
+    return std::string("none");
+  };
+  EXPECT_EQ(code("{"), "W011");
+  EXPECT_EQ(code("{\"cascade_rewrites\": 1}"), "W012");
+  EXPECT_EQ(code("{\"cascade_online_index\": 2}"), "W013");
+  EXPECT_EQ(code("{\"cascade_online_index\": 1, \"global\": [{\"text\": \"Play\", \"successes\": 1, \"users\": 1}], \"personal\": []}"),
+            "W014");
+  EXPECT_EQ(code("{\"cascade_online_index\": 1, \"global\": [{\"text\": \"play\", \"successes\": -1, \"users\": 1}], \"personal\": []}"),
+            "W014");
+  EXPECT_EQ(code("{\"cascade_online_index\": 1, \"global\": [], \"personal\": []}"), "none");
+  try {
+    read_online_index(dir.path / "missing.json");
+    FAIL();
+  } catch (const TableError& e) {
+    EXPECT_EQ(e.code(), "W010");
+  }
+}
+
+TEST(OnlineRewriteStage, RewritesThroughTheHarnessAndRecordsWhy) {
+  ScratchDir dir("online-stage");
+  const std::string id = write_online_index(sample_index(), dir.path / "index.json");
+  auto h = Harness::load(ONLINE_REWRITE_SO, {{"index", (dir.path / "index.json").string()}});
+  const auto r = h->run({{"text", Value::text("play imagin dragons")}});
+  ASSERT_EQ(r.status, Status::Ok) << r.error;
+  EXPECT_EQ(r.outputs.at("text").bytes, "play imagine dragons");
+  EXPECT_EQ(r.text_features.at("original_text"), "play imagin dragons");
+  EXPECT_EQ(r.text_features.at("rewritten_by"), id);
+  EXPECT_EQ(r.text_features.at("rewrite_layer"), "global");
+  EXPECT_GT(r.features.at("rewrite_score"), 0.45);
+
+  const auto known = h->run({{"text", Value::text("turn on the kitchen lights")}});
+  EXPECT_EQ(known.outputs.at("text").bytes, "turn on the kitchen lights");
+  EXPECT_EQ(known.forwards, 1u);
+  EXPECT_TRUE(known.text_features.empty());
+
+  // The user from the optional input: u1's own history.
+  const auto mine = h->run({{"text", Value::text("what's the weather in wilkersn")}, {"user", Value::text("u1")}});
+  EXPECT_EQ(mine.outputs.at("text").bytes, "what's the weather in wilkerson california");
+  EXPECT_EQ(mine.text_features.at("rewrite_layer"), "personal");
+  // ...or from the parameter.
+  auto h1 = Harness::load(ONLINE_REWRITE_SO, {{"index", (dir.path / "index.json").string()}, {"user", "u1"}});
+  EXPECT_EQ(h1->run({{"text", Value::text("what's the weather in wilkersn")}}).outputs.at("text").bytes,
+            "what's the weather in wilkerson california");
+}
+
+TEST(OnlineRewriteStage, RefusesToOpenWithoutAnIndexOrWithABadOne) {
+  try {
+    Harness::load(ONLINE_REWRITE_SO);
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("'index' is required"), std::string::npos) << e.what();
+  }
+  ScratchDir dir("online-bad");
+  std::ofstream(dir.path / "v2.json") << "{\"cascade_online_index\": 2}";
+  try {
+    Harness::load(ONLINE_REWRITE_SO, {{"index", (dir.path / "v2.json").string()}});
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("error[W013]"), std::string::npos) << e.what();
+  }
+}
+
+// Real trace files: successes per user and globally; failures and rewritten turns stay out.
+void write_traces(const std::filesystem::path& path) {
+  TraceFile t(path);
+  t.turn({.dialogue = "a", .index = 0, .seconds = 0, .asr = "Play Imagine Dragons", .success = true, .user = "u1"});
+  t.turn({.dialogue = "a", .index = 1, .seconds = 20, .asr = "play imagine dragons", .success = true, .user = "u1"});
+  t.turn({.dialogue = "b", .index = 0, .seconds = 0, .asr = "play imagine dragons", .success = true, .user = "u2"});
+  t.turn({.dialogue = "b", .index = 1, .seconds = 30, .asr = "play maj and dragons", .success = false, .user = "u2"});
+  t.turn({.dialogue = "c", .index = 0, .seconds = 0, .asr = "play maj and dragons", .rewritten_to = "play imagine dragons",
+          .success = true, .user = "u3"});
+  t.turn({.dialogue = "d", .index = 0, .seconds = 0, .asr = "call grandma rosalind", .success = true, .user = "u3"});
+  t.close();
+}
+
+TEST(RewriteIndex, CountsSuccessesGloballyAndPerUserAndLeavesRewrittenTurnsOut) {
+  ScratchDir dir("online-build");
+  write_traces(dir.path / "t.cas");
+  const auto r = build_online_index({dir.path / "t.cas"}, {});
+  EXPECT_EQ(r.turns, 6u);
+  EXPECT_EQ(r.successes, 4u);
+  EXPECT_EQ(r.rewritten, 1u);
+  ASSERT_EQ(r.index.global.size(), 2u);
+  EXPECT_EQ(r.index.global[0].text, "call grandma rosalind");
+  EXPECT_EQ(r.index.global[1].text, "play imagine dragons");
+  EXPECT_EQ(r.index.global[1].successes, 3u);
+  EXPECT_EQ(r.index.global[1].users, 2u);
+  ASSERT_EQ(r.index.personal.size(), 3u);
+  EXPECT_EQ(r.index.personal[0].user, "u1");
+  EXPECT_EQ(r.index.personal[0].successes, 2u);
+  const auto strict = build_online_index({dir.path / "t.cas"}, {.min_support = 2});
+  ASSERT_EQ(strict.index.global.size(), 1u);
+  EXPECT_EQ(strict.index.personal.size(), 3u) << "personal entries are kept whatever their count";
+}
+
+TEST(RewriteIndex, TheCommandWritesAnIndexTheStageLoads) {
+  ScratchDir dir("online-cli");
+  write_traces(dir.path / "t.cas");
+  const std::string out = (dir.path / "index.json").string();
+  const std::string cmd = std::string(CASCADE_REWRITE_BINARY) + " index " + (dir.path / "t.cas").string() + " -o " + out +
+                          " 2>" + (dir.path / "err.txt").string();
+  ASSERT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 0);
+  const auto index = read_online_index(out);
+  EXPECT_EQ(index.global.size(), 2u);
+  auto h = Harness::load(ONLINE_REWRITE_SO, {{"index", out}});
+  EXPECT_EQ(h->run({{"text", Value::text("play imagin dragons")}}).outputs.at("text").bytes, "play imagine dragons");
+  const std::string bad = std::string(CASCADE_REWRITE_BINARY) + " index " + (dir.path / "t.cas").string() + " -o " + out +
+                          " --min-support 0 2>/dev/null";
+  EXPECT_EQ(WEXITSTATUS(std::system(bad.c_str())), 2);
+}
+
+}  // namespace
+}  // namespace cascade::rewriting
