@@ -33,6 +33,16 @@ inline int64_t steady_ns() {
       .count();
 }
 
+// Offset that turns steady_clock readings into Unix-epoch nanoseconds,
+// measured once per process so the hot path reads one clock only.
+inline int64_t epoch_offset_ns() {
+  static const int64_t off =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count() -
+      steady_ns();
+  return off;
+}
+
 class TscClock {
  public:
   TscClock() { anchor(); }

@@ -1,16 +1,25 @@
 // Internal to the engine: the per-turn state it reuses across batches, and
 // the context a plugin's host calls receive. Not installed, not public.
+//
+// Lifecycle: TurnStates are owned by the TurnPool (turn_pool.hpp), shaped
+// once when the pool grows and reset when a turn begins on one.
+// Threading: a turn's state is touched by the task running that turn (and,
+// in a turn with parallel branches, by the tasks of its branches, each
+// writing only its own stages' slots and runs); see each type below.
 #pragma once
 
 #include <cascade/abi/cascade_abi.h>
 #include <cascade/core/engine.hpp>
 #include <cascade/trace/event.hpp>
 
+#include "runtime/compiled_plan.hpp"
+
 #include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -72,7 +81,7 @@ struct StageRun {
     status = trace::StageStatus::Skipped;
     ran = false;
     start = end = 0;
-    if (!dirty) [[likely]]
+    if (!dirty)
       return;
     dirty = false;
     code = 0;
@@ -97,43 +106,81 @@ struct StageRun {
   }
 };
 
-// What the hot path needs of a stage, flat, without chasing the plan.
-struct StageRt {
-  cascade_status (*process)(void*, cascade_context*, const cascade_payload*, uint32_t) = nullptr;
-  void* instance = nullptr;
-  uint32_t n_in = 0, n_out = 0, slot_base = 0;
-  const Binding* inputs = nullptr;
-  // The fast path of exec(): one input, read from slot in_slot (an
-  // upstream output or the turn input); no timeout, no concurrency limit.
-  bool simple = false;
-  bool required0 = false;  // that one input is required
-  // ABI 1.2: the plugin's batch entry (null: process() once a turn), and
-  // whether every output port is declared `any` (nothing to check after a
-  // batch call).
-  cascade_status (*process_batch)(void*, const cascade_batch*) = nullptr;
-  bool outputs_any = true;
-  bool standby = false;    // a fallback-only stage (runs only for another)
-  int32_t in_slot = -1;
-  uint32_t decl = trace::kNotDeclared;  // its trace::Writer::declare() handle
-  // Per declared port (inputs, then outputs), the slot it reads or writes,
-  // or trace::kNoPayload: trace::StageDecl::frame_ports, fixed per plan.
-  std::vector<uint32_t> port_slots;
-  std::vector<uint8_t> optional;     // per input port
-  std::vector<uint32_t> out_types;   // per output port
-};
+class StageCaller;
 
-// The cascade_context behind every host call.
+// The cascade_context behind every host call: the `Call` of the host API
+// (sdk/detail/host_api.hpp), which makes the checks; these members say
+// where a checked call lands. In a pooled TurnState, one per stage, built
+// once (TurnPool::grow); a call with a deadline or several inputs builds
+// its own.
 struct CallCtx {
-  struct Engine::Impl* eng = nullptr;
-  const StageRt* h = nullptr;  // null during create/open/close
+  StageCaller* caller = nullptr;
+  const StageRt* stage_rt = nullptr;  // null during create/open/close
   uint32_t stage = 0;
   StageRun* run = nullptr;         // null outside process()
   cascade_payload* out = nullptr;  // the stage's output slots; null outside process()
   std::string* owned = nullptr;    // their owned bytes
-  const cascade_payload* inputs = nullptr;
-  uint32_t n_inputs = 0;
+  const cascade_payload* in = nullptr;
+  uint32_t n_in = 0;
   int64_t deadline_ns = INT64_MAX;
   std::string* open_error = nullptr;  // set_error outside process() (create/open/close)
+
+  [[nodiscard]] bool in_process() const { return out != nullptr; }
+  [[nodiscard]] uint32_t n_outputs() const { return stage_rt->n_out; }
+  [[nodiscard]] uint32_t output_type(uint32_t port) const { return stage_rt->out_types[port]; }
+  [[nodiscard]] uint32_t n_inputs() const { return n_in; }
+  [[nodiscard]] const cascade_payload* inputs() const { return in; }
+  void store(uint32_t port, const cascade_payload& p, bool forwarded) {
+    cascade_payload& v = out[port];
+    if (forwarded) {
+      v = p;
+      return;
+    }
+    v.type = p.type;
+    v.sample_rate = p.sample_rate;
+    v.size = p.size;
+    // Emitting an input is free too: inputs outlive the turn's processing.
+    for (uint32_t i = 0; i < n_in; ++i) {
+      if (in[i].data == p.data && in[i].size == p.size && p.size != 0) {
+        v.data = p.data;
+        return;
+      }
+    }
+    owned[port].assign(static_cast<const char*>(p.data), static_cast<size_t>(p.size));
+    v.data = owned[port].data();
+  }
+  void error(cascade_status code, bool transient, const char* msg) {
+    if (run == nullptr) {
+      if (open_error != nullptr) *open_error = msg;
+      return;
+    }
+    run->mark();
+    run->code = static_cast<uint32_t>(code);
+    run->transient = transient;
+    run->message = msg;
+  }
+  void confidence(double v) {
+    run->mark();
+    run->has_conf = true;
+    run->conf = v;
+  }
+  void nbest(std::string_view text, double score) {
+    run->mark();
+    run->nbest.emplace_back(std::string(text), score);
+  }
+  void feature(const char* key, double v) {
+    run->mark();
+    run->feats.emplace_back(key, v);
+  }
+  void feature_text(const char* key, std::string_view v) {
+    run->mark();
+    run->tfeats.emplace_back(key, std::string(v));
+  }
+  // In stage_caller.cpp (they need the plan or the caller's cancel flag).
+  void log(cascade_log_level level, const char* msg);
+  bool param(const char* name, const char** value, size_t* len);
+  bool stop_requested();
+  int64_t remaining_ns();
 };
 
 struct TurnState {
@@ -147,7 +194,7 @@ struct TurnState {
   std::atomic<bool> runs_dirty{false};  // some run is dirty (StageRun::mark)
   // The slots (see clear() above): every stage output, then the turn input
   // (so a stage reads its input from a slot, whichever it is). Sized once,
-  // by Engine::Impl::grow_pool.
+  // by TurnPool::grow.
   std::vector<cascade_payload> vals;
   std::vector<StageRun> runs;
   std::vector<std::string> owned;
@@ -155,11 +202,7 @@ struct TurnState {
   // runs never move after the first reset): a call fills nothing.
   std::vector<CallCtx> ctxs;
   std::unique_ptr<std::atomic<uint32_t>[]> pending;  // parallel branches only
-  // record_frame()'s turn frame and the arrays behind its spans, sized with
-  // `ctxs` and reused: the constant fields (digest, input index) are set once.
-  trace::TurnFrame frame;
-  std::vector<trace::FrameStage> frame_stages;
-  std::vector<trace::PayloadView> frame_payloads;
+  uint32_t index = 0;  // in the pool (a TurnRecorder keeps its frame there)
 
   // For the next turn. `standby_slots`: output slots of fallback-only
   // stages, which exec() never clears (every other stage clears its own
