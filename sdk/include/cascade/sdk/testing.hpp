@@ -10,6 +10,9 @@
 // Lifecycle: the constructor creates and opens the instance (throws
 // std::runtime_error with the plugin's message if either fails); run() and
 // run_batch() may be called any number of times; the destructor closes and destroys it.
+// The host functions are the engine's (sdk/detail/host_api.hpp): the same
+// checks and refusals (outside process(), a port out of range, an output
+// of the wrong type), pinned by tests/host_api_conformance_test.cpp.
 // Threading: run() may be called from several threads only if the plugin's
 // max_concurrency allows it; the harness itself adds no locking beyond what
 // keeps its own result buffers per call.
@@ -18,6 +21,7 @@
 #pragma once
 
 #include <cascade/abi/cascade_abi.h>
+#include <cascade/sdk/detail/host_api.hpp>
 #include <cascade/sdk/stage.hpp>
 
 #include <dlfcn.h>
@@ -30,6 +34,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -75,20 +80,7 @@ class Harness {
   explicit Harness(const cascade_plugin_descriptor* desc, std::map<std::string, std::string> params = {})
       : d_(desc), params_(std::move(params)) {
     if (d_ == nullptr) throw std::runtime_error("harness: null descriptor");
-    host_.struct_size = sizeof host_;
-    host_.abi_major = CASCADE_ABI_MAJOR;
-    host_.abi_minor = CASCADE_ABI_MINOR;
-    host_.log = &log;
-    host_.get_param = &get_param;
-    host_.set_error = &set_error;
-    host_.emit = &emit;
-    host_.report_confidence = &confidence;
-    host_.report_nbest = &nbest;
-    host_.report_feature = &feature;
-    host_.report_feature_text = &feature_text;
-    host_.should_stop = &should_stop;
-    host_.remaining_ns = &remaining_ns;
-    host_.forward = &forward;
+    host_ = detail::host_api_table<Ctx>();  // the engine's host API (sdk/detail/host_api.hpp)
     for (const auto& [k, v] : params_) {
       bool known = false;
       for (uint32_t i = 0; i < d_->n_params; ++i) known = known || k == d_->params[i].name;
@@ -96,11 +88,11 @@ class Harness {
     }
     Ctx c{this, nullptr};
     if (d_->create(&host_, c.ptr(), &instance_) != CASCADE_OK)
-      throw std::runtime_error("create failed: " + c.error);
+      throw std::runtime_error("create failed: " + c.error_message);
     if (d_->open != nullptr && d_->open(instance_, c.ptr()) != CASCADE_OK) {
       d_->destroy(instance_);
       instance_ = nullptr;
-      throw std::runtime_error("open failed: " + c.error);
+      throw std::runtime_error("open failed: " + c.error_message);
     }
   }
   // dlopen()s a plugin file (RTLD_NOW) and wraps its descriptor.
@@ -138,11 +130,11 @@ class Harness {
     Result r;
     Ctx c{this, &r};
     c.stop = stop;
-    c.inputs = in.data();
-    c.n_inputs = static_cast<uint32_t>(in.size());
+    c.in = in.data();
+    c.n_in = static_cast<uint32_t>(in.size());
     auto st = d_->process(instance_, c.ptr(), in.data(), static_cast<uint32_t>(in.size()));
     r.status = static_cast<Status>(st);
-    r.error = c.error;
+    r.error = c.error_message;
     r.transient = c.transient;
     return r;
   }
@@ -165,8 +157,8 @@ class Harness {
     for (size_t i = 0; i < n; ++i) {
       in[i] = payloads(turns[i]);
       ctxs.push_back(std::make_unique<Ctx>(this, &results[i]));
-      ctxs[i]->inputs = in[i].data();
-      ctxs[i]->n_inputs = d_->n_inputs;
+      ctxs[i]->in = in[i].data();
+      ctxs[i]->n_in = d_->n_inputs;
       ctxs[i]->outputs = out[i].data();
       ctx_ptrs[i] = ctxs[i]->ptr();
       in_ptrs[i] = in[i].data();
@@ -178,13 +170,17 @@ class Harness {
     for (size_t i = 0; i < n; ++i) {
       Result& r = results[i];
       r.status = static_cast<Status>(all != CASCADE_OK ? all : status[i]);
-      r.error = ctxs[i]->error;
+      r.error = ctxs[i]->error_message;
       r.transient = ctxs[i]->transient;
       // Entries the plugin stored itself (emit() went through the host and
-      // is in r.outputs already).
+      // is in r.outputs already), checked as the engine checks them.
       for (uint32_t p = 0; p < d_->n_outputs; ++p) {
         const cascade_payload& v = out[i][p];
         if (v.type == CASCADE_PAYLOAD_NONE || r.outputs.count(d_->outputs[p].name) != 0) continue;
+        if (r.status == Status::Ok && !detail::output_type_ok(d_->outputs[p].payload_type, v.type)) {
+          r.status = Status::InvalidArgument;
+          r.error = detail::stored_output_refusal(v.type, d_->outputs[p].name, d_->outputs[p].payload_type);
+        }
         r.outputs[d_->outputs[p].name] =
             Value{v.type, std::string(static_cast<const char*>(v.data), static_cast<size_t>(v.size)), v.sample_rate};
         ++r.stored;
@@ -215,73 +211,63 @@ class Harness {
     return in;
   }
 
+  // The host API's Call (sdk/detail/host_api.hpp, which makes the checks
+  // the engine makes): where a checked call lands.
   struct Ctx {
     Ctx(Harness* h, Result* r) : self(h), result(r) {}
     cascade_context* ptr() { return reinterpret_cast<cascade_context*>(this); }
     Harness* self;
-    Result* result;
-    const cascade_payload* inputs = nullptr;  // during process()
-    uint32_t n_inputs = 0;
+    Result* result;  // null outside process()
+    const cascade_payload* in = nullptr;  // during process()
+    uint32_t n_in = 0;
     cascade_payload* outputs = nullptr;  // a batch call's output entries for this turn
-    std::string error;
+    std::string error_message;
     bool transient = false;
     bool stop = false;
-  };
-  static Ctx* of(cascade_context* c) { return reinterpret_cast<Ctx*>(c); }
 
-  static void log(cascade_context* c, cascade_log_level lvl, const char* msg) {
-    if (of(c)->result != nullptr) of(c)->result->logs.emplace_back(static_cast<int>(lvl), msg);
-  }
-  static int get_param(cascade_context* c, const char* name, const char** v, size_t* n) {
-    Harness* h = of(c)->self;
-    if (auto it = h->params_.find(name); it != h->params_.end()) {
-      *v = it->second.c_str();
-      *n = it->second.size();
-      return 1;
+    [[nodiscard]] bool in_process() const { return result != nullptr; }
+    [[nodiscard]] uint32_t n_outputs() const { return self->d_->n_outputs; }
+    [[nodiscard]] uint32_t output_type(uint32_t port) const { return self->d_->outputs[port].payload_type; }
+    [[nodiscard]] uint32_t n_inputs() const { return n_in; }
+    [[nodiscard]] const cascade_payload* inputs() const { return in; }
+    void store(uint32_t port, const cascade_payload& p, bool forwarded) {
+      Value v;
+      v.type = p.type;
+      v.bytes.assign(static_cast<const char*>(p.data), static_cast<size_t>(p.size));
+      v.sample_rate = p.sample_rate;
+      if (outputs != nullptr) outputs[port] = p;  // a batch: the entry shows it too
+      if (forwarded) ++result->forwards;
+      result->outputs[self->d_->outputs[port].name] = std::move(v);
     }
-    for (uint32_t i = 0; i < h->d_->n_params; ++i) {
-      if (std::string_view(h->d_->params[i].name) == name) {
-        *v = h->d_->params[i].default_value;
-        *n = std::strlen(*v);
-        return 1;
+    void error(cascade_status, bool is_transient, const char* msg) {
+      error_message = msg;
+      transient = is_transient;
+    }
+    void log(cascade_log_level level, const char* msg) {
+      if (result != nullptr) result->logs.emplace_back(static_cast<int>(level), msg);
+    }
+    bool param(const char* name, const char** value, size_t* len) {
+      if (auto it = self->params_.find(name); it != self->params_.end()) {
+        *value = it->second.c_str();
+        *len = it->second.size();
+        return true;
       }
+      for (uint32_t i = 0; i < self->d_->n_params; ++i) {
+        if (std::string_view(self->d_->params[i].name) == name) {
+          *value = self->d_->params[i].default_value;
+          *len = std::strlen(*value);
+          return true;
+        }
+      }
+      return false;
     }
-    return 0;
-  }
-  static void set_error(cascade_context* c, cascade_status, int transient, const char* msg) {
-    of(c)->error = msg != nullptr ? msg : "";
-    of(c)->transient = transient != 0;
-  }
-  static cascade_status emit(cascade_context* c, uint32_t port, const cascade_payload* p) {
-    Harness* h = of(c)->self;
-    if (of(c)->result == nullptr || port >= h->d_->n_outputs) return CASCADE_ERR_INVALID_ARGUMENT;
-    Value v;
-    v.type = p->type;
-    v.bytes.assign(static_cast<const char*>(p->data), static_cast<size_t>(p->size));
-    v.sample_rate = p->sample_rate;
-    if (of(c)->outputs != nullptr) of(c)->outputs[port] = *p;  // a batch: the entry shows it too
-    of(c)->result->outputs[h->d_->outputs[port].name] = std::move(v);
-    return CASCADE_OK;
-  }
-  static cascade_status forward(cascade_context* c, uint32_t port, uint32_t in_port) {
-    if (of(c)->result == nullptr || in_port >= of(c)->n_inputs) return CASCADE_ERR_INVALID_ARGUMENT;
-    ++of(c)->result->forwards;
-    return emit(c, port, &of(c)->inputs[in_port]);
-  }
-  static void confidence(cascade_context* c, double v) {
-    if (of(c)->result != nullptr) of(c)->result->confidence = v;
-  }
-  static void nbest(cascade_context* c, const char* t, size_t n, double s) {
-    if (of(c)->result != nullptr) of(c)->result->nbest.emplace_back(std::string(t, n), s);
-  }
-  static void feature(cascade_context* c, const char* k, double v) {
-    if (of(c)->result != nullptr) of(c)->result->features[k] = v;
-  }
-  static void feature_text(cascade_context* c, const char* k, const char* v, size_t n) {
-    if (of(c)->result != nullptr) of(c)->result->text_features[k] = std::string(v, n);
-  }
-  static int should_stop(cascade_context* c) { return of(c)->stop ? 1 : 0; }
-  static int64_t remaining_ns(cascade_context* c) { return of(c)->stop ? 0 : INT64_MAX; }
+    void confidence(double v) { result->confidence = v; }
+    void nbest(std::string_view text, double score) { result->nbest.emplace_back(std::string(text), score); }
+    void feature(const char* key, double v) { result->features[key] = v; }
+    void feature_text(const char* key, std::string_view v) { result->text_features[key] = std::string(v); }
+    [[nodiscard]] bool stop_requested() const { return stop; }
+    [[nodiscard]] int64_t remaining_ns() const { return stop ? 0 : INT64_MAX; }
+  };
 
   const cascade_plugin_descriptor* d_;
   std::map<std::string, std::string> params_;
