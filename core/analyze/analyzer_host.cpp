@@ -144,8 +144,12 @@ struct AnalyzerHost::Impl {
       } else if (f.source == CASCADE_FORCE_GIVEN) {
         given[s] = "given";
         const auto& outs = plan.stages[s].plugin->info.outputs;
+        if (f.n_outputs > 0 && f.outputs == nullptr) return CASCADE_ERR_INVALID_ARGUMENT;
         for (uint32_t k = 0; k < f.n_outputs; ++k) {
-          const cascade_port_value& v = f.outputs[k];
+          // Strided by the first element's struct_size, as every ABI array.
+          const auto& v = *reinterpret_cast<const cascade_port_value*>(reinterpret_cast<const char*>(f.outputs) +
+                                                                       size_t{f.outputs->struct_size} * k);
+          if (v.payload.data == nullptr && v.payload.size > 0) return CASCADE_ERR_INVALID_ARGUMENT;
           uint32_t port = UINT32_MAX;
           for (uint32_t p = 0; p < outs.size(); ++p)
             if (v.port != nullptr && outs[p].name == v.port) port = p;
@@ -154,8 +158,9 @@ struct AnalyzerHost::Impl {
             return CASCADE_ERR_INVALID_ARGUMENT;
           }
           const uint32_t type = outs[port].type == CASCADE_PAYLOAD_ANY ? v.payload.type : outs[port].type;
-          extra.push_back({s, port, type, v.payload.sample_rate,
-                           std::string(static_cast<const char*>(v.payload.data), v.payload.size), "given"});
+          std::string bytes = v.payload.size > 0 ? std::string(static_cast<const char*>(v.payload.data), v.payload.size)
+                                                 : std::string();
+          extra.push_back({s, port, type, v.payload.sample_rate, std::move(bytes), "given"});
         }
       } else {
         return CASCADE_ERR_INVALID_ARGUMENT;
@@ -231,6 +236,8 @@ struct AnalyzerHost::Impl {
     } else if (!plugin.info.labels.empty() &&
                std::find(plugin.info.labels.begin(), plugin.info.labels.end(), c.label) == plugin.info.labels.end()) {
       v.error = "analyze() gave label '" + c.label + "', which the analyzer does not declare";
+    } else if (!(c.score >= 0.0 && c.score <= 1.0)) {  // NaN fails both
+      v.error = "analyze() gave label '" + c.label + "' a score outside [0, 1]";
     } else {
       v.analyzed = true;
       v.label = std::move(c.label);

@@ -181,11 +181,13 @@ TEST(ConformanceTurns, CoverEveryRuleOfRulesEveryBranchOfTheExampleAndEveryProbe
   EXPECT_EQ(probe["ok/0"], "seen");
   EXPECT_EQ(probe["probe/0"], "analyze() gave label 'zzz', which the analyzer does not declare");
   EXPECT_EQ(probe["probe/1"], "analyze() gave no label");
-  EXPECT_EQ(probe["probe/2"], "status 3: the probe was asked to fail");
-  EXPECT_EQ(probe["probe/3"], "status 1: evidence 'broken' is not one JSON value");
-  EXPECT_EQ(probe["probe/4"], "fine");
-  EXPECT_EQ(probe["probe/5"], "fine");
-  EXPECT_EQ(probe["probe/6"], "status 1: unknown probe 'what'");
+  EXPECT_EQ(probe["probe/2"], "analyze() gave label 'fine' a score outside [0, 1]");
+  EXPECT_EQ(probe["probe/3"], "analyze() gave label 'fine' a score outside [0, 1]");  // NaN
+  EXPECT_EQ(probe["probe/4"], "status 3: the probe was asked to fail");
+  EXPECT_EQ(probe["probe/5"], "status 1: evidence 'broken' is not one JSON value");
+  EXPECT_EQ(probe["probe/6"], "fine");
+  EXPECT_EQ(probe["probe/7"], "fine");
+  EXPECT_EQ(probe["probe/8"], "status 1: unknown probe 'what'");
 }
 
 }  // namespace

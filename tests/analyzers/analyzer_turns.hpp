@@ -105,8 +105,8 @@ inline std::vector<RecordedTurn> analyzer_test_turns() {
   answer(turn("skill", 0, "what is the weather in rome"), false, true);  // every stage sure, the answer wrong
 
   // The probe's requests: no stages, the request in the input text.
-  const char* requests[] = {"label:zzz", "nolabel", "throw", "bad-evidence", "evidence", "replay", "what"};
-  for (uint32_t i = 0; i < 7; ++i) {
+  const char* requests[] = {"label:zzz", "nolabel", "score-high", "score-nan", "throw", "bad-evidence", "evidence", "replay", "what"};
+  for (uint32_t i = 0; i < std::size(requests); ++i) {
     RecordedTurn p("probe", i);
     p.user("tester").text(std::string("probe:") + requests[i]).times(clock, clock + 1000);
     clock += 5'000'000'000;

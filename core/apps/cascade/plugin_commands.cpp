@@ -1,6 +1,8 @@
 // `cascade plugins` and `cascade inspect`.
 #include "commands.hpp"
 
+#include <cascade/abi/cascade_analyzer.h>
+
 #include <cascade/core/loader.hpp>
 
 #include <nlohmann/json.hpp>
@@ -36,6 +38,10 @@ nlohmann::json to_json(const PluginInfo& p) {
       a.push_back({{"name", x.name}, {"type", payload_type_name(x.type)}, {"optional", x.optional}, {"doc", x.doc}});
     return a;
   };
+  if (p.kind == CASCADE_KIND_ANALYZER)
+    j["analyzer"] = {{"labels", p.labels},
+                     {"dialogue", (p.analyzer_flags & CASCADE_ANALYZER_DIALOGUE) != 0},
+                     {"replays", (p.analyzer_flags & CASCADE_ANALYZER_REPLAYS) != 0}};
   j["inputs"] = ports(p.inputs);
   j["outputs"] = ports(p.outputs);
   j["params"] = nlohmann::json::array();
@@ -56,8 +62,16 @@ void print_human(const PluginInfo& p) {
       std::cout << "    " << x.name << " : " << payload_type_name(x.type) << (x.optional ? " (optional)" : "")
                 << (x.doc.empty() ? "" : "  — " + x.doc) << "\n";
   };
-  ports("inputs", p.inputs);
-  ports("outputs", p.outputs);
+  if (p.kind == CASCADE_KIND_ANALYZER) {
+    std::cout << "  labels:";
+    for (const auto& l : p.labels) std::cout << " " << l;
+    std::cout << (p.labels.empty() ? " any" : "") << "\n";
+    std::cout << "  reads: each turn" << ((p.analyzer_flags & CASCADE_ANALYZER_DIALOGUE) != 0 ? " with its dialogue" : "")
+              << ((p.analyzer_flags & CASCADE_ANALYZER_REPLAYS) != 0 ? "; replays turns (needs a pipeline)" : "") << "\n";
+  } else {
+    ports("inputs", p.inputs);
+    ports("outputs", p.outputs);
+  }
   std::cout << "  parameters:" << (p.params.empty() ? " none" : "") << "\n";
   for (const auto& x : p.params)
     std::cout << "    " << x.name << " : " << param_type_name(x.type) << " = " << x.default_value

@@ -6,12 +6,15 @@
 //   turn --> input text "probe:WHAT"? --no--> evidence "turn": every field of the
 //                 | yes                       views, as JSON; label "seen"
 //                 v
-//   WHAT: label:L (any label, declared or not), nolabel, throw, bad-evidence,
+//   WHAT: label:L (any label, declared or not), nolabel, score-high and
+//         score-nan (a score outside [0, 1]), throw, bad-evidence,
 //         evidence (overwritten keys, odd spacing), replay (refused without a
 //         replay pipeline)
 #include <cascade/sdk/analyzer.hpp>
 
 #include <nlohmann/json.hpp>
+
+#include <cmath>
 
 using namespace cascade::sdk;
 using nlohmann::json;
@@ -83,6 +86,8 @@ class Probe : public Analyzer {
     }
     if (what.starts_with("label:")) return a.label(what.substr(6), 0.25);
     if (what == "nolabel") return a.evidence("said", "\"nothing\"");
+    if (what == "score-high") return a.label("fine", 1.5);
+    if (what == "score-nan") return a.label("fine", std::nan(""));
     if (what == "throw") throw Error(Status::Unavailable, "the probe was asked to fail");
     if (what == "bad-evidence") {
       a.evidence("fine", "1");

@@ -369,6 +369,8 @@ class AnalyzerHarness {
       v.error = "analyze() gave no label";
     } else if (!declared) {
       v.error = "analyze() gave label '" + c.label + "', which the analyzer does not declare";
+    } else if (!(c.score >= 0.0 && c.score <= 1.0)) {  // NaN fails both
+      v.error = "analyze() gave label '" + c.label + "' a score outside [0, 1]";
     } else {
       v.analyzed = true;
       v.label = std::move(c.label);
