@@ -12,6 +12,9 @@ files=(
   core/graph/graph.cpp core/loader/loader.cpp
   core/run/inputs.cpp core/run/loop.cpp core/run/plan.cpp core/run/replay.cpp
   core/runtime/engine.cpp core/runtime/outcome.cpp
+  core/analyze/analyzer_host.cpp core/analyze/analysis_file.cpp core/analyze/replay_service.cpp
+  core/analyze/scoring.cpp core/analyze/turn_views.cpp
+  plugins/analyzers/oracle/oracle.cpp plugins/analyzers/rules/rules.cpp
   plugins/basic/join/join.cpp plugins/basic/noop/noop.cpp
   plugins/basic/normalize/normalize.cpp plugins/basic/passthrough/passthrough.cpp
   plugins/models/model_path.cpp

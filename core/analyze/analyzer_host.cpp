@@ -275,12 +275,16 @@ AnalyzerHost::AnalyzerHost(const LoadedPlugin& plugin, AnalysisOptions options)
 
 AnalyzerHost::~AnalyzerHost() {
   Impl& h = *impl_;
-  h.replays.reset();
-  CallContext c;
-  c.host = &h;
   const cascade_plugin_descriptor* d = h.plugin.descriptor;
-  if (d->close != nullptr && d->close(h.instance, reinterpret_cast<cascade_context*>(&c)) != CASCADE_OK)
-    spdlog::warn("analyzer '{}' failed to close: {}", h.plugin.info.name, c.error);
+  try {
+    h.replays.reset();  // joins the dispatcher
+    CallContext c;
+    c.host = &h;
+    if (d->close != nullptr && d->close(h.instance, reinterpret_cast<cascade_context*>(&c)) != CASCADE_OK)
+      spdlog::warn("analyzer '{}' failed to close: {}", h.plugin.info.name, c.error);
+  } catch (...) {
+    // A destructor must not throw; the instance is destroyed below all the same.
+  }
   d->destroy(h.instance);
 }
 

@@ -246,6 +246,7 @@ std::vector<ParamInfo> read_params(const fs::path& file, const cascade_param* pa
 // Step 4 for an analyzer (ABI 1.3): its analyze() and the labels it gives.
 void read_analyzer(const fs::path& file, const cascade_plugin_descriptor* d, PluginInfo& info) {
   const std::string who = "analyzer '" + info.name + "'";
+  // NOLINTNEXTLINE(bugprone-sizeof-expression): the field is a pointer; its size is what the check needs
   if (!CASCADE_HAS_FIELD(d, cascade_plugin_descriptor, analyzer) || d->analyzer == nullptr)
     refuse("L010", file, who + " has no analyzer table (ABI 1.3 descriptor->analyzer)");
   const cascade_analyzer_api* a = d->analyzer;
