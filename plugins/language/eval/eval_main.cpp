@@ -4,7 +4,7 @@
 //   cascade eval report TRACE [--json]
 //   cascade eval stages [--pipeline P] [--input I] [--snr inf,20,10] [--out DIR] [--json]
 //   cascade eval fpi [--size small|default] [--turns FILE] [--out DIR] [--json]
-//   cascade eval fpi-bench [--source TRACE] [--turns N] [--isolator NAME] [--json]
+//   cascade eval fpi-bench [--source TRACE] [--turns N] [--isolator NAME] [--param K=V] [--json]
 //
 // Exit codes: 0 ok, 1 runtime failure (unreadable trace, failed run),
 // 2 usage or config error.
@@ -193,9 +193,16 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--out", bench.out, "The large trace to write")->capture_default_str();
   bench_cmd->add_option("--turns", bench.turns, "Turns in the large trace")->capture_default_str();
   bench_cmd->add_option("--isolator", bench.isolator, "Analyzer plugin (name or .so path)")->capture_default_str();
+  std::vector<std::string> bench_params;
+  bench_cmd->add_option("--param", bench_params, "Isolator parameter KEY=VALUE (repeatable), e.g. model=FILE");
   bench_cmd->add_flag("--json", bench_json, "One JSON object instead of the table");
   bench_cmd->callback([&] {
     exit_code = guarded([&] {
+      for (const auto& kv : bench_params) {
+        const auto eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0) throw std::invalid_argument("--param '" + kv + "' is not KEY=VALUE");
+        bench.params[kv.substr(0, eq)] = kv.substr(eq + 1);
+      }
       const auto r = ev::run_fpi_bench(bench);
       if (bench_json)
         std::cout << ev::to_json(r).dump(2) << "\n";

@@ -155,6 +155,7 @@ FpiBenchResult run_fpi_bench(const FpiBenchRequest& rq) {
   const trace::TraceData data = trace::read_turns(rq.out);
   AnalysisOptions o;
   o.jobs = 1;
+  o.params = rq.params;
   AnalyzerHost host(*plugin, o);
   const double c0 = cpu_now();
   const AnalysisResult r = host.run(data);

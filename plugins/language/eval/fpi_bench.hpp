@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -29,6 +30,7 @@ struct FpiBenchRequest {
   std::filesystem::path out;     // the large trace (rewritten every run)
   uint64_t turns = 200000;
   std::string isolator = "rules";
+  std::map<std::string, std::string> params;  // the isolator's (e.g. learned's model)
 };
 
 struct FpiBenchResult {

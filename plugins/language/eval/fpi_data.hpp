@@ -8,7 +8,7 @@
 // needs resolves, every skill works), so an isolator could never be
 // measured on them. Two variants make them, each a real pipeline run with
 // one documented change:
-//   er-cut        the ER catalogue with a seeded half of its entries
+//   er-cut        the ER catalogue with a seeded three quarters of its entries
 //                 removed (write_degraded_catalog): entities the world
 //                 needs stay unresolved;
 //   broken-skill  the result stage with broken_skill set (plugins/language/
@@ -57,7 +57,7 @@ struct FpiDataRequest {
 // The skills the broken-skill variants break: four common scenarios of the
 // eval split (about a quarter of its requests).
 inline constexpr const char* kBrokenSkills = "calendar,weather,lists,email";
-inline constexpr double kCatalogCut = 0.5;
+inline constexpr double kCatalogCut = 0.75;
 inline constexpr uint64_t kCatalogSeed = 14;
 
 // The runs for a request, in run order. The speech grid: small = slt clean;
