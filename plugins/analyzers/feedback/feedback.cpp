@@ -16,7 +16,9 @@
 //             `result` output: {"success": true} is success, anything else
 //             (no result, a failed turn) looks failed
 //   response  a stage's `duration_s` feature (the tts stage records it),
-//             else the result's `say` at speaking_rate_wps words a second
+//             else response_latency_s (the time a voice front end takes to
+//             start speaking, which a text pipeline's run time lacks) plus
+//             the result's `say` at speaking_rate_wps words a second
 //
 // Evidence: "signals" (every signal that fired), "next_turn" (gap_s,
 // similarity, phonetic_similarity, previous_outcome: this turn's outcome,
@@ -85,6 +87,8 @@ class Feedback : public Analyzer {
                                                          "the same, when the rephrased turn looks failed"};
   static inline Param<double> speaking_rate_wps{"speaking_rate_wps", 2.9,
                                                 "words a second of a response without a tts duration_s (the tts default, 175 a minute)"};
+  static inline Param<double> response_latency_s{"response_latency_s", 1.0,
+                                                 "seconds before a response without a tts duration_s starts speaking"};
   static inline Param<std::string> wake_word{"wake_word", "alexa", "a leading word dropped from requests"};
 
   static AnalyzerInfo info() {
@@ -94,7 +98,7 @@ class Feedback : public Analyzer {
             .labels = {"explicit_negative", "repeat", "rephrased", "barge_in", "abandoned", "success", "none"},
             .dialogue = true,
             .params = param_list(session_gap_s, rephrase_gap_s, rephrase_min, rephrase_min_after_failure,
-                                 speaking_rate_wps, wake_word)};
+                                 speaking_rate_wps, response_latency_s, wake_word)};
   }
 
   void open(Context& ctx) override {
@@ -104,6 +108,7 @@ class Feedback : public Analyzer {
     rules_.rephrase_min_after_failure = ctx.get(rephrase_min_after_failure);
     rate_wps_ = ctx.get(speaking_rate_wps);
     if (rate_wps_ <= 0) throw Error(Status::InvalidArgument, "speaking_rate_wps must be > 0");
+    latency_s_ = ctx.get(response_latency_s);
     wake_word_ = cascade::rewriting::canonical_request(ctx.get(wake_word));
   }
 
@@ -146,14 +151,14 @@ class Feedback : public Analyzer {
     for (const StageView& st : t.stages())
       if (auto d = st.feature("duration_s")) f.response_s = *d, f.response_source = "tts";
     if (f.response_source == "none" && r.is_object() && r.contains("say") && r["say"].is_string()) {
-      f.response_s = static_cast<double>(word_count(r["say"].get<std::string>())) / rate_wps_;
+      f.response_s = latency_s_ + static_cast<double>(word_count(r["say"].get<std::string>())) / rate_wps_;
       f.response_source = "say";
     }
     return f;
   }
 
   fb::Rules rules_;
-  double rate_wps_ = 2.9;
+  double rate_wps_ = 2.9, latency_s_ = 1.0;
   std::string wake_word_;
 };
 

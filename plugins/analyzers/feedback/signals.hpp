@@ -17,8 +17,9 @@
 //   barge_in     the next turn starts before this turn's response ended:
 //                next.time < time + processing_s + response_s, where
 //                response_s is the tts stage's `duration_s` feature when
-//                the pipeline spoke, else the words of the result's `say`
-//                at speaking_rate_wps (a text pipeline has no audio).
+//                the pipeline spoke, else response_latency_s plus the words
+//                of the result's `say` at speaking_rate_wps (a text
+//                pipeline has no audio).
 //   explicit_negative  the next turn, within rephrase_gap_s, is a negative
 //                (is_negative() below: "no ...", "stop", "cancel", "that's
 //                wrong", ...).

@@ -181,12 +181,13 @@ TEST_F(Feedback, RepeatIsTheSameWordsAndOneWordMoreIsARephrase) {
 }
 
 TEST_F(Feedback, BargeInUsesTheTtsDurationElseTheSayLength) {
-  // "Here is the weather for today in london." = 8 words = 2.76 s at the default 2.9 words a second.
+  // "Here is the weather for today in london." = 8 words = 2.76 s at the default 2.9 words a
+  // second, after the default 1 s before a response starts: it ends at 3.76 s.
   const Turn spoken{.text = "what's the weather", .at_s = 0, .say = "Here is the weather for today in london."};
-  const auto v = run({spoken, {.text = "set an alarm", .at_s = 2.5}});
+  const auto v = run({spoken, {.text = "set an alarm", .at_s = 3.5}});
   EXPECT_EQ(v[0].label, "barge_in") << v[0].evidence;
   EXPECT_EQ(json::parse(v[0].evidence)["response"]["source"], "say");
-  EXPECT_EQ(first(spoken, {.text = "set an alarm", .at_s = 3.0}), "success");  // after the response ended
+  EXPECT_EQ(first(spoken, {.text = "set an alarm", .at_s = 4.0}), "success");  // after the response ended
 
   Turn with_tts = spoken;
   with_tts.tts_s = 1.0;  // the tts stage said it in one second: 3 s later is no interruption
@@ -224,13 +225,17 @@ TEST_F(Feedback, SessionsAreCutByDialogue) {
 TEST_F(Feedback, EvidenceListsEverySignalAndTheParametersAreHonoured) {
   // A failed turn, interrupted by its own repetition: both signals fire, the stronger labels the turn.
   const Turn failed{.text = "call mom", .at_s = 0, .success = false, .say = "Sorry, I did not catch who to call."};
-  const auto v = run({failed, {.text = "call mom", .at_s = 1}});
+  const auto v = run({failed, {.text = "call mom", .at_s = 1.5}});
   const auto s = signals_of(v[0]);
   EXPECT_TRUE(has(s, "repeat"));
   EXPECT_TRUE(has(s, "barge_in"));
   EXPECT_EQ(v[0].label, "repeat");
-  const auto slow = run({failed, {.text = "call mom", .at_s = 1}}, {{"speaking_rate_wps", "100"}});
-  EXPECT_FALSE(has(signals_of(slow[0]), "barge_in")) << slow[0].evidence;
+  const auto fast = run({failed, {.text = "call mom", .at_s = 1.5}}, {{"speaking_rate_wps", "100"}});
+  EXPECT_FALSE(has(signals_of(fast[0]), "barge_in")) << fast[0].evidence;
+  const auto prompt = run({failed, {.text = "call mom", .at_s = 1.5}}, {{"response_latency_s", "0"}});
+  EXPECT_TRUE(has(signals_of(prompt[0]), "barge_in")) << "8 words at 2.9 a second still outlast 1.5 s";
+  const auto slow_start = run({failed, {.text = "call mom", .at_s = 3.5}}, {{"response_latency_s", "0"}});
+  EXPECT_FALSE(has(signals_of(slow_start[0]), "barge_in")) << slow_start[0].evidence;
 }
 
 }  // namespace
