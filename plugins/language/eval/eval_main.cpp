@@ -5,6 +5,7 @@
 //   cascade eval stages [--pipeline P] [--input I] [--snr inf,20,10] [--out DIR] [--json]
 //   cascade eval fpi [--size small|default] [--turns FILE] [--out DIR] [--json]
 //   cascade eval fpi-bench [--source TRACE] [--turns N] [--isolator NAME] [--param K=V] [--json]
+//   cascade eval rewrite [--size small|default] [--json]       (rewrite_eval.hpp)
 //
 // Exit codes: 0 ok, 1 runtime failure (unreadable trace, failed run),
 // 2 usage or config error.
@@ -12,6 +13,7 @@
 #include "eval/fpi_bench.hpp"
 #include "eval/levels.hpp"
 #include "eval/quality.hpp"
+#include "eval/rewrite_cli.hpp"
 
 #include <cascade/core/diagnostic.hpp>
 #include <cascade/trace/error.hpp>
@@ -211,6 +213,8 @@ int main(int argc, char** argv) {
       return kOk;
     });
   });
+
+  ev::add_rewrite_command(app, exit_code);  // cascade eval rewrite
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,332 @@
+// `cascade eval rewrite`: rewriters against the baseline on simulated
+// sessions of held-out users and days (rewrite_eval.hpp: the plan).
+#include "eval/rewrite_eval.hpp"
+
+#include "simulate.hpp"
+
+#include <cascade/core/diagnostic.hpp>
+#include <cascade/trace/reader.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fcntl.h>
+#include <fstream>
+#include <map>
+#include <set>
+#include <spawn.h>
+#include <sstream>
+#include <stdexcept>
+#include <sys/wait.h>
+
+extern char** environ;
+
+namespace cascade::language::eval {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct SizePlan {
+  uint32_t train_users, held_out_users, train_days, test_days;
+};
+// Held-out users are numbered from here: never a train user's id.
+constexpr uint32_t kHeldOutFirstUser = 10000;
+
+SizePlan plan_for(const std::string& size) {
+  if (size == "small") return {16, 6, 3, 2};
+  if (size == "default") return {300, 100, 14, 7};
+  throw std::invalid_argument("unknown size '" + size + "': small or default");
+}
+
+// Runs a tool with its stderr into `log`; returns its exit code.
+int run_tool(const std::vector<std::string>& argv, const fs::path& log) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  const int err = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (err != 0) return 127;
+  int status = 0;
+  if (waitpid(pid, &status, 0) < 0) return 127;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+std::vector<json> read_lines(const fs::path& p) {
+  std::ifstream in(p);
+  std::vector<json> out;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.push_back(json::parse(line));
+  return out;
+}
+
+// dialogue id -> turns in which the `rewrite` stage changed the text.
+std::map<std::string, uint32_t> rewritten_turns(const fs::path& trace_path) {
+  std::map<std::string, uint32_t> out;
+  const auto data = trace::read_turns(trace_path);
+  for (const auto& turn : data.turns) {
+    const auto* stage = turn.stage("rewrite");
+    if (stage != nullptr && stage->text_feature("rewritten_by")) ++out[turn.id.dialogue_id];
+  }
+  return out;
+}
+
+struct SimRun {
+  fs::path dir;
+  std::vector<json> truth;
+  std::map<std::string, uint32_t> rewritten;
+};
+
+}  // namespace
+
+RewriteEvalReport run_rewrite_eval(const RewriteEvalRequest& rq) {
+  const SizePlan plan = plan_for(rq.size);
+  const auto started = std::chrono::steady_clock::now();
+  RewriteEvalReport report;
+  report.size = rq.size;
+  report.seed = rq.seed;
+  report.k = rq.k;
+  report.train_days = plan.train_days;
+  report.test_days = plan.test_days;
+  report.held_out_users = plan.held_out_users;
+  fs::create_directories(rq.out_dir);
+  const fs::path out_dir = fs::absolute(rq.out_dir);
+  const fs::path log = out_dir / "tools.log";
+  fs::remove(log);
+  auto note = [&](const std::string& what) {
+    if (rq.progress) std::fprintf(stderr, "eval rewrite: %s\n", what.c_str());
+  };
+
+  auto base_request = [&](const fs::path& pipeline, const fs::path& dir) {
+    sim::SimRequest s;
+    s.pipeline = pipeline;
+    s.out_dir = dir;
+    s.slurp = rq.slurp;
+    s.catalog = rq.catalog;
+    s.asr_model = rq.asr_model;
+    s.seed = rq.seed;
+    s.k = rq.k;
+    s.threads = rq.threads;
+    return s;
+  };
+
+  // 1. Train sessions, and what the rewriters learn from them.
+  note("train: " + std::to_string(plan.train_users) + " users x " + std::to_string(plan.train_days) + " days");
+  auto train = base_request(rq.baseline_pipeline, out_dir / "train");
+  train.users = plan.train_users;
+  train.days = plan.train_days;
+  const auto trained = sim::simulate(train);
+  report.train_users = trained.users;
+  report.train_sessions = trained.sessions;
+  report.train_turns = trained.turns;
+  const fs::path table = out_dir / "rewrites.json";
+  if (run_tool({rq.rewrite_tool.string(), "build", trained.trace.string(), "-o", table.string()}, log) != 0)
+    throw std::runtime_error("cascade rewrite build failed; see " + log.string());
+  {
+    std::ifstream in(table);
+    report.table_rewrites = json::parse(in).at("rewrites").size();
+  }
+  const fs::path index = out_dir / "online-index.json";
+  std::string online_skip;
+  if (rq.online_pipeline.empty()) {
+    online_skip = "no online pipeline given";
+  } else if (run_tool({rq.rewrite_tool.string(), "index", trained.trace.string(), "-o", index.string()}, log) != 0) {
+    online_skip = "cascade rewrite index failed (online rewriting not built?); see " + log.string();
+  }
+
+  struct Config {
+    std::string name;
+    fs::path pipeline;
+    std::vector<std::string> overrides;
+    std::string user_override;
+    std::string skipped;
+  };
+  std::vector<Config> configs = {
+      {"precomputed", rq.precomputed_pipeline, {"stages.rewrite.params.table=" + table.string()}, "", ""},
+      {"online-global", rq.online_pipeline, {"stages.rewrite.params.index=" + index.string()}, "", online_skip},
+      {"online-personal", rq.online_pipeline, {"stages.rewrite.params.index=" + index.string()},
+       "stages.rewrite.params.user", online_skip},
+  };
+
+  // 2. Test splits, each once per configuration with the same seed.
+  struct Split {
+    std::string name;
+    uint32_t first_user, users;
+  };
+  const std::vector<Split> splits = {{"held_out_users", kHeldOutFirstUser, plan.held_out_users},
+                                     {"held_out_days", 0, plan.train_users}};
+  std::map<std::string, std::set<std::string>> personal_users;  // split -> users with personal names
+  for (const auto& split : splits) {
+    auto run = [&](const std::string& name, const fs::path& pipeline, const std::vector<std::string>& overrides,
+                   const std::string& user_override) {
+      note(split.name + ": " + name);
+      auto s = base_request(pipeline, out_dir / split.name / name);
+      s.first_user = split.first_user;
+      s.users = split.users;
+      s.first_day = plan.train_days;
+      s.days = plan.test_days;
+      s.overrides = overrides;
+      s.user_override = user_override;
+      const auto summary = sim::simulate(s);
+      SimRun r;
+      r.dir = s.out_dir;
+      r.truth = read_lines(summary.truth);
+      r.rewritten = rewritten_turns(summary.trace);
+      if (name == "baseline")
+        for (const auto& u : read_lines(summary.users_file))
+          if (!u.at("habits").empty()) personal_users[split.name].insert(u.at("user_id").get<std::string>());
+      return r;
+    };
+    const SimRun baseline = run("baseline", rq.baseline_pipeline, {}, "");
+    for (auto& config : configs) {
+      if (!config.skipped.empty()) continue;
+      SimRun treated;
+      try {
+        treated = run(config.name, config.pipeline, config.overrides, config.user_override);
+      } catch (const CascadeError& e) {
+        config.skipped = e.what();  // e.g. the online plugin is not there
+        continue;
+      }
+      // 3. Pair the sessions (same ids, same first request) and score.
+      std::map<std::string, const json*> by_id;
+      for (const auto& t : treated.truth) by_id[t.at("session").get<std::string>()] = &t;
+      std::vector<PairedSession> all, personal;
+      for (const auto& b : baseline.truth) {
+        const std::string id = b.at("session").get<std::string>();
+        const auto it = by_id.find(id);
+        if (it == by_id.end()) throw std::runtime_error("session " + id + " is missing from the " + config.name + " run");
+        const json& t = *it->second;
+        PairedSession p;
+        p.baseline_first_ok = b.at("turns").at(0).at("success").get<bool>();
+        p.first_ok = t.at("turns").at(0).at("success").get<bool>();
+        p.baseline_ok = b.at("success").get<bool>();
+        p.ok = t.at("success").get<bool>();
+        p.turns = static_cast<uint32_t>(t.at("turns").size());
+        const auto rw = treated.rewritten.find(id);
+        p.rewritten = rw == treated.rewritten.end() ? 0 : rw->second;
+        all.push_back(p);
+        if (personal_users[split.name].contains(b.at("user_id").get<std::string>())) personal.push_back(p);
+      }
+      SplitScore s = score(all, rq.resamples, rq.seed);
+      s.configuration = config.name;
+      s.split = split.name;
+      report.scores.push_back(std::move(s));
+      if (split.name == "held_out_days") {
+        SplitScore ps = score(personal, rq.resamples, rq.seed);
+        ps.configuration = config.name;
+        ps.split = split.name + "/personal_users";
+        report.scores.push_back(std::move(ps));
+      }
+    }
+  }
+  for (const auto& c : configs) report.configurations.push_back({c.name, c.skipped});
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return report;
+}
+
+namespace {
+
+json estimate_json(const Estimate& e) {
+  auto v = [](const std::optional<double>& x) { return x ? json(*x) : json(nullptr); };
+  return {{"value", v(e.value)}, {"low", v(e.low)}, {"high", v(e.high)}};
+}
+
+std::string pct(const std::optional<double>& v) {
+  if (!v) return "-";
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f%%", *v * 100);
+  return b;
+}
+std::string num(const std::optional<double>& v, const char* unbounded = "inf") {
+  if (!v) return unbounded;
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f", *v);
+  return b;
+}
+
+}  // namespace
+
+json to_json(const RewriteEvalReport& r) {
+  json configs = json::array();
+  for (const auto& s : r.scores) {
+    configs.push_back({{"configuration", s.configuration},
+                       {"split", s.split},
+                       {"retries_are_simulated", true},
+                       {"sessions", s.sessions},
+                       {"wins", s.wins},
+                       {"losses", s.losses},
+                       {"win_loss", s.win_loss.value ? json(*s.win_loss.value) : json(nullptr)},
+                       {"defect_reduction", s.defect_reduction.value ? json(*s.defect_reduction.value) : json(nullptr)},
+                       {"session_defect_reduction",
+                        s.session_defect_reduction.value ? json(*s.session_defect_reduction.value) : json(nullptr)},
+                       {"trigger_rate", s.trigger_rate.value ? json(*s.trigger_rate.value) : json(nullptr)},
+                       {"first_turn_defects", {{"baseline", s.first_defects_baseline}, {"rewriter", s.first_defects}}},
+                       {"failed_sessions", {{"baseline", s.failed_sessions_baseline}, {"rewriter", s.failed_sessions}}},
+                       {"turns", s.turns},
+                       {"rewritten_turns", s.rewritten_turns},
+                       {"ci",
+                        {{"level", 0.95},
+                         {"method", "percentile bootstrap over sessions"},
+                         {"win_loss", estimate_json(s.win_loss)},
+                         {"defect_reduction", estimate_json(s.defect_reduction)},
+                         {"session_defect_reduction", estimate_json(s.session_defect_reduction)},
+                         {"trigger_rate", estimate_json(s.trigger_rate)}}}});
+  }
+  json skipped = json::object();
+  for (const auto& c : r.configurations)
+    if (!c.skipped.empty()) skipped[c.configuration] = c.skipped;
+  return {{"retries_are_simulated", true},
+          {"note", "retries are simulated: users, their retries and their ASR errors come from cascade simulate"},
+          {"size", r.size},
+          {"seed", r.seed},
+          {"k", r.k},
+          {"train", {{"users", r.train_users}, {"days", r.train_days}, {"sessions", r.train_sessions},
+                     {"turns", r.train_turns}, {"table_rewrites", r.table_rewrites}}},
+          {"test", {{"days", r.test_days}, {"held_out_users", r.held_out_users}}},
+          {"skipped", std::move(skipped)},
+          {"configurations", std::move(configs)},
+          {"seconds", r.seconds}};
+}
+
+std::string format_text(const RewriteEvalReport& r) {
+  std::ostringstream o;
+  o << "cascade eval rewrite: size " << r.size << ", seed " << r.seed << ", k " << r.k << "; train " << r.train_users
+    << " users x " << r.train_days << " days (" << r.train_sessions << " sessions, " << r.train_turns
+    << " turns) -> " << r.table_rewrites << " precomputed rewrites; test " << r.test_days << " later days, "
+    << r.held_out_users << " held-out users and the train users\n";
+  o << "retries are simulated (simulated users and ASR errors): so is every figure below\n\n";
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "%-16s %-30s %8s %9s %-20s %-26s %-26s %-22s %s\n", "configuration", "split",
+                "sessions", "win:loss", "ratio [95% CI]", "defect red. [95% CI]", "session defects [95% CI]",
+                "trigger [95% CI]", "");
+  o << buf;
+  for (const auto& s : r.scores) {
+    const std::string wl = std::to_string(s.wins) + ":" + std::to_string(s.losses);
+    const std::string ratio = num(s.win_loss.value, s.wins > 0 ? "inf" : "-") + " [" + num(s.win_loss.low, "-") + ", " +
+                              num(s.win_loss.high) + "]";
+    const std::string dr = pct(s.defect_reduction.value) + " [" + pct(s.defect_reduction.low) + ", " +
+                           pct(s.defect_reduction.high) + "]";
+    const std::string sdr = pct(s.session_defect_reduction.value) + " [" + pct(s.session_defect_reduction.low) + ", " +
+                            pct(s.session_defect_reduction.high) + "]";
+    const std::string tr =
+        pct(s.trigger_rate.value) + " [" + pct(s.trigger_rate.low) + ", " + pct(s.trigger_rate.high) + "]";
+    std::snprintf(buf, sizeof buf, "%-16s %-30s %8llu %9s %-20s %-26s %-26s %-22s %s\n", s.configuration.c_str(),
+                  s.split.c_str(), static_cast<unsigned long long>(s.sessions), wl.c_str(), ratio.c_str(), dr.c_str(),
+                  sdr.c_str(), tr.c_str(), "(retries simulated)");
+    o << buf;
+  }
+  for (const auto& c : r.configurations)
+    if (!c.skipped.empty()) o << c.configuration << ": skipped: " << c.skipped << "\n";
+  o << "\n(win: the baseline's first turn failed and the rewriter's succeeded; loss: the reverse;\n"
+       " defect red.: relative drop in failed first turns; session defects: in sessions that ended failed;\n"
+       " trigger: share of turns whose text the rewrite stage changed; retries are simulated)\n";
+  return o.str();
+}
+
+}  // namespace cascade::language::eval

@@ -1,0 +1,111 @@
+// eval/rewrite_eval.hpp — `cascade eval rewrite`: do the rewriters help,
+// measured on simulated sessions of users and days they never saw?
+//
+// Shape of the work:
+//   1. train: simulate the train users on the train days on the baseline
+//      pipeline (plugins/rewriting/sim); build the precomputed table
+//      (`cascade rewrite build`) and the online index (`cascade rewrite
+//      index`) from that trace;
+//   2. test, on two splits: held-out users on held-out days, and the
+//      train users on held-out days (where a personal layer has history);
+//      each split simulated once per configuration with the SAME seed:
+//      baseline, precomputed, online global, online global + personal
+//      (users one at a time, the stage's `user` set to theirs). Attempt 0
+//      of a session is the same request in every configuration, so first
+//      turns pair up;
+//   3. per configuration and split, against the baseline on the same
+//      sessions: wins (baseline's first turn wrong, this one right),
+//      losses (the reverse), defect reduction (relative drop in failed
+//      first turns; also failed sessions), trigger rate (share of turns in
+//      which the rewrite stage changed the text, from the trace), with
+//      bootstrap 95% intervals over sessions.
+// Retries are simulated (the users are): every figure says so.
+//
+// Lifecycle: a free function; every run builds and tears down its own
+// engines. Threading: blocks the caller; one pipeline runs at a time.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cascade::language::eval {
+
+struct RewriteEvalRequest {
+  std::string size = "default";              // "small" (tests) | "default"
+  std::filesystem::path out_dir = "out/eval-rewrite";
+  std::filesystem::path baseline_pipeline;    // recorded-ASR assistant
+  std::filesystem::path precomputed_pipeline; // ... with the `rewrite` stage
+  std::filesystem::path online_pipeline;      // ... with `online_rewrite` ("" : skip)
+  std::filesystem::path slurp, catalog, asr_model;
+  std::filesystem::path rewrite_tool;         // cascade-rewrite
+  uint64_t seed = 1;
+  uint32_t k = 3;
+  uint32_t threads = 0;
+  uint32_t resamples = 1000;
+  bool progress = false;
+};
+
+// A figure and its bootstrap 95% interval; nullopt = unbounded or
+// undefined (a ratio with no loss, a reduction with no baseline defect).
+struct Estimate {
+  std::optional<double> value, low, high;
+};
+
+struct SplitScore {
+  std::string configuration;  // "precomputed" | "online-global" | "online-personal"
+  std::string split;          // "held_out_users" | "held_out_days" | "held_out_days/personal_users"
+  uint64_t sessions = 0;
+  uint64_t wins = 0, losses = 0;
+  uint64_t first_defects_baseline = 0, first_defects = 0;
+  uint64_t failed_sessions_baseline = 0, failed_sessions = 0;
+  uint64_t turns = 0, rewritten_turns = 0;
+  Estimate win_loss, defect_reduction, session_defect_reduction, trigger_rate;
+};
+
+struct ConfigRun {
+  std::string configuration;
+  std::string skipped;  // why it did not run, or ""
+};
+
+struct RewriteEvalReport {
+  std::string size;
+  uint64_t seed = 0;
+  uint32_t k = 0;
+  uint64_t train_users = 0, train_sessions = 0, train_turns = 0;
+  uint32_t train_days = 0, test_days = 0;
+  uint64_t held_out_users = 0;
+  uint64_t table_rewrites = 0;
+  std::vector<ConfigRun> configurations;
+  std::vector<SplitScore> scores;
+  double seconds = 0;
+};
+
+// Throws std::invalid_argument for an unknown size, std::runtime_error when
+// the table cannot be built, and what the simulator throws.
+RewriteEvalReport run_rewrite_eval(const RewriteEvalRequest& request);
+
+// {"retries_are_simulated": true, ..., "configurations": [one object per
+// configuration and split: "win_loss", "defect_reduction", "trigger_rate",
+// "ci": {...}, "retries_are_simulated": true, ...]}
+nlohmann::json to_json(const RewriteEvalReport& report);
+std::string format_text(const RewriteEvalReport& report);
+
+// --- the paired metrics (rewrite_metrics.cpp; tested on their own) ---
+
+// One session as both runs saw it.
+struct PairedSession {
+  bool baseline_first_ok = false, first_ok = false;
+  bool baseline_ok = false, ok = false;
+  uint32_t turns = 0, rewritten = 0;
+};
+
+// Scores a configuration's sessions against the baseline's, with `resamples`
+// bootstrap resamples of the sessions drawn from `seed`.
+SplitScore score(const std::vector<PairedSession>& sessions, uint32_t resamples, uint64_t seed);
+
+}  // namespace cascade::language::eval
