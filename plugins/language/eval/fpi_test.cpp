@@ -159,6 +159,16 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
   // The top-level keys are the first isolator's.
   for (const char* k : {"accuracy", "macro_f1", "per_class", "confusion", "baselines", "oracle"})
     EXPECT_TRUE(j.contains(k)) << k;
+
+  // The throughput benchmark on one of those traces: every copied turn is
+  // read back and labelled.
+  const ToolRun b = run_tool("fpi-bench --json --turns 1000 --source " + (out / "slt-snrinf.cas").string() +
+                             " --out " + (out / "bench.cas").string());
+  ASSERT_EQ(b.exit_code, 0) << b.out;
+  const json bj = json::parse(b.out);
+  EXPECT_EQ(bj.at("turns"), 1000);
+  EXPECT_GT(bj.at("read").at("turns_per_minute_per_core").get<double>(), 0);
+  EXPECT_GT(bj.at("isolate").at("turns_per_minute_per_core").get<double>(), 0);
   fs::remove_all(out);
 }
 
