@@ -4,11 +4,14 @@
 // The shape of the work:
 //   1. run the variants (eval/fpi_data.hpp): one trace per condition;
 //   2. per trace: rebuild the variant's pipeline (its overrides too) for
-//      the oracle's replays; run the oracle, every other analyzer plugin
-//      on the search path (the isolators) and the lowest-confidence
-//      baseline over the trace, in process (core's AnalyzerHost);
+//      the oracle's replays; run the oracle, the isolators (analyzer
+//      plugins on the search path whose labels are the failure points)
+//      and the lowest-confidence baseline over the trace, in process
+//      (core's AnalyzerHost); the oracle's labels go to OUT/oracle.jsonl;
 //   3. split the turns by dialogue (split_side()): the same dialogue under
-//      every condition falls on one side, so no request is on both;
+//      every condition falls on one side, so no request is on both; an
+//      isolator that needs a model (`learned`) is trained on the train
+//      side (cascade-isolate-train --dialogues train) and then run;
 //   4. score each isolator and both baselines on the test side against
 //      the oracle (core's scoring.hpp); the majority baseline predicts the
 //      train side's most frequent class.
@@ -51,7 +54,7 @@ std::string lowest_confidence_label(const trace::Turn& turn);
 
 struct FpiRequest {
   FpiDataRequest data;
-  std::vector<std::string> isolators;  // empty: every analyzer plugin but the oracle
+  std::vector<std::string> isolators;  // empty: every failure-point analyzer but the oracle
   uint32_t jobs = 0;                   // analyzer threads (0: the host's default)
 };
 
