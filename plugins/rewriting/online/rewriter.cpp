@@ -72,7 +72,10 @@ RewriteDecision OnlineRewriter::decide(std::string_view text, std::string_view u
   const auto better = [](const RankedCandidate& a, const RankedCandidate& b) {
     return a.score != b.score ? a.score > b.score : a.text < b.text;
   };
+  // Only candidates similar enough to be a rewrite compete: a dissimilar request the
+  // user says often must not outrank, and so block, a similar one.
   const auto consider = [&](RankedCandidate c) {
+    if (c.similarity < params_.min_similarity) return;
     if (!d.best || better(c, *d.best)) d.best = std::move(c);
   };
   for (const uint32_t doc : docs) consider(rank(query, index_.text(doc), successes_[doc], personal_of(index_.text(doc))));
@@ -82,8 +85,7 @@ RewriteDecision OnlineRewriter::decide(std::string_view text, std::string_view u
       const int64_t doc = index_.find(t);
       consider(rank(query, t, doc >= 0 ? successes_[static_cast<size_t>(doc)] : 0, n));
     }
-  d.rewrite = d.best && d.best->text != query && d.best->similarity >= params_.min_similarity &&
-              d.best->score >= params_.min_score;
+  d.rewrite = d.best && d.best->text != query && d.best->score >= params_.min_score;
   return d;
 }
 

@@ -21,9 +21,10 @@
 // The personal layer needs evidence to beat the global one: with fewer
 // than personal_min successes a personal request adds nothing, and a
 // request only the user said (not in the global index) is a candidate only
-// with at least personal_min of the user's successes. The best
-// candidate is the rewrite when similarity >= min_similarity and score >=
-// min_score (and it differs from the request).
+// with at least personal_min of the user's successes. Only candidates with
+// similarity >= min_similarity compete (a dissimilar request the user says
+// often must not outrank, and so block, a similar one); the best is the
+// rewrite when its score >= min_score (and it differs from the request).
 //
 // Lifecycle/threading: built once from an index file; rewrite() is const
 // and safe from any number of threads.
@@ -60,7 +61,7 @@ struct RankedCandidate {
 struct RewriteDecision {
   bool triggered = false;
   double oov = 0;                       // unknown words / words
-  std::optional<RankedCandidate> best;  // the best candidate, when triggered and any
+  std::optional<RankedCandidate> best;  // the best candidate similar enough, when triggered and any
   bool rewrite = false;                 // best is good enough
 };
 

@@ -112,6 +112,17 @@ TEST(OnlineRewriter, ThePersonalLayerWinsOnlyWithEvidence) {
   EXPECT_GT(three.best->personal, 0);
 }
 
+TEST(OnlineRewriter, AFrequentButDissimilarPersonalRequestDoesNotBlockASimilarOne) {
+  OnlineIndexFile f;
+  f.global = {{"play imagine dragons", 20, 9}, {"play jazz", 40, 9}};
+  f.personal = {{"u5", "play jazz", 6}};
+  const OnlineRewriter r(f, {});
+  // "play jazz" would outscore on support and u5's history, but it is not similar enough to compete.
+  const auto d = r.decide("play imagin dragons", "u5");
+  ASSERT_TRUE(d.rewrite);
+  EXPECT_EQ(d.best->text, "play imagine dragons");
+}
+
 TEST(OnlineRewriter, APersonalOnlyRequestNeedsEvidenceToBeACandidate) {
   const OnlineRewriter r(sample_index(), {});
   EXPECT_EQ(r.decide("call grandma rosalnd", "u3").best->text, "call grandma rosalind");
