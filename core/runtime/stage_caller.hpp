@@ -57,10 +57,7 @@ class StageCaller {
   // Executes stage s of turn t. `clock`: the last clock reading of this
   // task (a fused chain reads the clock once per stage boundary: one
   // stage's end is the next one's start).
-  // Always inlined: called from the fused chain, the DAG and the micro-batch
-  // runner, it would otherwise cost a call per stage on the row "tracing
-  // off, 1 thread, one turn at a time" of cascade-bench.
-  [[gnu::always_inline]] inline void exec(TurnState& t, uint32_t s, uint32_t worker, int64_t& clock) {
+  void exec(TurnState& t, uint32_t s, uint32_t worker, int64_t& clock) {
     const StageRt& stage = plan_.stages[s];
     CallCtx& ctx = t.ctxs[s];
     StageRun& run = *ctx.run;
@@ -121,7 +118,8 @@ class StageCaller {
   const bool record_runs_;
   const bool timing_;
   // The hand-made clock (tsc_clock.hpp) for per-stage timings: kept for
-  // the row "tracing in memory, 1 thread" of cascade-bench.
+  // the rows "clock reads only, 1 thread" and "tracing in memory, 1 thread"
+  // of cascade-bench (steady_clock there costs far more than 10%).
   TscClock clock_;
 };
 

@@ -13,9 +13,9 @@ TurnPool::TurnPool(const CompiledPlan& plan, StageCaller& caller)
 // entries appended to the stage columns. The states are allocated first,
 // side by side, then each kind of array in a pass of its own: turn after
 // turn, each kind then lies in one run of memory, in the order the engine
-// visits them. This layout pass is kept for the row "tracing on, 2 threads"
-// of cascade-bench (states and arrays interleaved made traced turns slower
-// in wall time at the same instruction count).
+// visits them. This layout pass is kept for the traced rows of cascade-bench
+// ("tracing in memory", "tracing on"): with each state's arrays next to it,
+// traced turns ran slower in wall time at the same instruction count.
 void TurnPool::grow(size_t size) {
   const size_t first = states_.size();
   if (first >= size) return;
