@@ -17,6 +17,7 @@
 
 #include <cascade/core/analysis_file.hpp>
 #include <cascade/core/analyze.hpp>
+#include <cascade/core/baselines.hpp>
 #include <cascade/core/scoring.hpp>
 #include <cascade/trace/error.hpp>
 #include <cascade/trace/reader.hpp>
@@ -48,41 +49,6 @@ struct IsolateArgs {
   bool quiet = false;
   uint32_t jobs = 0;
 };
-
-// The class a stage's failure belongs to, for the assistant's stage ids
-// (the lowest-confidence baseline; the isolators carry their own mapping).
-std::string stage_class(const std::string& id) {
-  if (id == "wake") return "false_wake";
-  if (id == "asr" || id == "request") return "asr";
-  if (id == "nlu" || id == "er" || id == "result") return id;
-  return "";
-}
-
-// Baseline "the stage with the lowest confidence": correct when the result
-// says success (or the turn ran nothing and produced no result), else the
-// class of the stage that reported the lowest confidence.
-std::string lowest_confidence(const trace::Turn& t) {
-  const trace::StageRecord* res = t.stage("result");
-  if (res != nullptr) {
-    if (const auto* p = res->output("result")) {
-      const json r = json::parse(p->bytes, nullptr, false);
-      if (r.is_object() && r.value("success", false)) return "correct";
-    }
-  } else if (t.record && t.record->status == trace::TurnStatus::Ok) {
-    return "correct";
-  }
-  std::string best = "result";
-  double low = 2;
-  for (const auto& s : t.stages) {
-    const std::string c = stage_class(s.stage_id);
-    if (c.empty() || !s.has_confidence) continue;
-    if (s.confidence < low) {
-      low = s.confidence;
-      best = c;
-    }
-  }
-  return best;
-}
 
 std::map<std::string, std::string> parse_params(const std::vector<std::string>& kv) {
   std::map<std::string, std::string> out;
@@ -241,7 +207,7 @@ int isolate(const IsolateArgs& a, Globals& g) {
         auto r = reference.find(key_of(a.traces[ti], t.id.turn_seq));
         if (r == reference.end()) continue;
         maj.emplace_back(r->second, top);
-        low.emplace_back(r->second, lowest_confidence(t));
+        low.emplace_back(r->second, lowest_confidence_label(t));
       }
     }
     for (const auto& l : main.file.lines) {

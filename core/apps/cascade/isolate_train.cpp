@@ -25,6 +25,7 @@
 // 2 usage or config error.
 #include <cascade/core/analysis_file.hpp>
 #include <cascade/core/analyze.hpp>
+#include <cascade/core/baselines.hpp>
 #include <cascade/core/config.hpp>
 #include <cascade/core/diagnostic.hpp>
 #include <cascade/core/run.hpp>
@@ -80,17 +81,6 @@ std::string key_of(const std::string& trace, uint64_t seq) {
   return std::filesystem::path(trace).filename().string() + "#" + std::to_string(seq);
 }
 
-// The documented split of `cascade eval fpi` (plugins/language/eval/fpi.cpp,
-// split_side): FNV-1a 64 of the dialogue id, odd -> test, even -> train.
-std::string split_side(const std::string& dialogue_id) {
-  uint64_t h = 14695981039346656037ull;
-  for (const char c : dialogue_id) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ull;
-  }
-  return (h & 1u) != 0 ? "test" : "train";
-}
-
 const cascade::LoadedPlugin& analyzer(cascade::PluginRegistry& reg, const std::string& name) {
   if (const cascade::LoadedPlugin* p = reg.find(name)) return *p;
   std::string searched;
@@ -113,7 +103,7 @@ std::vector<Example> features(const cascade::LoadedPlugin& learned, const TrainA
     const cascade::AnalysisResult r = host.run(data);
     for (const auto& v : r.verdicts) {
       if (!v.analyzed) continue;
-      if (a.dialogues != "all" && split_side(v.dialogue_id) != a.dialogues) {
+      if (a.dialogues != "all" && cascade::split_side(v.dialogue_id) != a.dialogues) {
         ++other_side;
         continue;
       }

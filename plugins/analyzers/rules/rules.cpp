@@ -76,14 +76,17 @@ std::string text_of(const TurnView& t) {
   return {};
 }
 
-// What the device heard, wake word included: the ASR stage's text input
-// (a text pipeline), else its transcript, else the turn's text input.
+// What the device heard, wake word included, where the wake word is part
+// of it: the ASR stage's text input (a text pipeline), or the transcript of
+// a pipeline whose wake stage forwards the whole utterance. Empty where the
+// pipeline cannot say (another system's recorded hypothesis starts after
+// its own wake word): R2 then does not apply.
 std::string heard_text(const TurnView& t) {
-  if (auto asr = t.stage("asr")) {
-    if (auto in = asr->input("text")) return std::string(in->bytes());
+  const auto asr = t.stage("asr");
+  if (!asr) return {};
+  if (auto in = asr->input("text")) return std::string(in->bytes());
+  if (t.stage("wake"))
     if (auto out = asr->output("text")) return std::string(out->bytes());
-  }
-  if (t.input().type() == PayloadType::Text) return std::string(t.input().bytes());
   return {};
 }
 

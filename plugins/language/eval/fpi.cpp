@@ -25,13 +25,6 @@ const std::vector<std::string> kClasses = {"false_wake", "asr", "nlu", "er", "re
 
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-std::string stage_class(const std::string& id) {
-  if (id == "wake") return "false_wake";
-  if (id == "asr" || id == "request") return "asr";
-  if (id == "nlu" || id == "er" || id == "result") return id;
-  return "";
-}
-
 // A variant's pipeline, rebuilt with its overrides: the oracle's replays
 // must run the very pipeline the trace came from (a degraded catalogue
 // too). The registry also holds the analyzer plugins: the config's plugin
@@ -163,37 +156,6 @@ json scores_json(const Scores& s) {
 }
 
 }  // namespace
-
-std::string split_side(const std::string& dialogue_id) {
-  uint64_t h = 14695981039346656037ull;
-  for (const char c : dialogue_id) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ull;
-  }
-  return (h & 1u) != 0 ? "test" : "train";
-}
-
-std::string lowest_confidence_label(const trace::Turn& t) {
-  if (const trace::StageRecord* res = t.stage("result")) {
-    if (const auto* p = res->output("result")) {
-      const json r = json::parse(p->bytes, nullptr, false);
-      if (r.is_object() && r.value("success", false)) return "correct";
-    }
-  } else if (t.record && t.record->status == trace::TurnStatus::Ok) {
-    return "correct";
-  }
-  std::string best = "result";
-  double low = 2;
-  for (const auto& s : t.stages) {
-    const std::string c = stage_class(s.stage_id);
-    if (c.empty() || !s.has_confidence) continue;
-    if (s.confidence < low) {
-      low = s.confidence;
-      best = c;
-    }
-  }
-  return best;
-}
 
 FpiReport run_fpi(const FpiRequest& rq) {
   const auto t0 = Clock::now();

@@ -27,6 +27,7 @@
 
 #include "eval/fpi_data.hpp"
 
+#include <cascade/core/baselines.hpp>
 #include <cascade/core/scoring.hpp>
 
 #include <nlohmann/json.hpp>
@@ -42,15 +43,10 @@ struct Turn;
 
 namespace language::eval {
 
-// The documented split: FNV-1a 64 of the dialogue id, odd -> "test",
-// even -> "train".
-std::string split_side(const std::string& dialogue_id);
-
-// Baseline "the stage with the lowest confidence", as `cascade isolate`
-// states it: `correct` when the result says success (or the turn ran
-// nothing and ended ok), else the class of the assistant stage (wake,
-// asr/request, nlu, er, result) that reported the lowest confidence.
-std::string lowest_confidence_label(const trace::Turn& turn);
+// The split by dialogue and the lowest-confidence baseline are the ones
+// `cascade isolate` and `cascade isolate train` use (cascade/core/baselines.hpp).
+using cascade::lowest_confidence_label;
+using cascade::split_side;
 
 struct FpiRequest {
   FpiDataRequest data;

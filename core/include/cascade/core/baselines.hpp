@@ -1,0 +1,31 @@
+// cascade/core/baselines.hpp — what `cascade isolate`, `cascade isolate
+// train` and `cascade eval fpi` share about failure-point labels: the class
+// a stage's failure belongs to, the "lowest-confidence stage" baseline, and
+// the split of turns by dialogue into train and test.
+// Threading: free functions, pure.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace cascade {
+namespace trace {
+struct Turn;
+}
+
+// The failure-point class of the reference assistant's stage ids: wake ->
+// false_wake, asr and request -> asr, nlu/er/result -> themselves; "" for
+// a stage that is no failure point of its own (speech, tts, ...).
+std::string stage_failure_class(std::string_view stage_id);
+
+// Baseline "the stage with the lowest confidence": correct when the result
+// says it succeeded (or, without a result stage, the turn finished ok);
+// else the class of the stage that reported the lowest confidence
+// (`result` when none did).
+std::string lowest_confidence_label(const trace::Turn& turn);
+
+// "train" or "test": FNV-1a 64 of the dialogue id, odd -> test. Every turn
+// of a dialogue falls on one side, under every condition it is run in.
+std::string split_side(std::string_view dialogue_id);
+
+}  // namespace cascade
