@@ -66,13 +66,21 @@ std::vector<json> read_lines(const fs::path& p) {
   return out;
 }
 
+struct Rewritten {
+  uint32_t turns = 0;
+  bool first = false;
+};
+
 // dialogue id -> turns in which the `rewrite` stage changed the text.
-std::map<std::string, uint32_t> rewritten_turns(const fs::path& trace_path) {
-  std::map<std::string, uint32_t> out;
+std::map<std::string, Rewritten> rewritten_turns(const fs::path& trace_path) {
+  std::map<std::string, Rewritten> out;
   const auto data = trace::read_turns(trace_path);
   for (const auto& turn : data.turns) {
     const auto* stage = turn.stage("rewrite");
-    if (stage != nullptr && stage->text_feature("rewritten_by")) ++out[turn.id.dialogue_id];
+    if (stage == nullptr || !stage->text_feature("rewritten_by")) continue;
+    auto& r = out[turn.id.dialogue_id];
+    ++r.turns;
+    r.first = r.first || turn.id.turn_index == 0;
   }
   return out;
 }
@@ -80,7 +88,7 @@ std::map<std::string, uint32_t> rewritten_turns(const fs::path& trace_path) {
 struct SimRun {
   fs::path dir;
   std::vector<json> truth;
-  std::map<std::string, uint32_t> rewritten;
+  std::map<std::string, Rewritten> rewritten;
 };
 
 }  // namespace
@@ -209,7 +217,8 @@ RewriteEvalReport run_rewrite_eval(const RewriteEvalRequest& rq) {
         p.ok = t.at("success").get<bool>();
         p.turns = static_cast<uint32_t>(t.at("turns").size());
         const auto rw = treated.rewritten.find(id);
-        p.rewritten = rw == treated.rewritten.end() ? 0 : rw->second;
+        p.rewritten = rw == treated.rewritten.end() ? 0 : rw->second.turns;
+        p.first_rewritten = rw != treated.rewritten.end() && rw->second.first;
         all.push_back(p);
         if (personal_users[split.name].contains(b.at("user_id").get<std::string>())) personal.push_back(p);
       }
@@ -270,13 +279,21 @@ json to_json(const RewriteEvalReport& r) {
                        {"failed_sessions", {{"baseline", s.failed_sessions_baseline}, {"rewriter", s.failed_sessions}}},
                        {"turns", s.turns},
                        {"rewritten_turns", s.rewritten_turns},
+                       {"rewritten_traffic",
+                        {{"first_turns", s.rewritten_first},
+                         {"defects_baseline", s.rewritten_first_defects_baseline},
+                         {"defects_rewriter", s.rewritten_first_defects},
+                         {"defect_reduction", s.rewritten_defect_reduction.value
+                                                  ? json(*s.rewritten_defect_reduction.value)
+                                                  : json(nullptr)}}},
                        {"ci",
                         {{"level", 0.95},
                          {"method", "percentile bootstrap over sessions"},
                          {"win_loss", estimate_json(s.win_loss)},
                          {"defect_reduction", estimate_json(s.defect_reduction)},
                          {"session_defect_reduction", estimate_json(s.session_defect_reduction)},
-                         {"trigger_rate", estimate_json(s.trigger_rate)}}}});
+                         {"trigger_rate", estimate_json(s.trigger_rate)},
+                         {"rewritten_defect_reduction", estimate_json(s.rewritten_defect_reduction)}}}});
   }
   json skipped = json::object();
   for (const auto& c : r.configurations)
@@ -302,9 +319,9 @@ std::string format_text(const RewriteEvalReport& r) {
     << r.held_out_users << " held-out users and the train users\n";
   o << "retries are simulated (simulated users and ASR errors): so is every figure below\n\n";
   char buf[512];
-  std::snprintf(buf, sizeof buf, "%-16s %-30s %8s %9s %-20s %-26s %-26s %-22s %s\n", "configuration", "split",
+  std::snprintf(buf, sizeof buf, "%-16s %-30s %8s %9s %-20s %-26s %-26s %-26s %-22s %s\n", "configuration", "split",
                 "sessions", "win:loss", "ratio [95% CI]", "defect red. [95% CI]", "session defects [95% CI]",
-                "trigger [95% CI]", "");
+                "on rewritten [95% CI]", "trigger [95% CI]", "");
   o << buf;
   for (const auto& s : r.scores) {
     const std::string wl = std::to_string(s.wins) + ":" + std::to_string(s.losses);
@@ -316,15 +333,18 @@ std::string format_text(const RewriteEvalReport& r) {
                             pct(s.session_defect_reduction.high) + "]";
     const std::string tr =
         pct(s.trigger_rate.value) + " [" + pct(s.trigger_rate.low) + ", " + pct(s.trigger_rate.high) + "]";
-    std::snprintf(buf, sizeof buf, "%-16s %-30s %8llu %9s %-20s %-26s %-26s %-22s %s\n", s.configuration.c_str(),
+    const std::string rdr = pct(s.rewritten_defect_reduction.value) + " [" + pct(s.rewritten_defect_reduction.low) +
+                            ", " + pct(s.rewritten_defect_reduction.high) + "]";
+    std::snprintf(buf, sizeof buf, "%-16s %-30s %8llu %9s %-20s %-26s %-26s %-26s %-22s %s\n", s.configuration.c_str(),
                   s.split.c_str(), static_cast<unsigned long long>(s.sessions), wl.c_str(), ratio.c_str(), dr.c_str(),
-                  sdr.c_str(), tr.c_str(), "(retries simulated)");
+                  sdr.c_str(), rdr.c_str(), tr.c_str(), "(retries simulated)");
     o << buf;
   }
   for (const auto& c : r.configurations)
     if (!c.skipped.empty()) o << c.configuration << ": skipped: " << c.skipped << "\n";
   o << "\n(win: the baseline's first turn failed and the rewriter's succeeded; loss: the reverse;\n"
        " defect red.: relative drop in failed first turns; session defects: in sessions that ended failed;\n"
+       " on rewritten: the drop in failed first turns among those the rewriter changed;\n"
        " trigger: share of turns whose text the rewrite stage changed; retries are simulated)\n";
   return o.str();
 }

@@ -16,7 +16,8 @@
 //   3. per configuration and split, against the baseline on the same
 //      sessions: wins (baseline's first turn wrong, this one right),
 //      losses (the reverse), defect reduction (relative drop in failed
-//      first turns; also failed sessions), trigger rate (share of turns in
+//      first turns; also failed sessions; also on rewritten traffic
+//      alone: the first turns the rewriter changed), trigger rate (share of turns in
 //      which the rewrite stage changed the text, from the trace), with
 //      bootstrap 95% intervals over sessions.
 // Retries are simulated (the users are): every figure says so.
@@ -64,7 +65,10 @@ struct SplitScore {
   uint64_t first_defects_baseline = 0, first_defects = 0;
   uint64_t failed_sessions_baseline = 0, failed_sessions = 0;
   uint64_t turns = 0, rewritten_turns = 0;
+  // First turns the rewriter changed, and how many of those failed in each run.
+  uint64_t rewritten_first = 0, rewritten_first_defects_baseline = 0, rewritten_first_defects = 0;
   Estimate win_loss, defect_reduction, session_defect_reduction, trigger_rate;
+  Estimate rewritten_defect_reduction;  // on rewritten traffic (as Ponnusamy et al. report it)
 };
 
 struct ConfigRun {
@@ -102,6 +106,7 @@ struct PairedSession {
   bool baseline_first_ok = false, first_ok = false;
   bool baseline_ok = false, ok = false;
   uint32_t turns = 0, rewritten = 0;
+  bool first_rewritten = false;  // the rewriter changed the first turn's text
 };
 
 // Scores a configuration's sessions against the baseline's, with `resamples`

@@ -41,7 +41,10 @@ std::string run(const std::string& cmd, int& rc) {
 
 TEST(RewriteMetrics, WinsLossesReductionsAndTriggerRate) {
   std::vector<ev::PairedSession> s;
-  for (int i = 0; i < 6; ++i) s.push_back(session(false, true, false, true, 1, 1));   // wins
+  for (int i = 0; i < 6; ++i) {
+    s.push_back(session(false, true, false, true, 1, 1));  // wins, the first turn rewritten
+    s.back().first_rewritten = true;
+  }
   for (int i = 0; i < 2; ++i) s.push_back(session(true, false, true, false, 3, 1));   // losses
   for (int i = 0; i < 2; ++i) s.push_back(session(false, false, false, false, 3, 0)); // both wrong
   for (int i = 0; i < 10; ++i) s.push_back(session(true, true, true, true, 1, 0));    // both right
@@ -57,6 +60,11 @@ TEST(RewriteMetrics, WinsLossesReductionsAndTriggerRate) {
   EXPECT_DOUBLE_EQ(*r.defect_reduction.value, 0.5);
   EXPECT_DOUBLE_EQ(*r.session_defect_reduction.value, 0.5);
   EXPECT_DOUBLE_EQ(*r.trigger_rate.value, 8.0 / 28.0);
+  // On rewritten traffic (the six wins): 6 defects -> 0.
+  EXPECT_EQ(r.rewritten_first, 6U);
+  EXPECT_EQ(r.rewritten_first_defects_baseline, 6U);
+  EXPECT_EQ(r.rewritten_first_defects, 0U);
+  EXPECT_DOUBLE_EQ(*r.rewritten_defect_reduction.value, 1.0);
   // The intervals hold their point and are not degenerate.
   ASSERT_TRUE(r.defect_reduction.low && r.defect_reduction.high);
   EXPECT_LT(*r.defect_reduction.low, 0.5);

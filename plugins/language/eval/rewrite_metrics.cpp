@@ -14,7 +14,13 @@ namespace {
 
 struct Tally {
   uint64_t wins = 0, losses = 0, first_b = 0, first_c = 0, failed_b = 0, failed_c = 0, turns = 0, rewritten = 0;
+  uint64_t rw_first = 0, rw_first_b = 0, rw_first_c = 0;
   void add(const PairedSession& s) {
+    if (s.first_rewritten) {
+      ++rw_first;
+      rw_first_b += s.baseline_first_ok ? 0 : 1;
+      rw_first_c += s.first_ok ? 0 : 1;
+    }
     wins += (!s.baseline_first_ok && s.first_ok) ? 1 : 0;
     losses += (s.baseline_first_ok && !s.first_ok) ? 1 : 0;
     first_b += s.baseline_first_ok ? 0 : 1;
@@ -75,8 +81,11 @@ SplitScore score(const std::vector<PairedSession>& sessions, uint32_t resamples,
   out.failed_sessions = all.failed_c;
   out.turns = all.turns;
   out.rewritten_turns = all.rewritten;
+  out.rewritten_first = all.rw_first;
+  out.rewritten_first_defects_baseline = all.rw_first_b;
+  out.rewritten_first_defects = all.rw_first_c;
 
-  std::vector<double> wl, dr, sdr, tr;
+  std::vector<double> wl, dr, sdr, tr, rdr;
   sim::Rng rng(seed, {"bootstrap"});
   for (uint32_t b = 0; b < resamples && !sessions.empty(); ++b) {
     Tally t;
@@ -85,11 +94,13 @@ SplitScore score(const std::vector<PairedSession>& sessions, uint32_t resamples,
     dr.push_back(reduction(t.first_b, t.first_c));
     sdr.push_back(reduction(t.failed_b, t.failed_c));
     tr.push_back(share(t.rewritten, t.turns));
+    rdr.push_back(reduction(t.rw_first_b, t.rw_first_c));
   }
   out.win_loss = interval(ratio(all.wins, all.losses), std::move(wl));
   out.defect_reduction = interval(reduction(all.first_b, all.first_c), std::move(dr));
   out.session_defect_reduction = interval(reduction(all.failed_b, all.failed_c), std::move(sdr));
   out.trigger_rate = interval(share(all.rewritten, all.turns), std::move(tr));
+  out.rewritten_defect_reduction = interval(reduction(all.rw_first_b, all.rw_first_c), std::move(rdr));
   return out;
 }
 
