@@ -60,6 +60,11 @@ AnalysisFile read_analysis(const std::filesystem::path& path) {
       throw CascadeError("N012", std::string("field '") + k + "' must be a non-negative integer", where());
     return it->get<uint64_t>();
   };
+  // An optional count: absent is 0. Not json::value(): a float beyond
+  // uint64 ("turns":3.6e24) converted to it is undefined behaviour.
+  auto get_count = [&](const json& j, const char* k) -> uint64_t {
+    return j.contains(k) ? get_uint(j, k) : 0;
+  };
   // A field of the wrong type ("seconds":"slow") makes json::value() throw
   // type_error: a malformed line, not a crash (found by fuzzing).
   try {
@@ -86,8 +91,8 @@ AnalysisFile read_analysis(const std::filesystem::path& path) {
           for (const auto& x : *t)
             if (x.is_string()) f.header.traces.push_back(x.get<std::string>());
         f.header.pipeline = j.value("pipeline", "");
-        f.header.turns = j.value("turns", uint64_t{0});
-        f.header.replays = j.value("replays", uint64_t{0});
+        f.header.turns = get_count(j, "turns");
+        f.header.replays = get_count(j, "replays");
         f.header.seconds = j.value("seconds", 0.0);
         continue;
       }
@@ -113,7 +118,7 @@ AnalysisFile read_analysis(const std::filesystem::path& path) {
         throw CascadeError("N012", "field 'label' must be a string or null", where());
       }
       if (auto e = j.find("evidence"); e != j.end()) v.evidence = e->dump();
-      v.replays = static_cast<uint32_t>(std::min<uint64_t>(j.value("replays", uint64_t{0}), UINT32_MAX));
+      v.replays = static_cast<uint32_t>(std::min<uint64_t>(get_count(j, "replays"), UINT32_MAX));
       f.lines.push_back(std::move(l));
     }
   } catch (const json::exception& e) {
