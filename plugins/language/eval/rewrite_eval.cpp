@@ -299,7 +299,8 @@ json to_json(const RewriteEvalReport& r) {
   for (const auto& c : r.configurations)
     if (!c.skipped.empty()) skipped[c.configuration] = c.skipped;
   return {{"retries_are_simulated", true},
-          {"note", "retries are simulated: users, their retries and their ASR errors come from cascade simulate"},
+          {"note", "retries are simulated: users, their retries and their ASR errors come from cascade simulate; "
+                   "a null win_loss (or bound) with wins and no loss is unbounded"},
           {"size", r.size},
           {"seed", r.seed},
           {"k", r.k},
@@ -325,7 +326,10 @@ std::string format_text(const RewriteEvalReport& r) {
   o << buf;
   for (const auto& s : r.scores) {
     const std::string wl = std::to_string(s.wins) + ":" + std::to_string(s.losses);
-    const std::string ratio = num(s.win_loss.value, s.wins > 0 ? "inf" : "-") + " [" + num(s.win_loss.low, "-") + ", " +
+    // No loss at all: every resample is loss-free too, so the whole
+    // interval is unbounded.
+    const char* unbounded = s.losses == 0 && s.wins > 0 ? "inf" : "-";
+    const std::string ratio = num(s.win_loss.value, unbounded) + " [" + num(s.win_loss.low, unbounded) + ", " +
                               num(s.win_loss.high) + "]";
     const std::string dr = pct(s.defect_reduction.value) + " [" + pct(s.defect_reduction.low) + ", " +
                            pct(s.defect_reduction.high) + "]";
