@@ -36,7 +36,10 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 double ratio(uint64_t wins, uint64_t losses) {
-  if (losses == 0) return wins == 0 ? kNaN : kInf;
+  if (losses == 0) {
+    if (wins == 0) return kNaN;
+    return kInf;
+  }
   return static_cast<double>(wins) / static_cast<double>(losses);
 }
 double reduction(uint64_t before, uint64_t after) {

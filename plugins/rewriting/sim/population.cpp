@@ -139,7 +139,10 @@ User make_user(uint32_t index, uint64_t seed, const Goals& goals, const lang::Ca
   std::vector<std::pair<std::string, std::string>> entities;
   for (const auto& [entity, list] : goals.by_entity) entities.push_back(entity);
   for (uint64_t tries = 0; u.habits.size() < wanted && tries < 20; ++tries) {
-    const auto& [type, canonical] = pick(entities, rng);
+    // Not a structured binding: clang before 16 cannot capture one.
+    const auto& entity = pick(entities, rng);
+    const std::string& type = entity.first;
+    const std::string& canonical = entity.second;
     const bool taken = std::any_of(u.habits.begin(), u.habits.end(),
                                    [&](const Habit& h) { return h.type == type && h.canonical == canonical; });
     if (taken) continue;
