@@ -54,10 +54,11 @@ for t in "${targets[@]}"; do
   IFS=";" read -r -a seeds < "$dir/tests/fuzz/$t.seeds" || true  # one line, no newline
   log=$dir/fuzz-$t.log
   echo "fuzz: $t for $seconds s (log: $log)"
+  touch "$dir/start-$t"  # crashes of this run: artifacts newer than this
   if ! "$dir/bin/cascade_fuzz_$t" "$corpus" "${seeds[@]}" -max_total_time="$seconds" -timeout=10 \
       -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/" > "$log" 2>&1; then
     status=1
-    echo "fuzz: $t FOUND A CRASH: $(ls "$artifacts" | tr '\n' ' ')"
+    echo "fuzz: $t FOUND A CRASH: $(find "$artifacts" -type f -newer "$dir/start-$t" | tr '\n' ' ')"
     grep -m1 -A12 -E "ERROR: (AddressSanitizer|libFuzzer|UndefinedBehaviorSanitizer)|runtime error" "$log" || tail -20 "$log"
   fi
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
@@ -65,7 +66,7 @@ for t in "${targets[@]}"; do
   cov=$(grep -E '^#[0-9]+' "$log" | tail -1 | sed -n 's/.*cov: \([0-9]*\).*/\1/p')
   ft=$(grep -E '^#[0-9]+' "$log" | tail -1 | sed -n 's/.*ft: \([0-9]*\).*/\1/p')
   units=$(find "$corpus" -type f | wc -l)
-  rows+=("| $t | $seconds | ${runs:-?} | ${rate:-?} | ${cov:-?} | ${ft:-?} | $units | $(ls "$artifacts" | wc -l) |")
+  rows+=("| $t | $seconds | ${runs:-?} | ${rate:-?} | ${cov:-?} | ${ft:-?} | $units | $(find "$artifacts" -type f -newer "$dir/start-$t" | wc -l) |")
 done
 echo
 echo "| target | seconds | executions | exec/s | cov (edges) | ft (features) | corpus grown | crashes |"
