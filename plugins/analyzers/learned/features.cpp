@@ -3,6 +3,7 @@
 // the same place) and retrain; a model trained on another schema is
 // refused by name.
 #include "features.hpp"
+#include "common/words.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -19,6 +20,8 @@ namespace {
 
 using namespace cascade::sdk;
 using nlohmann::json;
+using cascade::analyzers::word_jaccard;
+using cascade::analyzers::words;
 
 enum Feature : size_t {
   kWakePresent,
@@ -88,30 +91,6 @@ static_assert(every_feature_named(), "every Feature needs its name in kNames, in
 
 constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
 
-std::vector<std::string> words(std::string_view text) {
-  std::vector<std::string> out;
-  std::string w;
-  for (const char c : text) {
-    if (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '\'') {
-      w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    } else if (!w.empty()) {
-      out.push_back(w);
-      w.clear();
-    }
-  }
-  if (!w.empty()) out.push_back(w);
-  return out;
-}
-
-// Word-set Jaccard similarity (as the rules isolator's rephrase test).
-double overlap(std::string_view a, std::string_view b) {
-  const auto wa = words(a), wb = words(b);
-  const std::set<std::string> sa(wa.begin(), wa.end()), sb(wb.begin(), wb.end());
-  if (sa.empty() || sb.empty()) return 0;
-  size_t common = 0;
-  for (const auto& w : sa) common += sb.count(w);
-  return static_cast<double>(common) / static_cast<double>(sa.size() + sb.size() - common);
-}
 
 // What the device heard, wake word included: the ASR stage's text input
 // (a text pipeline), else its transcript, else the turn's text input.
@@ -264,7 +243,7 @@ void dialogue_features(const Analysis& a, const FeatureOptions& o, std::vector<d
   if (i + 1 < n) {
     const TurnView next = a.dialogue(i + 1);
     const double gap = gap_seconds(now, next);
-    f[kNextOverlap] = overlap(said, heard_text(next));
+    f[kNextOverlap] = word_jaccard(said, heard_text(next));
     f[kNextGapS] = gap;
     f[kNextRephrase] = flag(gap <= o.rephrase_gap_s && f[kNextOverlap] >= o.rephrase_min);
     f[kNextBargeIn] = flag(gap < 0);
@@ -276,7 +255,7 @@ void dialogue_features(const Analysis& a, const FeatureOptions& o, std::vector<d
   }
   if (i > 0) {
     const TurnView prev = a.dialogue(i - 1);
-    f[kPrevOverlap] = overlap(said, heard_text(prev));
+    f[kPrevOverlap] = word_jaccard(said, heard_text(prev));
     const json res = result_of(prev);
     if (res.is_object()) f[kPrevSuccess] = flag(res.value("success", false));
   }

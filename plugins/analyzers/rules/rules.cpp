@@ -25,6 +25,8 @@
 // the learned isolator has to beat.
 #include <cascade/sdk/analyzer.hpp>
 
+#include "common/words.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -34,6 +36,8 @@
 
 using namespace cascade::sdk;
 using nlohmann::json;
+using cascade::analyzers::word_jaccard;
+using cascade::analyzers::words;
 
 namespace {
 
@@ -44,30 +48,6 @@ std::string class_of(std::string_view stage) {
   return "result";
 }
 
-std::vector<std::string> words(std::string_view text) {
-  std::vector<std::string> out;
-  std::string w;
-  for (const char c : text) {
-    if (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '\'') {
-      w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    } else if (!w.empty()) {
-      out.push_back(w);
-      w.clear();
-    }
-  }
-  if (!w.empty()) out.push_back(w);
-  return out;
-}
-
-// Word-set Jaccard similarity: a rephrase shares most of its words.
-double similarity(std::string_view a, std::string_view b) {
-  const auto wa = words(a), wb = words(b);
-  const std::set<std::string> sa(wa.begin(), wa.end()), sb(wb.begin(), wb.end());
-  if (sa.empty() || sb.empty()) return 0;
-  size_t common = 0;
-  for (const auto& w : sa) common += sb.count(w);
-  return static_cast<double>(common) / static_cast<double>(sa.size() + sb.size() - common);
-}
 
 std::string text_of(const TurnView& t) {
   if (auto asr = t.stage("asr"))
@@ -194,7 +174,7 @@ class Rules : public Analyzer {
     if (next.start_ns() - now.end_ns() > rephrase_gap_ns_) return false;
     std::string said_now = text_of(now), said_next = text_of(next);
     if (said_now.empty()) said_now = std::string(now.input().type() == PayloadType::Text ? now.input().bytes() : "");
-    return similarity(said_now, said_next) >= rephrase_min_;
+    return word_jaccard(said_now, said_next) >= rephrase_min_;
   }
 
   double asr_word_min_ = 0, nlu_min_ = 0, nlu_success_min_ = 0, rephrase_min_ = 0;
