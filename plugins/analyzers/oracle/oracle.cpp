@@ -121,8 +121,9 @@ class Oracle : public Analyzer {
 
     // 1. The final result.
     const json result_out = output(turn, result_stage);
-    if (judges::acceptable(judges::judge_result(result_out, gold["result"]))) {
-      judgements[result_stage.id] = std::string(judges::to_string(judges::judge_result(result_out, gold["result"])));
+    const judges::Verdict final_verdict = judges::judge_result(result_out, gold["result"]);
+    if (judges::acceptable(final_verdict)) {
+      judgements[result_stage.id] = std::string(judges::to_string(final_verdict));
       return finish("correct", "the result is right");
     }
 
