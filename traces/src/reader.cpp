@@ -186,7 +186,9 @@ void get_stage_core(Cursor& c, uint8_t flags, StageRecord& r) {
   r.worker = c.varint32();
   const bool plain = (flags & f::kStageFlagPlain) != 0;  // v2: ok, no error code, no message
   if (!plain) {
-    r.status = static_cast<StageStatus>(c.get<uint8_t>());
+    const auto status = c.get<uint8_t>();
+    if (status > static_cast<uint8_t>(StageStatus::Crashed)) throw DecodeError{"unknown stage status"};
+    r.status = static_cast<StageStatus>(status);
     r.error_code = c.varint32();
   }
   if (r.has_confidence) r.confidence = c.get<double>();
@@ -296,7 +298,9 @@ void get_turn_head(Cursor& c, TurnRecord& t) {
   t.config_digest = c.get<uint64_t>();
   t.start_ns = c.start();
   t.end_ns = get_end(c, t.start_ns);
-  t.status = static_cast<TurnStatus>(c.get<uint8_t>());
+  const auto status = c.get<uint8_t>();
+  if (status > static_cast<uint8_t>(TurnStatus::Cancelled)) throw DecodeError{"unknown turn status"};
+  t.status = static_cast<TurnStatus>(status);
 }
 
 // v4: kRecordFrame. Gives the StageRecords and the TurnRecord that
@@ -459,6 +463,7 @@ std::string_view to_string(StageStatus s) noexcept {
     case StageStatus::Timeout: return "timeout";
     case StageStatus::Skipped: return "skipped";
     case StageStatus::Cancelled: return "cancelled";
+    case StageStatus::Crashed: return "crashed";
   }
   return "unknown";
 }

@@ -289,12 +289,9 @@ std::string class_of_stage(std::string_view stage) {
 
 std::optional<DirectAttribution> direct_attribution(const TurnView& t) {
   for (const StageView& s : t.stages()) {
-    const char* status = s.status() == StageStatus::Error     ? "error"
-                         : s.status() == StageStatus::Timeout ? "timeout"
-                         : s.status() == StageStatus::Cancelled ? "cancelled"
-                                                                : nullptr;
-    if (status != nullptr)
-      return DirectAttribution{class_of_stage(s.id()), std::string(s.id()), status, std::string(s.error_message())};
+    if (did_not_finish(s.status()))
+      return DirectAttribution{class_of_stage(s.id()), std::string(s.id()), std::string(to_string(s.status())),
+                               std::string(s.error_message())};
   }
   return std::nullopt;
 }

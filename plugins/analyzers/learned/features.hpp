@@ -58,7 +58,7 @@ std::vector<double> extract_features(const sdk::Analysis& a, const FeatureOption
 struct DirectAttribution {
   std::string label;
   std::string stage;
-  std::string status;  // "error", "timeout" or "cancelled"
+  std::string status;  // "error", "timeout", "cancelled" or "crashed"
   std::string message;
 };
 std::optional<DirectAttribution> direct_attribution(const sdk::TurnView& turn);

@@ -53,16 +53,6 @@ std::string default_port(const std::string& kind) {
   return kind;  // wake, nlu, er, result: a JSON output named like the kind
 }
 
-std::string status_name(StageStatus s) {
-  switch (s) {
-    case StageStatus::Ok: return "ok";
-    case StageStatus::Error: return "error";
-    case StageStatus::Timeout: return "timeout";
-    case StageStatus::Skipped: return "skipped";
-    case StageStatus::Cancelled: return "cancelled";
-  }
-  return "unknown";
-}
 
 json parse_or_null(std::string_view text) {
   json j = json::parse(text, nullptr, false);
@@ -144,9 +134,8 @@ class Oracle : public Analyzer {
       const StageView s = turn.stage(k);
       const JudgedStage* j = find(s.id());
       if (j != nullptr) owner = class_of(j->kind);
-      if (s.status() == StageStatus::Error || s.status() == StageStatus::Timeout ||
-          s.status() == StageStatus::Cancelled)
-        return finish(owner, "stage '" + std::string(s.id()) + "' ended in " + status_name(s.status()) + ": " +
+      if (did_not_finish(s.status()))
+        return finish(owner, "stage '" + std::string(s.id()) + "' ended in " + std::string(to_string(s.status())) + ": " +
                                  std::string(s.error_message()));
       if (j == nullptr || !gold.contains(j->kind)) continue;
       const judges::Verdict v = judges::judge(j->kind, output(turn, *j), gold[j->kind]);

@@ -112,7 +112,7 @@ class Rules : public Analyzer {
 
     // R1
     for (const StageView& s : t.stages())
-      if (s.status() == StageStatus::Error || s.status() == StageStatus::Timeout || s.status() == StageStatus::Cancelled)
+      if (did_not_finish(s.status()))
         return say("R1", class_of(s.id()), 0.95,
                    "stage '" + std::string(s.id()) + "' did not finish: " + std::string(s.error_message()));
 

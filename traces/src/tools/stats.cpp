@@ -70,6 +70,7 @@ StatsReport compute_stats(const TraceData& data) {
         case StageStatus::Timeout: ++st.timeouts; break;
         case StageStatus::Skipped: ++st.skipped; break;
         case StageStatus::Cancelled: ++st.cancelled; break;
+        case StageStatus::Crashed: ++st.crashed; break;
       }
       lat[it->second].push_back(s.end_ns - s.start_ns);
     }
@@ -120,6 +121,7 @@ nlohmann::json to_json(const StatsReport& r) {
                            {"timeouts", s.timeouts},
                            {"skipped", s.skipped},
                            {"cancelled", s.cancelled},
+                           {"crashed", s.crashed},
                            {"latency", latency_json(s.latency)}});
   j["damage"] = nlohmann::json::array();
   for (const auto& d : r.damage) j["damage"].push_back(to_json(d));

@@ -3,7 +3,7 @@
 // coloured by its status, laid out in layers by longest path.
 import { s } from './dom.js';
 
-const COLOURS = { ok: '#d7f0dd', error: '#f7c9c9', timeout: '#f7c9c9', skipped: '#fbefc4', cancelled: '#fbefc4', input: '#e3e8f7' };
+const COLOURS = { ok: '#d7f0dd', error: '#f7c9c9', timeout: '#f7c9c9', skipped: '#fbefc4', cancelled: '#fbefc4', crashed: '#f7c9c9', input: '#e3e8f7' };
 
 export function dagSvg(turn) {
   const nodes = ['input', ...turn.stages.map(st => st.stage)];

@@ -21,7 +21,7 @@ export function filterForm(params, info, onChange) {
     info.traces.length > 1 ? select('trace', 'trace', info.traces.map(t => [String(t.index), t.name])) : null,
     input('dialogue', 'dialogue'), input('user', 'user'),
     select('stage', 'stage', [['', 'any']].concat(trace.stages.map(s => [s, s]))),
-    select('status', 'status', ['', 'ok', 'error', 'timeout', 'skipped', 'cancelled', 'failed'].map(s => [s, s || 'any'])),
+    select('status', 'status', ['', 'ok', 'error', 'timeout', 'skipped', 'cancelled', 'crashed', 'failed'].map(s => [s, s || 'any'])),
     input('code', 'error code', 'narrow'),
     select('label', 'failure point', [['', 'any']].concat(points.map(p => [p, p]))),
     input('cmin', 'conf ≥', 'narrow'), input('cmax', 'conf ≤', 'narrow'),

@@ -45,7 +45,8 @@ typedef enum cascade_stage_status {
   CASCADE_STAGE_ERROR = 1,
   CASCADE_STAGE_TIMEOUT = 2,
   CASCADE_STAGE_SKIPPED = 3,
-  CASCADE_STAGE_CANCELLED = 4
+  CASCADE_STAGE_CANCELLED = 4,
+  CASCADE_STAGE_CRASHED = 5 /* its worker process died (isolation = "process") */
 } cascade_stage_status;
 
 /* Status of a whole recorded turn. */

@@ -50,7 +50,26 @@ enum class StageStatus : uint32_t {
   Timeout = CASCADE_STAGE_TIMEOUT,
   Skipped = CASCADE_STAGE_SKIPPED,
   Cancelled = CASCADE_STAGE_CANCELLED,
+  Crashed = CASCADE_STAGE_CRASHED,
 };
+// The stage was called and did not finish its work: an error, a timeout, a
+// cancellation or a crash of its worker process. Isolators attribute such
+// a stage directly, without weighing confidences.
+constexpr bool did_not_finish(StageStatus s) {
+  return s == StageStatus::Error || s == StageStatus::Timeout || s == StageStatus::Cancelled ||
+         s == StageStatus::Crashed;
+}
+constexpr std::string_view to_string(StageStatus s) {
+  switch (s) {
+    case StageStatus::Ok: return "ok";
+    case StageStatus::Error: return "error";
+    case StageStatus::Timeout: return "timeout";
+    case StageStatus::Skipped: return "skipped";
+    case StageStatus::Cancelled: return "cancelled";
+    case StageStatus::Crashed: return "crashed";
+  }
+  return "unknown";
+}
 enum class TurnStatus : uint32_t { Ok = CASCADE_TURN_OK, Failed = CASCADE_TURN_FAILED, Cancelled = CASCADE_TURN_CANCELLED };
 
 namespace detail {

@@ -13,7 +13,9 @@
 namespace cascade::trace {
 
 // Status of one stage in one turn. Values are part of the file format.
-enum class StageStatus : uint8_t { Ok = 0, Error = 1, Timeout = 2, Skipped = 3, Cancelled = 4 };
+// Crashed: the stage ran in a worker process (isolation = "process") that
+// died during the call (a signal or exit status; the message says which).
+enum class StageStatus : uint8_t { Ok = 0, Error = 1, Timeout = 2, Skipped = 3, Cancelled = 4, Crashed = 5 };
 
 // Status of a whole turn. Values are part of the file format.
 enum class TurnStatus : uint8_t { Ok = 0, Failed = 1, Cancelled = 2 };

@@ -131,7 +131,7 @@ struct Latency {
 };
 struct StageStats {
   std::string stage_id;
-  uint64_t count = 0, ok = 0, errors = 0, timeouts = 0, skipped = 0, cancelled = 0;
+  uint64_t count = 0, ok = 0, errors = 0, timeouts = 0, skipped = 0, cancelled = 0, crashed = 0;
   Latency latency;  // over every record of the stage (end_ns - start_ns)
 };
 struct StatsReport {
