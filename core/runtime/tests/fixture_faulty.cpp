@@ -8,15 +8,31 @@
 //   mode = "poll"      sleep up to sleep_ms in 1 ms steps, stopping at should_stop()
 //   mode = "forward_to_json"  forward the text input onto the JSON output `meta`
 //                      (the host must refuse the type: ABI 1.1 forward)
+// Modes that take the whole process down, for crash isolation and the
+// CLI's fatal-signal messages (run them in process mode, or expect the
+// host to die):
+//   mode = "segfault"  write through a null pointer
+//   mode = "abort"     std::abort()
+//   mode = "exit"      std::exit(exit_code)
+//   mode = "hang"      sleep forever, ignoring should_stop()
+//   mode = "alloc"     allocate and touch memory without bound
+//   mode = "fdleak"    open /dev/null 64 times a call and never close it
 // In a batch call (ABI 1.2, micro_batch > 1), two more, on the whole batch
 // (one turn at a time they act as "ok"):
 //   mode = "throw_batch"          process_batch itself throws
 //   mode = "forward_all_to_json"  Batch::forward_all of the text input onto `meta`
 #include <cascade/sdk/stage.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 using namespace cascade::sdk;
 
 class Faulty : public Stage {
@@ -24,11 +40,12 @@ class Faulty : public Stage {
   static inline Input in{"text", PayloadType::Text, "text"};
   static inline Output out{"text", PayloadType::Text, "prefix + text"};
   static inline Output meta{"meta", PayloadType::Json, "only mode forward_to_json writes it (wrongly)"};
-  static inline Param<std::string> mode{"mode", "ok", "ok | error | throw | sleep | poll"};
+  static inline Param<std::string> mode{"mode", "ok", "ok | error | throw | sleep | poll | segfault | abort | exit | hang | alloc | fdleak"};
   static inline Param<std::string> trigger{"trigger", "", "misbehave only on inputs containing this"};
   static inline Param<std::string> prefix{"prefix", "", "put in front of the output"};
   static inline Param<int64_t> sleep_ms{"sleep_ms", 0, "for mode sleep/poll"};
   static inline Param<bool> transient{"transient", false, "for mode error"};
+  static inline Param<int64_t> exit_code{"exit_code", 3, "for mode exit"};
 
   void open(Context& ctx) override {
     mode_ = ctx.get(mode);
@@ -36,6 +53,7 @@ class Faulty : public Stage {
     prefix_ = ctx.get(prefix);
     sleep_ = ctx.get(sleep_ms);
     transient_ = ctx.get(transient);
+    exit_code_ = static_cast<int>(ctx.get(exit_code));
   }
   void process_batch(Batch& batch) {
     if (mode_ == "throw_batch") throw Error(Status::Unavailable, "faulty: refused the whole batch");
@@ -48,6 +66,7 @@ class Faulty : public Stage {
     if (hit && mode_ == "error") throw Error(Status::Unavailable, "faulty: refused '" + std::string(text) + "'", transient_);
     if (hit && mode_ == "throw") throw std::runtime_error("faulty: exception on '" + std::string(text) + "'");
     if (hit && mode_ == "forward_to_json") call.forward(meta, in);
+    if (hit) crash_if_asked();
     if (hit && mode_ == "sleep") std::this_thread::sleep_for(std::chrono::milliseconds(sleep_));
     if (hit && mode_ == "poll") {
       for (int64_t i = 0; i < sleep_; ++i) {
@@ -60,10 +79,32 @@ class Faulty : public Stage {
   }
 
  private:
+  void crash_if_asked() const {
+    if (mode_ == "segfault") {
+      volatile int* null = nullptr;
+      *null = 1;
+    }
+    if (mode_ == "abort") std::abort();
+    if (mode_ == "exit") std::exit(exit_code_);
+    if (mode_ == "hang")
+      for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+    if (mode_ == "alloc") {
+      std::vector<std::unique_ptr<char[]>> hoard;
+      for (;;) {
+        hoard.emplace_back(new char[1 << 20]);
+        std::memset(hoard.back().get(), 1, 1 << 20);
+      }
+    }
+    if (mode_ == "fdleak")
+      for (int i = 0; i < 64; ++i) (void)::open("/dev/null", O_RDONLY);
+  }
+
   std::string mode_, trigger_, prefix_;
+  int exit_code_ = 3;
   int64_t sleep_ = 0;
   bool transient_ = false;
 };
 CASCADE_PLUGIN(Faulty, Info{.name = "fixture_faulty", .version = "0.1.0", .description = "misbehaves on demand"},
                ports(Faulty::in), ports(Faulty::out, Faulty::meta),
-               params(Faulty::mode, Faulty::trigger, Faulty::prefix, Faulty::sleep_ms, Faulty::transient))
+               params(Faulty::mode, Faulty::trigger, Faulty::prefix, Faulty::sleep_ms, Faulty::transient,
+                      Faulty::exit_code))
