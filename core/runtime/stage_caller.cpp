@@ -52,6 +52,7 @@ namespace {
 
 void set_status(StageRun& run, cascade_status st) {
   run.status = st == CASCADE_OK               ? StageStatus::Ok
+               : run.crashed                  ? StageStatus::Crashed
                : st == CASCADE_ERR_DEADLINE   ? StageStatus::Timeout
                : st == CASCADE_ERR_CANCELLED  ? StageStatus::Cancelled
                                               : StageStatus::Error;

@@ -66,6 +66,9 @@ struct StageRun {
   int64_t start = 0, end = 0;  // steady clock ns (0 when tracing is off)
   uint32_t code = 0;
   bool transient = false;
+  // The call failed because the stage's worker process died (isolation =
+  // "process"): the error status becomes StageStatus::Crashed.
+  bool crashed = false;
   bool has_conf = false;
   double conf = 0;
   std::string message;
@@ -86,6 +89,7 @@ struct StageRun {
     dirty = false;
     code = 0;
     transient = false;
+    crashed = false;
     message.clear();
     has_conf = false;
     nbest.clear();
@@ -97,6 +101,7 @@ struct StageRun {
     mark();
     code = o.code;
     transient = o.transient;
+    crashed = o.crashed;
     message = std::move(o.message);
     has_conf = o.has_conf;
     conf = o.conf;
