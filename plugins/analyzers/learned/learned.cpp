@@ -1,26 +1,27 @@
 // learned — failure-point isolation from the trace alone by gradient-boosted
 // trees (xgboost, multi-class softprob) trained on the oracle's labels with
-// `cascade isolate train`. The only file of the plugin that sees xgboost.
+// `cascade isolate train`. The only file of the plugin that sees xgboost:
+// it loads and checks the model at open(); the trees are then walked by
+// forest.hpp, one turn at a time (why: forest.hpp).
 //
 //   turn --> a stage ended in error/timeout/cancelled? --yes--> its class (no model)
 //              | no
 //              v
-//            features (features.hpp) --> booster --> class probabilities
-//                                                    label = argmax, score = its probability
+//            features (features.hpp) --> forest --> class probabilities
+//                                                   label = argmax, score = its probability
 //
 // Modes (parameter `mode`):
 //   predict   (default) needs `model`, a file `cascade isolate train` wrote;
 //             evidence: the class probabilities and the features that
-//             weighed most for the label (per-turn tree contributions).
+//             weighed most for the label (per-turn path contributions).
 //   features  no model: every turn is labelled `correct` with score 0 and
 //             the evidence carries the feature vector: how the trainer gets
 //             exactly the features this plugin predicts from.
 //
-// Threading: analyze() runs on several threads; the booster is guarded by
-// a mutex (xgboost's DMatrix prediction keeps per-booster caches), and
-// predicts with one thread: a turn is one row, a pool costs more than it
-// saves.
+// Threading: analyze() runs on several threads at once; the forest is
+// immutable after open(), so predictions need no lock.
 #include "features.hpp"
+#include "forest.hpp"
 
 #include <cascade/sdk/analyzer.hpp>
 
@@ -29,8 +30,9 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <mutex>
+#include <memory>
 #include <numeric>
+#include <optional>
 #include <sstream>
 
 using namespace cascade::sdk;
@@ -56,73 +58,54 @@ std::string number(double v) {
   return o.str();
 }
 
-// One loaded booster. Throws sdk::Error with what went wrong and the file.
-class Booster {
- public:
-  Booster(const std::string& path) : path_(path) {
-    std::error_code ec;
-    if (path.empty())
-      throw Error(Status::InvalidArgument,
-                  "parameter 'model' is empty: give the model file `cascade isolate train` wrote (or mode=features)");
-    if (!std::filesystem::is_regular_file(path, ec))
-      throw Error(Status::InvalidArgument, "model file '" + path + "' does not exist or is not a file");
-    check(XGBoosterCreate(nullptr, 0, &handle_), "cannot create a booster");
-    check(XGBoosterLoadModel(handle_, path.c_str()), "cannot load the model");
-    check(XGBoosterSetParam(handle_, "nthread", "1"), "cannot set nthread");
-    expect_attr("cascade_features", joined(learned::feature_names()), "features");
-    expect_attr("cascade_classes", joined(learned::classes()), "classes");
-  }
-  ~Booster() {
-    if (handle_ != nullptr) XGBoosterFree(handle_);
-  }
-  Booster(const Booster&) = delete;
-  Booster& operator=(const Booster&) = delete;
+// The model file, loaded and checked by xgboost itself (any format it
+// reads; the attributes `cascade isolate train` recorded), then handed to
+// the plugin's own walk (forest.hpp says why) as xgboost's JSON. The
+// booster is freed before the first turn: predicting needs no xgboost.
+// Throws sdk::Error with what went wrong and the file.
+learned::Forest load_model(const std::string& path) {
+  std::error_code ec;
+  if (path.empty())
+    throw Error(Status::InvalidArgument,
+                "parameter 'model' is empty: give the model file `cascade isolate train` wrote (or mode=features)");
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw Error(Status::InvalidArgument, "model file '" + path + "' does not exist or is not a file");
 
-  struct Prediction {
-    std::vector<float> probabilities;   // per class
-    std::vector<float> contributions;   // per class: one per feature, then the bias
+  const auto fail = [&](const std::string& what) { return Error(Status::InvalidArgument, "model '" + path + "': " + what); };
+  BoosterHandle raw = nullptr;
+  if (XGBoosterCreate(nullptr, 0, &raw) != 0) throw fail(std::string("cannot create a booster: ") + XGBGetLastError());
+  const std::unique_ptr<void, int (*)(BoosterHandle)> handle(raw, XGBoosterFree);
+  const auto check = [&](int rc, const std::string& what) {
+    if (rc != 0) throw fail(what + ": " + XGBGetLastError());
   };
-
-  Prediction predict(const std::vector<double>& features) {
-    std::vector<float> row(features.begin(), features.end());
-    const std::lock_guard lock(mutex_);
-    DMatrixHandle m = nullptr;
-    check(XGDMatrixCreateFromMat(row.data(), 1, row.size(), std::nanf(""), &m), "cannot build the feature row");
-    Prediction p;
-    bst_ulong n = 0;
-    const float* out = nullptr;
-    int rc = XGBoosterPredict(handle_, m, 0, 0, 0, &n, &out);
-    if (rc == 0) p.probabilities.assign(out, out + n);
-    if (rc == 0) rc = XGBoosterPredict(handle_, m, 4, 0, 0, &n, &out);  // 4: feature contributions
-    if (rc == 0) p.contributions.assign(out, out + n);
-    XGDMatrixFree(m);
-    check(rc, "prediction failed");
-    if (p.probabilities.size() != learned::classes().size())
-      throw Error(Status::Internal, "model '" + path_ + "' gives " + std::to_string(p.probabilities.size()) +
-                                        " probabilities, not one per class");
-    return p;
-  }
-
- private:
-  void check(int rc, const std::string& what) const {
-    if (rc != 0) throw Error(Status::InvalidArgument, "model '" + path_ + "': " + what + ": " + XGBGetLastError());
-  }
-  void expect_attr(const char* key, const std::string& want, const char* what) const {
+  const auto expect_attr = [&](const char* key, const std::string& want, const char* what) {
     const char* got = nullptr;
     int found = 0;
-    check(XGBoosterGetAttr(handle_, key, &got, &found), "cannot read its attributes");
+    check(XGBoosterGetAttr(handle.get(), key, &got, &found), "cannot read its attributes");
     if (found == 0)
-      throw Error(Status::InvalidArgument, "model '" + path_ + "' was not written by `cascade isolate train` (no " +
-                                               std::string(what) + " recorded)");
+      throw fail(std::string("was not written by `cascade isolate train` (no ") + what + " recorded)");
     if (want != got)
-      throw Error(Status::InvalidArgument, "model '" + path_ + "' was trained on other " + what + " (" + got +
-                                               "); this plugin has (" + want + "): retrain it");
+      throw fail(std::string("was trained on other ") + what + " (" + got + "); this plugin has (" + want +
+                 "): retrain it");
+  };
+  check(XGBoosterLoadModel(handle.get(), path.c_str()), "cannot load the model");
+  expect_attr("cascade_features", joined(learned::feature_names()), "features");
+  expect_attr("cascade_classes", joined(learned::classes()), "classes");
+  bst_ulong length = 0;
+  const char* json = nullptr;
+  check(XGBoosterSaveModelToBuffer(handle.get(), R"({"format":"json"})", &length, &json), "cannot read its trees");
+  std::optional<learned::Forest> forest;
+  try {
+    forest = learned::Forest::from_xgboost_json(std::string_view(json, length));
+  } catch (const std::exception& e) {
+    throw fail(std::string("cannot read its trees: ") + e.what());
   }
-
-  std::string path_;
-  BoosterHandle handle_ = nullptr;
-  std::mutex mutex_;
-};
+  if (forest->classes() != learned::classes().size() || forest->features() != learned::feature_names().size())
+    throw fail("has " + std::to_string(forest->classes()) + " classes and " + std::to_string(forest->features()) +
+               " features, not " + std::to_string(learned::classes().size()) + " and " +
+               std::to_string(learned::feature_names().size()));
+  return std::move(*forest);
+}
 
 }  // namespace
 
@@ -149,7 +132,7 @@ class Learned : public Analyzer {
       throw Error(Status::InvalidArgument, "parameter 'mode' is '" + m + "': give predict or features");
     features_only_ = m == "features";
     top_ = static_cast<size_t>(std::max<int64_t>(0, ctx.get(top)));
-    if (!features_only_) booster_ = std::make_unique<Booster>(ctx.get(model));
+    if (!features_only_) forest_ = std::make_unique<learned::Forest>(load_model(ctx.get(model)));
   }
 
   void analyze(Analysis& a) override {
@@ -180,24 +163,27 @@ class Learned : public Analyzer {
 
   void predict(Analysis& a) const {
     const auto f = learned::extract_features(a, options_);
-    const Booster::Prediction p = booster_->predict(f);
+    // xgboost compares features as float: so does the walk.
+    const std::vector<float> row(f.begin(), f.end());
+    std::vector<float> probabilities, contributions;
+    forest_->predict(row, probabilities, top_ > 0 ? &contributions : nullptr);
     const auto& classes = learned::classes();
     const size_t best = static_cast<size_t>(
-        std::distance(p.probabilities.begin(), std::max_element(p.probabilities.begin(), p.probabilities.end())));
+        std::distance(probabilities.begin(), std::max_element(probabilities.begin(), probabilities.end())));
     std::string probs = "{";
     for (size_t c = 0; c < classes.size(); ++c)
-      probs += (c ? "," : "") + quote(classes[c]) + ":" + number(p.probabilities[c]);
+      probs += (c ? "," : "") + quote(classes[c]) + ":" + number(probabilities[c]);
     a.evidence("probabilities", probs + "}");
-    a.evidence("features", top_features(f, p, best));
-    a.label(classes[best], p.probabilities[best]);
+    a.evidence("features", top_features(f, contributions, best));
+    a.label(classes[best], probabilities[best]);
   }
 
   // The features that pushed hardest for (or against) the chosen class,
   // with their values: {"name": {"value": v, "weight": w}, ...}.
-  std::string top_features(const std::vector<double>& f, const Booster::Prediction& p, size_t label) const {
+  std::string top_features(const std::vector<double>& f, const std::vector<float>& contributions, size_t label) const {
     const size_t stride = f.size() + 1;
-    if (p.contributions.size() < stride * (label + 1)) return "{}";
-    const float* w = p.contributions.data() + stride * label;
+    if (contributions.size() < stride * (label + 1)) return "{}";
+    const float* w = contributions.data() + stride * label;
     std::vector<size_t> order(f.size());
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return std::fabs(w[x]) > std::fabs(w[y]); });
@@ -222,7 +208,7 @@ class Learned : public Analyzer {
   learned::FeatureOptions options_;
   bool features_only_ = false;
   size_t top_ = 5;
-  std::unique_ptr<Booster> booster_;
+  std::unique_ptr<learned::Forest> forest_;
 };
 
 CASCADE_ANALYZER(Learned)
