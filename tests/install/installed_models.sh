@@ -20,11 +20,12 @@ done
 "$prefix/bin/cascade" inspect "$prefix/lib/cascade/plugins/cascade-nlu.so" | grep -q "model : string = @models/nlu/intent.bin"
 
 # Runs an installed pipeline on a dialogue file; its log (the plugins say
-# which models they resolved) goes to $work/<name>.log.
+# which models they resolved) goes to $work/<name>.log, its trace to
+# $work/<name>.cas.
 run_installed() {
   local pipeline=$1 input=$2 name=$3
   "$prefix/bin/cascade" run "$prefix/share/cascade/pipelines/$pipeline" --input "$input" \
-    --output "$work/$name.jsonl" --no-trace > "$work/$name.log" 2>&1 || { cat "$work/$name.log"; exit 1; }
+    --output "$work/$name.jsonl" --trace "$work/$name.cas" > "$work/$name.log" 2>&1 || { cat "$work/$name.log"; exit 1; }
   cat "$work/$name.log"
 }
 
@@ -34,6 +35,14 @@ grep -q "\[er\] models: $models/catalog.json" "$work/text.log"
 # One result line per turn, every turn ok.
 turns=$(grep -c . "$work/text.jsonl")
 [ "$turns" -gt 0 ] && grep -q ": $turns turns ($turns ok" "$work/text.log"
+
+# The tools `cascade` dispatches to are installed beside it: the quality
+# report of the installed run's trace needs nothing else.
+"$prefix/bin/cascade" eval report "$work/text.cas" > "$work/report.txt" || { cat "$work/report.txt"; exit 1; }
+grep -q "intent" "$work/report.txt"
+for tool in rewrite simulate; do
+  "$prefix/bin/cascade" "$tool" --help > /dev/null || { echo "cascade $tool: not installed"; exit 1; }
+done
 
 # The speech pipeline too (a few turns: real synthesis and recognition).
 head -n 3 "$dialogues" > "$work/few.jsonl"

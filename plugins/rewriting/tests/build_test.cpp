@@ -1,9 +1,9 @@
 // `cascade rewrite build` on real trace files (written with the traces
 // library's Writer, read back with read_turns): sessions, outcomes, the
 // feedback-loop guard, and the tool's command line.
+#include "rewrite/build.hpp"
+#include "rewrite/sessions.hpp"
 #include "tests/trace_fixture.hpp"
-#include "tools/build.hpp"
-#include "tools/sessions.hpp"
 
 #include <gtest/gtest.h>
 

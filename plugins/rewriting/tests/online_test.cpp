@@ -4,9 +4,9 @@
 #include "online/index_file.hpp"
 #include "online/ngram_index.hpp"
 #include "online/rewriter.hpp"
+#include "rewrite/index_build.hpp"
 #include "table/table.hpp"
 #include "tests/trace_fixture.hpp"
-#include "tools/index_build.hpp"
 
 #include <cascade/sdk/testing.hpp>
 

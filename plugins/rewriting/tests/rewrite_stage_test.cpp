@@ -1,9 +1,9 @@
 // The `rewrite` stage: through the SDK harness, then in a real pipeline
 // run by `cascade run` whose trace must hold both texts, and which
 // `cascade rewrite build` must then hold out as deployed traffic.
+#include "rewrite/build.hpp"
 #include "table/table.hpp"
 #include "tests/trace_fixture.hpp"
-#include "tools/build.hpp"
 
 #include <cascade/sdk/testing.hpp>
 #include <cascade/trace/reader.hpp>

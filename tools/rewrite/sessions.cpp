@@ -1,5 +1,5 @@
 // Turns -> requests -> sessions, and the feedback-loop guard (sessions.hpp).
-#include "tools/sessions.hpp"
+#include "rewrite/sessions.hpp"
 
 #include <cascade/abi/cascade_abi.h>
 #include <nlohmann/json.hpp>

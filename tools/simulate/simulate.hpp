@@ -1,4 +1,4 @@
-// sim/simulate.hpp — `cascade simulate`: users, days and sessions run
+// simulate/simulate.hpp — `cascade simulate`: users, days and sessions run
 // through the real pipeline, with the ground truth written beside the
 // trace.
 //

@@ -1,4 +1,4 @@
-// sim/error_model.hpp — a word-level model of what the speech pipeline's
+// simulate/error_model.hpp — a word-level model of what the speech pipeline's
 // ASR does to a request, so that simulated sessions can run on the fast
 // text pipeline (as recorded-ASR turns) and still meet realistic errors.
 //

@@ -1,4 +1,4 @@
-// sim/rng.hpp — keyed, platform-independent random numbers for the
+// simulate/rng.hpp — keyed, platform-independent random numbers for the
 // simulator.
 //
 // Every decision of the simulator draws from a generator keyed by WHAT it

@@ -1,4 +1,4 @@
-// rewriting/tools/build.hpp — `cascade rewrite build`: traces in, a
+// tools/rewrite/build.hpp — `cascade rewrite build`: traces in, a
 // rewrite table out (what the tool's main() calls, and its tests).
 //
 // Shape of the work: read every trace (traces library) -> one request per

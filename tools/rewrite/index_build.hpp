@@ -1,4 +1,4 @@
-// rewriting/tools/index_build.hpp — `cascade rewrite index`: traces in, the
+// tools/rewrite/index_build.hpp — `cascade rewrite index`: traces in, the
 // online rewriting index out (online/index_file.hpp).
 //
 // A successful request: a turn whose request (sessions.hpp: turn_request,

@@ -1,4 +1,4 @@
-// rewriting/tools/sessions.hpp — from recorded turns to the chain's
+// tools/rewrite/sessions.hpp — from recorded turns to the chain's
 // sessions, with the feedback-loop guard.
 //
 // A turn's request: the text the `nlu` stage received (its input `text`),

@@ -3,7 +3,7 @@
 //
 // Shape of the work:
 //   1. train: simulate the train users on the train days on the baseline
-//      pipeline (plugins/rewriting/sim); build the precomputed table
+//      pipeline (tools/simulate); build the precomputed table
 //      (`cascade rewrite build`) and the online index (`cascade rewrite
 //      index`) from that trace;
 //   2. test, on two splits: held-out users on held-out days, and the

@@ -1,4 +1,4 @@
-// sim/population.hpp — what the simulated users want and how they speak:
+// simulate/population.hpp — what the simulated users want and how they speak:
 // goals from the TRAIN split, users with a voice, a noise level and
 // personal names, and each user's sessions of a day.
 //

@@ -1,4 +1,4 @@
-// sim/session.hpp — one simulated session: what the user says at each
+// simulate/session.hpp — one simulated session: what the user says at each
 // attempt, what the (simulated) ASR delivers, and what the user does when
 // the assistant got it wrong.
 //

@@ -1,7 +1,7 @@
 // `cascade rewrite build` as a function (build.hpp).
-#include "tools/build.hpp"
+#include "rewrite/build.hpp"
 
-#include "tools/sessions.hpp"
+#include "rewrite/sessions.hpp"
 
 #include <cmath>
 #include <sstream>

@@ -1,7 +1,7 @@
 // `cascade rewrite index` as a function (index_build.hpp).
-#include "tools/index_build.hpp"
+#include "rewrite/index_build.hpp"
 
-#include "tools/sessions.hpp"
+#include "rewrite/sessions.hpp"
 
 #include <map>
 #include <set>

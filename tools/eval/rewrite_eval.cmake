@@ -1,9 +1,9 @@
 # `cascade eval rewrite` (rewrite_eval.hpp): included from CMakeLists.txt.
-# Simulated sessions (plugins/rewriting/sim) through the recorded-ASR
+# Simulated sessions (tools/simulate) through the recorded-ASR
 # assistant with and without each rewriter.
 
 add_library(cascade_rewrite_eval STATIC rewrite_eval.cpp rewrite_metrics.cpp)
-target_include_directories(cascade_rewrite_eval PUBLIC ${CASCADE_LANGUAGE_DIR})
+target_include_directories(cascade_rewrite_eval PUBLIC ${PROJECT_SOURCE_DIR}/tools)
 target_link_libraries(cascade_rewrite_eval
   PUBLIC cascade_rewriting_sim nlohmann_json::nlohmann_json PRIVATE cascade_run cascade_traces)
 target_compile_features(cascade_rewrite_eval PUBLIC cxx_std_20)
@@ -14,7 +14,7 @@ set(CASCADE_EVAL_REWRITE_DEFAULTS
   CASCADE_EVAL_ONLINE_PIPELINE="${PROJECT_SOURCE_DIR}/pipelines/assistant-recorded-asr-online.toml"
   CASCADE_EVAL_SLURP="${PROJECT_SOURCE_DIR}/data/slurp/devel.jsonl"
   CASCADE_EVAL_CATALOG_JSON="${CASCADE_ASSISTANT_DATA_DIR}/catalog.json"
-  CASCADE_EVAL_ASR_MODEL="${PROJECT_SOURCE_DIR}/plugins/rewriting/sim/asr_error_model.json")
+  CASCADE_EVAL_ASR_MODEL="${PROJECT_SOURCE_DIR}/tools/simulate/asr_error_model.json")
 
 target_sources(cascade-eval PRIVATE rewrite_cli.cpp)
 target_link_libraries(cascade-eval PRIVATE cascade_rewrite_eval)

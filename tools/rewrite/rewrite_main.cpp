@@ -9,9 +9,9 @@
 // stdout stays empty. Exit codes: 0 ok, 1 runtime failure (unreadable
 // trace, unsolvable chain, cannot write), 2 usage error.
 #include "chain/solve.hpp"
+#include "rewrite/build.hpp"
+#include "rewrite/index_build.hpp"
 #include "table/table.hpp"
-#include "tools/build.hpp"
-#include "tools/index_build.hpp"
 
 #include <cascade/trace/error.hpp>
 
