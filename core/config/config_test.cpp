@@ -240,6 +240,49 @@ TEST(Overrides, MicroBatchIsAtLeastOneAndDefaultsToOne) {
             (std::multiset<Found>{{"C005", 0, 17}}));
 }
 
+TEST(Isolation, AStageRunsInWorkerProcessesWithItsLimits) {
+  const fs::path f = write_config("isolated", R"(
+[[stages]]
+id = "norm"
+plugin = "normalize"
+inputs = { text = "input.text" }
+isolation = "process"
+[stages.process]
+workers = 3
+memory_mb = 512
+quarantine_after = 0
+)");
+  PipelineConfig cfg;
+  ASSERT_TRUE(check(f, {}, &cfg).empty());
+  EXPECT_EQ(cfg.stages[0].isolation, Isolation::Process);
+  EXPECT_EQ(cfg.stages[0].process.workers, 3u);
+  EXPECT_EQ(cfg.stages[0].process.memory_mb, 512u);
+  EXPECT_EQ(cfg.stages[0].process.quarantine_after, 0u);
+  EXPECT_EQ(cfg.stages[0].process.max_payload_mb, 64u);  // default
+  ASSERT_TRUE(check(f, {"stages.norm.process.cpu_s=2", "stages.norm.isolation=in_process"}, &cfg).empty());
+  EXPECT_EQ(cfg.stages[0].process.cpu_s, 2u);
+  EXPECT_EQ(cfg.stages[0].isolation, Isolation::InProcess);
+}
+
+TEST(Isolation, BadValuesAndKeysAreCodedErrors) {
+  const fs::path f = write_config("isolated_bad", R"(
+[[stages]]
+id = "norm"
+plugin = "normalize"
+inputs = { text = "input.text" }
+isolation = "proces"
+[stages.process]
+worker = 2
+memory_mb = "lots"
+)");
+  const auto diags = check(f);
+  EXPECT_EQ(found(diags), (std::multiset<Found>{{"C005", 9, 13}, {"C002", 11, 1}, {"C004", 12, 13}})) << dump(diags);
+  EXPECT_NE(dump(diags).find("did you mean 'process'?"), std::string::npos) << dump(diags);
+  EXPECT_NE(dump(diags).find("did you mean 'workers'?"), std::string::npos) << dump(diags);
+  EXPECT_EQ(found(check(kPipelines / "text-minimal.toml", {"stages.norm.process.wrkers=2"})),
+            (std::multiset<Found>{{"C031", 0, 21}}));
+}
+
 TEST(Overrides, ValueErrorsPointIntoTheArgument) {
   const auto diags = check(kPipelines / "text-minimal.toml",
                            {"stages.norm.lowercase=5", "run.threads=many", "stages.norm.lowercas=true"});
@@ -407,6 +450,7 @@ TEST(Digest, ChangesWithWhatIsComputedNotWithTraceOrDescription) {
   EXPECT_NE(load_config(f, {"stages.norm.timeout_ms=5"}).config.digest, base);
   EXPECT_EQ(load_config(f, {"trace.enabled=true", "pipeline.description=other"}).config.digest, base);
   EXPECT_EQ(load_config(f, {"run.micro_batch=64"}).config.digest, base);  // when, not what
+  EXPECT_EQ(load_config(f, {"stages.norm.isolation=process"}).config.digest, base);  // where, not what
 }
 
 // -------------------------------------------------------------------- DOT

@@ -74,8 +74,9 @@ std::string canonical_json(const PipelineConfig& config) {
   nlohmann::json j;
   j["name"] = config.name;
   j["version"] = config.version;
-  // run.micro_batch is left out: it changes when a turn's stages run, not
-  // what they compute (the digest names what is computed).
+  // run.micro_batch and each stage's isolation are left out: they change
+  // when and where a turn's stages run, not what they compute (the digest
+  // names what is computed; a trace made in process replays isolated).
   j["run"] = {{"threads", config.run.threads},
               {"max_in_flight", config.run.max_in_flight},
               {"default_timeout_ms", config.run.default_timeout_ms}};

@@ -29,6 +29,7 @@ namespace fs = std::filesystem;
 // in load_stages.cpp, beside the code that applies them).
 extern const std::vector<std::string> kTopKeys;
 extern const std::vector<std::string> kStageKeys;
+extern const std::vector<std::string> kProcessKeys;
 // The keys of [pipeline], [plugins], [run], [trace] or [output]; null for
 // any other name.
 const std::vector<std::string>* section_keys(std::string_view section);
@@ -87,6 +88,8 @@ class Loader {
   void apply_stage_table(const toml::table& t, size_t file_index);
   // False when `key` is not a stage setting.
   bool apply_stage_key(StageConfig& s, const std::string& label, std::string_view key, const toml::node& v);
+  // False when `key` is not a key of [stages.process].
+  bool apply_process_key(StageConfig& s, const std::string& label, std::string_view key, const toml::node& v);
   void apply_input(StageConfig& s, const std::string& label, const std::string& port, const SourcePos& key_pos,
                    const toml::node& v);
   void apply_param(StageConfig& s, const std::string& label, const std::string& name, const SourcePos& key_pos,

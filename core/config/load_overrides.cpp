@@ -1,6 +1,7 @@
 // load_config, the --set overrides: <section>.<key>=<value>,
 // stages.<id>.<key>=<value>, stages.<id>.params.<name>=<value> (or the
-// shortcut stages.<id>.<name>) and stages.<id>.inputs.<port>=<ref>. Each
+// shortcut stages.<id>.<name>), stages.<id>.inputs.<port>=<ref> and
+// stages.<id>.process.<key>=<value>. Each
 // value is parsed as TOML (a plain string when it is not TOML) and applied
 // through the same per-key functions as the files, so it is checked alike;
 // positions are columns in the argument (file "<command line>").
@@ -93,6 +94,13 @@ void Loader::apply_override(const std::string& arg) {
     }
     return;
   }
+  if (seg.size() == 4 && key == "process") {
+    if (!apply_process_key(s, label, seg[3].text, v))
+      error("C031", "override '" + path + "': unknown key '" + seg[3].text + "' in [" + label + ".process]" +
+                        did_you_mean(seg[3].text, kProcessKeys),
+            at(seg[3].column));
+    return;
+  }
   if (seg.size() == 4 && (key == "params" || key == "inputs")) {
     if (key == "params") {
       apply_param(s, label, seg[3].text, at(seg[3].column), v);
@@ -101,7 +109,7 @@ void Loader::apply_override(const std::string& arg) {
     }
     return;
   }
-  const size_t bad = (key == "params" || key == "inputs") ? 4 : 3;
+  const size_t bad = (key == "params" || key == "inputs" || key == "process") ? 4 : 3;
   error("C031", "override '" + path + "' is too deep: use stages.<id>.<key>, stages.<id>.params.<name> or stages.<id>.inputs.<port>",
         at(seg[bad].column));
 }

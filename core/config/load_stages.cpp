@@ -15,8 +15,12 @@
 namespace cascade::config::detail {
 
 // A new stage key goes here and in apply_stage_key.
-const std::vector<std::string> kStageKeys{"id",       "plugin",      "inputs",       "params",       "timeout_ms",
-                                          "on_error", "fallback",    "concurrency",  "deterministic"};
+const std::vector<std::string> kStageKeys{"id",          "plugin",        "inputs",    "params",  "timeout_ms", "on_error",
+                                          "fallback",    "concurrency",   "deterministic", "isolation", "process"};
+// The keys of a stage's [stages.process] table (core/isolation.hpp).
+const std::vector<std::string> kProcessKeys{"workers",          "memory_mb",          "cpu_s",
+                                            "max_payload_mb",   "restart_backoff_ms", "quarantine_after",
+                                            "quarantine_window_s", "start_timeout_ms"};
 
 void Loader::apply_stage_table(const toml::table& t, size_t file_index) {
   const SourcePos table_pos = pos_of(t.source());
@@ -129,9 +133,51 @@ bool Loader::apply_stage_key(StageConfig& s, const std::string& label, std::stri
     }
   } else if (key == "deterministic") {
     if (auto b = boolean(v, what)) s.deterministic = *b;
+  } else if (key == "isolation") {
+    if (auto p = str(v, what)) {
+      if (*p == "in_process") {
+        s.isolation = Isolation::InProcess;
+      } else if (*p == "process") {
+        s.isolation = Isolation::Process;
+      } else {
+        error("C005",
+              "'" + what + "' must be \"in_process\" or \"process\", got \"" + *p + "\"" +
+                  did_you_mean(*p, {"in_process", "process"}),
+              vpos);
+      }
+    }
+  } else if (key == "process") {
+    const auto* t = v.as_table();
+    if (t == nullptr) {
+      error("C004", "'" + what + "' must be a table (e.g. [" + what + "] or " + what + " = { workers = 2 }), not " +
+                        type_name(v),
+            vpos);
+      return true;
+    }
+    for (const auto& [k, n] : in_file_order(*t))
+      if (!apply_process_key(s, label, k->str(), *n))
+        error("C002",
+              "unknown key '" + std::string(k->str()) + "' in [" + what + "]" + did_you_mean(std::string(k->str()), kProcessKeys),
+              pos_of(k->source()));
   } else {
     return false;
   }
+  return true;
+}
+
+bool Loader::apply_process_key(StageConfig& s, const std::string& label, std::string_view key, const toml::node& v) {
+  ProcessOptions& p = s.process;
+  uint32_t* target = key == "workers"               ? &p.workers
+                     : key == "memory_mb"           ? &p.memory_mb
+                     : key == "cpu_s"               ? &p.cpu_s
+                     : key == "max_payload_mb"      ? &p.max_payload_mb
+                     : key == "restart_backoff_ms"  ? &p.restart_backoff_ms
+                     : key == "quarantine_after"    ? &p.quarantine_after
+                     : key == "quarantine_window_s" ? &p.quarantine_window_s
+                     : key == "start_timeout_ms"    ? &p.start_timeout_ms
+                                                    : nullptr;
+  if (target == nullptr) return false;
+  if (auto n = u32(v, label + ".process." + std::string(key), key == "start_timeout_ms" ? 1 : 0)) *target = *n;
   return true;
 }
 

@@ -112,7 +112,10 @@ class Validator {
               value.pos);
       }
     }
-    if (s.concurrency > 0 && pi->max_concurrency > 0 && s.concurrency > pi->max_concurrency) {
+    // In worker processes each worker has its own instance: the plugin's
+    // max_concurrency holds within each, not across them.
+    if (s.isolation == Isolation::InProcess && s.concurrency > 0 && pi->max_concurrency > 0 &&
+        s.concurrency > pi->max_concurrency) {
       error("C005",
             "stage '" + s.id + "': concurrency " + std::to_string(s.concurrency) + " exceeds the max_concurrency " +
                 std::to_string(pi->max_concurrency) + " of plugin '" + pi->name + "'",

@@ -83,6 +83,8 @@ PipelinePlan make_plan(const config::PipelineConfig& cfg, const PluginCatalog& c
     sp.fallback = sc.fallback.empty() ? -1 : static_cast<int32_t>(pos[index.at(sc.fallback)]);
     sp.standby = !sc.fallback_for.empty();
     sp.concurrency = sc.concurrency;
+    sp.isolation = sc.isolation;
+    sp.process = sc.process;
     sp.deterministic = sc.deterministic.value_or(lp->info.deterministic());
     plan.stages.push_back(std::move(sp));
   }

@@ -2,6 +2,8 @@
 // (see compiled_plan.hpp). Runs once per engine.
 #include "runtime/compiled_plan.hpp"
 
+#include "isolation/process_stage.hpp"
+
 #include <algorithm>
 #include <utility>
 
@@ -54,7 +56,10 @@ CompiledPlan::CompiledPlan(PipelinePlan p) : plan(std::move(p)) {
   for (uint32_t s = 0; s < n; ++s) {
     const auto& sp = plan.stages[s];
     StageRt& stage = stages[s];
-    uint32_t cap = sp.plugin->info.max_concurrency;
+    // In process isolation every worker has its own instance: the plugin's
+    // max_concurrency holds inside each; only the stage's own cap is left.
+    const bool isolated = sp.isolation == Isolation::Process;
+    uint32_t cap = isolated ? 0 : sp.plugin->info.max_concurrency;
     if (sp.concurrency != 0 && (cap == 0 || sp.concurrency < cap)) cap = sp.concurrency;
     stage.concurrency = cap;
     stage.process = sp.plugin->descriptor->process;
@@ -72,6 +77,10 @@ CompiledPlan::CompiledPlan(PipelinePlan p) : plan(std::move(p)) {
     }
     const cascade_plugin_descriptor* d = sp.plugin->descriptor;
     if (CASCADE_HAS_FIELD(d, cascade_plugin_descriptor, process_batch)) stage.process_batch = d->process_batch;
+    if (isolated) {  // the instance is an isolation::ProcessStage (stage_caller.cpp); it takes batches of any plugin
+      stage.process = &isolation::ProcessStage::process;
+      stage.process_batch = &isolation::ProcessStage::process_batch;
+    }
     for (const uint32_t t : stage.out_types) stage.outputs_any = stage.outputs_any && t == CASCADE_PAYLOAD_ANY;
     stage.standby = sp.standby;
     if (sp.standby)

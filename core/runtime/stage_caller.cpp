@@ -10,6 +10,7 @@
 
 #include <cascade/sdk/detail/host_api.hpp>
 
+#include "isolation/process_stage.hpp"
 #include "runtime/watchdog_pool.hpp"
 
 #include <spdlog/spdlog.h>
@@ -81,7 +82,18 @@ StageCaller::~StageCaller() { close_all(instances_.size()); }
 void StageCaller::open_all() {
   const auto& stages = plan_.plan.stages;
   instances_.assign(stages.size(), nullptr);
+  isolated_.resize(stages.size());
   for (uint32_t s = 0; s < stages.size(); ++s) {
+    if (stages[s].isolation == Isolation::Process) {
+      try {
+        isolated_[s] = std::make_unique<isolation::ProcessStage>(stages[s], plan_.stages[s].out_types, cancel_);
+      } catch (...) {
+        close_all(s);
+        throw;
+      }
+      instances_[s] = isolated_[s].get();
+      continue;
+    }
     const auto* d = stages[s].plugin->descriptor;
     CallCtx ctx{};
     std::string open_error;
@@ -116,6 +128,11 @@ void StageCaller::close_all(size_t count) {
   }
   for (size_t s = 0; s < count && s < instances_.size(); ++s) {
     if (instances_[s] == nullptr) continue;
+    if (isolated_[s]) {  // its workers close their instances
+      isolated_[s].reset();
+      instances_[s] = nullptr;
+      continue;
+    }
     const auto* d = plan_.plan.stages[s].plugin->descriptor;
     CallCtx ctx{};
     std::string close_error;
@@ -135,11 +152,19 @@ cascade_status StageCaller::call(uint32_t s, const cascade_payload* in, uint32_t
   const auto& sp = plan_.plan.stages[s];
   int64_t deadline = turn_deadline;
   if (sp.timeout_ms > 0) deadline = std::min(deadline, steady_ns() + int64_t{sp.timeout_ms} * 1'000'000);
-  if (deadline != INT64_MAX) return call_timed(s, in, n_in, out, owned, run, deadline);
+  // A stage in worker processes keeps its own deadline (it kills the
+  // worker): no watchdog thread needed.
+  if (deadline != INT64_MAX && sp.isolation != Isolation::Process)
+    return call_timed(s, in, n_in, out, owned, run, deadline);
   Limiter* lim = limiters_[s].get();
-  if (lim != nullptr) lim->acquire();
+  if (lim != nullptr && deadline == INT64_MAX) lim->acquire();
+  if (lim != nullptr && deadline != INT64_MAX && !lim->acquire_until(deadline)) {
+    run.code = CASCADE_ERR_DEADLINE;
+    run.message = "deadline passed while waiting for a free instance of '" + sp.id + "'";
+    return CASCADE_ERR_DEADLINE;
+  }
   const StageRt& stage = plan_.stages[s];
-  CallCtx ctx{this, &stage, s, &run, out, owned, in, n_in, INT64_MAX, nullptr};
+  CallCtx ctx{this, &stage, s, &run, out, owned, in, n_in, deadline, nullptr};
   const cascade_status st = stage.process(stage.instance, reinterpret_cast<cascade_context*>(&ctx), in, n_in);
   if (lim != nullptr) lim->release();
   return st;

@@ -32,6 +32,10 @@
 #include <string>
 #include <vector>
 
+namespace cascade::isolation {
+class ProcessStage;
+}
+
 namespace cascade::runtime {
 
 class StageCaller {
@@ -112,6 +116,8 @@ class StageCaller {
   CompiledPlan& plan_;
   cascade_host_api host_{};
   std::vector<void*> instances_;
+  // Stages with isolation = "process": their instance is one of these.
+  std::vector<std::unique_ptr<isolation::ProcessStage>> isolated_;
   std::vector<std::unique_ptr<Limiter>> limiters_;  // per stage; null: no cap
   std::atomic<bool> cancel_{false};
   std::atomic<int> timed_in_flight_{0};

@@ -36,6 +36,7 @@
 #pragma once
 
 #include <cascade/core/diagnostic.hpp>
+#include <cascade/core/isolation.hpp>
 
 #include <cstdint>
 #include <filesystem>
@@ -94,6 +95,8 @@ struct StageConfig {
   std::string fallback;  // stage id, set iff on_error == Fallback
   uint32_t concurrency = 0;           // 0 = the plugin's max_concurrency
   std::optional<bool> deterministic;  // unset = the plugin's flag
+  Isolation isolation = Isolation::InProcess;  // isolation = "in_process" | "process"
+  ProcessOptions process;                      // [stages.process]
   SourcePos pos;                      // the [[stages]] header
 
   // Derived by load_config (not written by the user):

@@ -4,6 +4,7 @@
 // A plan is plain data: copyable, no threads, no loaded instances.
 #pragma once
 
+#include <cascade/core/isolation.hpp>
 #include <cascade/core/loader.hpp>
 
 #include <cstdint>
@@ -34,6 +35,8 @@ struct StagePlan {
   bool standby = false;        // a fallback target: runs only in place of another stage
   uint32_t concurrency = 0;    // cap (0 = the plugin's max_concurrency)
   bool deterministic = false;
+  Isolation isolation = Isolation::InProcess;
+  ProcessOptions process;      // isolation = Process only
 };
 
 struct PipelinePlan {
