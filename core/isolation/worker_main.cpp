@@ -26,6 +26,7 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,7 @@ struct WorkerCall {
   uint32_t n_in = 0;
   int64_t deadline_ns = INT64_MAX;
   std::string* open_error = nullptr;
+  std::string refusal;  // an output store() could not take: the turn fails with this
 
   [[nodiscard]] bool in_process() const { return report != nullptr; }
   [[nodiscard]] uint32_t n_outputs() const { return static_cast<uint32_t>(stage->out_types.size()); }
@@ -70,14 +72,22 @@ struct WorkerCall {
     v = p;
     if (forwarded || p.size == 0) return;
     const uint64_t limit = stage->hello.limits.max_payload;
-    if (limit != 0 && p.size > limit) {  // refused after the call (see to_report)
-      v.data = nullptr;
+    if (limit != 0 && p.size > limit) {  // refused before a byte is read
+      refuse(port, p.size, "over the stage's payload limit of " + std::to_string(limit));
       return;
     }
     for (uint32_t i = 0; i < n_in; ++i)
       if (in[i].data == p.data && in[i].size == p.size) return;  // an input's own bytes
-    owned[port].assign(static_cast<const char*>(p.data), static_cast<size_t>(p.size));
-    v.data = owned[port].data();
+    try {
+      owned[port].assign(static_cast<const char*>(p.data), static_cast<size_t>(p.size));
+      v.data = owned[port].data();
+    } catch (const std::bad_alloc&) {
+      refuse(port, p.size, "more than the worker can hold");
+    }
+  }
+  void refuse(uint32_t port, uint64_t size, const std::string& why) {
+    out[port] = cascade_payload{sizeof(cascade_payload), CASCADE_PAYLOAD_NONE, nullptr, 0, 0};
+    refusal = "output " + std::to_string(port) + " of " + std::to_string(size) + " bytes refused: " + why;
   }
   void error(cascade_status code, bool transient, const char* msg) {
     if (report == nullptr) {
@@ -123,18 +133,20 @@ struct WorkerCall {
 void to_report(const WorkerCall& c, uint32_t status, iso::TurnReport& r) {
   r.status = status;
   const uint64_t limit = c.stage->hello.limits.max_payload;
+  auto refuse = [&](const std::string& why) {
+    r.status = CASCADE_ERR_INVALID_ARGUMENT;
+    r.code = CASCADE_ERR_INVALID_ARGUMENT;
+    r.message = why;
+    for (auto& x : r.outputs) x = iso::OutputReport{};
+  };
+  if (!c.refusal.empty()) return refuse(c.refusal);
   for (uint32_t o = 0; o < c.n_outputs(); ++o) {
     const cascade_payload& v = c.out[o];
     iso::OutputReport& rep = r.outputs[o];
     if (v.type == CASCADE_PAYLOAD_NONE) continue;
-    if (limit != 0 && v.size > limit) {
-      r.status = CASCADE_ERR_INVALID_ARGUMENT;
-      r.code = CASCADE_ERR_INVALID_ARGUMENT;
-      r.message = "output " + std::to_string(o) + " is " + std::to_string(v.size) +
-                  " bytes, over the stage's payload limit of " + std::to_string(limit);
-      for (auto& x : r.outputs) x = iso::OutputReport{};
-      return;
-    }
+    if (limit != 0 && v.size > limit)  // stored by a batch call without emit()
+      return refuse("output " + std::to_string(o) + " of " + std::to_string(v.size) +
+                    " bytes refused: over the stage's payload limit of " + std::to_string(limit));
     rep.type = v.type;
     rep.sample_rate = v.sample_rate;
     for (uint32_t i = 0; i < c.n_in; ++i)

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <chrono>
@@ -150,6 +151,25 @@ TEST(ProcessIsolation, AnAbortAndAnExitAreCrashesToo) {
   }
 }
 
+TEST(ProcessIsolation, AThrowKeepsItsMessageAndCostsOnlyItsTurn) {
+  const Fixture f = load("prefix = \"p:\", mode = \"throw\", trigger = \"odd\"");
+  const auto in = texts(9, "odd", 3);
+  expect_only_bad_turns_lost(run_traced(f.plan, in, 2), in, "odd", StageStatus::Error, "faulty: exception on 'say odd");
+}
+
+TEST(ProcessIsolation, AnOutputThatLiesAboutItsSizeIsRefused) {
+  {  // within the payload limit check: refused before a byte is read
+    const Fixture f = load("prefix = \"p:\", mode = \"garbage\", trigger = \"liar\"");
+    const auto in = texts(8, "liar", 4);
+    expect_only_bad_turns_lost(run_traced(f.plan, in, 1), in, "liar", StageStatus::Error, "over the stage's payload limit");
+  }
+  {  // without a limit the worker cannot even hold it
+    const Fixture f = load("prefix = \"p:\", mode = \"garbage\", trigger = \"liar\"", "max_payload_mb = 0");
+    const auto in = texts(8, "liar", 4);
+    expect_only_bad_turns_lost(run_traced(f.plan, in, 1), in, "liar", StageStatus::Error, "more than the worker can hold");
+  }
+}
+
 TEST(ProcessIsolation, MicroBatchedACrashCostsItsBatchOnly) {
   const Fixture f = load("prefix = \"p:\", mode = \"segfault\", trigger = \"boom\"");
   auto in = texts(32, "boom", 0);
@@ -287,10 +307,11 @@ TEST(ProcessIsolationSoak, AMillionTurnsWithOnePercentCrashing) {
     Engine e(f.plan, {.threads = 2, .trace = &w});
     std::vector<TurnOutcome> out(window);
     for (size_t first = 0; first < total; first += window) {
-      auto in = texts(window, "boom", 100);
-      for (size_t i = 0; i < window; ++i) in[i].turn_seq = first + i;
-      e.run_batch(in, out);
-      for (size_t i = 0; i < window; ++i) {
+      const size_t n = std::min(window, total - first);
+      auto in = texts(n, "boom", 100);
+      for (size_t i = 0; i < n; ++i) in[i].turn_seq = first + i;
+      e.run_batch(in, {out.data(), n});
+      for (size_t i = 0; i < n; ++i) {
         if (is_bad(in[i], "boom")) {
           ASSERT_EQ(out[i].status, trace::TurnStatus::Failed) << first + i;
           ++crashed;

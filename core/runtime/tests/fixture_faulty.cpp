@@ -17,6 +17,7 @@
 //   mode = "hang"      sleep forever, ignoring should_stop()
 //   mode = "alloc"     allocate and touch memory without bound
 //   mode = "fdleak"    open /dev/null 64 times a call and never close it
+//   mode = "garbage"   emit an output whose size (1 TiB) and pointer are lies
 // In a batch call (ABI 1.2, micro_batch > 1), two more, on the whole batch
 // (one turn at a time they act as "ok"):
 //   mode = "throw_batch"          process_batch itself throws
@@ -28,6 +29,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
@@ -40,7 +42,7 @@ class Faulty : public Stage {
   static inline Input in{"text", PayloadType::Text, "text"};
   static inline Output out{"text", PayloadType::Text, "prefix + text"};
   static inline Output meta{"meta", PayloadType::Json, "only mode forward_to_json writes it (wrongly)"};
-  static inline Param<std::string> mode{"mode", "ok", "ok | error | throw | sleep | poll | segfault | abort | exit | hang | alloc | fdleak"};
+  static inline Param<std::string> mode{"mode", "ok", "ok | error | throw | sleep | poll | segfault | abort | exit | hang | alloc | fdleak | garbage"};
   static inline Param<std::string> trigger{"trigger", "", "misbehave only on inputs containing this"};
   static inline Param<std::string> prefix{"prefix", "", "put in front of the output"};
   static inline Param<int64_t> sleep_ms{"sleep_ms", 0, "for mode sleep/poll"};
@@ -75,6 +77,8 @@ class Faulty : public Stage {
       }
     }
     call.confidence(0.5);
+    if (hit && mode_ == "garbage")
+      return call.emit(out, std::string_view(reinterpret_cast<const char*>(uintptr_t{4096}), size_t{1} << 40));
     call.emit(out, prefix_ + std::string(text));
   }
 
@@ -95,6 +99,7 @@ class Faulty : public Stage {
         std::memset(hoard.back().get(), 1, 1 << 20);
       }
     }
+    if (mode_ == "garbage") return;  // emitted in process()
     if (mode_ == "fdleak")
       for (int i = 0; i < 64; ++i) (void)::open("/dev/null", O_RDONLY);
   }
