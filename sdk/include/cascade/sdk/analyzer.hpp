@@ -345,10 +345,7 @@ namespace detail {
 template <class T>
 class AnalyzerRegistration {
  public:
-  struct Holder {
-    T analyzer;
-    const cascade_host_api* host;
-  };
+  using Holder = detail::Holder<T, Layer>;  // create/open/close/destroy (detail/holder.hpp)
 
   explicit AnalyzerRegistration(AnalyzerInfo info) : info_(std::move(info)) {
     d_.struct_size = sizeof d_;
@@ -371,10 +368,7 @@ class AnalyzerRegistration {
     }
     d_.params = params_.data();
     d_.n_params = static_cast<uint32_t>(params_.size());
-    d_.create = &create;
-    d_.open = &open;
-    d_.close = &close;
-    d_.destroy = &destroy;
+    Holder::install(d_);
     api_.struct_size = sizeof api_;
     api_.flags = (info_.dialogue ? static_cast<uint32_t>(CASCADE_ANALYZER_DIALOGUE) : 0u) |
                  (info_.replays ? static_cast<uint32_t>(CASCADE_ANALYZER_REPLAYS) : 0u);
@@ -386,46 +380,14 @@ class AnalyzerRegistration {
   [[nodiscard]] const cascade_plugin_descriptor* descriptor() const noexcept { return &d_; }
 
  private:
-  static cascade_status create(const cascade_host_api* host, cascade_context* ctx, void** inst) noexcept {
-    try {
-      *inst = new Holder{T{}, host};
-      return CASCADE_OK;
-    } catch (...) {
-      return report(host, ctx);
-    }
-  }
-  static cascade_status open(void* inst, cascade_context* ctx) noexcept {
-    auto* h = static_cast<Holder*>(inst);
-    try {
-      Context c(h->host, ctx);
-      h->analyzer.open(c);
-      return CASCADE_OK;
-    } catch (...) {
-      return report(h->host, ctx);
-    }
-  }
   static cascade_status analyze(void* inst, cascade_context* ctx, const cascade_analyzer_host* ahost,
                                 const cascade_analysis_input* in) noexcept {
-    auto* h = static_cast<Holder*>(inst);
-    try {
-      Analysis a(h->host, ctx, ahost, in);
-      h->analyzer.analyze(a);
-      return CASCADE_OK;
-    } catch (...) {
-      return report(h->host, ctx);
-    }
+    Holder& h = Holder::of(inst);
+    return Holder::guard(h.host, ctx, [&] {
+      Analysis a(h.host, ctx, ahost, in);
+      h.object.analyze(a);
+    });
   }
-  static cascade_status close(void* inst, cascade_context* ctx) noexcept {
-    auto* h = static_cast<Holder*>(inst);
-    try {
-      Context c(h->host, ctx);
-      h->analyzer.close(c);
-      return CASCADE_OK;
-    } catch (...) {
-      return report(h->host, ctx);
-    }
-  }
-  static void destroy(void* inst) noexcept { delete static_cast<Holder*>(inst); }
 
   AnalyzerInfo info_;
   cascade_plugin_descriptor d_{};

@@ -33,6 +33,7 @@
 #pragma once
 
 #include <cascade/abi/cascade_abi.h>
+#include <cascade/sdk/detail/holder.hpp>
 
 #include <array>
 #include <charconv>
@@ -422,15 +423,20 @@ inline cascade_status report(const cascade_host_api* host, cascade_context* ctx)
   return f.status;
 }
 
+// What the lifecycle trampolines (detail/holder.hpp) take from this layer.
+struct Layer {
+  using Context = sdk::Context;
+  static cascade_status report(const cascade_host_api* host, cascade_context* ctx) noexcept {
+    return detail::report(host, ctx);
+  }
+};
+
 // Holds a plugin's descriptor and the arrays it points into. One static
 // instance per plugin library; built on the first entry-point call.
 template <class T>
 class Registration {
  public:
-  struct Holder {
-    T stage;
-    const cascade_host_api* host;
-  };
+  using Holder = detail::Holder<T, Layer>;
 
   template <class In, class Out, size_t NP>
   Registration(const Info& info, In in, Out out, const std::array<ParamEntry, NP>& ps) {
@@ -461,11 +467,8 @@ class Registration {
     d_.n_outputs = static_cast<uint32_t>(outputs_.size());
     d_.params = params_.data();
     d_.n_params = static_cast<uint32_t>(params_.size());
-    d_.create = &create;
-    d_.open = &open;
+    Holder::install(d_);
     d_.process = &process;
-    d_.close = &close;
-    d_.destroy = &destroy;
     d_.process_batch = &process_batch;
   }
   [[nodiscard]] const cascade_plugin_descriptor* descriptor() const noexcept { return &d_; }
@@ -484,47 +487,26 @@ class Registration {
       out.push_back(c);
     }
   }
-  static cascade_status create(const cascade_host_api* host, cascade_context* ctx, void** inst) noexcept {
-    try {
-      *inst = new Holder{T{}, host};
-      return CASCADE_OK;
-    } catch (...) {
-      return report(host, ctx);
-    }
-  }
-  static cascade_status open(void* inst, cascade_context* ctx) noexcept {
-    auto* h = static_cast<Holder*>(inst);
-    try {
-      Context c(h->host, ctx);
-      h->stage.open(c);
-      return CASCADE_OK;
-    } catch (...) {
-      return report(h->host, ctx);
-    }
-  }
   static cascade_status process(void* inst, cascade_context* ctx, const cascade_payload* in,
                                 uint32_t n) noexcept {
-    auto* h = static_cast<Holder*>(inst);
-    try {
-      Call c(h->host, ctx, in, n);
-      h->stage.process(c);
-      return CASCADE_OK;
-    } catch (...) {
-      return report(h->host, ctx);
-    }
+    Holder& h = Holder::of(inst);
+    return Holder::guard(h.host, ctx, [&] {
+      Call c(h.host, ctx, in, n);
+      h.object.process(c);
+    });
   }
   // One call for many turns: the per-call costs (the call into the
   // library, the host's forward) are paid once a batch, not once a turn.
   // T's own process_batch(Batch&) when it declares one; otherwise
   // process() once a turn (T is known here, so the call is direct).
   static cascade_status process_batch(void* inst, const cascade_batch* b) noexcept {
-    auto* h = static_cast<Holder*>(inst);
-    Batch batch(h->host, b);  // every status is CASCADE_OK on entry (the ABI)
+    Holder& h = Holder::of(inst);
+    Batch batch(h.host, b);  // every status is CASCADE_OK on entry (the ABI)
     try {
       if constexpr (requires(T& t) { t.process_batch(batch); }) {
-        h->stage.process_batch(batch);
+        h.object.process_batch(batch);
       } else {
-        batch.each([h](Call& c) { h->stage.process(c); });
+        batch.each([&h](Call& c) { h.object.process(c); });
       }
     } catch (...) {
       // Escaped the stage's process_batch: every turn fails with it.
@@ -533,17 +515,6 @@ class Registration {
     }
     return CASCADE_OK;
   }
-  static cascade_status close(void* inst, cascade_context* ctx) noexcept {
-    auto* h = static_cast<Holder*>(inst);
-    try {
-      Context c(h->host, ctx);
-      h->stage.close(c);
-      return CASCADE_OK;
-    } catch (...) {
-      return report(h->host, ctx);
-    }
-  }
-  static void destroy(void* inst) noexcept { delete static_cast<Holder*>(inst); }
 
   cascade_plugin_descriptor d_{};
   std::vector<cascade_port> inputs_, outputs_;
