@@ -113,9 +113,15 @@ std::vector<std::string> entry_symbols(const fs::path& file) {
   std::error_code ec;
   const uint64_t size = fs::file_size(file, ec);
   // Reads `n` bytes at `off`, refusing anything outside the file.
-  auto read_at = [&](uint64_t off, void* dst, uint64_t n, const char* what) {
+  // Sizes come from the file: each is checked against the file's size
+  // before anything is allocated for it (a corrupt header claiming 2^60
+  // bytes is refused, not allocated).
+  auto check_within = [&](uint64_t off, uint64_t n, const char* what) {
     if (off > size || n > size - off)
       refuse("L002", file, std::string("truncated or corrupt ELF file: ") + what + " lies outside the file");
+  };
+  auto read_at = [&](uint64_t off, void* dst, uint64_t n, const char* what) {
+    check_within(off, n, what);
     in.seekg(static_cast<std::streamoff>(off));
     in.read(static_cast<char*>(dst), static_cast<std::streamsize>(n));
     if (!in) refuse("L002", file, std::string("cannot read ") + what);
@@ -126,6 +132,7 @@ std::vector<std::string> entry_symbols(const fs::path& file) {
     refuse("L002", file, "not a 64-bit little-endian ELF file: this host cannot load it");
   if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0)
     refuse("L002", file, "ELF file without usable section headers");
+  check_within(eh.e_shoff, uint64_t{eh.e_shnum} * sizeof(Elf64_Shdr), "the section headers");
   std::vector<Elf64_Shdr> sections(eh.e_shnum);
   read_at(eh.e_shoff, sections.data(), uint64_t{eh.e_shnum} * sizeof(Elf64_Shdr), "the section headers");
   std::vector<std::string> found;
@@ -135,6 +142,8 @@ std::vector<std::string> entry_symbols(const fs::path& file) {
     if (sh.sh_link >= sections.size() || sh.sh_entsize != sizeof(Elf64_Sym))
       refuse("L002", file, "corrupt dynamic symbol table");
     const Elf64_Shdr& strtab = sections[sh.sh_link];
+    check_within(sh.sh_offset, sh.sh_size, "the dynamic symbol table");
+    check_within(strtab.sh_offset, strtab.sh_size, "the dynamic string table");
     std::vector<Elf64_Sym> syms(sh.sh_size / sizeof(Elf64_Sym));
     read_at(sh.sh_offset, syms.data(), syms.size() * sizeof(Elf64_Sym), "the dynamic symbol table");
     std::string names(strtab.sh_size, '\0');

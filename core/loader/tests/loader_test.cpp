@@ -121,6 +121,15 @@ TEST(Loader, RefusesACorruptDynamicSymbolTableWithL002BeforeRunningIt) {
   fs::remove_all(temp_dir("dynsym_link"));
 }
 
+// The sizes are checked against the file before anything is allocated:
+// a section claiming 2^60 bytes is a coded refusal, not bad_alloc.
+TEST(Loader, RefusesAHugeSymbolOrStringTableSizeWithL002BeforeAllocating) {
+  auto e = refusal(with_dynsym_patched("dynsym_huge", [](Elf64_Shdr& sh) { sh.sh_size = uint64_t{1} << 60; }));
+  EXPECT_EQ(e.code(), "L002");
+  EXPECT_NE(std::string(e.what()).find("dynamic symbol table lies outside the file"), std::string::npos) << e.what();
+  fs::remove_all(temp_dir("dynsym_huge"));
+}
+
 TEST(Loader, RefusesA32BitElfWithL002) {
   std::string b = good_bytes();
   b[EI_CLASS] = ELFCLASS32;
