@@ -308,8 +308,11 @@ TEST(ProcessIsolationSoak, AMillionTurnsWithOnePercentCrashing) {
     std::vector<TurnOutcome> out(window);
     for (size_t first = 0; first < total; first += window) {
       const size_t n = std::min(window, total - first);
-      auto in = texts(n, "boom", 100);
-      for (size_t i = 0; i < n; ++i) in[i].turn_seq = first + i;
+      auto in = texts(n, "", 0);
+      for (size_t i = 0; i < n; ++i) {
+        in[i].turn_seq = first + i;
+        if ((first + i) % 100 == 99) in[i].payload = "say boom";  // 1%
+      }
       e.run_batch(in, {out.data(), n});
       for (size_t i = 0; i < n; ++i) {
         if (is_bad(in[i], "boom")) {
@@ -322,7 +325,7 @@ TEST(ProcessIsolationSoak, AMillionTurnsWithOnePercentCrashing) {
     }
     w.close();
   }
-  EXPECT_GE(crashed, total / 100 - window / 100);
+  EXPECT_EQ(crashed, total / 100);
   trace::Reader reader(tp);
   size_t turns = 0, crashed_records = 0;
   while (const std::optional<trace::Record> rec = reader.next()) {
