@@ -67,6 +67,22 @@ enum Feature : size_t {
   kSilenceAfter,
   kPrevOverlap,
   kPrevSuccess,
+  // What the response said (the result's "say"), against the request.
+  kSayQuestion,
+  kSayEcho,
+  kSayFailureNoEcho,
+  kUnresolvedNamedInSay,
+  // How the recogniser's alternatives and word confidences disagree.
+  kAsrNbestOverlap,
+  kAsrNbestDiffInSlots,
+  kAsrNbestNewWords,
+  kAsrWordsPerS,
+  kAsrLowWords,
+  kAsrLowShare,
+  kAsrMeanWordConfidence,
+  kAsrSlotMinWordConfidence,
+  kNluEntropy,
+  kErResolvedChanged,
   kFeatureCount
 };
 
@@ -79,7 +95,10 @@ constexpr std::array<const char*, kFeatureCount> kNames = {
     "result_present", "result_success", "result_supported", "result_has_action", "result_has_answer",
     "stages_ran", "stages_skipped", "turn_failed", "turn_log_ms", "asr_log_ms",
     "position", "dialogue_turns", "next_overlap", "next_gap_s", "next_rephrase", "next_barge_in", "silence_after",
-    "prev_overlap", "prev_success"};
+    "prev_overlap", "prev_success",
+    "say_question", "say_echo", "say_failure_no_echo", "unresolved_named_in_say",
+    "asr_nbest_overlap", "asr_nbest_diff_in_slots", "asr_nbest_new_words", "asr_words_per_s", "asr_low_words",
+    "asr_low_share", "asr_mean_word_confidence", "asr_slot_min_word_confidence", "nlu_entropy", "er_resolved_changed"};
 
 // A name missing from kNames would be a null entry at the end.
 constexpr bool every_feature_named() {
@@ -90,6 +109,20 @@ constexpr bool every_feature_named() {
 static_assert(every_feature_named(), "every Feature needs its name in kNames, in the same order");
 
 constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
+
+// A recognised word below this posterior counts as unsure.
+constexpr double kLowWordConfidence = 0.9;
+
+using WordSet = std::set<std::string>;
+WordSet word_set(std::string_view text) {
+  auto w = words(text);
+  return WordSet(std::make_move_iterator(w.begin()), std::make_move_iterator(w.end()));
+}
+
+// Words too common to say whether a response echoes the request.
+const WordSet kFillers = {"a",  "an", "the", "to",   "of",     "in",   "on", "for",  "my",   "me",    "i",  "is",
+                          "it", "at", "be",  "please", "can", "you", "what", "what's", "and", "or", "with", "by",
+                          "this", "that"};
 
 
 // What the device heard, wake word included: the ASR stage's text input
@@ -143,12 +176,13 @@ double log_ms(double ms) { return std::log1p(std::max(0.0, ms)); }
 // The NLU's JSON output: {"text", "slots": [{"start","end","score",...}]}:
 // the least sure slot, and how much of the request the slots cover (a
 // request mostly left out of every slot, or one slot swallowing it all,
-// is often misread).
-void slot_features(const StageView& nlu, std::vector<double>& f) {
+// is often misread). Returns the words of the slots' values.
+WordSet slot_features(const StageView& nlu, std::vector<double>& f) {
+  WordSet slot_words;
   const auto out = nlu.output("nlu");
-  if (!out) return;
+  if (!out) return slot_words;
   const json j = json::parse(out->bytes(), nullptr, false);
-  if (!j.is_object() || !j.contains("slots") || !j["slots"].is_array()) return;
+  if (!j.is_object() || !j.contains("slots") || !j["slots"].is_array()) return slot_words;
   const double length = j.contains("text") && j["text"].is_string() ? static_cast<double>(j["text"].get<std::string>().size()) : 0;
   double covered = 0;
   for (const auto& slot : j["slots"]) {
@@ -157,8 +191,92 @@ void slot_features(const StageView& nlu, std::vector<double>& f) {
       f[kNluMinSlotScore] = std::fmin(f[kNluMinSlotScore], slot["score"].get<double>());
     if (slot.contains("start") && slot.contains("end") && slot["start"].is_number() && slot["end"].is_number())
       covered += slot["end"].get<double>() - slot["start"].get<double>();
+    if (slot.contains("value") && slot["value"].is_string()) slot_words.merge(word_set(slot["value"].get<std::string>()));
   }
   if (length > 0) f[kNluSlotCoverage] = covered / length;
+  return slot_words;
+}
+
+// How sure the recogniser was, beyond its confidence: whether its top two
+// hypotheses differ, and whether they differ in the words the slots were
+// read from (an alternative that changes "call" to "cool" matters less than
+// one that changes the contact's name); the words the alternatives hold
+// that the 1-best lacks; speaking rate (a garbled decode often has too few
+// or too many words for its audio); and the per-word posteriors
+// (text feature "word_conf": [{"word","conf"},...]), over all words and
+// over the slots' words.
+void recognition_features(const StageView& asr, const WordSet& slot_words, std::vector<double>& f) {
+  const auto nbest = asr.nbest();
+  if (nbest.size() >= 2) {
+    const WordSet first = word_set(nbest[0].first), second = word_set(nbest[1].first);
+    size_t common = 0, differing = 0, differing_in_slots = 0;
+    for (const auto& w : first) common += second.count(w);
+    for (const WordSet* side : {&first, &second})
+      for (const auto& w : *side)
+        if (!(side == &first ? second : first).contains(w)) {
+          ++differing;
+          differing_in_slots += slot_words.count(w);
+        }
+    const size_t either = first.size() + second.size() - common;
+    f[kAsrNbestOverlap] = either > 0 ? static_cast<double>(common) / static_cast<double>(either) : 1.0;
+    f[kAsrNbestDiffInSlots] = differing > 0 ? static_cast<double>(differing_in_slots) / static_cast<double>(differing) : 0.0;
+    WordSet new_words;
+    for (size_t i = 1; i < nbest.size(); ++i)
+      for (auto& w : words(nbest[i].first))
+        if (!first.contains(w)) new_words.insert(std::move(w));
+    f[kAsrNbestNewWords] = static_cast<double>(new_words.size());
+  }
+  const double duration = asr.feature("duration_s").value_or(0.0);
+  if (duration > 0) f[kAsrWordsPerS] = asr.feature("n_words").value_or(0.0) / duration;
+  const auto word_conf = asr.text_feature("word_conf");
+  if (!word_conf) return;
+  const json posteriors = json::parse(*word_conf, nullptr, false);
+  if (!posteriors.is_array()) return;
+  double sum = 0, low = 0, n = 0;
+  for (const auto& w : posteriors) {
+    if (!w.is_object() || !w.contains("conf") || !w["conf"].is_number()) continue;
+    const double conf = w["conf"].get<double>();
+    sum += conf;
+    low += flag(conf < kLowWordConfidence);
+    n += 1;
+    if (w.contains("word") && w["word"].is_string() && slot_words.contains(w["word"].get<std::string>()))
+      f[kAsrSlotMinWordConfidence] = std::fmin(f[kAsrSlotMinWordConfidence], conf);  // fmin skips NaN
+  }
+  if (n == 0) return;
+  f[kAsrLowWords] = low;
+  f[kAsrLowShare] = low / n;
+  f[kAsrMeanWordConfidence] = sum / n;
+}
+
+// What the response said (the result's "say"): a question back ("Which
+// list?": something was missing), how much of it echoes the request's own
+// words ("I couldn't find next episode." names what failed), a failure of
+// a supported request that names nothing the user said ("Sorry, something
+// went wrong.": the skill itself), and whether it names an entity the ER
+// stage left unresolved.
+void response_features(const json& result, const WordSet& heard, const std::vector<std::string>& unresolved,
+                       bool has_er, std::vector<double>& f) {
+  if (!result.is_object() || !result.contains("say") || !result["say"].is_string()) return;
+  const std::string say = result["say"].get<std::string>();
+  const auto said = words(say);
+  const size_t end = say.find_last_not_of(" \t\n");
+  const bool question = end != std::string::npos && say[end] == '?';
+  double content = 0, echoed = 0;
+  for (const auto& w : said) {
+    if (kFillers.contains(w)) continue;
+    content += 1;
+    echoed += flag(heard.contains(w));
+  }
+  f[kSayQuestion] = flag(question);
+  f[kSayEcho] = content > 0 ? echoed / content : 0.0;
+  f[kSayFailureNoEcho] =
+      flag(!result.value("success", false) && result.value("supported", true) && echoed == 0 && !question);
+  if (!has_er) return;
+  const WordSet said_set(said.begin(), said.end());
+  bool named = false;
+  for (const auto& value : unresolved)
+    for (const auto& w : words(value)) named = named || said_set.contains(w);
+  f[kUnresolvedNamedInSay] = flag(named);
 }
 
 void stage_features(const TurnView& t, const FeatureOptions& o, std::vector<double>& f) {
@@ -174,6 +292,8 @@ void stage_features(const TurnView& t, const FeatureOptions& o, std::vector<doub
   f[kHeardWords] = static_cast<double>(heard.size());
   f[kHeardStartsWithWakeWord] = heard.empty() ? kMissing : flag(heard.front() == o.wake_word);
 
+  WordSet slot_words;
+  std::vector<std::string> unresolved_values;
   if (auto asr = t.stage("asr")) {
     f[kAsrConfidence] = asr->confidence().value_or(kMissing);
     const auto nbest = asr->nbest();
@@ -196,8 +316,18 @@ void stage_features(const TurnView& t, const FeatureOptions& o, std::vector<doub
     }
     f[kNluSlots] = nlu->feature("slots").value_or(kMissing);
     f[kNluTokens] = nlu->feature("tokens").value_or(kMissing);
-    slot_features(*nlu, f);
+    slot_words = slot_features(*nlu, f);
+    // The n-best's entropy, the mass it does not list counted as one more
+    // outcome.
+    double listed = 0, entropy = 0;
+    for (const auto& [intent, p] : nbest)
+      if (p > 0) {
+        listed += p;
+        entropy -= p * std::log(p);
+      }
+    if (listed > 0) f[kNluEntropy] = entropy - (listed < 1 ? (1 - listed) * std::log(1 - listed) : 0.0);
   }
+  if (auto asr = t.stage("asr")) recognition_features(*asr, slot_words, f);
   if (auto er = t.stage("er")) {
     f[kErConfidence] = er->confidence().value_or(kMissing);
     const double entities = er->feature("entities").value_or(kMissing);
@@ -207,10 +337,18 @@ void stage_features(const TurnView& t, const FeatureOptions& o, std::vector<doub
     if (entities > 0) f[kErUnresolvedShare] = unresolved / entities;
     if (auto out = er->output("er")) {
       const json e = json::parse(out->bytes(), nullptr, false);
+      double changed = 0;
       if (e.is_object() && e.contains("entities") && e["entities"].is_array())
-        for (const auto& entity : e["entities"])
-          if (entity.is_object() && entity.contains("score") && entity["score"].is_number())
+        for (const auto& entity : e["entities"]) {
+          if (!entity.is_object()) continue;
+          if (entity.contains("score") && entity["score"].is_number())
             f[kErMinEntityScore] = std::fmin(f[kErMinEntityScore], entity["score"].get<double>());  // fmin skips NaN
+          const json value = entity.value("value", json()), resolved = entity.value("resolved", json());
+          if (resolved.is_null() && value.is_string()) unresolved_values.push_back(value.get<std::string>());
+          // Resolved to something other than what was said: a fuzzy match.
+          changed += flag(!resolved.is_null() && resolved != value);
+        }
+      f[kErResolvedChanged] = changed;
     }
   }
   const json res = result_of(t);
@@ -220,6 +358,7 @@ void stage_features(const TurnView& t, const FeatureOptions& o, std::vector<doub
     f[kResultSupported] = flag(res.value("supported", true));
     f[kResultHasAction] = flag(res.contains("action") && !res["action"].is_null());
     f[kResultHasAnswer] = flag(res.contains("answer") && !res["answer"].is_null());
+    response_features(res, WordSet(heard.begin(), heard.end()), unresolved_values, t.stage("er").has_value(), f);
   }
   double ran = 0, skipped = 0;
   for (const StageView& s : t.stages()) {

@@ -11,12 +11,16 @@
 //   wake     detected, confidence, score; whether what was heard starts
 //            with the wake word
 //   asr      confidence, n-best margin and size, lowest word confidence,
-//            words heard
-//   nlu      confidence, top-2 margin, n-best spread and runner-up (same
-//            domain?), slots, tokens, the least sure slot, slot coverage
+//            words heard; how the top two hypotheses differ (overlap, in
+//            the slots' words?), new words in the alternatives, words per
+//            second, per-word posteriors (mean, unsure words, slot words)
+//   nlu      confidence, top-2 margin, n-best spread, entropy and runner-up
+//            (same domain?), slots, tokens, the least sure slot, coverage
 //   er       confidence, entities, unresolved entities and their share,
-//            the least sure entity
-//   result   success, supported, an action, an answer
+//            the least sure entity, fuzzy resolutions
+//   result   success, supported, an action, an answer; what it said: a
+//            question back, its echo of the request, a failure naming
+//            nothing the user said, an unresolved entity named
 //   statuses stages that ran, skipped, the turn's status
 //   latency  the turn's and the ASR stage's, log milliseconds
 //   dialogue position, next turn: word overlap, gap, rephrase, barge-in,

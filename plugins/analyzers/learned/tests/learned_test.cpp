@@ -332,3 +332,91 @@ TEST_F(Learned, TrainRefusesBadUsage) {
 }
 
 }  // namespace
+
+// Two hand-built turns through asr -> nlu -> er -> result: one whose
+// answer names the entity ER left unresolved, recognised with an
+// alternative that differs in the slot's words; one whose supported
+// request failed with an answer that names nothing the user said.
+void write_responses(const fs::path& file) {
+  trace::WriterOptions wo;
+  wo.path = file;
+  trace::Writer w(wo);
+  struct Turn {
+    std::string heard, second, nlu, er, result;
+  };
+  const std::vector<Turn> turns = {
+      {"alexa play next episode", "alexa play next episodes",
+       R"({"intent":"play_podcasts","slots":[{"type":"podcast_descriptor","value":"next episode","start":5,"end":17,"score":0.9}],"text":"play next episode"})",
+       R"({"intent":"play_podcasts","entities":[{"type":"podcast_descriptor","value":"next episode","resolved":null,"score":0.5}]})",
+       R"({"success":false,"supported":true,"action":null,"answer":null,"say":"I couldn't find next episode."})"},
+      {"alexa what is the weather", "alexa what is the weather",
+       R"({"intent":"weather_query","slots":[],"text":"what is the weather"})",
+       R"({"intent":"weather_query","entities":[]})",
+       R"({"success":false,"supported":true,"action":null,"answer":null,"say":"Sorry, something went wrong."})"}};
+  int64_t t = 1'700'000'000'000'000'000;
+  for (uint32_t i = 0; i < turns.size(); ++i) {
+    const Turn& turn = turns[i];
+    const trace::TurnKey key{"d" + std::to_string(i), "u1", 0, i};
+    const auto stage = [&](std::string_view id, std::string_view port, uint32_t type, const std::string& bytes,
+                           std::span<const trace::NBestView> nbest, std::span<const trace::TextFeatureView> text) {
+      trace::StageEvent ev;
+      ev.turn = key;
+      ev.stage_id = id;
+      ev.plugin = id;
+      ev.plugin_version = "1.0.0";
+      ev.start_ns = t;
+      ev.end_ns = t += 1'000'000;
+      const trace::PayloadView out{port, type, 0, bytes.data(), bytes.size()};
+      ev.outputs = {&out, 1};
+      ev.nbest = nbest;
+      ev.text_features = text;
+      w.write(0, ev);
+    };
+    const trace::NBestView nbest[] = {{turn.heard, 0.6}, {turn.second, 0.4}};
+    const std::string word_conf =
+        R"([{"word":"alexa","conf":1.0},{"word":"play","conf":0.95},{"word":"next","conf":0.5},{"word":"episode","conf":0.8}])";
+    const trace::TextFeatureView text_features[] = {{"word_conf", word_conf}};
+    stage("asr", "text", CASCADE_PAYLOAD_TEXT, turn.heard, nbest, i == 0 ? std::span(text_features) : std::span<const trace::TextFeatureView>());
+    stage("nlu", "nlu", CASCADE_PAYLOAD_JSON, turn.nlu, {}, {});
+    stage("er", "er", CASCADE_PAYLOAD_JSON, turn.er, {}, {});
+    stage("result", "result", CASCADE_PAYLOAD_JSON, turn.result, {}, {});
+    trace::TurnEvent te;
+    te.turn = key;
+    te.start_ns = t - 4'000'000;
+    te.end_ns = t;
+    te.input = {"input", CASCADE_PAYLOAD_TEXT, 0, turn.heard.data(), turn.heard.size()};
+    w.write(0, te);
+  }
+  w.close();
+}
+
+TEST_F(Learned, ResponseAndRecognitionFeaturesReadWhatTheTraceSays) {
+  const fs::path file = dir() / "responses.cas";
+  write_responses(file);
+  const AnalysisResult r = analyze(file, {{"mode", "features"}});
+  ASSERT_EQ(r.verdicts.size(), 2u);
+  std::vector<std::map<std::string, json>> f(2);
+  for (size_t i = 0; i < 2; ++i) {
+    const json e = json::parse(r.verdicts[i].evidence);
+    ASSERT_TRUE(e.contains("features")) << e.dump();
+    for (size_t k = 0; k < e["features"].size(); ++k) f[i][e["feature_names"][k]] = e["features"][k];
+  }
+  // "I couldn't find next episode.": names the unresolved entity, echoes the request.
+  EXPECT_EQ(f[0]["unresolved_named_in_say"], 1.0);
+  EXPECT_EQ(f[0]["say_failure_no_echo"], 0.0);
+  EXPECT_DOUBLE_EQ(f[0]["say_echo"].get<double>(), 0.5);  // "next episode" of "couldn't find next episode"
+  EXPECT_EQ(f[0]["say_question"], 0.0);
+  // {alexa, play, next, episode} vs {..., episodes}: 3 of 5 words shared;
+  // of the two that differ, "episode" is a slot word.
+  EXPECT_DOUBLE_EQ(f[0]["asr_nbest_overlap"].get<double>(), 0.6);
+  EXPECT_DOUBLE_EQ(f[0]["asr_nbest_diff_in_slots"].get<double>(), 0.5);
+  EXPECT_EQ(f[0]["asr_nbest_new_words"], 1.0);
+  EXPECT_EQ(f[0]["asr_low_words"], 2.0);
+  EXPECT_DOUBLE_EQ(f[0]["asr_slot_min_word_confidence"].get<double>(), 0.5);
+  // "Sorry, something went wrong.": a supported request failed, naming nothing the user said.
+  EXPECT_EQ(f[1]["say_failure_no_echo"], 1.0);
+  EXPECT_EQ(f[1]["say_echo"], 0.0);
+  EXPECT_EQ(f[1]["unresolved_named_in_say"], 0.0);
+  EXPECT_EQ(f[1]["asr_nbest_overlap"], 1.0);
+  EXPECT_TRUE(f[1]["asr_mean_word_confidence"].is_null()) << "no word posteriors recorded";
+}
