@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the framework with a sanitizer and runs under it the tests of the
 # scheduler, the traces, the loader, the config, the run loop and its CLI
-# tests, the bad-input corpus, the fuzz drivers, and the analyzers (the
+# tests, process isolation (its worker and the crashing fixture plugin,
+# through the engine and `cascade run`), the bad-input corpus, the fuzz
+# drivers, and the analyzers (the
 # analyzer host, `cascade isolate` and its report, the oracle and rules
 # plugins over the text assistant, the SDK analyzer harness, the trace
 # browser's index). Not part of the default test run: a separate build
@@ -27,14 +29,16 @@ dir=build-tsan
 # Test executables (gtest): every test they hold is run.
 test_targets=(
   config_test graph_test cascade_traces_test cascade_engine_test cascade_loader_test cascade_basic_plugins_test
+  cascade_isolation_test cascade_isolation_protocol_test
   cascade_inputs_test cascade_outcome_test cascade_replay_test cascade_rewriting_chain_test
   cascade_rewriting_tools_test
   cascade_analyze_test cascade_fpi_test cascade_isolate_report_test cascade_analyzer_sdk_test cascade_ui_test
   cascade_fuzz_config cascade_fuzz_trace cascade_fuzz_inputs cascade_fuzz_analysis
 )
 # Script tests (they run the `cascade` CLI and the plugins named here).
-script_tests='^(Run\.|BadInputs\.|Isolate\.|Abi\.|Install\.OutOfTree)'
-other_targets=(cascade cascade-eval normalize passthrough join noop nlu er result oracle rules assistant_data)
+script_tests='^(Run\.|BadInputs\.|Isolate\.|Abi\.|Install\.OutOfTree|ProcessIsolation\.Cli)'
+other_targets=(cascade cascade-eval cascade-stage-worker fixture_faulty normalize passthrough join noop nlu er result oracle
+  rules assistant_data)
 if [ $# -gt 0 ]; then  # a chosen few: their tests only, no script tests
   test_targets=("$@")
   other_targets=()

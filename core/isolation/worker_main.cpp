@@ -157,8 +157,8 @@ void to_report(const WorkerCall& c, uint32_t status, iso::TurnReport& r) {
 
 void apply_limits(const iso::Limits& l) {
   if (l.memory_mb != 0) {
-#if defined(__SANITIZE_ADDRESS__)
-    std::fprintf(stderr, "[warning] memory limit not applied: AddressSanitizer reserves more address space\n");
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    std::fprintf(stderr, "[warning] memory limit not applied: a sanitizer reserves more address space\n");
 #else
     const rlimit r{l.memory_mb << 20, l.memory_mb << 20};
     if (setrlimit(RLIMIT_AS, &r) != 0) throw std::runtime_error("cannot set the memory limit");
