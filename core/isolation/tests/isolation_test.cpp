@@ -234,6 +234,12 @@ TEST(ProcessIsolation, MemoryLimitStopsAHoarder) {
   }
 }
 
+TEST(ProcessIsolation, CpuLimitEndsASpinningCall) {
+  const Fixture f = load("prefix = \"p:\", mode = \"spin\", trigger = \"spin\"", "cpu_s = 1");
+  const auto in = texts(4, "spin", 2);
+  expect_only_bad_turns_lost(run_traced(f.plan, in, 1), in, "spin", StageStatus::Crashed, "(SIGXCPU)");
+}
+
 size_t open_fds() {
   size_t n = 0;
   for ([[maybe_unused]] const auto& e : fs::directory_iterator("/proc/self/fd")) ++n;

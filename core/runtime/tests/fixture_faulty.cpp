@@ -15,6 +15,7 @@
 //   mode = "abort"     std::abort()
 //   mode = "exit"      std::exit(exit_code)
 //   mode = "hang"      sleep forever, ignoring should_stop()
+//   mode = "spin"      burn CPU forever, ignoring should_stop()
 //   mode = "alloc"     allocate and touch memory without bound
 //   mode = "fdleak"    open /dev/null 64 times a call and never close it
 //   mode = "garbage"   emit an output whose size (1 TiB) and pointer are lies
@@ -42,7 +43,7 @@ class Faulty : public Stage {
   static inline Input in{"text", PayloadType::Text, "text"};
   static inline Output out{"text", PayloadType::Text, "prefix + text"};
   static inline Output meta{"meta", PayloadType::Json, "only mode forward_to_json writes it (wrongly)"};
-  static inline Param<std::string> mode{"mode", "ok", "ok | error | throw | sleep | poll | segfault | abort | exit | hang | alloc | fdleak | garbage"};
+  static inline Param<std::string> mode{"mode", "ok", "ok | error | throw | sleep | poll | segfault | abort | exit | hang | spin | alloc | fdleak | garbage"};
   static inline Param<std::string> trigger{"trigger", "", "misbehave only on inputs containing this"};
   static inline Param<std::string> prefix{"prefix", "", "put in front of the output"};
   static inline Param<int64_t> sleep_ms{"sleep_ms", 0, "for mode sleep/poll"};
@@ -92,6 +93,8 @@ class Faulty : public Stage {
     if (mode_ == "exit") std::exit(exit_code_);
     if (mode_ == "hang")
       for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+    if (mode_ == "spin")
+      for (uint64_t i = 0;; ++i) asm volatile("" : "+r"(i));
     if (mode_ == "alloc") {
       std::vector<std::unique_ptr<char[]>> hoard;
       for (;;) {
