@@ -55,6 +55,13 @@ struct Engine::Impl {
   std::unique_ptr<rt::TurnRecorder> recorder;  // null: tracing off
   std::unique_ptr<oneapi::tbb::task_arena> arena;
   uint32_t micro_batch = 1;  // options.micro_batch, at least 1
+  // Turns of the batch being run whose progress turn_progress() may read:
+  // set after the pool has grown, cleared when the batch has ended.
+  std::atomic<size_t> live_turns{0};
+  // Per stage "stage 'x' (plugin y)", for running_stage(). Never freed: a
+  // call abandoned at its deadline may crash after the engine is gone, and
+  // its thread's RunningStage still points here.
+  const char* const* labels = nullptr;
 
   Impl(PipelinePlan p, EngineOptions o)
       : options(o),
@@ -65,6 +72,18 @@ struct Engine::Impl {
         arena(std::make_unique<oneapi::tbb::task_arena>(static_cast<int>(std::max(1u, o.threads)))),
         micro_batch(std::max(1u, o.micro_batch)) {
     if (o.trace != nullptr) recorder = std::make_unique<rt::TurnRecorder>(*o.trace, plan);
+    auto* names = new std::vector<std::string>();  // leaked: see `labels`
+    auto* table = new std::vector<const char*>();
+    for (const auto& sp : plan.plan.stages) names->push_back("stage '" + sp.id + "' (plugin " + sp.plugin->info.name + ")");
+    for (const auto& n : *names) table->push_back(n.c_str());
+    labels = table->data();
+  }
+
+  // The stage this thread runs, named for crash messages while `t` runs
+  // (saved and restored: a thread waiting for a turn's branches may run
+  // another turn's tasks meanwhile).
+  [[nodiscard]] rt::RunningStage running(const rt::TurnState& t) const {
+    return rt::RunningStage{&t.progress, labels, plan.stage_count()};
   }
 
   // Stage-major micro-batches (many()) instead of one turn at a time (one()).
@@ -131,7 +150,10 @@ struct Engine::Impl {
   void run_turn(rt::TurnState& t, uint32_t worker) {
     if (!plan.parallel_branches) {
       int64_t clock = t.start;
-      for (const uint32_t s : plan.order) caller.exec(t, s, worker, clock);
+      for (const uint32_t s : plan.order) {
+        t.progress.store(static_cast<int32_t>(s), std::memory_order_relaxed);
+        caller.exec(t, s, worker, clock);
+      }
       t.end = clock;  // the last clock read, at the end of the last stage: one read fewer a turn
       return;
     }
@@ -158,7 +180,10 @@ struct Engine::Impl {
     node = [&](uint32_t s) {
       int64_t clock = caller.clock_now();
       const uint32_t worker = worker_index();
+      const rt::RunningStage outer = rt::tl_running_stage;
+      rt::tl_running_stage = running(t);
       for (;;) {
+        t.progress.store(static_cast<int32_t>(s), std::memory_order_relaxed);
         caller.exec(t, s, worker, clock);
         int next = -1;
         for (uint32_t successor : plan.successors[s]) {
@@ -169,6 +194,7 @@ struct Engine::Impl {
         if (next < 0) break;
         s = static_cast<uint32_t>(next);
       }
+      rt::tl_running_stage = outer;
       rt::tsan_release(&t);
     };
     for (size_t i = 1; i < plan.roots.size(); ++i) spawn(plan.roots[i]);
@@ -181,12 +207,18 @@ struct Engine::Impl {
   void one(const TurnInput& in, rt::TurnState& t, TurnOutcome& o, uint32_t worker) {
     begin(t, in);
     if (!in.input_error_code.empty()) {
+      t.progress.store(rt::kTurnFinishing, std::memory_order_relaxed);
       refuse(t, o);
     } else {
+      const rt::RunningStage outer = rt::tl_running_stage;
+      rt::tl_running_stage = running(t);
       run_turn(t, worker);
+      rt::tl_running_stage = outer;
+      t.progress.store(rt::kTurnFinishing, std::memory_order_relaxed);
       finish(t, o);
     }
     if (recorder) recorder->record(t, o, worker);
+    t.progress.store(rt::kTurnDone, std::memory_order_release);
   }
 
   // Turns [first, last) of a batch as one micro-batch: every stage runs for
@@ -194,6 +226,7 @@ struct Engine::Impl {
   void many(std::span<const TurnInput> in, std::span<TurnOutcome> out, size_t first, size_t last, uint32_t worker) {
     thread_local rt::MicroBatch b;
     b.size(last - first);
+    b.stage.store(rt::kTurnWaiting, std::memory_order_relaxed);
     b.first = first;
     b.dense = true;
     size_t n = 0;
@@ -201,24 +234,33 @@ struct Engine::Impl {
       rt::TurnState& t = pool[i];
       begin(t, in[i]);
       if (!in[i].input_error_code.empty()) {
+        t.progress.store(rt::kTurnFinishing, std::memory_order_relaxed);
         refuse(t, out[i]);
         if (recorder) recorder->record(t, out[i], worker);
+        t.progress.store(rt::kTurnDone, std::memory_order_release);
         b.dense = false;
         continue;
       }
       b.dense = b.dense && !t.unusual;
       b.live[n++] = &t;
+      t.group_stage = &b.stage;
+      t.progress.store(rt::kTurnInGroup, std::memory_order_release);
     }
     b.n_live = n;
     int64_t clock = caller.clock_now();
+    const rt::RunningStage outer = rt::tl_running_stage;
+    rt::tl_running_stage = rt::RunningStage{&b.stage, labels, plan.stage_count()};
     batches.run(b, worker, clock);
+    rt::tl_running_stage = outer;
     for (size_t i = first, j = 0; i < last; ++i) {
       rt::TurnState& t = pool[i];
       if (j == n || b.live[j] != &t) continue;  // refused above
       ++j;
+      t.progress.store(rt::kTurnFinishing, std::memory_order_relaxed);
       t.end = clock;
       finish(t, out[i]);
       if (recorder) recorder->record(t, out[i], worker);
+      t.progress.store(rt::kTurnDone, std::memory_order_release);
     }
   }
 };
@@ -229,6 +271,8 @@ Engine::~Engine() = default;
 void Engine::run_batch(std::span<const TurnInput> in, std::span<TurnOutcome> out) {
   Impl& engine = *impl_;
   engine.pool.grow(in.size());
+  for (size_t i = 0; i < in.size(); ++i) engine.pool[i].progress.store(rt::kTurnWaiting, std::memory_order_relaxed);
+  engine.live_turns.store(in.size(), std::memory_order_release);
   if (engine.recorder) engine.recorder->reserve(in.size());
   engine.caller.anchor_clock();  // no clock reads in flight between batches
   const bool batched = engine.batched();
@@ -250,6 +294,21 @@ void Engine::run_batch(std::span<const TurnInput> in, std::span<TurnOutcome> out
                               });
   });
   rt::tsan_acquire(&engine);
+  engine.live_turns.store(0, std::memory_order_release);
+}
+
+int32_t Engine::turn_progress(size_t i) const noexcept {
+  if (i >= impl_->live_turns.load(std::memory_order_acquire)) return kTurnWaiting;
+  const rt::TurnState& t = impl_->pool[i];
+  const int32_t p = t.progress.load(std::memory_order_acquire);
+  return p == rt::kTurnInGroup ? t.group_stage->load(std::memory_order_relaxed) : p;
+}
+
+const char* Engine::running_stage() noexcept {
+  const rt::RunningStage& r = rt::tl_running_stage;
+  if (r.progress == nullptr || r.labels == nullptr) return nullptr;
+  const int32_t s = r.progress->load(std::memory_order_relaxed);
+  return s >= 0 && static_cast<uint32_t>(s) < r.n_labels ? r.labels[s] : nullptr;
 }
 
 void Engine::cancel() noexcept { impl_->caller.cancel(); }

@@ -21,7 +21,10 @@ void MicroBatch::size(size_t n) {
 }
 
 void MicroBatchRunner::run(MicroBatch& b, uint32_t worker, int64_t& clock) {
-  for (const uint32_t s : plan_.order) exec_many(b, s, worker, clock);
+  for (const uint32_t s : plan_.order) {
+    b.stage.store(static_cast<int32_t>(s), std::memory_order_relaxed);  // where the group is (MicroBatch::stage)
+    exec_many(b, s, worker, clock);
+  }
 }
 
 // Stage s for the batch's live turns.

@@ -15,6 +15,7 @@
 #include "runtime/turn_pool.hpp"
 #include "runtime/turn_state.hpp"
 
+#include <atomic>
 #include <vector>
 
 namespace cascade::runtime {
@@ -30,6 +31,9 @@ struct MicroBatch {
   // and none has had an error yet: a batch call passes the pool's stage
   // columns from `first` as they are.
   bool dense = true;
+  // The stage the group is in, for the run loop's watchdog (each turn's
+  // TurnState::progress says kTurnInGroup and points here).
+  std::atomic<int32_t> stage{-1};
   // Otherwise the call's arrays are compacted here.
   std::vector<TurnState*> turns;
   std::vector<cascade_context*> ctxs;

@@ -188,6 +188,23 @@ struct CallCtx {
   int64_t remaining_ns();
 };
 
+inline constexpr int32_t kTurnWaiting = Engine::kTurnWaiting;
+inline constexpr int32_t kTurnFinishing = Engine::kTurnFinishing;
+inline constexpr int32_t kTurnDone = Engine::kTurnDone;
+inline constexpr int32_t kTurnInGroup = -4;  // internal: see TurnState::progress
+
+// The stage the calling thread runs, for the CLI's fatal-signal and exit
+// handlers (Engine::running_stage()): set by the engine around a turn (or
+// a micro-batch), copied onto the watchdog pool's thread around a timed
+// call. Read from a signal handler: plain loads only, and what it points
+// to is never freed (RunningStage::labels is leaked on purpose).
+struct RunningStage {
+  const std::atomic<int32_t>* progress = nullptr;  // a TurnState's: the stage index while it runs one
+  const char* const* labels = nullptr;             // per stage: "stage 'x' (plugin y)"
+  uint32_t n_labels = 0;
+};
+inline thread_local RunningStage tl_running_stage;
+
 struct TurnState {
   // What every turn reads or writes comes first: one cache line.
   const TurnInput* in = nullptr;
@@ -197,6 +214,15 @@ struct TurnState {
   bool unusual = false;  // injected outputs or a turn deadline: exec() takes its general path
   bool cancelled = false;
   std::atomic<bool> runs_dirty{false};  // some run is dirty (StageRun::mark)
+  // Where the turn is, for the run loop's watchdog and bounded shutdown on
+  // another thread (Engine::turn_progress): kTurnWaiting, the index of the
+  // stage it runs (the one relaxed store per stage the engine pays for
+  // it), kTurnFinishing while its outcome and records are written, then
+  // kTurnDone (a release store: the outcome and records are complete).
+  // In a micro-batch, kTurnInGroup: the group's stage is in `group_stage`
+  // (one store per stage for the group, not per turn).
+  std::atomic<int32_t> progress{kTurnWaiting};
+  const std::atomic<int32_t>* group_stage = nullptr;  // written before progress = kTurnInGroup (release)
   // The slots (see clear() above): every stage output, then the turn input
   // (so a stage reads its input from a slot, whichever it is). Sized once,
   // by TurnPool::grow.

@@ -35,6 +35,14 @@ void add_plugin_commands(CLI::App& app, Globals& g);  // plugins, inspect
 void add_run_commands(CLI::App& app, Globals& g);     // run, replay
 void add_isolate_commands(CLI::App& app, Globals& g); // isolate
 
+// crash_report.cpp: a plugin that takes the process down is named.
+// install_crash_reports(): fatal-signal handlers (SIGSEGV, SIGABRT, SIGFPE,
+// SIGBUS, SIGILL) that say which stage and plugin the crashing thread ran
+// (R042), then re-raise. report_exit_from_stages(): exit() called inside a
+// stage is said (R043) and ends the process with its status at once.
+void install_crash_reports();
+void report_exit_from_stages();
+
 // A config loaded, its plugins loaded, validated, resolved to a plan.
 struct LoadedPipeline {
   config::PipelineConfig config;

@@ -53,6 +53,7 @@ void dispatch_external(CLI::App& app, int argc, char** argv) {
 
 int cli_main(int argc, char** argv) {
   log_to_stderr();
+  cascade::cli::install_crash_reports();
   CLI::App app{"cascade — plugin-based pipeline framework for voice assistants"};
   app.set_version_flag("--version", std::string("cascade " CASCADE_VERSION " (plugin ABI ") +
                                         std::to_string(CASCADE_ABI_MAJOR) + "." + std::to_string(CASCADE_ABI_MINOR) + ")");

@@ -8,8 +8,10 @@
 #include <cascade/trace/reader.hpp>
 #include <cascade/trace/writer.hpp>
 
+#include <csignal>
 #include <fstream>
 #include <iostream>
+#include <unistd.h>
 #include <memory>
 #include <thread>
 
@@ -27,6 +29,8 @@ struct ExecArgs {
   uint32_t max_in_flight = 0;
   uint32_t micro_batch = 0;
   uint32_t turn_timeout_ms = 0;
+  uint32_t shutdown_grace_ms = 3000;
+  uint32_t stall_report_ms = 60000;
   bool quiet = false;
 };
 
@@ -38,8 +42,16 @@ void add_exec_options(CLI::App* c, ExecArgs& a) {
                 "Turns a stage runs back to back, in one call to plugins that offer process_batch "
                 "(default: the config's run.micro_batch)");
   c->add_option("--turn-timeout-ms", a.turn_timeout_ms, "Budget per turn; stages after it are cancelled");
+  c->add_option("--shutdown-grace-ms", a.shutdown_grace_ms,
+                "After SIGINT/SIGTERM, how long turns in flight may take before they are abandoned "
+                "(a second signal: at once)")
+      ->capture_default_str();
+  c->add_option("--stall-report-ms", a.stall_report_ms,
+                "Report every turn in flight when none has made progress for this long (R040); 0: off")
+      ->capture_default_str();
   c->add_flag("-q,--quiet", a.quiet, "No progress bar, no summary");
-  c->footer("Exit codes: 0 every turn ok, 1 some turn failed or a runtime error, 2 config error, 130 interrupted.");
+  c->footer("Exit codes: 0 every turn ok, 1 some turn failed or a runtime error (a results write failure "
+            "included), 2 config error, 130 interrupted.");
 }
 
 void print(const std::vector<Diagnostic>& ds) {
@@ -64,6 +76,10 @@ int execute(const LoadedPipeline& p, TurnSource& source, const ExecArgs& a, bool
   eo.micro_batch = a.micro_batch != 0 ? a.micro_batch : p.config.run.micro_batch;
   Engine engine(p.plan, eo);
   cancel_on_signals(&engine);
+  // A reader that goes away (`| head -1`) is a failed results write (R020,
+  // the run stops, the trace is closed), not a death by SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
+  report_exit_from_stages();
 
   std::ofstream file;
   if (!a.output.empty()) {
@@ -75,14 +91,26 @@ int execute(const LoadedPipeline& p, TurnSource& source, const ExecArgs& a, bool
   ro.progress = !a.quiet;
   ro.results = a.output.empty() ? &std::cout : &file;
   ro.trace = writer.get();
+  ro.shutdown_grace_ms = a.shutdown_grace_ms;
+  ro.stall_report_ms = a.stall_report_ms;
   const RunSummary s = run_turns(engine, source, ro);
   cancel_on_signals(nullptr);
   if (writer) writer->close();
   if (!a.quiet)
     std::cerr << p.config.name << ": " << s.turns << " turns (" << s.ok << " ok, " << s.failed << " failed, "
-              << s.cancelled << " cancelled) in " << s.seconds << " s" << (s.interrupted ? " — interrupted" : "")
+              << s.cancelled << " cancelled" << (s.abandoned > 0 ? ", " + std::to_string(s.abandoned) + " abandoned" : "")
+              << ") in " << s.seconds << " s" << (s.interrupted ? " — interrupted" : "")
               << (writer ? "; trace: " + (a.trace_path.empty() ? p.config.trace.path : a.trace_path) : std::string())
               << "\n";
+  if (s.abandoned > 0) {
+    // A stage is still inside a call that may never return: destroying the
+    // engine would close its instance under it, and exit() would run
+    // destructors under it. What was reported is flushed; end here.
+    std::cout.flush();
+    file.flush();
+    std::cerr.flush();
+    ::_exit(130);
+  }
   if (!s.results_error.empty()) {
     const std::string name = a.output.empty() ? "<stdout>" : a.output;
     std::cerr << Diagnostic{"R020", "cannot write the results: " + s.results_error +

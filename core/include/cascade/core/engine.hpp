@@ -10,7 +10,10 @@
 //   pipeline without fan-out, groups of turns run stage by stage). A stage's process() never runs
 //   on more threads at once than its plugin's max_concurrency (or the
 //   stage's own cap). cancel() may be called from any thread (a signal
-//   handler thread included: it only stores an atomic).
+//   handler thread included: it only stores an atomic). turn_progress()
+//   may be called from any thread while run_batch() runs on another (the
+//   run loop's watchdog and bounded shutdown); running_stage() from a
+//   signal handler.
 #pragma once
 
 #include <cascade/core/plan.hpp>
@@ -102,6 +105,23 @@ class Engine {
   // Runs every turn of the batch to completion (or timeout/cancellation)
   // and fills `out` (same size as `in`). Writes trace records if tracing.
   void run_batch(std::span<const TurnInput> in, std::span<TurnOutcome> out);
+
+  // Where turn i of the batch being run is: kTurnWaiting (not started),
+  // a stage index (into plan().stages: the stage it runs; with parallel
+  // branches, the last one started), kTurnFinishing (its outcome and trace
+  // records are being written), kTurnDone (out[i] is filled and its
+  // records are written: a load that sees it also sees them). Outside
+  // run_batch(), kTurnWaiting. Costs the engine one relaxed store per stage.
+  static constexpr int32_t kTurnWaiting = -1;
+  static constexpr int32_t kTurnFinishing = -2;
+  static constexpr int32_t kTurnDone = -3;
+  [[nodiscard]] int32_t turn_progress(size_t i) const noexcept;
+
+  // "stage 'x' (plugin y)" if the calling thread is inside a stage call of
+  // some engine (a deadline's watchdog thread included), else nullptr.
+  // Async-signal-safe (loads only): for fatal-signal and exit handlers
+  // that name the plugin that took the process down.
+  [[nodiscard]] static const char* running_stage() noexcept;
 
   // Cancels the turns in flight and every later one.
   void cancel() noexcept;

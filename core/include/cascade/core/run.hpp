@@ -7,6 +7,16 @@
 // (every record of the batch is in the file) and only THEN writes the
 // batch's result lines: a result line on disk means its trace is too,
 // even if the process is killed right after.
+//
+// Bounded shutdown: each batch runs on a thread of its own while the loop
+// watches it. After SIGINT/SIGTERM (Engine::cancel()) the loop waits at
+// most `shutdown_grace_ms` for the batch; a stage stuck in a call without
+// deadline cannot hold it longer: the finished turns of the batch are
+// reported (trace flushed first, then their lines), the others abandoned,
+// and the summary says so (RunSummary::abandoned: the caller must then
+// end the process without destroying the engine). The same loop is the
+// run watchdog: no turn changing stage for `stall_report_ms` is reported
+// (R040) with every turn in flight, and again each further period.
 #pragma once
 
 #include <cascade/core/config.hpp>
@@ -77,6 +87,15 @@ struct RunOptions {
   trace::Writer* trace = nullptr;
   // Called for every finished turn, in input order (after its trace is durable).
   std::function<void(const TurnInput&, const TurnOutcome&)> on_turn;
+  // After the engine is cancelled, how long the batch in flight may take
+  // before its unfinished turns are abandoned.
+  uint32_t shutdown_grace_ms = 3000;
+  // No turn of the batch changing stage for this long is reported (R040),
+  // and again each further period; 0: off.
+  uint32_t stall_report_ms = 60000;
+  // Where the watchdog's report and the shutdown's list of abandoned
+  // turns (R041) go, one message (several lines) a call; null: stderr.
+  std::function<void(const std::string&)> on_alert;
 };
 
 struct RunSummary {
@@ -86,6 +105,12 @@ struct RunSummary {
   uint64_t cancelled = 0;
   double seconds = 0;
   bool interrupted = false;  // cancelled by SIGINT / Engine::cancel()
+  // Turns still running when the shutdown grace ran out (not in the
+  // results or the trace). When nonzero, a stage may still be inside a
+  // call that never returns, on a thread that uses the engine: close the
+  // trace writer, flush the results and end the process with _exit(),
+  // never destroying the engine (it would close that stage's instance).
+  uint64_t abandoned = 0;
   // Why the result lines could not be written (e.g. "No space left on
   // device"); empty if they were. The run stops taking turns when it
   // happens; the turns that ran are still in the trace.
@@ -98,7 +123,9 @@ std::string result_line(const TurnInput& in, const TurnOutcome& out);
 RunSummary run_turns(Engine& engine, TurnSource& source, const RunOptions& options);
 
 // SIGINT/SIGTERM cancel `engine` (turns in flight finish or are cancelled,
-// the trace is flushed). Call with nullptr to detach.
+// the trace is flushed; see run_turns() for the bound on how long that
+// takes; a second signal ends the grace at once). Call with nullptr to
+// detach.
 void cancel_on_signals(Engine* engine);
 
 }  // namespace cascade
