@@ -116,9 +116,10 @@ std::string shell_quote(const std::string& s) {
 // Trains `name` with cascade-isolate-train (next to this executable) on
 // the train side of every trace; its log goes to OUT/train-<name>.log.
 // Returns the model file, or nullopt with the reason in `note`.
+// `tag` tells models of one isolator apart (model-<name><tag>.json).
 std::optional<std::filesystem::path> train_isolator(const std::string& name, const std::vector<FpiRun>& runs,
                                                     const std::filesystem::path& oracle, const std::filesystem::path& out,
-                                                    std::string& note) {
+                                                    std::string& note, const std::string& tag = "") {
   std::error_code ec;
   const auto tool = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "cascade-isolate-train";
   if (ec || !std::filesystem::exists(tool)) {
@@ -129,8 +130,8 @@ std::optional<std::filesystem::path> train_isolator(const std::string& name, con
     note = "not measured: it needs a model, and cascade-isolate-train trains only 'learned'";
     return std::nullopt;
   }
-  const auto model = out / ("model-" + name + ".json");
-  const auto log = out / ("train-" + name + ".log");
+  const auto model = out / ("model-" + name + tag + ".json");
+  const auto log = out / ("train-" + name + tag + ".log");
   std::string cmd = shell_quote(tool.string());
   for (const auto& r : runs) cmd += " " + shell_quote(r.trace.string());
   cmd += " --against " + shell_quote(oracle.string()) + " --dialogues train --out " + shell_quote(model.string()) +
@@ -142,6 +143,59 @@ std::optional<std::filesystem::path> train_isolator(const std::string& name, con
   }
   note = "trained on the train side's oracle labels (cascade isolate train --dialogues train, defaults)";
   return model;
+}
+
+// Step 5 for one voice: the test side of the voice's runs, an isolator
+// that learns trained on the train side of every other run.
+HeldOutVoice held_out_voice(const std::string& voice, const std::vector<FpiRun>& runs,
+                            const std::vector<std::map<uint64_t, TurnLabels>>& rows_by_run,
+                            const std::vector<std::string>& isolators, const std::set<std::string>& trained,
+                            const std::filesystem::path& oracle, const FpiRequest& rq) {
+  HeldOutVoice h;
+  h.voice = voice;
+  std::vector<FpiRun> train_runs;
+  std::vector<size_t> test_runs;
+  for (size_t ri = 0; ri < runs.size(); ++ri) {
+    if (runs[ri].variant.voice == voice) {
+      test_runs.push_back(ri);
+      h.test_runs.push_back(runs[ri].variant.name);
+    } else {
+      train_runs.push_back(runs[ri]);
+      h.train_runs.push_back(runs[ri].variant.name);
+    }
+  }
+  PluginRegistry registry;
+  registry.scan(PluginRegistry::search_path({}));
+  for (const auto& name : isolators) {
+    IsolatorScore s;
+    s.name = name;
+    // Labels per test run: a model trained without the voice, or the
+    // shipped isolator's labels from step 2.
+    std::vector<std::map<uint64_t, std::string>> labels(runs.size());
+    if (trained.contains(name)) {
+      const auto model = train_isolator(name, train_runs, oracle, rq.data.out_dir, s.note, "-without-" + voice);
+      if (!model) continue;
+      s.note = "trained on the train side of the runs without voice " + voice;
+      for (const size_t ri : test_runs)
+        labels[ri] = run_isolator(*registry.find(name), trace::read_turns(runs[ri].trace), rq.jobs,
+                                  {{"model", model->string()}}, s);
+    } else {
+      s.note = "used as shipped";
+      for (const size_t ri : test_runs)
+        for (const auto& [seq, row] : rows_by_run[ri]) labels[ri][seq] = row.isolators.at(name);
+    }
+    std::vector<std::pair<std::string, std::string>> pairs;
+    for (const size_t ri : test_runs)
+      for (const auto& [seq, row] : rows_by_run[ri]) {
+        if (row.side != "test") continue;
+        const auto l = labels[ri].find(seq);
+        pairs.emplace_back(row.oracle, l != labels[ri].end() && !l->second.empty() ? l->second : "(none)");
+      }
+    h.test_turns = pairs.size();
+    s.test = score(pairs, kClasses);
+    h.isolators.push_back(std::move(s));
+  }
+  return h;
 }
 
 json scores_json(const Scores& s) {
@@ -273,6 +327,19 @@ FpiReport run_fpi(const FpiRequest& rq) {
       }
     }
   }
+  // 5. Held-out voice (before the rows are pooled: it reads them per run).
+  std::set<std::string> voices;
+  for (const auto& run : runs)
+    if (!run.variant.voice.empty()) voices.insert(run.variant.voice);
+  if (voices.size() >= 2) {
+    std::vector<std::string> names;
+    for (const auto& [name, s] : iso) names.push_back(name);
+    for (const auto& voice : voices)
+      rep.held_out_voice.push_back(held_out_voice(voice, runs, rows_by_run, names, to_train, oracle_path, rq));
+  } else {
+    rep.notes.push_back("held-out voice: not measured (the runs have fewer than two voices)");
+  }
+
   std::vector<TurnLabels> rows;
   for (auto& by_seq : rows_by_run)
     for (auto& [seq, row] : by_seq) rows.push_back(std::move(row));
@@ -339,6 +406,19 @@ json to_json(const FpiReport& r) {
                     {"seconds", s.run.run.seconds},
                     {"oracle", s.oracle},
                     {"replays", s.replays}});
+  json held_out = json::array();
+  for (const auto& h : r.held_out_voice) {
+    json by_isolator = json::object();
+    for (const auto& s : h.isolators) {
+      by_isolator[s.name] = scores_json(s.test);
+      by_isolator[s.name]["note"] = s.note;
+    }
+    held_out.push_back({{"voice", h.voice},
+                        {"train_runs", h.train_runs},
+                        {"test_runs", h.test_runs},
+                        {"test_turns", h.test_turns},
+                        {"isolators", by_isolator}});
+  }
   const double per_turn = r.labelled > 0 ? static_cast<double>(r.replays) / static_cast<double>(r.labelled) : 0.0;
   json out = {{"size", r.size},
               {"isolators", iso},
@@ -358,6 +438,7 @@ json to_json(const FpiReport& r) {
                 {"train_turns", r.train_turns},
                 {"test_turns", r.test_turns}}},
               {"runs", runs},
+              {"held_out_voice", held_out},
               {"timings", {{"runs_seconds", r.run_seconds}, {"oracle_seconds", r.oracle_seconds},
                            {"total_seconds", r.total_seconds}}},
               {"notes", r.notes}};

@@ -14,7 +14,12 @@
 //      side (cascade-isolate-train --dialogues train) and then run;
 //   4. score each isolator and both baselines on the test side against
 //      the oracle (core's scoring.hpp); the majority baseline predicts the
-//      train side's most frequent class.
+//      train side's most frequent class;
+//   5. held-out voice (when the grid has two voices or more): for each
+//      voice, every isolator scored on the test side of that voice's runs
+//      only, an isolator that learns trained on the train side of the
+//      other runs (the other voices and the text runs), so that it never
+//      heard the voice it is measured on.
 // The stage models (NLU, ER catalogue, language model) are built from the
 // TRAIN split of SLURP devel and the eval dialogues come from the EVAL
 // split only, so every oracle label here is on a request the models never
@@ -69,6 +74,14 @@ struct FpiRunSummary {
   uint64_t replays = 0;
 };
 
+// Step 5 for one voice.
+struct HeldOutVoice {
+  std::string voice;
+  std::vector<std::string> train_runs, test_runs;  // variant names
+  uint64_t test_turns = 0;
+  std::vector<IsolatorScore> isolators;  // `test`: on the test side of test_runs
+};
+
 struct FpiReport {
   std::string size;
   std::vector<FpiRunSummary> runs;
@@ -79,6 +92,7 @@ struct FpiReport {
   std::string majority_class;
   Scores majority, lowest_confidence;  // on the test side
   std::vector<IsolatorScore> isolators;
+  std::vector<HeldOutVoice> held_out_voice;
   std::vector<std::string> notes;
 };
 
@@ -87,7 +101,8 @@ FpiReport run_fpi(const FpiRequest& request);
 // {"accuracy","macro_f1","per_class","confusion","baselines": the first
 // isolator's (for jq), "isolators": {name: the same keys}, "oracle":
 // {class_balance, replays, replays_per_turn, ...}, "split", "runs",
-// "timings", "notes"}.
+// "held_out_voice": [{voice, train_runs, test_runs, test_turns,
+// isolators: {name: the same keys}}], "timings", "notes"}.
 nlohmann::json to_json(const FpiReport& report);
 // The tables: oracle class balance per run and per side, then per
 // isolator and baseline accuracy, macro-F1, per-class recall and the

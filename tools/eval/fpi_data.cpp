@@ -88,7 +88,9 @@ std::vector<FpiVariant> plan_variants(const FpiDataRequest& rq) {
 
   if (has_stage(rq.speech_pipeline, rq.speech_stage)) {
     if (small) {
+      // Two voices, so that the held-out-voice step runs in the tests too.
       speech("slt", "inf", "");
+      speech("en-us+f2", "inf", "");
     } else {
       speech("slt", "inf", "");
       speech("slt", "20", "");

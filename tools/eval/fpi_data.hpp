@@ -60,7 +60,8 @@ inline constexpr const char* kBrokenSkills = "calendar,weather,lists,email";
 inline constexpr double kCatalogCut = 0.75;
 inline constexpr uint64_t kCatalogSeed = 14;
 
-// The runs for a request, in run order. The speech grid: small = slt clean;
+// The runs for a request, in run order. The speech grid: small = slt and
+// en-us+f2 clean;
 // default = slt at inf/20/15 dB and en-us+f2 at inf/20 dB, plus degraded
 // runs at slt inf, en-us+f2 inf and slt 20. A main pipeline without the
 // speech stage runs once as it is (plus one degraded run). Throws

@@ -156,6 +156,38 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
       for (const char* k : {"precision", "recall", "f1", "support"}) EXPECT_TRUE(s.at("per_class").at(c).contains(k));
   }
   for (const char* b : {"majority", "lowest_confidence"}) EXPECT_EQ(j.at("baselines").at(b).at("turns"), test_turns);
+  // Held-out voice: for each voice, the test side of its runs only, every
+  // other run (other voices, text) left to train on.
+  std::set<std::string> run_names, voices;
+  for (const auto& run : j.at("runs")) run_names.insert(run.at("variant").get<std::string>());
+  ASSERT_EQ(j.at("held_out_voice").size(), 2u) << j.at("held_out_voice").dump();
+  for (const auto& h : j.at("held_out_voice")) {
+    const std::string voice = h.at("voice");
+    SCOPED_TRACE(voice);
+    voices.insert(voice);
+    std::set<std::string> seen;
+    for (const auto& run : h.at("test_runs")) {
+      EXPECT_EQ(run.get<std::string>().rfind(voice + "-", 0), 0u) << run;
+      EXPECT_TRUE(seen.insert(run).second);
+    }
+    for (const auto& run : h.at("train_runs")) {
+      EXPECT_NE(run.get<std::string>().rfind(voice + "-", 0), 0u) << "trained on the held-out voice: " << run;
+      EXPECT_TRUE(seen.insert(run).second);
+    }
+    EXPECT_EQ(seen, run_names) << "every run is on one side";
+    const uint64_t turns = h.at("test_turns");
+    EXPECT_GT(turns, 0u);
+    EXPECT_LT(turns, test_turns);
+    ASSERT_TRUE(h.at("isolators").contains("rules"));
+    for (const auto& [name, s] : h.at("isolators").items()) {
+      uint64_t cells = 0;
+      for (const auto& row : s.at("confusion"))
+        for (const auto& v : row) cells += v.get<uint64_t>();
+      EXPECT_EQ(cells, turns) << name;
+    }
+  }
+  EXPECT_EQ(voices, (std::set<std::string>{"slt", "en-us+f2"}));
+
   // The top-level keys are the first isolator's.
   for (const char* k : {"accuracy", "macro_f1", "per_class", "confusion", "baselines", "oracle"})
     EXPECT_TRUE(j.contains(k)) << k;

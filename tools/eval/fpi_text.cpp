@@ -104,6 +104,12 @@ std::string format_text(const FpiReport& r) {
   score_row(o, "majority (" + r.majority_class + ")", r.majority);
   score_row(o, "lowest confidence", r.lowest_confidence);
   for (const auto& s : r.isolators) confusion(o, s.name, s.test);
+  for (const auto& h : r.held_out_voice) {
+    o << "\nheld-out voice " << h.voice << ": the test side of";
+    for (const auto& run : h.test_runs) o << " " << run;
+    o << " (" << h.test_turns << " turns); a model trained on the train side of the other runs\n";
+    for (const auto& s : h.isolators) score_row(o, s.name, s.test);
+  }
   for (const auto& n : r.notes) o << "note: " << n << "\n";
   o << "\ntime: runs " << fmt("%.0f", r.run_seconds) << " s, oracle " << fmt("%.1f", r.oracle_seconds) << " s, total "
     << fmt("%.0f", r.total_seconds) << " s\n";
