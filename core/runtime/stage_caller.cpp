@@ -118,8 +118,9 @@ void StageCaller::open_all() {
 
 void StageCaller::close_all(size_t count) {
   // A stage abandoned at its deadline may still be inside process():
-  // give it a moment, and never close an instance under its feet.
-  for (int i = 0; i < 500 && timed_in_flight_.load() > 0; ++i)
+  // give it a moment (one that never returns must not hold the exit for
+  // long), and never close an instance under its feet.
+  for (int i = 0; i < 100 && timed_in_flight_.load() > 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   if (timed_in_flight_.load() > 0) {
     spdlog::warn("{} abandoned stage call(s) still running at shutdown: their instances are not closed",
