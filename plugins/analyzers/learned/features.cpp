@@ -125,14 +125,26 @@ const WordSet kFillers = {"a",  "an", "the", "to",   "of",     "in",   "on", "fo
                           "this", "that"};
 
 
+// Whether the device received speech: a stage read audio. Then the
+// turn's text input is not what the device got but what a simulator spoke
+// (speechsim reads the script and writes audio): the gold transcript, which
+// no isolator may read.
+bool received_speech(const TurnView& t) {
+  for (const StageView& s : t.stages())
+    if (auto in = s.input("audio"); in && in->type() == PayloadType::Audio) return true;
+  return false;
+}
+
 // What the device heard, wake word included: the ASR stage's text input
-// (a text pipeline), else its transcript, else the turn's text input.
+// (a text pipeline), else its transcript, else the turn's text input when
+// that is what the device received (not a simulator's script). Empty when
+// nothing was recognised (e.g. the device did not wake).
 std::string heard_text(const TurnView& t) {
   if (auto asr = t.stage("asr")) {
     if (auto in = asr->input("text")) return std::string(in->bytes());
     if (auto out = asr->output("text")) return std::string(out->bytes());
   }
-  if (t.input().type() == PayloadType::Text) return std::string(t.input().bytes());
+  if (t.input().type() == PayloadType::Text && !received_speech(t)) return std::string(t.input().bytes());
   return {};
 }
 

@@ -49,10 +49,21 @@ std::string class_of(std::string_view stage) {
 }
 
 
+// Whether the device received speech: a stage read audio. Then the
+// turn's text input is a simulator's script (the gold transcript), which
+// an isolator must not read.
+bool received_speech(const TurnView& t) {
+  for (const StageView& s : t.stages())
+    if (auto in = s.input("audio"); in && in->type() == PayloadType::Audio) return true;
+  return false;
+}
+
+// What was recognised, else the turn's text input when the device
+// received text.
 std::string text_of(const TurnView& t) {
   if (auto asr = t.stage("asr"))
     if (auto out = asr->output("text")) return std::string(out->bytes());
-  if (t.input().type() == PayloadType::Text) return std::string(t.input().bytes());
+  if (t.input().type() == PayloadType::Text && !received_speech(t)) return std::string(t.input().bytes());
   return {};
 }
 
@@ -172,9 +183,7 @@ class Rules : public Analyzer {
     if (a.position() + 1 >= a.dialogue_size()) return false;
     const TurnView now = a.dialogue(a.position()), next = a.dialogue(a.position() + 1);
     if (next.start_ns() - now.end_ns() > rephrase_gap_ns_) return false;
-    std::string said_now = text_of(now), said_next = text_of(next);
-    if (said_now.empty()) said_now = std::string(now.input().type() == PayloadType::Text ? now.input().bytes() : "");
-    return word_jaccard(said_now, said_next) >= rephrase_min_;
+    return word_jaccard(text_of(now), text_of(next)) >= rephrase_min_;
   }
 
   double asr_word_min_ = 0, nlu_min_ = 0, nlu_success_min_ = 0, rephrase_min_ = 0;

@@ -420,3 +420,44 @@ TEST_F(Learned, ResponseAndRecognitionFeaturesReadWhatTheTraceSays) {
   EXPECT_EQ(f[1]["asr_nbest_overlap"], 1.0);
   EXPECT_TRUE(f[1]["asr_mean_word_confidence"].is_null()) << "no word posteriors recorded";
 }
+
+// A speech turn the device did not wake for: its text input is the script
+// the simulator spoke (the gold transcript), which no feature may read.
+TEST_F(Learned, TheScriptOfASpokenTurnIsNotWhatTheDeviceHeard) {
+  const fs::path file = dir() / "missed.cas";
+  {
+    trace::WriterOptions wo;
+    wo.path = file;
+    trace::Writer w(wo);
+    const std::string script = "alexa turn on the lights";
+    const std::vector<int16_t> pcm(1600, 0);
+    const trace::TurnKey key{"d", "u1", 0, 0};
+    trace::StageEvent ev;
+    ev.turn = key;
+    ev.stage_id = "wake";
+    ev.plugin = "wake";
+    ev.plugin_version = "1.0.0";
+    ev.start_ns = 1'700'000'000'000'000'000;
+    ev.end_ns = ev.start_ns + 1'000'000;
+    const trace::PayloadView audio{"audio", CASCADE_PAYLOAD_AUDIO, 16000, pcm.data(), pcm.size() * sizeof(int16_t)};
+    ev.inputs = {&audio, 1};
+    const trace::FeatureView detected[] = {{"detected", 0.0}};
+    ev.features = detected;
+    w.write(0, ev);
+    trace::TurnEvent te;
+    te.turn = key;
+    te.start_ns = ev.start_ns;
+    te.end_ns = ev.end_ns;
+    te.input = {"input", CASCADE_PAYLOAD_TEXT, 0, script.data(), script.size()};
+    w.write(0, te);
+    w.close();
+  }
+  const AnalysisResult r = analyze(file, {{"mode", "features"}});
+  ASSERT_EQ(r.verdicts.size(), 1u);
+  const json e = json::parse(r.verdicts[0].evidence);
+  std::map<std::string, json> f;
+  for (size_t k = 0; k < e["features"].size(); ++k) f[e["feature_names"][k]] = e["features"][k];
+  EXPECT_EQ(f["wake_detected"], 0.0);
+  EXPECT_EQ(f["heard_words"], 0.0) << "read the simulator's script";
+  EXPECT_TRUE(f["heard_starts_with_wake_word"].is_null()) << "read the simulator's script";
+}
