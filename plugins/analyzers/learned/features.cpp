@@ -407,8 +407,14 @@ void dialogue_features(const Analysis& a, const FeatureOptions& o, std::vector<d
   if (i > 0) {
     const TurnView prev = a.dialogue(i - 1);
     f[kPrevOverlap] = word_jaccard(said, heard_text(prev));
-    const json res = result_of(prev);
-    if (res.is_object()) f[kPrevSuccess] = flag(res.value("success", false));
+    // The result stage's "success" feature says it without parsing its
+    // output (a turn's own result is parsed anyway, for what it said).
+    const auto result = prev.stage("result");
+    if (const auto success = result ? result->feature("success") : std::nullopt) {
+      f[kPrevSuccess] = flag(*success > 0.5);
+    } else if (const json res = result_of(prev); res.is_object()) {
+      f[kPrevSuccess] = flag(res.value("success", false));
+    }
   }
 }
 
