@@ -25,6 +25,7 @@ void add_rewrite_command(CLI::App& app, int& exit_code) {
   rq->baseline_pipeline = CASCADE_EVAL_RECORDED_ASR_PIPELINE;
   rq->precomputed_pipeline = CASCADE_EVAL_REWRITE_PIPELINE;
   rq->online_pipeline = CASCADE_EVAL_ONLINE_PIPELINE;
+  rq->chain_pipeline = CASCADE_EVAL_CHAIN_PIPELINE;
   rq->slurp = CASCADE_EVAL_SLURP;
   rq->catalog = CASCADE_EVAL_CATALOG_JSON;
   rq->asr_model = CASCADE_EVAL_ASR_MODEL;
@@ -49,7 +50,10 @@ void add_rewrite_command(CLI::App& app, int& exit_code) {
     try {
       // cascade-rewrite sits beside this tool (build/bin, <prefix>/bin).
       rq->rewrite_tool = fs::read_symlink("/proc/self/exe").parent_path() / "cascade-rewrite";
-      if (*no_online) rq->online_pipeline.clear();
+      if (*no_online) {
+        rq->online_pipeline.clear();
+        rq->chain_pipeline.clear();
+      }
       rq->progress = !*quiet;
       if (*quiet) spdlog::set_level(spdlog::level::warn);  // the plugins' open() lines, once per engine
       const auto report = run_rewrite_eval(*rq);

@@ -12,6 +12,7 @@ set(CASCADE_EVAL_REWRITE_DEFAULTS
   CASCADE_EVAL_RECORDED_ASR_PIPELINE="${PROJECT_SOURCE_DIR}/pipelines/assistant-recorded-asr.toml"
   CASCADE_EVAL_REWRITE_PIPELINE="${PROJECT_SOURCE_DIR}/pipelines/assistant-recorded-asr-rewrite.toml"
   CASCADE_EVAL_ONLINE_PIPELINE="${PROJECT_SOURCE_DIR}/pipelines/assistant-recorded-asr-online.toml"
+  CASCADE_EVAL_CHAIN_PIPELINE="${PROJECT_SOURCE_DIR}/pipelines/assistant-recorded-asr-rewrite-chain.toml"
   CASCADE_EVAL_SLURP="${PROJECT_SOURCE_DIR}/data/slurp/devel.jsonl"
   CASCADE_EVAL_CATALOG_JSON="${CASCADE_ASSISTANT_DATA_DIR}/catalog.json"
   CASCADE_EVAL_ASR_MODEL="${PROJECT_SOURCE_DIR}/tools/simulate/asr_error_model.json")

@@ -7,6 +7,7 @@
 #include <cascade/core/diagnostic.hpp>
 #include <cascade/trace/reader.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -76,8 +77,10 @@ std::map<std::string, Rewritten> rewritten_turns(const fs::path& trace_path) {
   std::map<std::string, Rewritten> out;
   const auto data = trace::read_turns(trace_path);
   for (const auto& turn : data.turns) {
-    const auto* stage = turn.stage("rewrite");
-    if (stage == nullptr || !stage->text_feature("rewritten_by")) continue;
+    // Any rewriting stage (the chained pipeline has two).
+    const bool fired = std::any_of(turn.stages.begin(), turn.stages.end(),
+                                   [](const trace::StageRecord& s) { return s.text_feature("rewritten_by").has_value(); });
+    if (!fired) continue;
     auto& r = out[turn.id.dialogue_id];
     ++r.turns;
     r.first = r.first || turn.id.turn_index == 0;
@@ -160,6 +163,9 @@ RewriteEvalReport run_rewrite_eval(const RewriteEvalRequest& rq) {
       {"online-global", rq.online_pipeline, {"stages.rewrite.params.index=" + index.string()}, "", online_skip},
       {"online-personal", rq.online_pipeline, {"stages.rewrite.params.index=" + index.string()},
        "stages.rewrite.params.user", online_skip},
+      {"chained", rq.chain_pipeline,
+       {"stages.table.params.table=" + table.string(), "stages.rewrite.params.index=" + index.string()},
+       "stages.rewrite.params.user", rq.chain_pipeline.empty() ? "no chained pipeline given" : online_skip},
   };
 
   // 2. Test splits, each once per configuration with the same seed.
@@ -170,6 +176,7 @@ RewriteEvalReport run_rewrite_eval(const RewriteEvalRequest& rq) {
   const std::vector<Split> splits = {{"held_out_users", kHeldOutFirstUser, plan.held_out_users},
                                      {"held_out_days", 0, plan.train_users}};
   std::map<std::string, std::set<std::string>> personal_users;  // split -> users with personal names
+  std::map<std::pair<std::string, std::string>, std::vector<PairedSession>> paired;  // (configuration, split)
   for (const auto& split : splits) {
     auto run = [&](const std::string& name, const fs::path& pipeline, const std::vector<std::string>& overrides,
                    const std::string& user_override) {
@@ -222,6 +229,8 @@ RewriteEvalReport run_rewrite_eval(const RewriteEvalRequest& rq) {
         all.push_back(p);
         if (personal_users[split.name].contains(b.at("user_id").get<std::string>())) personal.push_back(p);
       }
+      paired[{config.name, split.name}] = all;
+      if (split.name == "held_out_days") paired[{config.name, split.name + "/personal_users"}] = personal;
       SplitScore s = score(all, rq.resamples, rq.seed);
       s.configuration = config.name;
       s.split = split.name;
@@ -235,6 +244,17 @@ RewriteEvalReport run_rewrite_eval(const RewriteEvalRequest& rq) {
     }
   }
   for (const auto& c : configs) report.configurations.push_back({c.name, c.skipped});
+  // 4. The personal layer over the global one, session by session.
+  for (const char* split : {"held_out_users", "held_out_days", "held_out_days/personal_users"}) {
+    const auto better = paired.find({"online-personal", split});
+    const auto over = paired.find({"online-global", split});
+    if (better == paired.end() || over == paired.end()) continue;
+    Comparison c = compare(better->second, over->second, rq.resamples, rq.seed);
+    c.better = "online-personal";
+    c.over = "online-global";
+    c.split = split;
+    report.comparisons.push_back(std::move(c));
+  }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return report;
 }
@@ -298,6 +318,21 @@ json to_json(const RewriteEvalReport& r) {
   json skipped = json::object();
   for (const auto& c : r.configurations)
     if (!c.skipped.empty()) skipped[c.configuration] = c.skipped;
+  json comparisons = json::array();
+  for (const auto& c : r.comparisons)
+    comparisons.push_back({{"better", c.better},
+                           {"over", c.over},
+                           {"split", c.split},
+                           {"retries_are_simulated", true},
+                           {"sessions", c.sessions},
+                           {"gains", c.gains},
+                           {"losses", c.losses},
+                           {"baseline_first_turn_defects", c.baseline_defects},
+                           {"defect_reduction_gain", c.gain.value ? json(*c.gain.value) : json(nullptr)},
+                           {"ci",
+                            {{"level", 0.95},
+                             {"method", "paired percentile bootstrap over sessions"},
+                             {"defect_reduction_gain", estimate_json(c.gain)}}}});
   return {{"retries_are_simulated", true},
           {"note", "retries are simulated: users, their retries and their ASR errors come from cascade simulate; "
                    "a null win_loss (or bound) with wins and no loss is unbounded"},
@@ -309,6 +344,7 @@ json to_json(const RewriteEvalReport& r) {
           {"test", {{"days", r.test_days}, {"held_out_users", r.held_out_users}}},
           {"skipped", std::move(skipped)},
           {"configurations", std::move(configs)},
+          {"comparisons", std::move(comparisons)},
           {"seconds", r.seconds}};
 }
 
@@ -342,6 +378,13 @@ std::string format_text(const RewriteEvalReport& r) {
     std::snprintf(buf, sizeof buf, "%-16s %-30s %8llu %9s %-20s %-26s %-26s %-26s %-22s %s\n", s.configuration.c_str(),
                   s.split.c_str(), static_cast<unsigned long long>(s.sessions), wl.c_str(), ratio.c_str(), dr.c_str(),
                   sdr.c_str(), rdr.c_str(), tr.c_str(), "(retries simulated)");
+    o << buf;
+  }
+  for (const auto& c : r.comparisons) {
+    std::snprintf(buf, sizeof buf, "%s over %s, %s: %llu gains, %llu losses; defect reduction %s [%s, %s] (retries simulated)\n",
+                  c.better.c_str(), c.over.c_str(), c.split.c_str(), static_cast<unsigned long long>(c.gains),
+                  static_cast<unsigned long long>(c.losses), pct(c.gain.value).c_str(), pct(c.gain.low).c_str(),
+                  pct(c.gain.high).c_str());
     o << buf;
   }
   for (const auto& c : r.configurations)

@@ -10,7 +10,8 @@
 //      train users on held-out days (where a personal layer has history);
 //      each split simulated once per configuration with the SAME seed:
 //      baseline, precomputed, online global, online global + personal
-//      (users one at a time, the stage's `user` set to theirs). Attempt 0
+//      (users one at a time, the stage's `user` set to theirs), chained
+//      (the table first, then online global + personal). Attempt 0
 //      of a session is the same request in every configuration, so first
 //      turns pair up;
 //   3. per configuration and split, against the baseline on the same
@@ -42,6 +43,7 @@ struct RewriteEvalRequest {
   std::filesystem::path baseline_pipeline;    // recorded-ASR assistant
   std::filesystem::path precomputed_pipeline; // ... with the `rewrite` stage
   std::filesystem::path online_pipeline;      // ... with `online_rewrite` ("" : skip)
+  std::filesystem::path chain_pipeline;       // ... with both, table first ("" : skip)
   std::filesystem::path slurp, catalog, asr_model;
   std::filesystem::path rewrite_tool;         // cascade-rewrite
   uint64_t seed = 1;
@@ -58,7 +60,7 @@ struct Estimate {
 };
 
 struct SplitScore {
-  std::string configuration;  // "precomputed" | "online-global" | "online-personal"
+  std::string configuration;  // "precomputed" | "online-global" | "online-personal" | "chained"
   std::string split;          // "held_out_users" | "held_out_days" | "held_out_days/personal_users"
   uint64_t sessions = 0;
   uint64_t wins = 0, losses = 0;
@@ -69,6 +71,17 @@ struct SplitScore {
   uint64_t rewritten_first = 0, rewritten_first_defects_baseline = 0, rewritten_first_defects = 0;
   Estimate win_loss, defect_reduction, session_defect_reduction, trigger_rate;
   Estimate rewritten_defect_reduction;  // on rewritten traffic (as Ponnusamy et al. report it)
+};
+
+// One configuration over another on the same sessions (the personal layer
+// over the global one): first turns `over` got wrong and `better` right
+// (gains), the reverse (losses), and the gain in defect reduction, (over's
+// first-turn defects - better's) / the baseline's, with a paired bootstrap
+// interval over sessions: an interval above 0 is a measurable gain.
+struct Comparison {
+  std::string better, over, split;
+  uint64_t sessions = 0, gains = 0, losses = 0, baseline_defects = 0;
+  Estimate gain;
 };
 
 struct ConfigRun {
@@ -86,6 +99,7 @@ struct RewriteEvalReport {
   uint64_t table_rewrites = 0;
   std::vector<ConfigRun> configurations;
   std::vector<SplitScore> scores;
+  std::vector<Comparison> comparisons;
   double seconds = 0;
 };
 
@@ -112,5 +126,10 @@ struct PairedSession {
 // Scores a configuration's sessions against the baseline's, with `resamples`
 // bootstrap resamples of the sessions drawn from `seed`.
 SplitScore score(const std::vector<PairedSession>& sessions, uint32_t resamples, uint64_t seed);
+
+// `better` against `over`, session by session (same sessions, same order;
+// std::invalid_argument otherwise); names and split left empty.
+Comparison compare(const std::vector<PairedSession>& better, const std::vector<PairedSession>& over, uint32_t resamples,
+                   uint64_t seed);
 
 }  // namespace cascade::language::eval

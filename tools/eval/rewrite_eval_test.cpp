@@ -89,6 +89,36 @@ TEST(RewriteMetrics, NoLossIsAnUnboundedRatioNotADivisionByZero) {
   EXPECT_DOUBLE_EQ(*none.trigger_rate.value, 0.0);
 }
 
+TEST(RewriteMetrics, ComparesTwoConfigurationsSessionBySession) {
+  // Baseline: 10 first-turn defects. `over` fixes 2 of them, `better` the same 2 and 4 more,
+  // and breaks one that `over` had right: gain (8 - 5) / 10.
+  std::vector<ev::PairedSession> over, better;
+  for (int i = 0; i < 10; ++i) {
+    over.push_back(session(false, i < 2, false, i < 2, 1, 0));
+    better.push_back(session(false, i < 6, false, i < 6, 1, 0));
+  }
+  for (int i = 0; i < 10; ++i) {
+    over.push_back(session(true, true, true, true, 1, 0));
+    better.push_back(session(true, i != 0, true, i != 0, 1, 0));
+  }
+  const auto c = ev::compare(better, over, 500, 7);
+  EXPECT_EQ(c.sessions, 20U);
+  EXPECT_EQ(c.gains, 4U);
+  EXPECT_EQ(c.losses, 1U);
+  EXPECT_EQ(c.baseline_defects, 10U);
+  ASSERT_TRUE(c.gain.value && c.gain.low && c.gain.high);
+  EXPECT_DOUBLE_EQ(*c.gain.value, 0.3);
+  EXPECT_LT(*c.gain.low, 0.3);
+  EXPECT_GT(*c.gain.high, 0.3);
+  // The same configuration against itself gains nothing, in every resample.
+  const auto same = ev::compare(over, over, 200, 7);
+  EXPECT_DOUBLE_EQ(*same.gain.value, 0.0);
+  EXPECT_DOUBLE_EQ(*same.gain.high, 0.0);
+  // Runs of different sessions do not compare.
+  over.pop_back();
+  EXPECT_THROW((void)ev::compare(better, over, 10, 7), std::invalid_argument);
+}
+
 TEST(RewriteEvalCli, SmallSizeEndToEnd) {
   const std::string out = testing::TempDir() + "cascade_rewrite_eval_" + std::to_string(::getpid());
   int rc = 0;
@@ -125,6 +155,11 @@ TEST(RewriteEvalCli, SmallSizeEndToEnd) {
     }
   }
   EXPECT_TRUE(precomputed);
+  ASSERT_TRUE(j["comparisons"].is_array());
+  for (const auto& c : j["comparisons"]) {
+    EXPECT_EQ(c["retries_are_simulated"], true);
+    EXPECT_TRUE(c["ci"].contains("defect_reduction_gain")) << c.dump();
+  }
   EXPECT_TRUE(baseline_defects.contains("held_out_users"));
   EXPECT_TRUE(baseline_defects.contains("held_out_days"));
   // The text form says it beside every figure.

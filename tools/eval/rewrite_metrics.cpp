@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 namespace cascade::language::eval {
 
@@ -104,6 +105,47 @@ SplitScore score(const std::vector<PairedSession>& sessions, uint32_t resamples,
   out.session_defect_reduction = interval(reduction(all.failed_b, all.failed_c), std::move(sdr));
   out.trigger_rate = interval(share(all.rewritten, all.turns), std::move(tr));
   out.rewritten_defect_reduction = interval(reduction(all.rw_first_b, all.rw_first_c), std::move(rdr));
+  return out;
+}
+
+Comparison compare(const std::vector<PairedSession>& better, const std::vector<PairedSession>& over, uint32_t resamples,
+                   uint64_t seed) {
+  if (better.size() != over.size()) throw std::invalid_argument("compare: the runs have different sessions");
+  struct Counts {
+    uint64_t gains = 0, losses = 0, baseline = 0, better = 0, over = 0;
+    void add(const PairedSession& b, const PairedSession& o) {
+      gains += (!o.first_ok && b.first_ok) ? 1 : 0;
+      losses += (o.first_ok && !b.first_ok) ? 1 : 0;
+      baseline += b.baseline_first_ok ? 0 : 1;
+      better += b.first_ok ? 0 : 1;
+      over += o.first_ok ? 0 : 1;
+    }
+    [[nodiscard]] double gain() const {
+      return baseline == 0 ? kNaN : (static_cast<double>(over) - static_cast<double>(better)) / static_cast<double>(baseline);
+    }
+  };
+  Counts all;
+  for (size_t i = 0; i < better.size(); ++i) {
+    if (better[i].baseline_first_ok != over[i].baseline_first_ok)
+      throw std::invalid_argument("compare: session " + std::to_string(i) + " has another baseline in the two runs");
+    all.add(better[i], over[i]);
+  }
+  Comparison out;
+  out.sessions = better.size();
+  out.gains = all.gains;
+  out.losses = all.losses;
+  out.baseline_defects = all.baseline;
+  std::vector<double> samples;
+  sim::Rng rng(seed, {"bootstrap-compare"});
+  for (uint32_t b = 0; b < resamples && !better.empty(); ++b) {
+    Counts c;
+    for (size_t i = 0; i < better.size(); ++i) {
+      const size_t at = rng.below(better.size());
+      c.add(better[at], over[at]);
+    }
+    samples.push_back(c.gain());
+  }
+  out.gain = interval(all.gain(), std::move(samples));
   return out;
 }
 

@@ -1,10 +1,15 @@
-// online_rewrite — online rewriting between ASR and NLU: a request that
-// looks defective is replaced by the best similar successful request from
-// the global index or the user's own (rewriter.hpp: trigger, retrieval,
+// online_rewrite — online rewriting before the NLU: a request that looks
+// defective is replaced by the best similar successful request from the
+// global index or the user's own (rewriter.hpp: trigger, retrieval,
 // ranker); anything else is forwarded untouched.
 //
-//   [text] ----------> ( online_rewrite: index ) --> [text]
-//   [user] (optional) /
+//   [text] ------------------------> ( online_rewrite: index ) --> [text]
+//   [user] (optional) ------------/
+//   [asr, nlu, er, result] (optional: the turn's defect signals, signals.hpp)
+//
+// With the signals bound (a probe NLU/ER/result on the request as heard,
+// pipelines/assistant-recorded-asr-online.toml) the stage triggers on what
+// precedes a failure; without them, on unknown words (rewriter.hpp).
 //
 // The user: ABI 1.3 gives a stage no turn identity, so the user id comes
 // from the optional `user` input (text) when a pipeline can bind one, else
@@ -20,6 +25,7 @@
 // Lifecycle: open() reads and indexes the whole file (W01x errors fail the
 // open); process() only reads, so any number of turns run at once.
 #include "online/rewriter.hpp"
+#include "online/signals.hpp"
 #include "table/table.hpp"
 
 #include <cascade/sdk/stage.hpp>
@@ -34,6 +40,11 @@ class OnlineRewrite : public Stage {
  public:
   static inline Input in{"text", PayloadType::Text, "the normalised request"};
   static inline Input user_in{"user", PayloadType::Text, "the user id (optional; else the `user` parameter)", true};
+  static inline Input asr_in{"asr", PayloadType::Json, "the recogniser's hypothesis {\"confidence\"} (optional)", true};
+  static inline Input nlu_in{"nlu", PayloadType::Json, "a probe NLU on the request {\"confidence\"} (optional)", true};
+  static inline Input er_in{"er", PayloadType::Json, "a probe ER on it {\"entities\": [{\"status\"}]} (optional)", true};
+  static inline Input result_in{"result", PayloadType::Json, "a probe result {\"success\", \"supported\"} (optional)",
+                                true};
   static inline Output out{"text", PayloadType::Text, "the rewritten request, or the request itself"};
   static inline Param<std::string> index{"index", "", "online index (cascade rewrite index ... -o FILE)"};
   static inline Param<std::string> user{"user", "", "the user id when no `user` input is bound"};
@@ -41,6 +52,10 @@ class OnlineRewrite : public Stage {
                                       "trigger: an unknown word, and at least this share of the words unknown to the index"};
   static inline Param<double> min_similarity{"min_similarity", 0.5, "rewrite only to a candidate this similar"};
   static inline Param<double> min_score{"min_score", 0.45, "rewrite only to a candidate ranked this high"};
+  static inline Param<double> nlu_min_confidence{"nlu_min_confidence", 0.5,
+                                                  "with signals: an NLU confidence below this looks defective"};
+  static inline Param<double> asr_min_confidence{
+      "asr_min_confidence", 0.0, "with signals: an ASR confidence below this looks defective (0: not a trigger)"};
   static inline Param<int64_t> personal_min{"personal_min", 2, "personal successes a personal request needs to count"};
 
   void open(Context& ctx) override {
@@ -50,6 +65,8 @@ class OnlineRewrite : public Stage {
     p.oov_min = ctx.get(oov_min);
     p.min_similarity = ctx.get(min_similarity);
     p.min_score = ctx.get(min_score);
+    p.nlu_min_confidence = ctx.get(nlu_min_confidence);
+    p.asr_min_confidence = ctx.get(asr_min_confidence);
     const int64_t pmin = ctx.get(personal_min);
     if (pmin < 1) throw Error(Status::InvalidArgument, "personal_min must be >= 1");
     p.personal_min = static_cast<uint64_t>(pmin);
@@ -66,7 +83,10 @@ class OnlineRewrite : public Stage {
   void process(Call& call) override {
     const std::string_view text = call.text(in);
     const std::string_view who = call.has(user_in) ? call.text(user_in) : std::string_view(user_);
-    const rw::RewriteDecision d = rewriter_->decide(text, who);
+    const auto json_of = [&](const Input& port) { return call.has(port) ? call.json(port) : std::string_view(); };
+    const rw::TurnSignals signals =
+        rw::read_signals({json_of(asr_in), json_of(nlu_in), json_of(er_in), json_of(result_in)});
+    const rw::RewriteDecision d = rewriter_->decide(text, who, signals);
     if (!d.rewrite) {
       call.forward(out, in);
       return;
@@ -74,6 +94,7 @@ class OnlineRewrite : public Stage {
     call.feature("original_text", text);
     call.feature("rewritten_by", std::string_view(index_id_));
     call.feature("rewrite_layer", std::string_view(d.best->personal > 0 ? "personal" : "global"));
+    call.feature("rewrite_trigger", std::string_view(d.trigger));
     call.feature("rewrite_score", d.best->score);
     call.feature("rewrite_similarity", d.best->similarity);
     call.emit(out, d.best->text);
@@ -89,6 +110,9 @@ CASCADE_PLUGIN(OnlineRewrite,
                     .version = "1.0.0",
                     .description = "online rewriting: retrieval (3-gram TF-IDF, Soundex) and ranking, global and personal",
                     .deterministic = true},
-               ports(OnlineRewrite::in, OnlineRewrite::user_in), ports(OnlineRewrite::out),
+               ports(OnlineRewrite::in, OnlineRewrite::user_in, OnlineRewrite::asr_in, OnlineRewrite::nlu_in,
+                     OnlineRewrite::er_in, OnlineRewrite::result_in),
+               ports(OnlineRewrite::out),
                params(OnlineRewrite::index, OnlineRewrite::user, OnlineRewrite::oov_min, OnlineRewrite::min_similarity,
-                      OnlineRewrite::min_score, OnlineRewrite::personal_min))
+                      OnlineRewrite::min_score, OnlineRewrite::nlu_min_confidence, OnlineRewrite::asr_min_confidence,
+                      OnlineRewrite::personal_min))

@@ -44,7 +44,20 @@ RankedCandidate OnlineRewriter::rank(const std::string& query, const std::string
   return c;
 }
 
-RewriteDecision OnlineRewriter::decide(std::string_view text, std::string_view user) const {
+namespace {
+
+// The first defect signal the turn shows, or "" (TurnSignals).
+std::string signalled_defect(const TurnSignals& s, const OnlineParams& p) {
+  if (s.result_ok && !*s.result_ok) return "result";
+  if (s.unresolved > 0) return "unresolved";
+  if (s.nlu_confidence && *s.nlu_confidence < p.nlu_min_confidence) return "nlu_confidence";
+  if (s.asr_confidence && *s.asr_confidence < p.asr_min_confidence) return "asr_confidence";
+  return "";
+}
+
+}  // namespace
+
+RewriteDecision OnlineRewriter::decide(std::string_view text, std::string_view user, const TurnSignals& signals) const {
   RewriteDecision d;
   const std::string query = canonical_request(text);
   if (query.empty()) return d;
@@ -55,12 +68,21 @@ RewriteDecision OnlineRewriter::decide(std::string_view text, std::string_view u
     return it == mine->second.end() ? 0 : it->second;
   };
   // The trigger.
-  if (index_.find(query) >= 0 || personal_of(query) > 0) return d;
+  const bool known = index_.find(query) >= 0 || personal_of(query) > 0;
   std::istringstream in(query);
   size_t words = 0, unknown = 0;
   for (std::string w; in >> w; ++words) unknown += index_.knows_word(w) ? 0 : 1;
   d.oov = words == 0 ? 0 : static_cast<double>(unknown) / static_cast<double>(words);
-  if (unknown == 0 || d.oov < params_.oov_min) return d;
+  if (signals.any()) {
+    d.trigger = signalled_defect(signals, params_);
+    // A known successful request with only a low confidence against it is
+    // more likely right than any neighbour.
+    const bool failed_here = d.trigger == "result" || d.trigger == "unresolved";
+    if (d.trigger.empty() || (known && !failed_here)) return d;
+  } else {
+    if (known || unknown == 0 || d.oov < params_.oov_min) return d;
+    d.trigger = "unknown_word";
+  }
   d.triggered = true;
 
   // Candidates, ranked.
@@ -75,7 +97,7 @@ RewriteDecision OnlineRewriter::decide(std::string_view text, std::string_view u
   // Only candidates similar enough to be a rewrite compete: a dissimilar request the
   // user says often must not outrank, and so block, a similar one.
   const auto consider = [&](RankedCandidate c) {
-    if (c.similarity < params_.min_similarity) return;
+    if (c.similarity < params_.min_similarity || c.text == query) return;
     if (!d.best || better(c, *d.best)) d.best = std::move(c);
   };
   for (const uint32_t doc : docs) consider(rank(query, index_.text(doc), successes_[doc], personal_of(index_.text(doc))));

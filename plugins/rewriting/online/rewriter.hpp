@@ -2,15 +2,25 @@
 // defective, retrieve similar successful requests (global and the user's
 // own) and rank them; the best replaces the request if it scores enough.
 //
-// Trigger (the stage sees only the text; see README.md for why): the
-// request is not itself a known successful request (globally or for this
-// user), and at least one of its words, and at least `oov_min` of them,
-// are unknown to the index's vocabulary (an ASR error tends to produce
-// words nobody's successful request used, "play maj and dragons").
+// Trigger. With the turn's own defect signals (TurnSignals: a probe pass of
+// NLU, ER and result on the unrewritten request, and the recogniser's
+// confidence; pipelines/assistant-recorded-asr-online.toml), the request
+// is defective when the probe's result failed or was unsupported, an
+// entity stayed unresolved, or the NLU (ASR) confidence is below
+// nlu_min_confidence (asr_min_confidence); a request that is itself a known
+// successful one (globally or for this user) is left alone unless its
+// result failed or an entity stayed unresolved. Without signals (the stage
+// sees only the text), the fallback: the request is not a known successful
+// request and at least one of its words, and at least `oov_min` of them,
+// are unknown to the index's vocabulary (an ASR error can produce words
+// nobody's successful request used, "play maj and dragons"). The signals
+// are what precedes a failure in the traces; an unknown word rarely does
+// when the recogniser only knows the words of its training data.
 //
 // Candidates: the `candidates` best global documents by 3-gram TF-IDF
 // cosine, the global documents with exactly the request's Soundex codes,
-// and every request of the user's personal index.
+// and every request of the user's personal index; never the request itself
+// (it is what looks defective).
 //
 // Ranker, a linear mix (weights are parameters; defaults in Params):
 //   similarity = text_weight * cosine + (1 - text_weight) * phonetic
@@ -43,6 +53,8 @@ namespace cascade::rewriting {
 
 struct OnlineParams {
   double oov_min = 0.0;  // share of unknown words; one unknown word is always needed
+  double nlu_min_confidence = 0.5;  // with signals: below this the turn looks defective
+  double asr_min_confidence = 0.0;  // with signals: 0 = the ASR confidence is not a trigger
   size_t candidates = 10;
   double text_weight = 0.7;
   double w_similarity = 0.5, w_support = 0.2, w_personal = 0.3;
@@ -58,8 +70,19 @@ struct RankedCandidate {
   uint64_t global_successes = 0, personal_successes = 0;
 };
 
+// What the turn said about itself before any rewrite: a probe pass of the
+// NLU, ER and result on the request as heard, and the recogniser's
+// confidence. Unset fields were not available.
+struct TurnSignals {
+  std::optional<double> asr_confidence, nlu_confidence;
+  uint32_t unresolved = 0;         // entities the ER left unresolved
+  std::optional<bool> result_ok;   // the result said success and supported
+  [[nodiscard]] bool any() const { return asr_confidence || nlu_confidence || result_ok || unresolved > 0; }
+};
+
 struct RewriteDecision {
   bool triggered = false;
+  std::string trigger;                  // why: "result", "unresolved", "nlu_confidence", "asr_confidence", "unknown_word"
   double oov = 0;                       // unknown words / words
   std::optional<RankedCandidate> best;  // the best candidate similar enough, when triggered and any
   bool rewrite = false;                 // best is good enough
@@ -68,8 +91,10 @@ struct RewriteDecision {
 class OnlineRewriter {
  public:
   OnlineRewriter(const OnlineIndexFile& file, OnlineParams params);
-  // `text` as the stage received it; `user` "" when unknown (no personal layer).
-  [[nodiscard]] RewriteDecision decide(std::string_view text, std::string_view user) const;
+  // `text` as the stage received it; `user` "" when unknown (no personal
+  // layer); `signals` empty: the text-only trigger.
+  [[nodiscard]] RewriteDecision decide(std::string_view text, std::string_view user,
+                                       const TurnSignals& signals = {}) const;
   [[nodiscard]] const OnlineParams& params() const { return params_; }
   [[nodiscard]] size_t size() const { return index_.size(); }
 

@@ -4,6 +4,7 @@
 #include "online/index_file.hpp"
 #include "online/ngram_index.hpp"
 #include "online/rewriter.hpp"
+#include "online/signals.hpp"
 #include "rewrite/index_build.hpp"
 #include "table/table.hpp"
 #include "tests/trace_fixture.hpp"
@@ -97,6 +98,58 @@ TEST(OnlineRewriter, TriggersOnlyOnDefectiveLookingRequests) {
   EXPECT_FALSE(OnlineRewriter(sample_index(), strict).decide("play imagin dragons", "").triggered);
 }
 
+TEST(OnlineRewriter, WithSignalsTriggersOnWhatPrecedesAFailure) {
+  const OnlineRewriter r(sample_index(), {});
+  TurnSignals failed;
+  failed.result_ok = false;
+  // Every word known, so the text-only trigger stays quiet; the failed result does not.
+  EXPECT_FALSE(r.decide("set an alarm for seven", "").triggered);
+  const auto d = r.decide("set an alarm for seven", "", failed);
+  EXPECT_TRUE(d.triggered);
+  EXPECT_EQ(d.trigger, "result");
+  ASSERT_TRUE(d.rewrite);
+  EXPECT_EQ(d.best->text, "set an alarm for seven am");
+
+  TurnSignals fine;
+  fine.result_ok = true;
+  fine.nlu_confidence = 0.9;
+  EXPECT_FALSE(r.decide("play imagin dragons", "", fine).triggered) << "signals, when given, decide; not unknown words";
+  TurnSignals unsure = fine;
+  unsure.nlu_confidence = 0.3;
+  EXPECT_EQ(r.decide("play imagin dragons", "", unsure).trigger, "nlu_confidence");
+  TurnSignals unresolved = fine;
+  unresolved.unresolved = 1;
+  EXPECT_EQ(r.decide("play imagin dragons", "", unresolved).trigger, "unresolved");
+
+  // The ASR confidence counts only when asked to.
+  TurnSignals noisy = fine;
+  noisy.asr_confidence = 0.4;
+  EXPECT_FALSE(r.decide("play imagin dragons", "", noisy).triggered);
+  OnlineParams asr;
+  asr.asr_min_confidence = 0.6;
+  const OnlineRewriter with_asr(sample_index(), asr);
+  EXPECT_EQ(with_asr.decide("play imagin dragons", "", noisy).trigger, "asr_confidence");
+  // A known successful request with only a low confidence against it is left alone...
+  EXPECT_FALSE(with_asr.decide("set an alarm for seven am", "", noisy).triggered);
+  // ...but not when it failed here, and then never to itself.
+  const auto known_failed = with_asr.decide("set an alarm for seven am", "", failed);
+  EXPECT_TRUE(known_failed.triggered);
+  EXPECT_FALSE(known_failed.rewrite && known_failed.best->text == "set an alarm for seven am");
+}
+
+TEST(OnlineSignals, ReadsTheStagesJsonAndIgnoresWhatItCannotRead) {
+  const TurnSignals s = read_signals({R"({"text":"x","confidence":0.42})", R"({"intent":"play_music","confidence":0.8})",
+                                      R"({"entities":[{"status":"resolved"},{"status":"unresolved"}]})",
+                                      R"({"success":true,"supported":false})"});
+  EXPECT_DOUBLE_EQ(*s.asr_confidence, 0.42);
+  EXPECT_DOUBLE_EQ(*s.nlu_confidence, 0.8);
+  EXPECT_EQ(s.unresolved, 1U);
+  EXPECT_FALSE(*s.result_ok) << "unsupported is no success";
+  EXPECT_TRUE(*read_signals({"", "", "", R"({"success":true})"}).result_ok);
+  const TurnSignals none = read_signals({"not json", "[1,2]", R"({"entities":"x"})", ""});
+  EXPECT_FALSE(none.any());
+}
+
 TEST(OnlineRewriter, ThePersonalLayerWinsOnlyWithEvidence) {
   const OnlineRewriter r(sample_index(), {});
   const std::string asked = "what's the weather in wilkersn";
@@ -183,6 +236,11 @@ TEST(OnlineRewriteStage, RewritesThroughTheHarnessAndRecordsWhy) {
   const auto mine = h->run({{"text", Value::text("what's the weather in wilkersn")}, {"user", Value::text("u1")}});
   EXPECT_EQ(mine.outputs.at("text").bytes, "what's the weather in wilkerson california");
   EXPECT_EQ(mine.text_features.at("rewrite_layer"), "personal");
+  // With a probe's failed result bound, an all-known request is rewritten too, and the trigger recorded.
+  const auto probed = h->run({{"text", Value::text("set an alarm for seven")},
+                              {"result", Value::json(R"({"success":false,"supported":true})")}});
+  EXPECT_EQ(probed.outputs.at("text").bytes, "set an alarm for seven am");
+  EXPECT_EQ(probed.text_features.at("rewrite_trigger"), "result");
   // ...or from the parameter.
   auto h1 = Harness::load(ONLINE_REWRITE_SO, {{"index", (dir.path / "index.json").string()}, {"user", "u1"}});
   EXPECT_EQ(h1->run({{"text", Value::text("what's the weather in wilkersn")}}).outputs.at("text").bytes,
