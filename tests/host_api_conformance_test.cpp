@@ -103,6 +103,8 @@ std::vector<Seen> through_engine(const std::string& stage_toml, const std::vecto
   std::vector<TurnInput> in(texts.size());
   for (size_t i = 0; i < texts.size(); ++i) {
     in[i].dialogue_id = "d" + std::to_string(i);
+    in[i].user_id = "u" + std::to_string(i);
+    in[i].turn_index = 2;
     in[i].turn_seq = i;
     in[i].payload_type = CASCADE_PAYLOAD_TEXT;
     in[i].payload = texts[i];
@@ -120,7 +122,7 @@ std::vector<Seen> through_engine(const std::string& stage_toml, const std::vecto
   fs::remove(tp);
   std::vector<Seen> seen;
   for (size_t i = 0; i < texts.size(); ++i) {
-    const trace::Turn* t = data.find("d" + std::to_string(i), 0);
+    const trace::Turn* t = data.find("d" + std::to_string(i), 2);
     const trace::StageRecord* s = t != nullptr ? t->stage("s") : nullptr;
     if (s == nullptr) {
       ADD_FAILURE() << "no record of stage s in turn " << i;
@@ -136,25 +138,48 @@ std::string plugin_file(const std::string& name) { return std::string(FIXTURE_PL
 
 const std::vector<std::string> kProbes = {
     "emit",   "emit_bad_port", "emit_wrong_type", "emit_null", "emit_any", "forward", "forward_wrong_type",
-    "forward_bad_input", "set_error", "report", "param", "stop"};
+    "forward_bad_input", "set_error", "report", "param", "stop", "turn"};
 
-}  // namespace
+// The harness as a host of the turns through_engine() runs: turn i is
+// dialogue d<i>, user u<i>, index 2, seq i.
+std::vector<Seen> through_harness(Harness& harness, const std::vector<std::string>& texts) {
+  std::vector<Seen> seen;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    harness.set_turn("d" + std::to_string(i), "u" + std::to_string(i), 2, i);
+    seen.push_back(from_harness(harness.run({{"text", Value::text(texts[i])}})));
+  }
+  return seen;
+}
 
-TEST(HostApiConformance, EveryProbeOfTheHostApiIsAnsweredAlikeByTheEngineAndTheHarness) {
-  const auto engine = through_engine(R"(
+const char* kProbeStage = R"(
 [[stages]]
 id = "s"
 plugin = "fixture_probe"
 inputs = { text = "input.text" }
 params = { greeting = "hi there" }
 on_error = "skip"
-)",
-                                     kProbes);
+)";
+
+}  // namespace
+
+TEST(HostApiConformance, EveryProbeOfTheHostApiIsAnsweredAlikeByTheEngineAndTheHarness) {
+  const auto engine = through_engine(kProbeStage, kProbes);
   auto harness = Harness::load(plugin_file("fixture_probe.so"), {{"greeting", "hi there"}});
+  const auto h = through_harness(*harness, kProbes);
   ASSERT_EQ(engine.size(), kProbes.size());
-  for (size_t i = 0; i < kProbes.size(); ++i) {
-    const Seen h = from_harness(harness->run({{"text", Value::text(kProbes[i])}}));
-    EXPECT_EQ(engine[i], h) << "probe " << kProbes[i];
+  for (size_t i = 0; i < kProbes.size(); ++i) EXPECT_EQ(engine[i], h[i]) << "probe " << kProbes[i];
+}
+
+// The third host: a stage in a worker process (isolation = "process")
+// answers through the same table, its reports carried back to the engine.
+TEST(HostApiConformance, AStageInAWorkerProcessIsAnsweredAlikeOneTurnAtATimeAndBatched) {
+  const std::string isolated = std::string(kProbeStage) + "isolation = \"process\"\n";
+  const auto engine = through_engine(kProbeStage, kProbes);
+  for (const uint32_t micro_batch : {1u, 8u}) {
+    const auto worker = through_engine(isolated, kProbes, micro_batch);
+    ASSERT_EQ(worker.size(), kProbes.size());
+    for (size_t i = 0; i < kProbes.size(); ++i)
+      EXPECT_EQ(worker[i], engine[i]) << "probe " << kProbes[i] << ", micro_batch " << micro_batch;
   }
 }
 
@@ -178,6 +203,13 @@ TEST(HostApiConformance, RefusalsHaveTheStatusesTheAbiPromises) {
   EXPECT_EQ(harness->run({{"text", Value::text("forward")}}).forwards, 1u);
   const auto refused = harness->run({{"text", Value::text("emit_wrong_type")}});
   EXPECT_EQ(refused.outputs.count("meta"), 0u);
+  harness->set_turn("dlg", "ann", 3, 9);
+  const auto turn = harness->run({{"text", Value::text("turn")}});
+  EXPECT_EQ(turn.features.at("status"), CASCADE_OK);
+  EXPECT_EQ(turn.text_features.at("dialogue_id"), "dlg");
+  EXPECT_EQ(turn.text_features.at("user_id"), "ann");
+  EXPECT_EQ(turn.features.at("turn_index"), 3);
+  EXPECT_EQ(turn.features.at("turn_seq"), 9);
 }
 
 TEST(HostApiConformance, AnSdkStageForwardingOntoAMistypedPortFailsAlikeInBothHosts) {

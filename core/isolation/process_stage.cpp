@@ -242,7 +242,7 @@ struct ProcessStage::Impl {
     const int64_t now = now_ns();
     for (uint32_t k : slot.sent) {
       const int64_t d = call_of(ctxs[k]).deadline_ns;
-      add_call_turn(slot.request, d == INT64_MAX ? INT64_MAX : d - now, ins[k], n_in);
+      add_call_turn(slot.request, d == INT64_MAX ? INT64_MAX : d - now, call_of(ctxs[k]).turn(), ins[k], n_in);
     }
     wire::finish(slot.request);
     const WorkerProcess::Outcome o = slot.proc->exchange(slot.request, slot.reply, deadline, cancel);

@@ -113,9 +113,14 @@ void begin_call(std::string& buf, uint32_t n_turns, uint32_t n_in) {
   o.u32(n_in);
 }
 
-void add_call_turn(std::string& buf, int64_t remaining_ns, const cascade_payload* in, uint32_t n_in) {
+void add_call_turn(std::string& buf, int64_t remaining_ns, const TurnIdentity& turn, const cascade_payload* in,
+                   uint32_t n_in) {
   Out o(buf);
   o.i64(remaining_ns);
+  o.str(turn.dialogue_id);
+  o.str(turn.user_id);
+  o.u32(turn.turn_index);
+  o.u64(turn.turn_seq);
   for (uint32_t i = 0; i < n_in; ++i) {
     o.u32(in[i].type);
     o.u32(in[i].sample_rate);
@@ -127,13 +132,20 @@ void decode_call(std::string_view body, CallView& out) {
   In in(body);
   out.n_turns = in.u32();
   out.n_in = in.u32();
-  // Every turn holds at least its deadline and 16 bytes per input.
-  const uint64_t per_turn = 8 + uint64_t{16} * out.n_in;
+  // Every turn holds at least its deadline, its identity (28 bytes) and 16
+  // bytes per input.
+  const uint64_t per_turn = 36 + uint64_t{16} * out.n_in;
   if (out.n_turns > body.size() / per_turn) throw WireError("Call counts more turns than it holds");
   out.remaining_ns.resize(out.n_turns);
+  out.turns.resize(out.n_turns);
   out.inputs.resize(size_t{out.n_turns} * out.n_in);
   for (uint32_t t = 0; t < out.n_turns; ++t) {
     out.remaining_ns[t] = in.i64();
+    TurnIdentity& id = out.turns[t];
+    id.dialogue_id = in.str();
+    id.user_id = in.str();
+    id.turn_index = in.u32();
+    id.turn_seq = in.u64();
     for (uint32_t i = 0; i < out.n_in; ++i) {
       cascade_payload& p = out.inputs[size_t{t} * out.n_in + i];
       p.struct_size = sizeof p;

@@ -11,6 +11,7 @@
 #include "isolation/wire.hpp"
 
 #include <cascade/abi/cascade_abi.h>
+#include <cascade/sdk/detail/host_api.hpp>
 
 #include <cstdint>
 #include <string>
@@ -52,14 +53,17 @@ Ready decode_ready(std::string_view body);
 // ---------------------------------------------------------------- Call
 // Built in place: begin_call, then add_call_turn once per turn, then
 // wire::finish. `remaining_ns`: the turn's time left for this stage
-// (INT64_MAX: no deadline).
+// (INT64_MAX: no deadline); `turn`: who it is (host->turn in the worker).
+using sdk::detail::TurnIdentity;
 void begin_call(std::string& buf, uint32_t n_turns, uint32_t n_in);
-void add_call_turn(std::string& buf, int64_t remaining_ns, const cascade_payload* in, uint32_t n_in);
+void add_call_turn(std::string& buf, int64_t remaining_ns, const TurnIdentity& turn, const cascade_payload* in,
+                   uint32_t n_in);
 
 struct CallView {
   uint32_t n_turns = 0;
   uint32_t n_in = 0;
   std::vector<int64_t> remaining_ns;     // per turn
+  std::vector<TurnIdentity> turns;       // per turn, views into the body
   std::vector<cascade_payload> inputs;   // n_turns * n_in, data pointing into the body
 };
 void decode_call(std::string_view body, CallView& out);

@@ -59,6 +59,7 @@ struct WorkerCall {
   const cascade_payload* in = nullptr;
   uint32_t n_in = 0;
   int64_t deadline_ns = INT64_MAX;
+  cascade::sdk::detail::TurnIdentity identity;
   std::string* open_error = nullptr;
   std::string refusal;  // an output store() could not take: the turn fails with this
 
@@ -124,6 +125,7 @@ struct WorkerCall {
   void nbest(std::string_view text, double score) { report->nbest.emplace_back(std::string(text), score); }
   void feature(const char* key, double v) { report->feats.emplace_back(key, v); }
   void feature_text(const char* key, std::string_view v) { report->tfeats.emplace_back(key, std::string(v)); }
+  [[nodiscard]] cascade::sdk::detail::TurnIdentity turn() const { return identity; }
   bool stop_requested() { return deadline_ns != INT64_MAX && now_ns() >= deadline_ns; }
   int64_t remaining_ns() { return deadline_ns == INT64_MAX ? INT64_MAX : deadline_ns - now_ns(); }
 };
@@ -243,6 +245,7 @@ class Worker {
       w.in = &c.inputs[size_t{t} * c.n_in];
       w.n_in = c.n_in;
       w.deadline_ns = c.remaining_ns[t] == INT64_MAX ? INT64_MAX : now + c.remaining_ns[t];
+      w.identity = c.turns[t];
       for (uint32_t o = 0; o < n_out; ++o) w.out[o] = cascade_payload{sizeof(cascade_payload), 0, nullptr, 0, 0};
     }
     if (batch_ != nullptr && n > 1) {

@@ -149,14 +149,15 @@ void StageCaller::close_all(size_t count) {
 
 // ------------------------------------------------------------ calls
 cascade_status StageCaller::call(uint32_t s, const cascade_payload* in, uint32_t n_in, cascade_payload* out,
-                                 std::string* owned, StageRun& run, int64_t turn_deadline) {
+                                 std::string* owned, StageRun& run, int64_t turn_deadline,
+                                 const TurnInput* const* turn_in) {
   const auto& sp = plan_.plan.stages[s];
   int64_t deadline = turn_deadline;
   if (sp.timeout_ms > 0) deadline = std::min(deadline, steady_ns() + int64_t{sp.timeout_ms} * 1'000'000);
   // A stage in worker processes keeps its own deadline (it kills the
   // worker): no watchdog thread needed.
   if (deadline != INT64_MAX && sp.isolation != Isolation::Process)
-    return call_timed(s, in, n_in, out, owned, run, deadline);
+    return call_timed(s, in, n_in, out, owned, run, deadline, *turn_in);
   Limiter* lim = limiters_[s].get();
   if (lim != nullptr && deadline == INT64_MAX) lim->acquire();
   if (lim != nullptr && deadline != INT64_MAX && !lim->acquire_until(deadline)) {
@@ -165,7 +166,7 @@ cascade_status StageCaller::call(uint32_t s, const cascade_payload* in, uint32_t
     return CASCADE_ERR_DEADLINE;
   }
   const StageRt& stage = plan_.stages[s];
-  CallCtx ctx{this, &stage, s, &run, out, owned, in, n_in, deadline, nullptr};
+  CallCtx ctx{this, &stage, s, &run, out, owned, in, n_in, deadline, nullptr, turn_in};
   const cascade_status st = stage.process(stage.instance, reinterpret_cast<cascade_context*>(&ctx), in, n_in);
   if (lim != nullptr) lim->release();
   return st;
@@ -175,9 +176,9 @@ cascade_status StageCaller::call(uint32_t s, const cascade_payload* in, uint32_t
 // Everything the plugin touches lives in a shared TimedCall, so an
 // abandoned call that returns later writes only into memory it co-owns.
 cascade_status StageCaller::call_timed(uint32_t s, const cascade_payload* in, uint32_t n_in, cascade_payload* out,
-                                       std::string* owned, StageRun& run, int64_t deadline) {
+                                       std::string* owned, StageRun& run, int64_t deadline, const TurnInput* turn) {
   const auto& sp = plan_.plan.stages[s];
-  auto tc = std::make_shared<TimedCall>(in, n_in, sp.plugin->info.outputs.size());
+  auto tc = std::make_shared<TimedCall>(in, n_in, sp.plugin->info.outputs.size(), turn);
   Limiter* lim = limiters_[s].get();
   if (lim != nullptr && !lim->acquire_until(deadline)) {
     run.code = CASCADE_ERR_DEADLINE;
@@ -196,6 +197,7 @@ cascade_status StageCaller::call_timed(uint32_t s, const cascade_payload* in, ui
     ctx.in = tc->inputs.data();
     ctx.n_in = static_cast<uint32_t>(tc->inputs.size());
     ctx.deadline_ns = deadline;
+    ctx.turn_in = &tc->identity_ptr;
     const StageRt& stage = plan_.stages[s];
     const cascade_status st = stage.process(stage.instance, reinterpret_cast<cascade_context*>(&ctx), ctx.in, ctx.n_in);
     if (lim != nullptr) lim->release();
@@ -291,7 +293,8 @@ void StageCaller::exec_general(TurnState& t, uint32_t s, int64_t& clock) {
     run.message = "not run: required input '" + sp.plugin->info.inputs[static_cast<size_t>(missing)].name + "' is missing";
     return finish();
   }
-  const cascade_status st = call(s, buf, stage.n_in, &t.vals[stage.slot_base], &t.owned[stage.slot_base], run, t.deadline);
+  const cascade_status st =
+      call(s, buf, stage.n_in, &t.vals[stage.slot_base], &t.owned[stage.slot_base], run, t.deadline, &t.in);
   run.ran = true;
   if (st != CASCADE_OK) return after_error(t, s, st, buf, clock);
   run.status = StageStatus::Ok;
@@ -329,7 +332,7 @@ void StageCaller::after_error(TurnState& t, uint32_t s, cascade_status st, const
       const uint32_t fallback_base = plan_.stages[f].slot_base;
       cascade_payload* fallback_out = &t.vals[fallback_base];
       const cascade_status fst = call(f, fallback_in.data(), static_cast<uint32_t>(fallback_in.size()), fallback_out,
-                                      &t.owned[fallback_base], fallback_run, t.deadline);
+                                      &t.owned[fallback_base], fallback_run, t.deadline, &t.in);
       set_status(fallback_run, fst);
       fallback_run.ran = true;
       clock = fallback_run.end = clock_now();

@@ -104,10 +104,11 @@ class StageCaller {
  private:
   friend struct CallCtx;  // log, param, stop_requested read the plan and the cancel flag
 
+  // `turn_in`: the turn's input through its TurnState (host->turn).
   cascade_status call(uint32_t s, const cascade_payload* in, uint32_t n_in, cascade_payload* out, std::string* owned,
-                      StageRun& run, int64_t turn_deadline);
+                      StageRun& run, int64_t turn_deadline, const TurnInput* const* turn_in);
   cascade_status call_timed(uint32_t s, const cascade_payload* in, uint32_t n_in, cascade_payload* out,
-                            std::string* owned, StageRun& run, int64_t deadline);
+                            std::string* owned, StageRun& run, int64_t deadline, const TurnInput* turn);
   bool inject(TurnState& t, uint32_t s, StageRun& run);
   int gather(const TurnState& t, const StageRt& stage, cascade_payload* in) const;
   void open_all();

@@ -41,7 +41,7 @@ void TurnPool::grow(size_t size) {
       const StageRt& stage = plan_.stages[s];
       const cascade_payload* in = stage.in_slot >= 0 ? &t.vals[static_cast<uint32_t>(stage.in_slot)] : nullptr;
       t.ctxs[s] = CallCtx{&caller_, &stage, s, &t.runs[s], &t.vals[stage.slot_base], &t.owned[stage.slot_base], in, 1,
-                          INT64_MAX, nullptr};
+                          INT64_MAX, nullptr, &t.in};
       StageColumns& c = columns_[s];
       c.ctxs.push_back(reinterpret_cast<cascade_context*>(&t.ctxs[s]));
       c.inputs.push_back(in);

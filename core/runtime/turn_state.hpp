@@ -10,6 +10,7 @@
 
 #include <cascade/abi/cascade_abi.h>
 #include <cascade/core/engine.hpp>
+#include <cascade/sdk/detail/host_api.hpp>
 #include <cascade/trace/event.hpp>
 
 #include "runtime/compiled_plan.hpp"
@@ -129,8 +130,16 @@ struct CallCtx {
   uint32_t n_in = 0;
   int64_t deadline_ns = INT64_MAX;
   std::string* open_error = nullptr;  // set_error outside process() (create/open/close)
+  // The turn's input, through its TurnState's `in` (set anew each turn, so
+  // a pooled context needs no update): host->turn reads its identity.
+  const TurnInput* const* turn_in = nullptr;
 
   [[nodiscard]] bool in_process() const { return out != nullptr; }
+  [[nodiscard]] sdk::detail::TurnIdentity turn() const {
+    if (turn_in == nullptr || *turn_in == nullptr) return {};
+    const TurnInput& t = **turn_in;
+    return {t.dialogue_id, t.user_id, t.turn_index, t.turn_seq};
+  }
   [[nodiscard]] uint32_t n_outputs() const { return stage_rt->n_out; }
   [[nodiscard]] uint32_t output_type(uint32_t port) const { return stage_rt->out_types[port]; }
   [[nodiscard]] uint32_t n_inputs() const { return n_in; }
@@ -270,8 +279,15 @@ struct TurnState {
 // and its own output slots; the engine copies results out if it finishes
 // in time, and otherwise abandons it (the thread frees it on return).
 struct TimedCall {
-  TimedCall(const cascade_payload* in, uint32_t n, size_t n_out)
+  TimedCall(const cascade_payload* in, uint32_t n, size_t n_out, const TurnInput* turn)
       : vals(n_out, kNone), owned(n_out) {
+    if (turn != nullptr) {  // the identity only: an abandoned call may outlive the turn
+      identity.dialogue_id = turn->dialogue_id;
+      identity.user_id = turn->user_id;
+      identity.turn_index = turn->turn_index;
+      identity.turn_seq = turn->turn_seq;
+      identity_ptr = &identity;
+    }
     run.turn_dirty = &run_dirty;
     store.reserve(n);
     inputs.reserve(n);
@@ -282,6 +298,8 @@ struct TimedCall {
       inputs.push_back(p);
     }
   }
+  TurnInput identity;
+  const TurnInput* identity_ptr = nullptr;  // a CallCtx's turn_in points here
   std::vector<std::string> store;
   std::vector<cascade_payload> inputs;
   std::vector<cascade_payload> vals;  // its own output slots

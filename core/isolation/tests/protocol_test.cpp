@@ -45,8 +45,8 @@ TEST(IsolationProtocol, CallCarriesInputsAndDeadlines) {
                            {sizeof(cascade_payload), CASCADE_PAYLOAD_JSON, "{}", 2, 0}};
   std::string msg;
   begin_call(msg, 2, 2);
-  add_call_turn(msg, 5'000'000, t0, 2);
-  add_call_turn(msg, std::numeric_limits<int64_t>::max(), t1, 2);
+  add_call_turn(msg, 5'000'000, {"d7", "ann", 3, 42}, t0, 2);
+  add_call_turn(msg, std::numeric_limits<int64_t>::max(), {}, t1, 2);
   wire::finish(msg);
   CallView c;
   decode_call(body(msg), c);
@@ -54,6 +54,11 @@ TEST(IsolationProtocol, CallCarriesInputsAndDeadlines) {
   ASSERT_EQ(c.n_in, 2u);
   EXPECT_EQ(c.remaining_ns[0], 5'000'000);
   EXPECT_EQ(c.remaining_ns[1], std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(c.turns[0].dialogue_id, "d7");
+  EXPECT_EQ(c.turns[0].user_id, "ann");
+  EXPECT_EQ(c.turns[0].turn_index, 3u);
+  EXPECT_EQ(c.turns[0].turn_seq, 42u);
+  EXPECT_EQ(c.turns[1].user_id, "");
   EXPECT_EQ(std::string_view(static_cast<const char*>(c.inputs[0].data), c.inputs[0].size), "hi");
   EXPECT_EQ(c.inputs[1].type, CASCADE_PAYLOAD_AUDIO);
   EXPECT_EQ(c.inputs[1].sample_rate, 16000u);

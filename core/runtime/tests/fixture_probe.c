@@ -17,6 +17,8 @@
  *                        undeclared name (feature "found")
  *   "stop"               should_stop() and whether remaining_ns() is
  *                        INT64_MAX (features)
+ *   "turn"               host->turn (ABI 1.4): the turn's dialogue and user
+ *                        (text features), index and seq (features)
  * Every turn also reports "emit_in_open": what emit returned when open()
  * tried it (outside process()). */
 #include <cascade/abi/cascade_abi.h>
@@ -84,6 +86,16 @@ static cascade_status process(void *instance, cascade_context *ctx, const cascad
   if (is(in, "stop")) {
     h->report_feature(ctx, "should_stop", (double)h->should_stop(ctx));
     h->report_feature(ctx, "remaining_is_max", h->remaining_ns(ctx) == INT64_MAX ? 1.0 : 0.0);
+  }
+  if (is(in, "turn")) {
+    cascade_turn_info t;
+    memset(&t, 0, sizeof t);
+    t.struct_size = sizeof t;
+    st = h->turn(ctx, &t);
+    h->report_feature_text(ctx, "dialogue_id", t.dialogue_id, t.dialogue_id_len);
+    h->report_feature_text(ctx, "user_id", t.user_id, t.user_id_len);
+    h->report_feature(ctx, "turn_index", (double)t.turn_index);
+    h->report_feature(ctx, "turn_seq", (double)t.turn_seq);
   }
   h->report_feature(ctx, "status", (double)st);
   return CASCADE_OK;

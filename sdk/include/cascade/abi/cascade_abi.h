@@ -19,7 +19,9 @@
  *     input through without the host's copy check). 1.2 appends
  *     descriptor->process_batch (many turns of one stage in one call). 1.3
  *     appends descriptor->analyzer (analyzer plugins: cascade_analyzer.h).
- *     A plugin of an older minor runs unchanged in a 1.3 host.
+ *     1.4 appends host->turn (the dialogue, user and index of the turn a
+ *     process() call is for). A plugin of an older minor runs unchanged in
+ *     a 1.4 host.
  *
  * Memory
  *   - Everything a plugin hands the host (descriptor, strings, payload
@@ -49,7 +51,7 @@ extern "C" {
 #endif
 
 #define CASCADE_ABI_MAJOR 1
-#define CASCADE_ABI_MINOR 3
+#define CASCADE_ABI_MINOR 4
 
 /* The entry point's name carries the ABI major. */
 #define CASCADE_ENTRY_NAME_(major) cascade_plugin_entry_v##major
@@ -148,6 +150,19 @@ typedef enum cascade_log_level {
   CASCADE_LOG_ERROR = 4
 } cascade_log_level;
 
+/* Who and where the turn of a process() call is (ABI 1.4, host->turn).
+ * Views into the host's memory, valid until that process() call returns;
+ * not NUL-terminated. */
+typedef struct cascade_turn_info {
+  uint32_t struct_size;     /* set by the CALLER to sizeof as it sees it */
+  const char *dialogue_id;  /* the turn's dialogue */
+  size_t dialogue_id_len;
+  const char *user_id;      /* "" when the input names no user */
+  size_t user_id_len;
+  uint32_t turn_index;      /* its index in its dialogue */
+  uint64_t turn_seq;        /* unique within the run, increasing */
+} cascade_turn_info;
+
 /* Functions the host offers. Valid for the life of the instance it was
  * given to; every function is thread-safe for distinct contexts. Functions
  * marked [process] may only be called with the context of a process() call
@@ -202,6 +217,15 @@ typedef struct cascade_host_api {
    * pass-through stages; emit() of the input's own payload is equivalent. */
   cascade_status (*forward)(cascade_context *ctx, uint32_t out_port,
                             uint32_t in_port);
+
+  /* ---- ABI 1.4 (check CASCADE_HAS_FIELD(host, cascade_host_api, turn)
+   * and that the pointer is non-NULL before calling) ---- */
+
+  /* [process] Fills `out` (set out->struct_size first; the host fills the
+   * fields that fit in it) with the identity of this call's turn: per-user
+   * behaviour (personal rewrites, a user's own vocabulary) keys on it.
+   * CASCADE_ERR_UNSUPPORTED outside process(). */
+  cascade_status (*turn)(cascade_context *ctx, cascade_turn_info *out);
 } cascade_host_api;
 
 /* ------------------------------------------------------------ batches */

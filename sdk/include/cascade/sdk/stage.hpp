@@ -40,6 +40,7 @@
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -186,6 +187,15 @@ struct AudioView {
   uint32_t sample_rate = 0;
 };
 
+// Who and where the turn of a process() call is (Call::turn()). Views
+// valid during that call.
+struct TurnInfo {
+  std::string_view dialogue_id;
+  std::string_view user_id;  // empty when the input names no user
+  uint32_t turn_index = 0;   // in its dialogue
+  uint64_t turn_seq = 0;     // unique within the run, increasing
+};
+
 // One process() call: this turn's inputs, outputs and features.
 class Call : public Context {
  public:
@@ -246,6 +256,17 @@ class Call : public Context {
   }
   [[nodiscard]] bool should_stop() const { return host_->should_stop(ctx_) != 0; }
   [[nodiscard]] int64_t remaining_ns() const { return host_->remaining_ns(ctx_); }
+  // The turn's identity (ABI 1.4); nullopt from an older host.
+  [[nodiscard]] std::optional<TurnInfo> turn() const {
+    if (!CASCADE_HAS_FIELD(host_, cascade_host_api, turn) || host_->turn == nullptr) return std::nullopt;
+    cascade_turn_info t{};
+    t.struct_size = sizeof t;
+    if (host_->turn(ctx_, &t) != CASCADE_OK) return std::nullopt;
+    return TurnInfo{{t.dialogue_id, t.dialogue_id != nullptr ? t.dialogue_id_len : 0},
+                    {t.user_id, t.user_id != nullptr ? t.user_id_len : 0},
+                    t.turn_index,
+                    t.turn_seq};
+  }
 
  private:
   const cascade_payload& need(const Input& p, uint32_t type) const {

@@ -119,8 +119,18 @@ class Harness {
   // plugin that calls them anyway reads past the table it was given).
   void emulate_host_minor(uint16_t minor) {
     host_.abi_minor = minor;
-    host_.struct_size =
-        minor >= 1 ? static_cast<uint32_t>(sizeof host_) : static_cast<uint32_t>(offsetof(cascade_host_api, forward));
+    host_.struct_size = minor >= 4   ? static_cast<uint32_t>(sizeof host_)
+                        : minor >= 1 ? static_cast<uint32_t>(offsetof(cascade_host_api, turn))
+                                     : static_cast<uint32_t>(offsetof(cascade_host_api, forward));
+  }
+
+  // The identity host->turn (ABI 1.4) gives the calls from now on (empty
+  // ids, index and seq 0 until set).
+  void set_turn(std::string dialogue_id, std::string user_id, uint32_t turn_index = 0, uint64_t turn_seq = 0) {
+    turn_dialogue_ = std::move(dialogue_id);
+    turn_user_ = std::move(user_id);
+    turn_index_ = turn_index;
+    turn_seq_ = turn_seq;
   }
 
   // Runs process() once. Inputs are keyed by input port name; a port left
@@ -267,10 +277,16 @@ class Harness {
     void feature_text(const char* key, std::string_view v) { result->text_features[key] = std::string(v); }
     [[nodiscard]] bool stop_requested() const { return stop; }
     [[nodiscard]] int64_t remaining_ns() const { return stop ? 0 : INT64_MAX; }
+    [[nodiscard]] detail::TurnIdentity turn() const {
+      return {self->turn_dialogue_, self->turn_user_, self->turn_index_, self->turn_seq_};
+    }
   };
 
   const cascade_plugin_descriptor* d_;
   std::map<std::string, std::string> params_;
+  std::string turn_dialogue_, turn_user_;
+  uint32_t turn_index_ = 0;
+  uint64_t turn_seq_ = 0;
   cascade_host_api host_{};
   void* instance_ = nullptr;
 };

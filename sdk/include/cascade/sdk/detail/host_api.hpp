@@ -21,6 +21,7 @@
 //   void confidence(double); void nbest(std::string_view text, double score);
 //   void feature(const char* key, double); void feature_text(const char* key, std::string_view value);
 //   bool stop_requested();  int64_t remaining_ns();
+//   TurnIdentity turn() const;                                            // ABI 1.4
 // Reports (confidence, nbest, features) arrive only inside process(): the
 // table drops them elsewhere.
 //
@@ -61,6 +62,14 @@ inline std::string stored_output_refusal(uint32_t type, std::string_view port, u
   return "process_batch stored a " + std::string(name(type)) + " payload on output '" + std::string(port) +
          "', declared " + std::string(name(declared));
 }
+
+// The turn a process() call is for, as a host knows it (host->turn).
+struct TurnIdentity {
+  std::string_view dialogue_id;
+  std::string_view user_id;
+  uint32_t turn_index = 0;
+  uint64_t turn_seq = 0;
+};
 
 template <class Call>
 struct HostApi {
@@ -108,6 +117,23 @@ struct HostApi {
   static void feature_text(cascade_context* c, const char* key, const char* v, size_t len) {
     if (of(c).in_process()) of(c).feature_text(key, std::string_view(v, len));
   }
+  // ABI 1.4: fills the fields of `out` its caller's struct_size covers.
+  static cascade_status turn(cascade_context* c, cascade_turn_info* out) {
+    Call& call = of(c);
+    if (!call.in_process() || out == nullptr) return CASCADE_ERR_UNSUPPORTED;
+    const TurnIdentity id = call.turn();
+    if (CASCADE_HAS_FIELD(out, cascade_turn_info, dialogue_id_len)) {
+      out->dialogue_id = id.dialogue_id.data();
+      out->dialogue_id_len = id.dialogue_id.size();
+    }
+    if (CASCADE_HAS_FIELD(out, cascade_turn_info, user_id_len)) {
+      out->user_id = id.user_id.data();
+      out->user_id_len = id.user_id.size();
+    }
+    if (CASCADE_HAS_FIELD(out, cascade_turn_info, turn_index)) out->turn_index = id.turn_index;
+    if (CASCADE_HAS_FIELD(out, cascade_turn_info, turn_seq)) out->turn_seq = id.turn_seq;
+    return CASCADE_OK;
+  }
   static int should_stop(cascade_context* c) { return of(c).stop_requested() ? 1 : 0; }
   static int64_t remaining_ns(cascade_context* c) { return of(c).remaining_ns(); }
 };
@@ -131,6 +157,7 @@ cascade_host_api host_api_table() {
   host.should_stop = &H::should_stop;
   host.remaining_ns = &H::remaining_ns;
   host.forward = &H::forward;
+  host.turn = &H::turn;
   return host;
 }
 
