@@ -11,7 +11,9 @@ root="$(pwd)"
 files=(
   core/graph/graph.cpp core/loader/loader.cpp
   core/run/inputs.cpp core/run/loop.cpp core/run/plan.cpp core/run/replay.cpp
-  core/runtime/engine.cpp core/runtime/outcome.cpp
+  core/runtime/engine.cpp core/runtime/outcome.cpp core/runtime/stage_caller.cpp core/runtime/compiled_plan.cpp
+  core/isolation/process_stage.cpp core/isolation/protocol.cpp core/isolation/worker_process.cpp
+  core/isolation/worker_main.cpp
   core/analyze/analyzer_host.cpp core/analyze/analysis_file.cpp core/analyze/replay_service.cpp
   core/analyze/scoring.cpp core/analyze/turn_views.cpp
   plugins/analyzers/oracle/oracle.cpp plugins/analyzers/rules/rules.cpp
