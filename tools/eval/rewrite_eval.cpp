@@ -34,6 +34,8 @@ struct SizePlan {
 };
 // Held-out users are numbered from here: never a train user's id.
 constexpr uint32_t kHeldOutFirstUser = 10000;
+// "chained-asr-confidence": an ASR confidence below this is a defect signal.
+constexpr double kAsrMinConfidence = 0.7;
 
 SizePlan plan_for(const std::string& size) {
   if (size == "small") return {16, 6, 3, 2};
@@ -165,6 +167,14 @@ RewriteEvalReport run_rewrite_eval(const RewriteEvalRequest& rq) {
        "stages.rewrite.params.user", online_skip},
       {"chained", rq.chain_pipeline,
        {"stages.table.params.table=" + table.string(), "stages.rewrite.params.index=" + index.string()},
+       "stages.rewrite.params.user", rq.chain_pipeline.empty() ? "no chained pipeline given" : online_skip},
+      // The same with the recogniser's confidence as a trigger too. Reported
+      // apart: the simulator's confidence falls with its own error count
+      // (tools/simulate/README.md), so it is a cleaner signal here than a
+      // real recogniser's.
+      {"chained-asr-confidence", rq.chain_pipeline,
+       {"stages.table.params.table=" + table.string(), "stages.rewrite.params.index=" + index.string(),
+        "stages.rewrite.params.asr_min_confidence=" + std::to_string(kAsrMinConfidence)},
        "stages.rewrite.params.user", rq.chain_pipeline.empty() ? "no chained pipeline given" : online_skip},
   };
 

@@ -11,16 +11,19 @@
 //      each split simulated once per configuration with the SAME seed:
 //      baseline, precomputed, online global, online global + personal
 //      (users one at a time, the stage's `user` set to theirs), chained
-//      (the table first, then online global + personal). Attempt 0
-//      of a session is the same request in every configuration, so first
-//      turns pair up;
+//      (the table first, then online global + personal), and chained with
+//      the recogniser's confidence as one more trigger. Attempt 0 of a
+//      session is the same request in every configuration, so first turns
+//      pair up;
 //   3. per configuration and split, against the baseline on the same
 //      sessions: wins (baseline's first turn wrong, this one right),
 //      losses (the reverse), defect reduction (relative drop in failed
 //      first turns; also failed sessions; also on rewritten traffic
 //      alone: the first turns the rewriter changed), trigger rate (share of turns in
-//      which the rewrite stage changed the text, from the trace), with
-//      bootstrap 95% intervals over sessions.
+//      which a rewriting stage changed the text, from the trace), with
+//      bootstrap 95% intervals over sessions;
+//   4. the personal layer over the global one, session by session
+//      (compare(): a paired bootstrap of the gain).
 // Retries are simulated (the users are): every figure says so.
 //
 // Lifecycle: a free function; every run builds and tears down its own
@@ -60,7 +63,7 @@ struct Estimate {
 };
 
 struct SplitScore {
-  std::string configuration;  // "precomputed" | "online-global" | "online-personal" | "chained"
+  std::string configuration;  // "precomputed" | "online-global" | "online-personal" | "chained" | "chained-asr-confidence"
   std::string split;          // "held_out_users" | "held_out_days" | "held_out_days/personal_users"
   uint64_t sessions = 0;
   uint64_t wins = 0, losses = 0;
