@@ -15,8 +15,9 @@
 // distinct records that each carry their own 1 KiB inline PCM16 input
 // (32 ms at 16 kHz: bulk bytes, where MB/s is the number that matters). Records are
 // declared (Writer::declare, payloads_stable) as the engine writes them;
-// "named" = the chain shape with names in every record, for comparison;
-// "frame" = the chain as the engine writes a plain turn (format v4): one
+// "named" = the chain shape undeclared (names in every event: the writer
+// declares each stage once per chunk by its names), for comparison;
+// "frame" = the chain as the engine writes a plain turn: one
 // turn frame per 5 stages, the turn record included, each stage's input
 // the previous one's output and a confidence instead of the feature.
 // Reports ns/record, bytes/record and MB/s of trace bytes. A benchmark,

@@ -15,14 +15,9 @@ namespace cascade::trace::format {
 static_assert(std::endian::native == std::endian::little, "trace format code assumes a little-endian host");
 
 inline constexpr char kFileMagic[8] = {'C', 'A', 'S', 'T', 'R', 'A', 'C', 'E'};
-// Version 2 only ADDS to version 1 (payload references, the plain and
-// no_extras flags): a version-1 file decodes under the version-2 rules, so
-// readers accept [kOldestFormatVersion, kFormatVersion].
-// Version 3 adds declared stage records (kRecordStageDeclared) and their
-// declarations (kRecordDecl); it changes nothing else.
-// Version 4 adds the turn frame (kRecordFrame); it changes nothing else.
-inline constexpr uint16_t kFormatVersion = 4;
-inline constexpr uint16_t kOldestFormatVersion = 1;
+// The one format version written and read. Files of any other version
+// (earlier development versions included) are refused with T004.
+inline constexpr uint16_t kFormatVersion = 5;
 inline constexpr uint16_t kFileFlagAudioHashed = 1;  // WriterOptions::audio == Hash
 inline constexpr uint32_t kFileHeaderFixed = 40;     // bytes before the writer string
 // "CCHK" read as a little-endian u32.
@@ -32,34 +27,37 @@ inline constexpr uint16_t kChunkRecords = 0;
 inline constexpr uint16_t kChunkEnd = 1;  // clean close marker: last chunk of a file
 inline constexpr uint16_t kNoWorker = 0xFFFF;
 
-inline constexpr uint8_t kRecordStage = 1;
+// Type 1 is not used (a stage record with its names inline, before
+// declarations became the one way to name a stage).
 inline constexpr uint8_t kRecordTurn = 2;
-// v3: a stage record whose names and port names are in a kRecordDecl record
-// earlier in the same chunk; payloads by port position.
-inline constexpr uint8_t kRecordStageDeclared = 3;
+inline constexpr uint8_t kRecordStage = 3;
+// A stage's names and port names; the n-th declaration of a chunk is the
+// handle n its stage records name.
 inline constexpr uint8_t kRecordDecl = 4;
-// v4: a whole turn (its plain stages and the turn record) in one record.
+// A turn record followed by the stages handed over with it (a turn frame).
 inline constexpr uint8_t kRecordFrame = 5;
 // Record header: u32 = type | body_len << 8; body_len 0xFFFFFF means a u64
 // body length follows (records of 16 MiB and more).
 inline constexpr uint32_t kRecordLenEscape = 0xFFFFFF;
 
-inline constexpr uint8_t kPayloadInline = 0;
-inline constexpr uint8_t kPayloadHashed = 1;
-inline constexpr uint8_t kPayloadRef = 2;  // v2: same bytes as an earlier payload literal of the chunk
+// A port's payload starts with a varint tag: 0 absent, kPortInline or
+// kPortHashed for a payload literal, an odd tag for a reference to the
+// chunk's payload literal number tag >> 1.
+inline constexpr uint8_t kPortAbsent = 0;
+inline constexpr uint8_t kPortInline = 2;
+inline constexpr uint8_t kPortHashed = 4;
 
 // Record flags (first byte of every record body).
 inline constexpr uint8_t kStageFlagTransient = 1;
 inline constexpr uint8_t kStageFlagHasConfidence = 2;
 inline constexpr uint8_t kFlagSameKey = 4;  // turn key omitted: same as the previous record of the chunk
-// v2, stage records: status ok, error_code 0, empty error_message: the three
-// fields are omitted.
+// Status ok, error_code 0, empty error_message: the three fields are omitted.
 inline constexpr uint8_t kStageFlagPlain = 8;
-// v2, stage records: nbest, features and text_features all empty: their
-// three counts are omitted.
+// nbest, features and text_features all empty: their three counts are omitted.
 inline constexpr uint8_t kStageFlagNoExtras = 16;
-// v4, a stage in a turn frame: its times are zigzag varints, not u32s.
-inline constexpr uint8_t kFrameFlagWide = 32;
+// A stage inside a turn record: its ports are omitted, they are the turn's
+// payload table entries its declaration's frame ports name.
+inline constexpr uint8_t kStageFlagBound = 32;
 
 // --- raw little-endian access (unaligned, via memcpy) ----------------------
 template <class T>
@@ -79,8 +77,8 @@ inline uint8_t* put_str(uint8_t* p, std::string_view s) noexcept {
 inline constexpr size_t varint_size(uint64_t v) noexcept { return (std::bit_width(v | 1) + 6) / 7; }
 inline uint8_t* put_varint(uint8_t* p, uint64_t v) noexcept {
   // 1-3 byte values (ids, sizes, nanosecond deltas and durations of fast
-  // stages) without the loop: the loop cost ~100 instructions per stage
-  // record of the engine bench (callgrind).
+  // stages) without the loop: kept for cascade-bench's "a stage record in
+  // memory" row, where every stage writes four of them.
   if (v < 0x80) {
     p[0] = static_cast<uint8_t>(v);
     return p + 1;

@@ -1,8 +1,10 @@
-// reader.cpp — maps trace files, walks chunks, verifies checksums, decodes
-// records, and turns every kind of damage into a Damage entry instead of an
-// exception so a cut-off or bit-flipped trace still yields what is intact.
+// reader.cpp — maps trace files, walks chunks, verifies checksums, hands
+// intact chunks to the decoders (decode.cpp), and turns every kind of damage
+// into a Damage entry instead of an exception so a cut-off or bit-flipped
+// trace still yields what is intact.
 #include <cascade/trace/reader.hpp>
 
+#include "decode.hpp"
 #include "format.hpp"
 
 #include <xxhash.h>
@@ -17,361 +19,11 @@
 #include <cstring>
 #include <deque>
 #include <system_error>
-#include <unordered_map>
 
 namespace cascade::trace {
 namespace {
 
 namespace f = format;
-
-struct DecodeError {
-  const char* what;
-};
-
-// Chunk-local decoding state (FORMAT.md: istr table, start delta, same_key).
-struct PayloadLiteral {
-  bool hashed = false;
-  uint64_t size = 0;
-  std::string_view bytes;  // inline literals: the bytes, inside the mapped chunk
-  uint64_t xxh64 = 0;      // hashed literals
-};
-// v3: a stage's names and ports (kRecordDecl), by handle.
-struct DeclRecord {
-  std::string stage_id, plugin, plugin_version;
-  std::vector<std::string> inputs, outputs;
-  std::vector<uint32_t> frame_ports;  // v4: index + 1 in a frame's payloads, 0 = unbound
-};
-struct ChunkState {
-  std::unordered_map<uint32_t, DeclRecord> decls;  // v3, by handle
-  std::vector<std::string_view> strings;  // literals of the chunk, by id
-  std::vector<PayloadLiteral> payloads;   // payload literals of the chunk, by id (v2)
-  std::optional<TurnId> previous_key;
-  int64_t prev_start = 0;
-};
-
-// Bounds-checked little-endian cursor over one record body.
-struct Cursor {
-  const uint8_t* p;
-  const uint8_t* end;
-  ChunkState* chunk = nullptr;
-
-  void need(size_t n) const {
-    if (static_cast<size_t>(end - p) < n) throw DecodeError{"field runs past the end of its record"};
-  }
-  template <class T>
-  T get() {
-    need(sizeof(T));
-    T v = f::get<T>(p);
-    p += sizeof(T);
-    return v;
-  }
-  uint64_t varint() {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      need(1);
-      const uint8_t b = *p++;
-      v |= static_cast<uint64_t>(b & 0x7F) << shift;
-      if ((b & 0x80) == 0) return v;
-    }
-    throw DecodeError{"varint longer than 10 bytes"};
-  }
-  uint32_t varint32() {
-    const uint64_t v = varint();
-    if (v > 0xFFFFFFFFu) throw DecodeError{"value does not fit 32 bits"};
-    return static_cast<uint32_t>(v);
-  }
-  std::string str() {
-    const uint64_t n = varint();
-    need(n);
-    std::string s(reinterpret_cast<const char*>(p), n);
-    p += n;
-    return s;
-  }
-  // An interned string: a new literal (gets the next id) or a reference.
-  std::string istr() {
-    const uint64_t v = varint();
-    if ((v & 1) != 0) {
-      const uint64_t id = v >> 1;
-      if (id >= chunk->strings.size()) throw DecodeError{"string reference to an undefined id"};
-      return std::string(chunk->strings[id]);
-    }
-    const uint64_t n = v >> 1;
-    need(n);
-    std::string_view sv(reinterpret_cast<const char*>(p), n);
-    p += n;
-    chunk->strings.push_back(sv);
-    return std::string(sv);
-  }
-  int64_t start() {
-    chunk->prev_start = static_cast<int64_t>(static_cast<uint64_t>(chunk->prev_start) +
-                                             static_cast<uint64_t>(f::unzigzag(varint())));
-    return chunk->prev_start;
-  }
-  uint32_t count(size_t min_item) {
-    const auto n = varint32();
-    // Rejects absurd counts before reserving memory for them.
-    if (min_item != 0 && n > static_cast<size_t>(end - p) / min_item) throw DecodeError{"list count too large"};
-    return n;
-  }
-};
-
-// The turn key, or the previous record's (same chunk) when flagged.
-TurnId get_key(Cursor& c, uint8_t flags) {
-  auto& previous = c.chunk->previous_key;
-  if ((flags & f::kFlagSameKey) != 0) {
-    if (!previous) throw DecodeError{"record refers to a previous turn key but is first in its chunk"};
-    return *previous;
-  }
-  TurnId id;
-  id.dialogue_id = c.istr();
-  id.user_id = c.istr();
-  id.turn_index = c.varint32();
-  id.turn_seq = c.varint();
-  previous = id;
-  return id;
-}
-
-int64_t get_end(Cursor& c, int64_t start) {
-  return static_cast<int64_t>(static_cast<uint64_t>(start) + static_cast<uint64_t>(f::unzigzag(c.varint())));
-}
-
-// After port and type: sample rate, encoding, and the bytes or a reference.
-void get_payload_body(Cursor& c, Payload& p) {
-  p.sample_rate = c.varint32();
-  const auto enc = c.get<uint8_t>();
-  if (enc == f::kPayloadRef) {
-    const uint64_t id = c.varint();
-    if (id >= c.chunk->payloads.size()) throw DecodeError{"payload reference to an undefined id"};
-    const PayloadLiteral& lit = c.chunk->payloads[id];
-    p.size = lit.size;
-    p.hashed = lit.hashed;
-    if (lit.hashed) p.stored_xxh64 = lit.xxh64;
-    else p.bytes.assign(lit.bytes);
-    return;
-  }
-  p.size = c.varint();
-  PayloadLiteral lit{false, p.size, {}, 0};
-  if (enc == f::kPayloadInline) {
-    c.need(p.size);
-    lit.bytes = std::string_view(reinterpret_cast<const char*>(c.p), static_cast<size_t>(p.size));
-    p.bytes.assign(lit.bytes);
-    c.p += p.size;
-  } else if (enc == f::kPayloadHashed) {
-    p.hashed = lit.hashed = true;
-    p.stored_xxh64 = lit.xxh64 = c.get<uint64_t>();
-  } else {
-    throw DecodeError{"unknown payload encoding"};
-  }
-  c.chunk->payloads.push_back(lit);
-}
-
-Payload get_payload(Cursor& c) {
-  Payload p;
-  p.port = c.istr();
-  p.type = c.varint32();
-  get_payload_body(c, p);
-  return p;
-}
-
-std::vector<Payload> get_payloads(Cursor& c) {
-  std::vector<Payload> v(c.count(5));
-  for (auto& p : v) p = get_payload(c);
-  return v;
-}
-
-// Times, worker, status, confidence, message: shared by both stage kinds.
-void get_stage_core(Cursor& c, uint8_t flags, StageRecord& r) {
-  r.start_ns = c.start();
-  r.end_ns = get_end(c, r.start_ns);
-  r.worker = c.varint32();
-  const bool plain = (flags & f::kStageFlagPlain) != 0;  // v2: ok, no error code, no message
-  if (!plain) {
-    const auto status = c.get<uint8_t>();
-    if (status > static_cast<uint8_t>(StageStatus::Crashed)) throw DecodeError{"unknown stage status"};
-    r.status = static_cast<StageStatus>(status);
-    r.error_code = c.varint32();
-  }
-  if (r.has_confidence) r.confidence = c.get<double>();
-  if (!plain) r.error_message = c.str();
-}
-
-void get_extras(Cursor& c, StageRecord& r) {
-  r.nbest.resize(c.count(9));
-  for (auto& b : r.nbest) {
-    b.text = c.str();
-    b.score = c.get<double>();
-  }
-  r.features.resize(c.count(9));
-  for (auto& ft : r.features) {
-    ft.key = c.istr();
-    ft.value = c.get<double>();
-  }
-  r.text_features.resize(c.count(2));
-  for (auto& t : r.text_features) {
-    t.key = c.istr();
-    t.value = c.str();
-  }
-}
-
-// Flags and turn key: how both stage record kinds begin. Returns the flags.
-uint8_t get_stage_head(Cursor& c, StageRecord& r) {
-  const auto flags = c.get<uint8_t>();
-  r.transient = (flags & f::kStageFlagTransient) != 0;
-  r.has_confidence = (flags & f::kStageFlagHasConfidence) != 0;
-  r.turn = get_key(c, flags);
-  return flags;
-}
-
-StageRecord get_stage(Cursor& c) {
-  StageRecord r;
-  const uint8_t flags = get_stage_head(c, r);
-  r.stage_id = c.istr();
-  r.plugin = c.istr();
-  r.plugin_version = c.istr();
-  get_stage_core(c, flags, r);
-  r.inputs = get_payloads(c);
-  r.outputs = get_payloads(c);
-  if ((flags & f::kStageFlagNoExtras) == 0) get_extras(c, r);  // v2: flag set = no extras
-  return r;
-}
-
-// v3: kRecordDecl.
-void get_decl(Cursor& c) {
-  const uint32_t handle = c.varint32();
-  DeclRecord d;
-  d.stage_id = c.istr();
-  d.plugin = c.istr();
-  d.plugin_version = c.istr();
-  d.inputs.resize(c.count(1));
-  for (auto& s : d.inputs) s = c.istr();
-  d.outputs.resize(c.count(1));
-  for (auto& s : d.outputs) s = c.istr();
-  if (c.p < c.end) {  // v4: frame ports
-    d.frame_ports.resize(c.count(1));
-    if (!d.frame_ports.empty() && d.frame_ports.size() != d.inputs.size() + d.outputs.size())
-      throw DecodeError{"declaration lists frame ports for another number of ports"};
-    for (auto& i : d.frame_ports) i = c.varint32();
-  }
-  c.chunk->decls[handle] = std::move(d);
-}
-
-// A declaration handle (v3/v4): its declaration, whose names go into `r`.
-const DeclRecord& get_declared(Cursor& c, StageRecord& r) {
-  const auto it = c.chunk->decls.find(c.varint32());
-  if (it == c.chunk->decls.end()) throw DecodeError{"stage record refers to a stage not declared in its chunk"};
-  const DeclRecord& d = it->second;
-  r.stage_id = d.stage_id;
-  r.plugin = d.plugin;
-  r.plugin_version = d.plugin_version;
-  return d;
-}
-
-// v3: kRecordStageDeclared. Gives the same StageRecord as kRecordStage:
-// every input port listed, absent outputs left out.
-StageRecord get_stage_declared(Cursor& c) {
-  StageRecord r;
-  const uint8_t flags = get_stage_head(c, r);
-  const DeclRecord& d = get_declared(c, r);
-  get_stage_core(c, flags, r);
-  auto positional = [&](const std::vector<std::string>& ports, std::vector<Payload>& out, bool keep_absent) {
-    out.reserve(ports.size());
-    for (const auto& port : ports) {
-      Payload p;
-      p.port = port;
-      p.type = c.varint32();
-      if (p.type != f::kPayloadNone) get_payload_body(c, p);
-      if (p.type != f::kPayloadNone || keep_absent) out.push_back(std::move(p));
-    }
-  };
-  positional(d.inputs, r.inputs, true);
-  positional(d.outputs, r.outputs, false);
-  if ((flags & f::kStageFlagNoExtras) == 0) get_extras(c, r);
-  return r;
-}
-
-// How a turn record and a turn frame begin (writer.cpp put_turn_head).
-void get_turn_head(Cursor& c, TurnRecord& t) {
-  const auto flags = c.get<uint8_t>();
-  t.turn = get_key(c, flags);
-  t.worker = c.varint32();
-  t.timestamp = c.str();
-  t.config_digest = c.get<uint64_t>();
-  t.start_ns = c.start();
-  t.end_ns = get_end(c, t.start_ns);
-  const auto status = c.get<uint8_t>();
-  if (status > static_cast<uint8_t>(TurnStatus::Cancelled)) throw DecodeError{"unknown turn status"};
-  t.status = static_cast<TurnStatus>(status);
-}
-
-// v4: kRecordFrame. Gives the StageRecords and the TurnRecord that
-// declared stage records and a turn record would give, in that order.
-// All or nothing: a malformed frame yields none of its records.
-std::vector<Record> get_frame(Cursor& c) {
-  std::vector<Record> out;
-  TurnRecord t;
-  get_turn_head(c, t);
-  std::vector<Payload> table(c.count(1));
-  for (auto& p : table) {
-    p.type = c.varint32();
-    if (p.type != f::kPayloadNone) get_payload_body(c, p);
-  }
-  const uint32_t input = c.varint32();
-  if (input >= table.size()) throw DecodeError{"turn frame input index outside its payloads"};
-  t.input = table[input];
-  t.input.port = "input";
-  t.gold_json = c.str();
-  t.result_json = c.str();
-  const uint32_t n = c.count(5);
-  out.reserve(n + 1);
-  for (uint32_t s = 0; s < n; ++s) {
-    StageRecord r;
-    r.turn = t.turn;
-    const DeclRecord& d = get_declared(c, r);
-    const auto flags = c.get<uint8_t>();
-    uint64_t at, len;
-    if ((flags & f::kFrameFlagWide) == 0) {
-      at = c.get<uint32_t>();
-      len = c.get<uint32_t>();
-    } else {
-      at = static_cast<uint64_t>(f::unzigzag(c.varint()));
-      len = static_cast<uint64_t>(f::unzigzag(c.varint()));
-    }
-    r.start_ns = static_cast<int64_t>(static_cast<uint64_t>(t.start_ns) + at);
-    r.end_ns = static_cast<int64_t>(static_cast<uint64_t>(r.start_ns) + len);
-    r.has_confidence = (flags & f::kStageFlagHasConfidence) != 0;
-    if (r.has_confidence) r.confidence = c.get<double>();
-    r.worker = c.varint32();
-    if (d.frame_ports.size() != d.inputs.size() + d.outputs.size())
-      throw DecodeError{"turn frame refers to a stage declared without frame ports"};
-    // As get_stage_declared: every input port listed, absent outputs left out.
-    const uint32_t* ref = d.frame_ports.data();
-    auto ports = [&](const std::vector<std::string>& names, std::vector<Payload>& to, bool keep_absent) {
-      to.reserve(names.size());
-      for (const auto& name : names) {
-        const uint32_t i = *ref++;
-        if (i > table.size()) throw DecodeError{"turn frame port index outside its payloads"};
-        Payload p;
-        if (i != 0) p = table[i - 1];
-        p.port = name;
-        if (p.type != f::kPayloadNone || keep_absent) to.push_back(std::move(p));
-      }
-    };
-    ports(d.inputs, r.inputs, true);
-    ports(d.outputs, r.outputs, false);
-    out.emplace_back(std::move(r));
-  }
-  out.emplace_back(std::move(t));
-  return out;
-}
-
-TurnRecord get_turn(Cursor& c) {
-  TurnRecord r;
-  get_turn_head(c, r);
-  r.input = get_payload(c);
-  r.gold_json = c.str();
-  r.result_json = c.str();
-  return r;
-}
 
 bool valid_chunk_header(const uint8_t* p) {
   return f::get<uint32_t>(p) == f::kChunkMagic && f::get<uint64_t>(p + 24) == XXH3_64bits(p, 24);
@@ -555,10 +207,9 @@ struct Reader::Impl {
       return;
     }
     fi.format_version = f::get<uint16_t>(d + 8);
-    if (fi.format_version < f::kOldestFormatVersion || fi.format_version > f::kFormatVersion) {
+    if (fi.format_version != f::kFormatVersion) {
       const std::string msg = "unsupported trace format version " + std::to_string(fi.format_version) +
-                              " (this reader knows " + std::to_string(f::kOldestFormatVersion) + " to " +
-                              std::to_string(f::kFormatVersion) + ")";
+                              " (this reader reads version " + std::to_string(f::kFormatVersion) + ")";
       if (strict) throw TraceError(codes::kVersion, path, msg);
       report(codes::kVersion, 8, n, msg);
       return;
@@ -700,38 +351,10 @@ struct Reader::Impl {
   }
 
   void decode_chunk(const uint8_t* payload, uint32_t len, uint64_t chunk_at) {
-    const uint8_t* p = payload;
-    const uint8_t* end = payload + len;
-    ChunkState state;  // string table, previous key and start: chunk-local
-    while (p < end) {
-      const uint64_t rec_at = chunk_at + f::kChunkHeaderSize + static_cast<uint64_t>(p - payload);
-      try {
-        Cursor head{p, end};
-        const auto word = head.get<uint32_t>();
-        const auto type = static_cast<uint8_t>(word & 0xFF);
-        uint64_t body = word >> 8;
-        if (body == f::kRecordLenEscape) body = head.get<uint64_t>();
-        head.need(body);
-        Cursor c{head.p, head.p + body, &state};
-        // Fields a newer minor version appends after the known ones are
-        // skipped (the body length tells where the record ends).
-        if (type == f::kRecordStage)
-          pending.emplace_back(get_stage(c));
-        else if (type == f::kRecordStageDeclared)
-          pending.emplace_back(get_stage_declared(c));
-        else if (type == f::kRecordTurn)
-          pending.emplace_back(get_turn(c));
-        else if (type == f::kRecordDecl)
-          get_decl(c);
-        else if (type == f::kRecordFrame)
-          for (auto& r : get_frame(c)) pending.push_back(std::move(r));
-        p = head.p + body;
-      } catch (const DecodeError& e) {
-        report(codes::kRecord, rec_at, static_cast<uint64_t>(end - p),
-               std::string("malformed record (") + e.what + "); rest of the chunk skipped");
-        return;
-      }
-    }
+    const auto failed = decode::chunk({payload, len}, pending);
+    if (failed)
+      report(codes::kRecord, chunk_at + f::kChunkHeaderSize + failed->offset, len - failed->offset,
+             std::string("malformed record (") + failed->what + "); rest of the chunk skipped");
   }
 
   std::optional<Record> next() {

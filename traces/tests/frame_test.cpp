@@ -1,7 +1,8 @@
-// frame_test.cpp — turn frames (format v4): a whole turn in one record
-// reads back as exactly the StageRecords and TurnRecord that separate
-// declared records would give; payloads shared along the turn are stored
-// once; every chunk decodes alone; misuse writes nothing.
+// frame_test.cpp — turn frames: a whole turn in one record (the turn
+// record's fields, then its stages, their ports bound to the turn's
+// payloads) reads back as exactly the StageRecords and TurnRecord that
+// separate declared records would give; payloads shared along the turn
+// are stored once; every chunk decodes alone; misuse writes nothing.
 #include "test_util.hpp"
 
 #include <sys/resource.h>
@@ -171,12 +172,12 @@ TEST(Frame, IsOneRecordAfterItsDeclarationsAndEveryChunkCarriesItsOwn) {
   ASSERT_GE(chunks.size(), 3u);
   for (const auto& c : chunks) {
     const auto types = testing::record_types(bytes, c);
-    // The three declarations (type 4), then only frames (type 5).
+    // The three declarations, then only frames (their stages inside).
     ASSERT_GE(types.size(), 4u);
-    EXPECT_EQ(std::count(types.begin(), types.begin() + 3, 4), 3);
-    EXPECT_EQ(std::count(types.begin() + 3, types.end(), 5), static_cast<long>(types.size() - 3));
-    // record_count counts what the frames stand for: 4 records each.
-    EXPECT_EQ(c.records, 3 + 4 * (types.size() - 3));
+    EXPECT_EQ(std::count(types.begin(), types.begin() + 3, testing::kDeclRecord), 3);
+    EXPECT_EQ(std::count(types.begin() + 3, types.end(), testing::kFrameRecord), static_cast<long>(types.size() - 3));
+    // record_count counts what readers get back: 4 records a frame.
+    EXPECT_EQ(c.records, 4 * (types.size() - 3));
   }
   // Damage the FIRST chunk: the others still decode on their own.
   bytes[chunks[0].offset + 32 + 10] ^= 0x40;
@@ -184,7 +185,7 @@ TEST(Frame, IsOneRecordAfterItsDeclarationsAndEveryChunkCarriesItsOwn) {
   std::vector<Damage> damage;
   const auto recs = read_all(dir / "t.cas", &damage);
   ASSERT_EQ(damage.size(), 1u);
-  const size_t lost_turns = (chunks[0].records - 3) / 4;
+  const size_t lost_turns = chunks[0].records / 4;
   EXPECT_EQ(recs.size(), 4 * (kTurns - lost_turns));
   const auto turns = group_turns(recs);
   ASSERT_EQ(turns.size(), kTurns - lost_turns);
@@ -250,8 +251,9 @@ TEST(Frame, AFrameWhoseStageIsNotDeclaredInItsChunkYieldsNoneOfItsRecords) {
   // nothing.
   std::string bytes = testing::read_bytes(dir / "t.cas");
   const auto chunk = testing::walk_chunks(bytes).at(0);
-  ASSERT_EQ(testing::record_types(bytes, chunk), (std::vector<uint8_t>{4, 4, 4, 5}));
-  testing::cut_record(bytes, chunk, 2);
+  using testing::kDeclRecord, testing::kFrameRecord;
+  ASSERT_EQ(testing::record_types(bytes, chunk), (std::vector<uint8_t>{kDeclRecord, kDeclRecord, kDeclRecord, kFrameRecord}));
+  testing::cut_record(bytes, chunk, 2, false);
   testing::write_bytes(dir / "t.cas", bytes);
   testing::expect_only_record_damage(dir / "t.cas", "not declared");
 }

@@ -83,6 +83,12 @@ inline std::vector<ChunkPos> walk_chunks(const std::string& bytes) {
   return out;
 }
 
+// Record types (FORMAT.md "Records").
+inline constexpr uint8_t kTurnRecord = 2;
+inline constexpr uint8_t kStageRecord = 3;
+inline constexpr uint8_t kDeclRecord = 4;
+inline constexpr uint8_t kFrameRecord = 5;
+
 // The record types of a records chunk, in order (FORMAT.md "Records").
 inline std::vector<uint8_t> record_types(const std::string& bytes, const ChunkPos& c) {
   std::vector<uint8_t> out;
@@ -105,15 +111,16 @@ inline std::vector<uint8_t> record_types(const std::string& bytes, const ChunkPo
 // Removes the `index`-th record of records chunk `c` from `bytes` and
 // re-frames the chunk (length, record count, both checksums) and the end
 // chunk's totals, so that only the reader's own record checks can notice
-// what is missing.
-inline void cut_record(std::string& bytes, const ChunkPos& c, size_t index) {
+// what is missing. `counted`: the record is one the counts include (not a
+// declaration).
+inline void cut_record(std::string& bytes, const ChunkPos& c, size_t index, bool counted = true) {
   const size_t payload = c.offset + 32;
   size_t at = payload;
   for (size_t i = 0; i < index; ++i) at += 4 + (get_le<uint32_t>(bytes, at) >> 8);
   const size_t len = 4 + (get_le<uint32_t>(bytes, at) >> 8);
   bytes.erase(at, len);
   const auto body = static_cast<uint32_t>(c.size - 32 - len);
-  const uint32_t records = c.records - 1;
+  const uint32_t records = c.records - (counted ? 1 : 0);
   std::memcpy(bytes.data() + c.offset + 8, &body, 4);
   std::memcpy(bytes.data() + c.offset + 12, &records, 4);
   const uint64_t body_sum = XXH3_64bits(bytes.data() + payload, body);
@@ -122,7 +129,7 @@ inline void cut_record(std::string& bytes, const ChunkPos& c, size_t index) {
   std::memcpy(bytes.data() + c.offset + 24, &head_sum, 8);
   for (const ChunkPos& end : walk_chunks(bytes)) {
     if (end.kind != 1) continue;
-    const uint64_t total = get_le<uint64_t>(bytes, end.offset + 32 + 8) - 1;
+    const uint64_t total = get_le<uint64_t>(bytes, end.offset + 32 + 8) - (counted ? 1 : 0);
     std::memcpy(bytes.data() + end.offset + 32 + 8, &total, 8);
     const uint64_t end_sum = XXH3_64bits(bytes.data() + end.offset + 32, end.size - 32);
     std::memcpy(bytes.data() + end.offset + 16, &end_sum, 8);

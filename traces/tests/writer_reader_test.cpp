@@ -589,29 +589,29 @@ TEST(StringTable, EqualStringsAtOtherAddressesAreStoredOnce) {
   EXPECT_EQ(std::filesystem::file_size(dir / "copies.cas"), std::filesystem::file_size(dir / "shared.cas"));
 }
 
-TEST(Versions, AVersionOneFileStillReads) {
-  // A record that uses none of versions 2 to 4's additions (not plain, all
-  // lists present, no repeated payload, not declared) is encoded exactly as
-  // version 1 did: the same file with a version-1 header must read back
-  // identically.
+TEST(Versions, AFileOfAnEarlierVersionIsRefusedWithT004) {
+  // Version 4 wrote the same header: only the version field tells the
+  // records apart, and this reader reads version 5 alone.
   TempDir dir;
   FullStage s;
   {
-    Writer w({.path = dir / "v4.cas"});
+    Writer w({.path = dir / "v5.cas"});
     w.write(3, s.ev);
   }
-  auto bytes = testing::read_bytes(dir / "v4.cas");
-  ASSERT_EQ(testing::get_le<uint16_t>(bytes, 8), 4u);
-  bytes[8] = 1;
-  bytes[9] = 0;
+  auto bytes = testing::read_bytes(dir / "v5.cas");
+  ASSERT_EQ(testing::get_le<uint16_t>(bytes, 8), 5u);
+  bytes[8] = 4;
   const auto header_len = testing::get_le<uint32_t>(bytes, 12);
   const uint64_t sum = XXH3_64bits(bytes.data(), header_len - 8);
   std::memcpy(bytes.data() + header_len - 8, &sum, 8);
-  testing::write_bytes(dir / "v1.cas", bytes);
-  EXPECT_EQ(read_all(dir / "v1.cas"), read_all(dir / "v4.cas"));
-  Reader r(dir / "v1.cas");
-  r.next();
-  EXPECT_EQ(r.files().at(0).format_version, 1u);
+  testing::write_bytes(dir / "v4.cas", bytes);
+  try {
+    Reader r(dir / "v4.cas");
+    FAIL() << "expected TraceError";
+  } catch (const TraceError& e) {
+    EXPECT_EQ(e.code(), codes::kVersion);
+    EXPECT_NE(std::string(e.what()).find("version 4"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Turns, GroupsRecordsOfOneTurnFromSeveralWorkersInStartOrder) {
@@ -642,7 +642,7 @@ TEST(Turns, GroupsRecordsOfOneTurnFromSeveralWorkersInStartOrder) {
   EXPECT_EQ(data.find_seq(8), nullptr);
 }
 
-// --- version 3: declared stage records -------------------------------------------
+// --- declared stages: names once per chunk, payloads by port position -------------
 
 // FullStage as a declared record: names once, payloads by port position.
 struct DeclaredStage : FullStage {
@@ -701,8 +701,9 @@ TEST(Declared, EveryChunkCarriesItsOwnDeclarationsSoADamagedChunkCostsOnlyItself
   const auto recs = read_all(dir / "t.cas", &damage);
   ASSERT_EQ(damage.size(), 1u);
   EXPECT_EQ(damage[0].code, codes::kChecksum);
-  // Each chunk holds one declaration record besides its stage records.
-  EXPECT_EQ(recs.size(), static_cast<size_t>(kRecords) - (chunks[0].records - 1));
+  // Each chunk holds one declaration besides its stage records; the
+  // chunk's record count counts only the records readers get back.
+  EXPECT_EQ(recs.size(), static_cast<size_t>(kRecords) - chunks[0].records);
   for (const auto& r : recs) EXPECT_EQ(std::get<StageRecord>(r).stage_id, "asr");
 }
 
@@ -767,9 +768,9 @@ TEST(Declared, ARecordWhoseDeclarationIsMissingFromItsChunkIsReportedNotGuessed)
   // notice.
   std::string bytes = testing::read_bytes(dir / "t.cas");
   const auto chunk = testing::walk_chunks(bytes).at(0);
-  ASSERT_EQ(chunk.records, 2u);
-  ASSERT_EQ(testing::record_types(bytes, chunk).at(0), 4u);  // kRecordDecl
-  testing::cut_record(bytes, chunk, 0);
+  ASSERT_EQ(chunk.records, 1u);  // the stage record: a declaration is not counted
+  ASSERT_EQ(testing::record_types(bytes, chunk).at(0), testing::kDeclRecord);
+  testing::cut_record(bytes, chunk, 0, false);
   testing::write_bytes(dir / "t.cas", bytes);
   testing::expect_only_record_damage(dir / "t.cas", "not declared");
 }

@@ -92,6 +92,12 @@ b = bytearray(good)
 struct.pack_into('<H', b, 8, 99)
 cases['version_99'] = b
 
+b = bytearray(good)  # an earlier version, its header checksum valid
+struct.pack_into('<H', b, 8, 4)
+header_len = struct.unpack_from('<I', b, 12)[0]
+struct.pack_into('<Q', b, header_len - 8, xxh3(b[:header_len - 8]))
+cases['version_4'] = b
+
 cases['empty'] = b''
 cases['text_file'] = b'this is not a trace\n' * 10
 

@@ -118,7 +118,7 @@ struct TurnEvent {
   bool payloads_stable = false;  // as StageEvent::payloads_stable
 };
 
-// --- turn frames (format v4) ---------------------------------------------------
+// --- turn frames ----------------------------------------------------------------
 // The common turn in ONE record: every stage that ran finished ok with
 // nothing to report but an optional confidence. The turn's payloads are
 // listed once (TurnFrame::payloads; the stages' StageDecl::frame_ports
