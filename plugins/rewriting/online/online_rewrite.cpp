@@ -11,10 +11,10 @@
 // pipelines/assistant-recorded-asr-online.toml) the stage triggers on what
 // precedes a failure; without them, on unknown words (rewriter.hpp).
 //
-// The user: ABI 1.3 gives a stage no turn identity, so the user id comes
-// from the optional `user` input (text) when a pipeline can bind one, else
-// from the `user` parameter (one device, one user), else there is no
-// personal layer. README.md says what the host would need to do better.
+// The user: the optional `user` input (text) when a pipeline binds one,
+// else the turn's own user id (host->turn, ABI 1.4: the `user_id` of the
+// turn's input line), else the `user` parameter (one device, one user),
+// else there is no personal layer.
 //
 // When it rewrites it records text features `original_text`,
 // `rewritten_by` ("cascade_online_index/1:<fnv64 hex>": the precomputed
@@ -39,7 +39,7 @@ namespace rw = cascade::rewriting;
 class OnlineRewrite : public Stage {
  public:
   static inline Input in{"text", PayloadType::Text, "the normalised request"};
-  static inline Input user_in{"user", PayloadType::Text, "the user id (optional; else the `user` parameter)", true};
+  static inline Input user_in{"user", PayloadType::Text, "the user id (optional; else the turn's user_id, else the `user` parameter)", true};
   static inline Input asr_in{"asr", PayloadType::Json, "the recogniser's hypothesis {\"confidence\"} (optional)", true};
   static inline Input nlu_in{"nlu", PayloadType::Json, "a probe NLU on the request {\"confidence\"} (optional)", true};
   static inline Input er_in{"er", PayloadType::Json, "a probe ER on it {\"entities\": [{\"status\"}]} (optional)", true};
@@ -47,7 +47,7 @@ class OnlineRewrite : public Stage {
                                 true};
   static inline Output out{"text", PayloadType::Text, "the rewritten request, or the request itself"};
   static inline Param<std::string> index{"index", "", "online index (cascade rewrite index ... -o FILE)"};
-  static inline Param<std::string> user{"user", "", "the user id when no `user` input is bound"};
+  static inline Param<std::string> user{"user", "", "the user id when neither a `user` input nor the turn names one"};
   static inline Param<double> oov_min{"oov_min", 0.0,
                                       "trigger: an unknown word, and at least this share of the words unknown to the index"};
   static inline Param<double> min_similarity{"min_similarity", 0.5, "rewrite only to a candidate this similar"};
@@ -82,7 +82,12 @@ class OnlineRewrite : public Stage {
 
   void process(Call& call) override {
     const std::string_view text = call.text(in);
-    const std::string_view who = call.has(user_in) ? call.text(user_in) : std::string_view(user_);
+    std::string_view who = user_;
+    if (call.has(user_in)) {
+      who = call.text(user_in);
+    } else if (const auto turn = call.turn(); turn && !turn->user_id.empty()) {
+      who = turn->user_id;
+    }
     const auto json_of = [&](const Input& port) { return call.has(port) ? call.json(port) : std::string_view(); };
     const rw::TurnSignals signals =
         rw::read_signals({json_of(asr_in), json_of(nlu_in), json_of(er_in), json_of(result_in)});

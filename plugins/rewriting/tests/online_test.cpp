@@ -241,6 +241,13 @@ TEST(OnlineRewriteStage, RewritesThroughTheHarnessAndRecordsWhy) {
                               {"result", Value::json(R"({"success":false,"supported":true})")}});
   EXPECT_EQ(probed.outputs.at("text").bytes, "set an alarm for seven am");
   EXPECT_EQ(probed.text_features.at("rewrite_trigger"), "result");
+  // ...or from the turn itself (host->turn, ABI 1.4)...
+  h->set_turn("d9", "u1");
+  const auto turn_user = h->run({{"text", Value::text("what's the weather in wilkersn")}});
+  EXPECT_EQ(turn_user.outputs.at("text").bytes, "what's the weather in wilkerson california");
+  EXPECT_EQ(turn_user.text_features.at("rewrite_layer"), "personal");
+  h->set_turn("d9", "");
+  EXPECT_EQ(h->run({{"text", Value::text("what's the weather in wilkersn")}}).text_features.at("rewrite_layer"), "global");
   // ...or from the parameter.
   auto h1 = Harness::load(ONLINE_REWRITE_SO, {{"index", (dir.path / "index.json").string()}, {"user", "u1"}});
   EXPECT_EQ(h1->run({{"text", Value::text("what's the weather in wilkersn")}}).outputs.at("text").bytes,
