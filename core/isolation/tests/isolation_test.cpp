@@ -3,6 +3,8 @@
 // memory or leaks descriptors costs only the turns it held; the host
 // survives, the other turns come out right, the trace says why.
 #include <cascade/core/run.hpp>
+
+#include "pipeline_fixture.hpp"
 #include <cascade/trace/reader.hpp>
 #include <cascade/trace/writer.hpp>
 
@@ -23,32 +25,19 @@ using trace::StageStatus;
 
 namespace {
 
-struct Fixture {
-  config::PipelineConfig cfg;
-  std::unique_ptr<PluginRegistry> reg;
-  PipelinePlan plan;
-};
+using Fixture = cascade::test_support::PipelineFixture;
+using cascade::test_support::run_traced;
+using cascade::test_support::Traced;
 
 // One fixture_faulty stage behind normalize, its params and [stages.process]
 // table given as TOML.
 Fixture load(const std::string& params, const std::string& process = "") {
-  static int n = 0;
-  const fs::path file = fs::temp_directory_path() /
-                        ("cascade_isolation_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++) + ".toml");
-  std::ofstream(file) << "[pipeline]\nname = \"iso\"\nversion = \"1\"\n[output]\nresult = \"faulty.text\"\n"
-                      << "[[stages]]\nid = \"clean\"\nplugin = \"normalize\"\ninputs = { text = \"input.text\" }\n"
-                      << "[[stages]]\nid = \"faulty\"\nplugin = \"fixture_faulty\"\ninputs = { text = \"clean.text\" }\n"
-                      << "params = { " << params << " }\nisolation = \"process\"\n"
-                      << (process.empty() ? "" : "[stages.process]\n" + process + "\n");
-  auto lr = config::load_config(file);
-  for (const auto& d : lr.diagnostics) ADD_FAILURE() << d.format();
-  Fixture f;
-  f.cfg = lr.config;
-  f.reg = load_catalog(f.cfg, {FIXTURE_PLUGIN_DIR, BUILTIN_PLUGIN_DIR}, nullptr);
-  for (const auto& d : config::validate(f.cfg, *f.reg)) ADD_FAILURE() << d.format();
-  f.plan = make_plan(f.cfg, *f.reg);
-  fs::remove(file);
-  return f;
+  return cascade::test_support::load_pipeline(
+      "[pipeline]\nname = \"iso\"\nversion = \"1\"\n[output]\nresult = \"faulty.text\"\n"
+      "[[stages]]\nid = \"clean\"\nplugin = \"normalize\"\ninputs = { text = \"input.text\" }\n"
+      "[[stages]]\nid = \"faulty\"\nplugin = \"fixture_faulty\"\ninputs = { text = \"clean.text\" }\n"
+      "params = { " + params + " }\nisolation = \"process\"\n" +
+      (process.empty() ? "" : "[stages.process]\n" + process + "\n"));
 }
 
 std::vector<TurnInput> texts(size_t n, const std::string& bad_word, size_t every) {
@@ -61,30 +50,6 @@ std::vector<TurnInput> texts(size_t n, const std::string& bad_word, size_t every
                                                           : "Turn " + std::to_string(i);
   }
   return v;
-}
-
-struct Traced {
-  std::vector<TurnOutcome> out;
-  trace::TraceData data;
-};
-Traced run_traced(const PipelinePlan& plan, const std::vector<TurnInput>& in, uint32_t threads,
-                  uint32_t micro_batch = 1) {
-  static int n = 0;
-  const fs::path tp = fs::temp_directory_path() /
-                      ("cascade_isolation_trace_" + std::to_string(::getpid()) + "_" + std::to_string(n++) + ".cas");
-  Traced r;
-  {
-    trace::Writer w({.path = tp});
-    {
-      Engine e(plan, {.threads = threads, .trace = &w, .micro_batch = micro_batch});
-      r.out.resize(in.size());
-      e.run_batch(in, r.out);
-    }
-    w.close();
-  }
-  r.data = trace::read_turns(tp);
-  fs::remove(tp);
-  return r;
 }
 
 bool is_bad(const TurnInput& t, const std::string& word) { return t.payload.find(word) != std::string::npos; }

@@ -3,6 +3,8 @@
 // what lands in the trace.
 #include <chrono>
 #include <cascade/core/run.hpp>
+
+#include "pipeline_fixture.hpp"
 #include <cascade/trace/reader.hpp>
 #include <cascade/trace/writer.hpp>
 
@@ -20,28 +22,8 @@ using namespace cascade;
 
 namespace {
 
-struct Fixture {
-  config::PipelineConfig cfg;
-  std::unique_ptr<PluginRegistry> reg;
-  PipelinePlan plan;
-};
-
-// Writes `toml` to a temp file and loads it the way `cascade run` does.
-Fixture load(const std::string& toml) {
-  static int n = 0;
-  const fs::path file = fs::temp_directory_path() /
-                        ("cascade_engine_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++) + ".toml");
-  std::ofstream(file) << toml;
-  auto lr = config::load_config(file);
-  for (const auto& d : lr.diagnostics) ADD_FAILURE() << d.format();
-  Fixture f;
-  f.cfg = lr.config;
-  f.reg = load_catalog(f.cfg, {FIXTURE_PLUGIN_DIR, BUILTIN_PLUGIN_DIR}, nullptr);
-  for (const auto& d : config::validate(f.cfg, *f.reg)) ADD_FAILURE() << d.format();
-  f.plan = make_plan(f.cfg, *f.reg);
-  fs::remove(file);
-  return f;
-}
+using Fixture = test_support::PipelineFixture;
+Fixture load(const std::string& toml) { return test_support::load_pipeline(toml); }
 
 std::vector<TurnInput> texts(const std::vector<std::string>& t) {
   std::vector<TurnInput> v(t.size());
@@ -60,30 +42,8 @@ std::vector<TurnOutcome> run(Engine& e, const std::vector<TurnInput>& in) {
   return out;
 }
 
-// Runs `in` through `plan` with a trace; the outcomes and what the trace
-// holds (the engine is gone, abandoned calls included, before it is read).
-struct Traced {
-  std::vector<TurnOutcome> out;
-  trace::TraceData data;
-};
-Traced run_traced(const PipelinePlan& plan, const std::vector<TurnInput>& in, uint32_t threads,
-                  uint32_t micro_batch = 1) {
-  static int n = 0;
-  const fs::path tp = fs::temp_directory_path() /
-                      ("cascade_engine_trace_" + std::to_string(::getpid()) + "_" + std::to_string(n++) + ".cas");
-  Traced r;
-  {
-    trace::Writer w({.path = tp});
-    {
-      Engine e(plan, {.threads = threads, .trace = &w, .micro_batch = micro_batch});
-      r.out = run(e, in);
-    }
-    w.close();
-  }
-  r.data = trace::read_turns(tp);
-  fs::remove(tp);
-  return r;
-}
+using test_support::run_traced;
+using test_support::Traced;
 
 const char* kDag = R"(
 [pipeline]

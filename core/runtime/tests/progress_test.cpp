@@ -5,7 +5,11 @@
 // ignoring should_stop().
 #include <cascade/core/run.hpp>
 
+#include "pipeline_fixture.hpp"
+
 #include <gtest/gtest.h>
+
+#include <sstream>
 
 #include <algorithm>
 #include <atomic>
@@ -20,16 +24,12 @@ using namespace cascade;
 
 namespace {
 
-struct Loaded {
-  config::PipelineConfig cfg;
-  std::unique_ptr<PluginRegistry> reg;
-  PipelinePlan plan;
-};
+using Loaded = test_support::PipelineFixture;
 
 // norm -> slow (sleeps `sleep_ms` on inputs containing "slow") -> out.
 Loaded load(int sleep_ms) {
-  const fs::path file = fs::temp_directory_path() / ("cascade_progress_test_" + std::to_string(::getpid()) + ".toml");
-  std::ofstream(file) << R"([pipeline]
+  std::ostringstream toml;
+  toml << R"([pipeline]
 name = "progress"
 version = "1.0.0"
 [[stages]]
@@ -46,15 +46,7 @@ id = "out"
 plugin = "passthrough"
 inputs = { in = "slow.text" }
 )";
-  auto lr = config::load_config(file);
-  for (const auto& d : lr.diagnostics) ADD_FAILURE() << d.format();
-  Loaded l;
-  l.cfg = lr.config;
-  l.reg = load_catalog(l.cfg, {FIXTURE_PLUGIN_DIR, BUILTIN_PLUGIN_DIR}, nullptr);
-  for (const auto& d : config::validate(l.cfg, *l.reg)) ADD_FAILURE() << d.format();
-  l.plan = make_plan(l.cfg, *l.reg);
-  fs::remove(file);
-  return l;
+  return test_support::load_pipeline(toml.str());
 }
 
 std::vector<TurnInput> turns(size_t n, size_t slow) {
