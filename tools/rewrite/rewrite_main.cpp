@@ -25,13 +25,13 @@ namespace rw = cascade::rewriting;
 
 constexpr int kOk = 0, kRuntimeFailure = 1, kUsageError = 2;
 
-int build(const std::vector<std::filesystem::path>& traces, const std::filesystem::path& out,
-          const rw::BuildOptions& options) {
+// Runs `make` (which builds and writes, and returns its summary line) and
+// maps what it throws to an exit code: bad options are usage errors,
+// unreadable traces or tables runtime failures.
+template <class Make>
+int guarded(Make make) {
   try {
-    const rw::BuildResult r = rw::build_rewrites(traces, options);
-    for (const auto& d : r.damage) std::cerr << "warning: " << d.format() << "\n";
-    const std::string id = rw::write_table(r.table, out);
-    std::cerr << rw::format_summary(r) << "  table: " << out.string() << " (" << id << ")\n";
+    std::cerr << make();
     return kOk;
   } catch (const std::invalid_argument& e) {
     std::cerr << "error: " << e.what() << "\n";
@@ -48,27 +48,24 @@ int build(const std::vector<std::filesystem::path>& traces, const std::filesyste
   }
 }
 
+int build(const std::vector<std::filesystem::path>& traces, const std::filesystem::path& out,
+          const rw::BuildOptions& options) {
+  return guarded([&] {
+    const rw::BuildResult r = rw::build_rewrites(traces, options);
+    for (const auto& d : r.damage) std::cerr << "warning: " << d.format() << "\n";
+    const std::string id = rw::write_table(r.table, out);
+    return rw::format_summary(r) + "  table: " + out.string() + " (" + id + ")\n";
+  });
+}
+
 int index(const std::vector<std::filesystem::path>& traces, const std::filesystem::path& out,
           const rw::IndexBuildOptions& options) {
-  try {
+  return guarded([&] {
     const rw::IndexBuildResult r = rw::build_online_index(traces, options);
     for (const auto& d : r.damage) std::cerr << "warning: " << d.format() << "\n";
     const std::string id = rw::write_online_index(r.index, out);
-    std::cerr << rw::format_index_summary(r) << "  index: " << out.string() << " (" << id << ")\n";
-    return kOk;
-  } catch (const std::invalid_argument& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return kUsageError;
-  } catch (const cascade::trace::TraceError& e) {
-    std::cerr << e.what() << "\n";
-    return kRuntimeFailure;
-  } catch (const rw::TableError& e) {
-    std::cerr << e.what() << "\n";
-    return kRuntimeFailure;
-  } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return kRuntimeFailure;
-  }
+    return rw::format_index_summary(r) + "  index: " + out.string() + " (" + id + ")\n";
+  });
 }
 
 int run(int argc, char** argv) {
