@@ -32,6 +32,9 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 
 namespace cascade {
 namespace rt = runtime;
@@ -72,11 +75,30 @@ struct Engine::Impl {
         arena(std::make_unique<oneapi::tbb::task_arena>(static_cast<int>(std::max(1u, o.threads)))),
         micro_batch(std::max(1u, o.micro_batch)) {
     if (o.trace != nullptr) recorder = std::make_unique<rt::TurnRecorder>(*o.trace, plan);
-    auto* names = new std::vector<std::string>();  // leaked: see `labels`
-    auto* table = new std::vector<const char*>();
-    for (const auto& sp : plan.plan.stages) names->push_back("stage '" + sp.id + "' (plugin " + sp.plugin->info.name + ")");
-    for (const auto& n : *names) table->push_back(n.c_str());
-    labels = table->data();
+    std::vector<std::string> names;
+    for (const auto& sp : plan.plan.stages) names.push_back("stage '" + sp.id + "' (plugin " + sp.plugin->info.name + ")");
+    labels = intern_labels(std::move(names));
+  }
+
+  // The crash-message labels of a plan, kept for the process's life (a
+  // thread abandoned at a deadline may name its stage after the engine is
+  // gone) and shared by engines of equal plans, so that many engines (the
+  // oracle's replays) do not grow them; reachable, so leak checkers agree.
+  static const char* const* intern_labels(std::vector<std::string> names) {
+    struct Labels {
+      std::vector<std::string> names;
+      std::vector<const char*> table;
+    };
+    static std::mutex m;
+    static auto* all = new std::map<std::vector<std::string>, std::unique_ptr<Labels>>();
+    std::lock_guard lock(m);
+    auto& entry = (*all)[names];
+    if (!entry) {
+      entry = std::make_unique<Labels>();
+      entry->names = std::move(names);
+      for (const auto& n : entry->names) entry->table.push_back(n.c_str());
+    }
+    return entry->table.data();
   }
 
   // The stage this thread runs, named for crash messages while `t` runs

@@ -52,6 +52,16 @@ std::vector<TurnInput> texts(size_t n, const std::string& bad_word, size_t every
   return v;
 }
 
+// Under AddressSanitizer the worker's own sanitizer catches a deadly
+// signal (or, at exit(), reports leaks) and exits with its own status: the
+// crash is recorded alike, only how the worker ended reads otherwise.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+std::string ending(const std::string& plain) { return kSanitized ? std::string("the worker process of") : plain; }
+
 bool is_bad(const TurnInput& t, const std::string& word) { return t.payload.find(word) != std::string::npos; }
 
 // Every good turn came out as the plugin makes it; every bad one failed at
@@ -98,21 +108,23 @@ TEST(ProcessIsolation, ASegfaultCostsOnlyTheTurnsItHeld) {
   const Fixture f = load("prefix = \"p:\", mode = \"segfault\", trigger = \"boom\"");
   const auto in = texts(30, "boom", 7);
   const Traced r = run_traced(f.plan, in, 2);
-  expect_only_bad_turns_lost(r, in, "boom", StageStatus::Crashed, "killed by signal 11 (SIGSEGV)");
+  expect_only_bad_turns_lost(r, in, "boom", StageStatus::Crashed, ending("killed by signal 11 (SIGSEGV)"));
   const auto* s = r.data.find_seq(6)->stage("faulty");
-  EXPECT_EQ(s->text_feature("worker_end").value_or(""), "killed by signal 11 (SIGSEGV)");
+  if (!kSanitized) {
+    EXPECT_EQ(s->text_feature("worker_end").value_or(""), "killed by signal 11 (SIGSEGV)");
+  }
 }
 
 TEST(ProcessIsolation, AnAbortAndAnExitAreCrashesToo) {
   {
     const Fixture f = load("prefix = \"p:\", mode = \"abort\", trigger = \"boom\"");
     const auto in = texts(12, "boom", 5);
-    expect_only_bad_turns_lost(run_traced(f.plan, in, 1), in, "boom", StageStatus::Crashed, "(SIGABRT)");
+    expect_only_bad_turns_lost(run_traced(f.plan, in, 1), in, "boom", StageStatus::Crashed, ending("(SIGABRT)"));
   }
   {
     const Fixture f = load("prefix = \"p:\", mode = \"exit\", exit_code = 3, trigger = \"boom\"");
     const auto in = texts(12, "boom", 5);
-    expect_only_bad_turns_lost(run_traced(f.plan, in, 1), in, "boom", StageStatus::Crashed, "exited with status 3");
+    expect_only_bad_turns_lost(run_traced(f.plan, in, 1), in, "boom", StageStatus::Crashed, ending("exited with status 3"));
   }
 }
 
