@@ -37,6 +37,13 @@ namespace {
 std::atomic<Engine*> g_signal_engine{nullptr};
 std::atomic<int> g_signals{0};  // a second signal ends the shutdown grace at once
 
+// A plugin's crash taken over by salvage_after_crash(): which, and the
+// grace the loop gives the turns in flight (the crashed thread parks longer).
+std::atomic<bool> g_crash_taken{false};
+std::atomic<int> g_crash_signal{0};
+std::atomic<int> g_crash_exit{-1};
+std::atomic<int64_t> g_grace_ms{3000};
+
 extern "C" void on_signal(int) {
   // Lock-free atomics only: async-signal-safe.
   g_signals.fetch_add(1);
@@ -245,11 +252,30 @@ bool watch(BatchThread& runner, const Engine& engine, Watchdog& dog, const RunOp
 void cancel_on_signals(Engine* engine) {
   g_signal_engine.store(engine);
   g_signals.store(0);
+  if (engine != nullptr) {
+    g_crash_taken.store(false);
+    g_crash_signal.store(0);
+    g_crash_exit.store(-1);
+  }
   struct sigaction sa {};
   sa.sa_handler = engine != nullptr ? &on_signal : SIG_DFL;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+}
+
+int64_t salvage_after_crash(int signal, int exit_status) noexcept {
+  // Lock-free atomics only: this runs in a signal handler or an exit
+  // handler on the thread the plugin broke.
+  Engine* e = g_signal_engine.load();
+  if (e == nullptr) return 0;
+  if (!g_crash_taken.exchange(true)) {
+    g_crash_signal.store(signal);
+    g_crash_exit.store(exit_status);
+    g_signals.fetch_add(1);
+    e->cancel();
+  }
+  return g_grace_ms.load() + 10'000;
 }
 
 std::string result_line(const TurnInput& in, const TurnOutcome& out) {
@@ -265,6 +291,7 @@ std::string result_line(const TurnInput& in, const TurnOutcome& out) {
 
 RunSummary run_turns(Engine& engine, TurnSource& source, const RunOptions& opt) {
   RunSummary sum;
+  g_grace_ms.store(opt.shutdown_grace_ms);
   Progress progress(opt.progress, source.size_hint());
   const size_t cap = std::max<uint32_t>(1, opt.max_in_flight);
   // Two batches in turn: while batch k runs, the trace writer's background
@@ -340,9 +367,9 @@ RunSummary run_turns(Engine& engine, TurnSource& source, const RunOptions& opt) 
     if (runner->wait_for(std::chrono::milliseconds(0))) return false;
     char head[200];
     std::snprintf(head, sizeof head,
-                  "error[R041]: interrupted: turns still running %.1f s after the signal are abandoned "
+                  "error[R041]: interrupted: turns still running %.1f s after the %s are abandoned "
                   "(--shutdown-grace-ms); the finished ones are in the results and the trace:\n",
-                  opt.shutdown_grace_ms / 1e3);
+                  opt.shutdown_grace_ms / 1e3, g_crash_taken.load() ? "plugin's crash" : "signal");
     alert(opt, head + in_flight(engine, batch[cur].data(), n, dog.since(), now_ns(), 20));
     if (pending > 0) report(1 - cur, pending, nullptr);
     if (opt.trace != nullptr) ticket = opt.trace->begin_flush();
@@ -378,6 +405,10 @@ RunSummary run_turns(Engine& engine, TurnSource& source, const RunOptions& opt) 
   if (sum.abandoned > 0) {
     runner->stop();
     thread.detach();
+  }
+  if (g_crash_taken.load()) {
+    sum.crash_signal = g_crash_signal.load();
+    sum.crash_exit = g_crash_exit.load();
   }
   progress.end(sum.turns);
   sum.seconds = progress.seconds();

@@ -1,17 +1,25 @@
-// What the CLI says when a plugin running in process takes it down: a
+// What the CLI does when a plugin running in process takes it down: a
 // fatal signal (segfault, abort, SIGFPE, SIGBUS, SIGILL) or exit() called
 // from a stage. The engine knows which stage the crashing thread runs
-// (Engine::running_stage(), async-signal-safe); these handlers name it,
-// then let the process end as it would have (re-raise with the default
-// action, or _exit with the plugin's status). In process, a crash ends the
-// run: only `isolation = "process"` confines it to the stage's own turns.
+// (Engine::running_stage(), async-signal-safe); these handlers name it.
+// During a run the crash is then handed to the run loop
+// (salvage_after_crash()): the crashing thread parks for good, never going
+// back into the plugin, while the loop cancels the other turns, reports
+// every finished one (records first, then result lines) and ends the
+// process as the plugin would have (execute() in run_commands.cpp: the same
+// signal, or _exit with the plugin's status). If the loop never gets there
+// (the dead thread held a lock it needs), the parked thread ends the
+// process itself after a bound. In process, a crash still ends the run:
+// only `isolation = "process"` confines it to the stage's own turns.
 #include "commands.hpp"
 
 #include <cascade/core/engine.hpp>
+#include <cascade/core/run.hpp>
 
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <unistd.h>
 
 namespace cascade::cli {
@@ -64,22 +72,46 @@ const char* signal_text(int sig) {
 }
 
 constexpr const char* kConfine =
-    ". In process, a plugin's crash ends the run (the turns reported so far are in the results and the "
-    "trace); isolation = \"process\" on that stage confines it to the stage's own turns (docs/robustness.md).\n";
+    ". In process, a plugin's crash ends the run (the turns that finished are saved to the results and the "
+    "trace first); isolation = \"process\" on that stage confines it to the stage's own turns "
+    "(docs/robustness.md).\n";
+
+// Parks the calling thread (it must not return into the plugin that broke
+// it) for at most `ms`, then runs `end`: normally the run loop ends the
+// process long before. nanosleep is async-signal-safe.
+template <class End>
+[[noreturn]] void park_then(int64_t ms, End end) {
+  timespec left{static_cast<time_t>(ms / 1000), static_cast<long>(ms % 1000) * 1'000'000};
+  while (::nanosleep(&left, &left) != 0) {
+  }
+  end();
+  ::_exit(1);  // not reached: `end` ends the process
+}
+
+[[noreturn]] void die_of(int sig) {
+  struct sigaction sa {};
+  sa.sa_handler = SIG_DFL;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(sig, &sa, nullptr);
+  ::raise(sig);  // SA_NODEFER: delivered now, the default action ends the process
+  ::_exit(128 + sig);
+}
 
 extern "C" void on_fatal_signal(int sig) {
-  // SA_RESETHAND has restored the default action: re-raising below ends the
-  // process as the signal would have (core dump, exit status 128+sig).
-  if (const char* stage = Engine::running_stage(); stage != nullptr) {
-    Message m;
-    m.add("\nerror[R042]: ");
-    m.add(stage);
-    m.add(" crashed the process with ");
-    m.add(signal_text(sig));
-    m.add(kConfine);
-    m.send();
-  }
-  ::raise(sig);
+  const char* stage = Engine::running_stage();
+  // Not a plugin's crash (the host's own, or no stage on this thread):
+  // end as the signal would have.
+  if (stage == nullptr) die_of(sig);
+  Message m;
+  m.add("\nerror[R042]: ");
+  m.add(stage);
+  m.add(" crashed the process with ");
+  m.add(signal_text(sig));
+  m.add(kConfine);
+  m.send();
+  const int64_t park_ms = salvage_after_crash(sig, -1);
+  if (park_ms == 0) die_of(sig);
+  park_then(park_ms, [sig] { die_of(sig); });
 }
 
 extern "C" void on_process_exit(int status, void*) {
@@ -95,7 +127,9 @@ extern "C" void on_process_exit(int status, void*) {
   m.send();
   // Not the rest of exit(): static destructors would run under the other
   // threads still running turns (a segfault during exit, half the time).
-  ::_exit(status);
+  const int64_t park_ms = salvage_after_crash(0, status);
+  if (park_ms == 0) ::_exit(status);
+  park_then(park_ms, [status] { ::_exit(status); });
 }
 
 }  // namespace
@@ -104,7 +138,9 @@ void install_crash_reports() {
   struct sigaction sa {};
   sa.sa_handler = &on_fatal_signal;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+  // Not SA_RESETHAND: a second thread crashing in the same plugin while
+  // the first crash is salvaged must park too, not end the process.
+  sa.sa_flags = SA_NODEFER;
   for (const int sig : {SIGSEGV, SIGABRT, SIGFPE, SIGBUS, SIGILL}) ::sigaction(sig, &sa, nullptr);
 }
 

@@ -99,17 +99,25 @@ int execute(const LoadedPipeline& p, TurnSource& source, const ExecArgs& a, bool
   if (!a.quiet)
     std::cerr << p.config.name << ": " << s.turns << " turns (" << s.ok << " ok, " << s.failed << " failed, "
               << s.cancelled << " cancelled" << (s.abandoned > 0 ? ", " + std::to_string(s.abandoned) + " abandoned" : "")
-              << ") in " << s.seconds << " s" << (s.interrupted ? " — interrupted" : "")
+              << ") in " << s.seconds << " s"
+              << (s.crash_signal != 0 || s.crash_exit >= 0 ? " — a plugin crashed the process"
+                  : s.interrupted                          ? " — interrupted"
+                                                           : "")
               << (writer ? "; trace: " + (a.trace_path.empty() ? p.config.trace.path : a.trace_path) : std::string())
               << "\n";
-  if (s.abandoned > 0) {
-    // A stage is still inside a call that may never return: destroying the
-    // engine would close its instance under it, and exit() would run
-    // destructors under it. What was reported is flushed; end here.
+  if (s.crash_signal != 0 || s.crash_exit >= 0 || s.abandoned > 0) {
+    // A stage is still inside a call that may never return (or on a thread
+    // a plugin broke): destroying the engine would close its instance under
+    // it, and exit() would run destructors under it. What was reported is
+    // flushed; end here, as the plugin's crash would have ended the process.
     std::cout.flush();
     file.flush();
     std::cerr.flush();
-    ::_exit(130);
+    if (s.crash_signal != 0) {
+      std::signal(s.crash_signal, SIG_DFL);
+      std::raise(s.crash_signal);
+    }
+    ::_exit(s.crash_exit >= 0 ? s.crash_exit : 130);
   }
   if (!s.results_error.empty()) {
     const std::string name = a.output.empty() ? "<stdout>" : a.output;

@@ -10,7 +10,9 @@
 #                exit 1, the trace verifies.
 #   segfault | abort | exit   a stage takes the process down in process:
 #                the message names the stage (R042/R043), the exit status
-#                is the signal's or the plugin's exit code.
+#                is the signal's or the plugin's exit code, and every turn
+#                that finished (before the crash, or cancelled by it) has
+#                its line and its trace record; the trace verifies.
 set -euo pipefail
 cascade=$1 plugins=$2 case=$3
 work=$(mktemp -d)
@@ -95,6 +97,14 @@ case "$case" in
     [ "$rc" -eq "$want_rc" ] || fail "exit $rc, want $want_rc"
     grep -q "error\[$want_code\]: stage 'stuck' (plugin fixture_faulty)" "$work/err" || fail "the message does not name the stage"
     grep -q 'isolation = "process"' "$work/err" || fail "no word of process isolation"
-    echo "exit $rc, $(grep -o "error\[$want_code\][^.]*" "$work/err")" ;;
+    grep -q '"dialogue_id":"d20"' "$work/results" && fail "the crashed turn has a result line"
+    lines=$(wc -l < "$work/results")
+    # Turns queued behind the crashed call never start: they are abandoned
+    # (R041 lists them); every turn that finished is reported.
+    done=$(grep -o '[0-9]* done (of 100 in this batch)' "$work/err" | cut -d' ' -f1)
+    [ -n "$done" ] || fail "no count of the finished turns"
+    [ "$lines" -gt 0 ] && [ "$lines" -eq "$done" ] || fail "$lines result lines, want the $done finished turns"
+    check_trace
+    echo "exit $rc, $lines other turns reported and traced, $(grep -o "error\[$want_code\][^.]*" "$work/err")" ;;
   *) fail "unknown case $case" ;;
 esac

@@ -115,6 +115,12 @@ struct RunSummary {
   // device"); empty if they were. The run stops taking turns when it
   // happens; the turns that ran are still in the trace.
   std::string results_error;
+  // A plugin took the process down in process (see salvage_after_crash()):
+  // the signal it died of, or the status it called exit() with (-1: none).
+  // The finished turns are reported like those of an interrupted run; the
+  // caller then ends the process the way the plugin would have.
+  int crash_signal = 0;
+  int crash_exit = -1;
 };
 
 // The result line of one turn (the identity fields plus the outcome).
@@ -127,5 +133,17 @@ RunSummary run_turns(Engine& engine, TurnSource& source, const RunOptions& optio
 // takes; a second signal ends the grace at once). Call with nullptr to
 // detach.
 void cancel_on_signals(Engine* engine);
+
+// A plugin running in process crashed the thread that calls this (a fatal
+// signal: `signal`, or exit(): `exit_status`), from the CLI's signal and
+// exit handlers; async-signal-safe. If a run is in flight (an engine is
+// attached by cancel_on_signals()), the crash is taken over: the engine is
+// cancelled and run_turns() reports every finished turn (records first),
+// then returns with RunSummary::crash_signal / crash_exit set. Returns how
+// long, in ms, the crashing thread must then park (never going back into
+// the plugin) before ending the process itself, should the loop never get
+// there (a lock the dead thread held); 0 when no run is in flight: end the
+// process now. A second crash while one is taken over parks as well.
+int64_t salvage_after_crash(int signal, int exit_status) noexcept;
 
 }  // namespace cascade
