@@ -246,7 +246,10 @@ struct ProcessStage::Impl {
     }
     wire::finish(slot.request);
     const WorkerProcess::Outcome o = slot.proc->exchange(slot.request, slot.reply, deadline, cancel);
-    std::string broken;
+    // What broke the protocol, if anything: a bad frame (read by exchange)
+    // or a Result that does not decode. Either way the worker was killed;
+    // its SIGKILL is ours, so the turns record the protocol error instead.
+    std::string broken = o == WorkerProcess::Outcome::Broken ? slot.proc->broken() : std::string();
     if (o == WorkerProcess::Outcome::Ok) {
       try {
         decode_result(slot.reply, n, static_cast<uint32_t>(out_types.size()), n_in, slot.views);
@@ -276,12 +279,13 @@ struct ProcessStage::Impl {
       default:
         crash = true;
         message = "the worker process of " + what() + " " +
-                  (broken.empty() ? how : "answered wrongly (" + broken + ") and was killed") + " during this call (" +
+                  (broken.empty() ? how : "broke the protocol (" + broken + ") and was killed") + " during this call (" +
                   std::to_string(n) + (n == 1 ? " turn" : " turns") + " in it)";
-        crashed(broken.empty() ? how : "answered wrongly: " + broken);
+        crashed(broken.empty() ? how : "protocol error: " + broken);
     }
+    const std::string end = broken.empty() ? how : "protocol error: " + broken;
     for (uint32_t k : slot.sent) {
-      fail_turn(call_of(ctxs[k]), st, message, crash, crash ? how : std::string());
+      fail_turn(call_of(ctxs[k]), st, message, crash, crash ? end : std::string());
       status[k] = st;
     }
   }

@@ -14,6 +14,10 @@
 // - quarantine_after crashes within quarantine_window_s quarantine the
 //   stage for the rest of the run: its turns fail at once (UNAVAILABLE,
 //   with the reason), under the stage's error policy;
+// - a worker whose bytes break the protocol (its plugin wrote on the
+//   worker's socket: a bad header, a length that lies, a cut frame) is
+//   killed: the turns of that call are `crashed`, worker_end says
+//   "protocol error: ...", and it restarts as after a crash;
 // - a call still running at its deadline: the worker is killed (a hung
 //   plugin holds no thread and no exit), the turn records `timeout`;
 // - a cancelled run: the workers of calls in flight are killed.

@@ -201,13 +201,32 @@ WorkerProcess::Outcome WorkerProcess::exchange(const std::string& request, std::
 }
 
 // Writes `request`, reads one message of `kind` into reply_. Sets last_.
+//
+// The worker's plugin shares the worker's process, so it can write on the
+// socket too (a stray write on a descriptor it found): what arrives is
+// checked as a stream that may hold junk. Three rules keep junk from
+// costing more than the call:
+// - a header that is not a `kind` header ends the call at once;
+// - the body is never sized by the header alone: reply_ grows as bytes
+//   arrive (at most twice what came), so a length that lies allocates
+//   nothing it did not receive;
+// - a frame that was begun must keep coming: the worker writes each
+//   message whole, so kFrameStallNs without a byte in the middle of one
+//   means its length lied (the real bytes were taken for its body, and
+//   the worker waits for the next Call while we wait for the rest).
+// Reads stop at the frame's end: nothing after it is taken.
 WorkerProcess::Outcome WorkerProcess::exchange_raw(const std::string& request, wire::Kind kind, int64_t deadline_ns,
                                                    const std::atomic<bool>& cancel) {
   auto done = [&](Outcome o) {
     last_ = o;
-    if (o == Outcome::Deadline || o == Outcome::Cancelled) ::kill(pid_, SIGKILL);
+    if (o != Outcome::Ok && o != Outcome::Died) ::kill(pid_, SIGKILL);
     return o;
   };
+  auto broken = [&](std::string why) {
+    broken_ = std::move(why);
+    return done(Outcome::Broken);
+  };
+  broken_.clear();
   // Write, waiting for room when the socket buffer is full.
   size_t off = 0;
   while (off < request.size()) {
@@ -224,35 +243,44 @@ WorkerProcess::Outcome WorkerProcess::exchange_raw(const std::string& request, w
     return done(Outcome::Died);
   }
   // Read the header, then the body.
+  constexpr size_t kFirstRead = size_t{64} << 10;  // what a body gets before its bytes show it needs more
   char header[wire::kHeaderSize];
   size_t got = 0;
   uint64_t body = 0;
   bool in_body = false;
+  int64_t last_byte_ns = 0;  // when the frame under way last grew
   for (;;) {
-    char* dst = in_body ? reply_.data() + got : header + got;
-    const size_t want = (in_body ? body : wire::kHeaderSize) - got;
-    if (want == 0) {
-      if (in_body) return done(Outcome::Ok);
+    if (!in_body && got == wire::kHeaderSize) {
       try {
         body = wire::parse_header(header, kind);
       } catch (const wire::WireError& e) {
-        broken_ = e.what();
-        ::kill(pid_, SIGKILL);
-        return done(Outcome::Broken);
+        return broken(e.what());
       }
-      reply_.resize(static_cast<size_t>(body));
+      reply_.clear();
       in_body = true;
       got = 0;
-      continue;
     }
+    if (in_body && got == body) return done(Outcome::Ok);
+    if (in_body && got == reply_.size())
+      reply_.resize(static_cast<size_t>(std::min<uint64_t>(body, std::max<uint64_t>(kFirstRead, uint64_t{got} * 2))));
+    char* dst = in_body ? reply_.data() + got : header + got;
+    const size_t want = (in_body ? reply_.size() : wire::kHeaderSize) - got;
     const ssize_t r = ::read(fd_, dst, want);
     if (r > 0) {
       got += static_cast<size_t>(r);
+      last_byte_ns = now_ns();
       continue;
     }
     if (r < 0 && errno == EINTR) continue;
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (const Outcome o = wait(POLLIN, deadline_ns, &cancel); o != Outcome::Ok) return done(o);
+      const bool mid_frame = in_body || got > 0;
+      const int64_t stall_at = mid_frame ? last_byte_ns + kFrameStallNs : INT64_MAX;
+      const Outcome o = wait(POLLIN, std::min(deadline_ns, stall_at), &cancel);
+      if (o == Outcome::Deadline && stall_at < deadline_ns)
+        return broken(in_body ? "a message stopped " + std::to_string(got) + " bytes into a body of " +
+                                    std::to_string(body) + " (its length lies)"
+                              : "a message stopped " + std::to_string(got) + " bytes into its header");
+      if (o != Outcome::Ok) return done(o);
       continue;
     }
     return done(Outcome::Died);  // EOF or error: the worker is gone

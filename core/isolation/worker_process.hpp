@@ -55,7 +55,7 @@ class WorkerProcess {
   enum class Outcome {
     Ok,         // `reply` holds the Result's body
     Died,       // the worker closed the socket or died during the call
-    Broken,     // it answered something that is not a Result
+    Broken,     // it answered something that is not a Result (broken() says what): killed
     Deadline,   // no answer by the deadline: the worker was killed
     Cancelled,  // `cancel` was set while waiting: the worker was killed
   };
@@ -70,6 +70,13 @@ class WorkerProcess {
   std::string end();
 
   [[nodiscard]] pid_t pid() const { return pid_; }
+  // After Outcome::Broken: what was wrong with the bytes it sent.
+  [[nodiscard]] const std::string& broken() const { return broken_; }
+
+  // Once a message has begun, the longest wait for its next byte: the
+  // worker writes each message whole, so a longer gap means the frame's
+  // length lies (see exchange_raw in worker_process.cpp).
+  static constexpr int64_t kFrameStallNs = int64_t{5} * 1'000'000'000;
 
  private:
   WorkerProcess(pid_t pid, int fd) : pid_(pid), fd_(fd) {}

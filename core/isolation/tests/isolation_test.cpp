@@ -4,6 +4,7 @@
 // survives, the other turns come out right, the trace says why.
 #include <cascade/core/run.hpp>
 
+#include "isolation_fixture.hpp"
 #include "pipeline_fixture.hpp"
 #include <cascade/trace/reader.hpp>
 #include <cascade/trace/writer.hpp>
@@ -28,62 +29,7 @@ namespace {
 using Fixture = cascade::test_support::PipelineFixture;
 using cascade::test_support::run_traced;
 using cascade::test_support::Traced;
-
-// One fixture_faulty stage behind normalize, its params and [stages.process]
-// table given as TOML.
-Fixture load(const std::string& params, const std::string& process = "") {
-  return cascade::test_support::load_pipeline(
-      "[pipeline]\nname = \"iso\"\nversion = \"1\"\n[output]\nresult = \"faulty.text\"\n"
-      "[[stages]]\nid = \"clean\"\nplugin = \"normalize\"\ninputs = { text = \"input.text\" }\n"
-      "[[stages]]\nid = \"faulty\"\nplugin = \"fixture_faulty\"\ninputs = { text = \"clean.text\" }\n"
-      "params = { " + params + " }\nisolation = \"process\"\n" +
-      (process.empty() ? "" : "[stages.process]\n" + process + "\n"));
-}
-
-std::vector<TurnInput> texts(size_t n, const std::string& bad_word, size_t every) {
-  std::vector<TurnInput> v(n);
-  for (size_t i = 0; i < n; ++i) {
-    v[i].dialogue_id = "d" + std::to_string(i);
-    v[i].turn_seq = i;
-    v[i].payload_type = CASCADE_PAYLOAD_TEXT;
-    v[i].payload = (every != 0 && i % every == every - 1) ? "say " + bad_word + " " + std::to_string(i)
-                                                          : "Turn " + std::to_string(i);
-  }
-  return v;
-}
-
-// Under AddressSanitizer the worker's own sanitizer catches a deadly
-// signal (or, at exit(), reports leaks) and exits with its own status: the
-// crash is recorded alike, only how the worker ended reads otherwise.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-std::string ending(const std::string& plain) { return kSanitized ? std::string("the worker process of") : plain; }
-
-bool is_bad(const TurnInput& t, const std::string& word) { return t.payload.find(word) != std::string::npos; }
-
-// Every good turn came out as the plugin makes it; every bad one failed at
-// the faulty stage with `status`, its message naming `how`.
-void expect_only_bad_turns_lost(const Traced& r, const std::vector<TurnInput>& in, const std::string& word,
-                                StageStatus status, const std::string& how) {
-  ASSERT_EQ(r.data.turns.size(), in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    const trace::StageRecord* s = r.data.find_seq(i)->stage("faulty");
-    ASSERT_NE(s, nullptr) << i;
-    if (is_bad(in[i], word)) {
-      EXPECT_EQ(r.out[i].status, trace::TurnStatus::Failed) << i;
-      EXPECT_EQ(r.out[i].failed_stage, "faulty") << i;
-      EXPECT_EQ(s->status, status) << i << ": " << s->error_message;
-      EXPECT_NE(s->error_message.find(how), std::string::npos) << s->error_message;
-    } else {
-      EXPECT_EQ(r.out[i].status, trace::TurnStatus::Ok) << i << ": " << r.out[i].error;
-      EXPECT_EQ(r.out[i].result, "p:turn " + std::to_string(i)) << i;
-      EXPECT_EQ(s->status, StageStatus::Ok) << i;
-    }
-  }
-}
+using namespace cascade::test_support::isolation;
 
 TEST(ProcessIsolation, GivesTheSameOutputsAndReportsAsInProcess) {
   Fixture f = load("prefix = \"p:\"");
