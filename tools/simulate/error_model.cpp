@@ -63,14 +63,22 @@ T get(const nlohmann::json& j, const char* key) {
 
 }  // namespace
 
-AsrErrorModel estimate(const std::vector<std::pair<std::string, std::string>>& pairs) {
+uint32_t word_errors(const std::string& heard, const std::string& said) {
+  uint32_t errors = 0;
+  for (const auto& [op, at] : align(tokenize(heard), tokenize(said))) errors += op == Op::Match ? 0 : 1;
+  return errors;
+}
+
+AsrErrorModel estimate(const std::vector<AsrTurn>& turns, const std::string& snr) {
   AsrErrorModel m;
-  for (const auto& [hyp_text, ref_text] : pairs) {
-    const auto hyp = tokenize(hyp_text), ref = tokenize(ref_text);
+  std::vector<std::pair<uint32_t, double>> confidences;
+  for (const auto& turn : turns) {
+    const auto hyp = tokenize(turn.heard), ref = tokenize(turn.said);
     m.reference_words += ref.size();
+    uint32_t errors = 0;
     for (const auto& [op, at] : align(hyp, ref)) {
       switch (op) {
-        case Op::Match: break;
+        case Op::Match: continue;
         case Op::Sub:
           ++m.substitutions;
           ++m.confusions[ref[at.first]][hyp[at.second]];
@@ -81,13 +89,18 @@ AsrErrorModel estimate(const std::vector<std::pair<std::string, std::string>>& p
           ++m.inserted[hyp[at.second]];
           break;
       }
+      ++errors;
     }
+    confidences.emplace_back(errors, turn.confidence);
   }
+  m.confidence[snr] = estimate_confidence(confidences);
   return m;
 }
 
 nlohmann::json to_json(const AsrErrorModel& m) {
-  return {{"cascade_asr_error_model", 1},
+  nlohmann::json confidence = nlohmann::json::object();
+  for (const auto& [snr, model] : m.confidence) confidence[snr] = to_json(model);
+  return {{"cascade_asr_error_model", kAsrErrorModelVersion},
           {"source", m.source},
           {"condition", m.condition},
           {"reference_words", m.reference_words},
@@ -97,11 +110,17 @@ nlohmann::json to_json(const AsrErrorModel& m) {
           {"voice_factor", m.voice_factor},
           {"snr_factor", m.snr_factor},
           {"confusions", m.confusions},
-          {"inserted", m.inserted}};
+          {"inserted", m.inserted},
+          {"confidence", confidence}};
 }
 
 AsrErrorModel model_from_json(const nlohmann::json& j) {
-  if (get<int>(j, "cascade_asr_error_model") != 1) throw std::invalid_argument("asr error model: unknown version");
+  if (const int version = get<int>(j, "cascade_asr_error_model"); version != kAsrErrorModelVersion)
+    throw std::invalid_argument("asr error model version " + std::to_string(version) + ", this reader reads version " +
+                                std::to_string(kAsrErrorModelVersion) +
+                                (version == 1 ? " (version 1 has no estimated confidence: re-estimate it with "
+                                                "`cascade simulate --learn-asr`, tools/simulate/README.md)"
+                                              : ""));
   AsrErrorModel m;
   m.source = get<std::string>(j, "source");
   m.condition = get<std::string>(j, "condition");
@@ -113,6 +132,18 @@ AsrErrorModel model_from_json(const nlohmann::json& j) {
   m.snr_factor = get<std::map<std::string, double>>(j, "snr_factor");
   m.confusions = get<std::map<std::string, std::map<std::string, uint64_t>>>(j, "confusions");
   m.inserted = get<std::map<std::string, uint64_t>>(j, "inserted");
+  const auto confidences = get<nlohmann::json>(j, "confidence");
+  if (!confidences.is_object()) throw std::invalid_argument("asr error model: 'confidence' is not an object");
+  for (const auto& [snr, confidence] : confidences.items()) {
+    try {
+      m.confidence[snr] = confidence_from_json(confidence);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string(e.what()) + " (noise '" + snr + "')");
+    }
+  }
+  for (const auto& [snr, factor] : m.snr_factor)
+    if (!m.confidence.contains(snr))
+      throw std::invalid_argument("asr error model: 'confidence' has no model for noise '" + snr + "'");
   if (m.reference_words == 0) throw std::invalid_argument("asr error model: 'reference_words' is 0");
   return m;
 }
@@ -131,6 +162,12 @@ double AsrChannel::factor(const std::string& voice, const std::string& snr) cons
   const auto s = model_.snr_factor.find(snr);
   if (s == model_.snr_factor.end()) throw std::invalid_argument("asr error model: no factor for noise '" + snr + "' dB");
   return v->second * s->second;
+}
+
+const ConfidenceModel& AsrChannel::confidence(const std::string& snr) const {
+  const auto c = model_.confidence.find(snr);
+  if (c == model_.confidence.end()) throw std::invalid_argument("asr error model: no confidence for noise '" + snr + "' dB");
+  return c->second;
 }
 
 std::string AsrChannel::nearest(const std::string& word) const {
@@ -166,6 +203,7 @@ std::string AsrChannel::misheard(const std::string& word, Rng& rng) const {
 
 Heard AsrChannel::hear(std::string_view said, const std::string& voice, const std::string& snr, Rng& rng) const {
   const double f = factor(voice, snr);
+  const ConfidenceModel& confidence_model = confidence(snr);
   const double p_sub = std::min(0.9, f * model_.rate(model_.substitutions));
   const double p_del = std::min(0.9, f * model_.rate(model_.deletions));
   const double p_ins = std::min(0.9, f * model_.rate(model_.insertions));
@@ -191,9 +229,10 @@ Heard AsrChannel::hear(std::string_view said, const std::string& voice, const st
     }
   }
   out.text = language::join(words);
-  // Not estimated: a recogniser's confidence falls with its errors and the
-  // noise; this is only a plausible shape for the isolators to read.
-  out.confidence = std::clamp(0.93 - 0.12 * out.errors - 0.04 * (f - 1.0) + rng.uniform(-0.04, 0.04), 0.05, 0.99);
+  // What the real recogniser reported for hypotheses with as many errors
+  // (confidence_model.hpp), drawn after the words so that the words a
+  // seed gives are the same as before the confidence was estimated.
+  out.confidence = confidence_model.draw(out.errors, rng.uniform());
   return out;
 }
 

@@ -12,6 +12,11 @@
 // the WER ratios of docs/results.md's measured tables (noise curve and the
 // DEV voices), applied to all three rates alike.
 //
+// The confidence the turn carries is estimated too (confidence_model.hpp):
+// drawn from what the real recogniser reported for hypotheses with as many
+// word errors at the user's noise level (traces of both voices pooled:
+// noise moved the distribution, the voice did not measurably; README.md).
+//
 // A word seen substituted in the trace is misheard as one of the words it
 // was heard as (by their counts); any other word as its nearest word of
 // the vocabulary by edit distance (ties by a fixed hash): the same word
@@ -22,6 +27,7 @@
 // Threading: const methods are safe from any number of threads.
 #pragma once
 
+#include "confidence_model.hpp"
 #include "rng.hpp"
 
 #include <nlohmann/json.hpp>
@@ -44,15 +50,34 @@ struct AsrErrorModel {
   std::map<std::string, uint64_t> inserted;                           // word -> count
   std::map<std::string, double> voice_factor;                         // voice -> WER ratio
   std::map<std::string, double> snr_factor;                           // "inf" | "30" | "20" -> WER ratio
+  // noise level ("inf" | "30" | "20", as snr_factor) -> the recogniser's
+  // confidence per error bucket at that level.
+  std::map<std::string, ConfidenceModel> confidence;
 
   [[nodiscard]] double rate(uint64_t count) const {
     return reference_words == 0 ? 0.0 : static_cast<double>(count) / static_cast<double>(reference_words);
   }
 };
 
-// (hypothesis, reference) pairs, both normalised: counts and confusions
-// from a minimum-edit alignment of each pair. Factors are left empty.
-AsrErrorModel estimate(const std::vector<std::pair<std::string, std::string>>& pairs);
+// One addressed turn of a speech trace: what the asr stage heard, the gold
+// transcript (both normalised), and the confidence the asr stage reported.
+struct AsrTurn {
+  std::string heard, said;
+  double confidence = 0;
+};
+
+// Word errors (substitutions + deletions + insertions) of `heard` against
+// `said`, by the minimum-edit alignment estimate() uses.
+[[nodiscard]] uint32_t word_errors(const std::string& heard, const std::string& said);
+
+// Counts and confusions from a minimum-edit alignment of each turn, and the
+// turns' (errors, confidence) as the confidence model of noise level `snr`.
+// Factors are left empty.
+AsrErrorModel estimate(const std::vector<AsrTurn>& turns, const std::string& snr = "inf");
+
+// The version to_json writes; model_from_json reads only this one (version
+// 1 had no estimated confidence).
+inline constexpr int kAsrErrorModelVersion = 2;
 
 nlohmann::json to_json(const AsrErrorModel& model);
 // Throws std::invalid_argument naming the key that is missing or mistyped.
@@ -74,6 +99,9 @@ class AsrChannel {
   // Throws std::invalid_argument for a voice or noise level the model has
   // no factor for.
   [[nodiscard]] double factor(const std::string& voice, const std::string& snr) const;
+  // The confidence model of that noise level; throws std::invalid_argument
+  // when the model has none.
+  [[nodiscard]] const ConfidenceModel& confidence(const std::string& snr) const;
   [[nodiscard]] Heard hear(std::string_view said, const std::string& voice, const std::string& snr, Rng& rng) const;
   [[nodiscard]] const AsrErrorModel& model() const { return model_; }
 

@@ -3,7 +3,8 @@
 //
 //   cascade simulate --users N --days D --seed S --out DIR [--k 3] [--pipeline P]
 //                    [--first-user I] [--first-day D] [--set K=V]... [--user-set KEY]
-//   cascade simulate --learn-asr TRACE --out DIR     estimate DIR/asr_error_model.json
+//   cascade simulate --learn-asr TRACE --out DIR [--learn-confidence SNR=TRACE]...
+//                                                    estimate DIR/asr_error_model.json
 //
 // Exit codes: 0 ok, 1 runtime failure (data, model or trace problem),
 // 2 usage or config error.
@@ -23,6 +24,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <map>
 
 #ifndef CASCADE_SIM_PIPELINE
 #error "CASCADE_SIM_PIPELINE, CASCADE_SIM_SLURP, CASCADE_SIM_CATALOG and CASCADE_SIM_ASR_MODEL come from the build"
@@ -34,38 +36,84 @@ namespace sim = cascade::sim;
 namespace fs = std::filesystem;
 constexpr int kOk = 0, kRuntimeFailure = 1, kUsageError = 2;
 
-// Every addressed turn of a speech-pipeline trace: (what the asr stage
-// heard, the gold transcript), the leading wake word dropped.
-std::vector<std::pair<std::string, std::string>> asr_pairs(const fs::path& trace_path) {
+// Every addressed turn of a speech-pipeline trace: what the asr stage
+// heard (the leading wake word dropped), the gold transcript, and the
+// confidence the asr stage reported.
+std::vector<sim::AsrTurn> asr_turns(const fs::path& trace_path) {
   const auto data = cascade::trace::read_turns(trace_path);
   for (const auto& d : data.damage) std::cerr << "warning: " << d.format() << "\n";
-  std::vector<std::pair<std::string, std::string>> pairs;
+  std::vector<sim::AsrTurn> turns;
   for (const auto& turn : data.turns) {
     if (!turn.record) continue;
     const auto gold = nlohmann::json::parse(turn.record->gold_json, nullptr, false);
     if (!gold.is_object() || !gold.contains("asr") || !gold["asr"].is_object()) continue;
     const auto* asr = turn.stage("asr");
     const auto* text = asr != nullptr ? asr->output("text") : nullptr;
-    if (text == nullptr) continue;
+    if (text == nullptr || !asr->has_confidence) continue;
     auto words = cascade::language::tokenize(text->text());
     if (!words.empty() && words.front() == "alexa") words.erase(words.begin());
-    pairs.emplace_back(cascade::language::join(words), cascade::language::normalize_sentence(gold["asr"].value("text", "")));
+    turns.push_back({cascade::language::join(words), cascade::language::normalize_sentence(gold["asr"].value("text", "")),
+                     asr->confidence});
   }
-  return pairs;
+  if (turns.empty())
+    throw std::runtime_error(trace_path.string() + " holds no turn with an asr stage, its confidence and a gold transcript");
+  return turns;
 }
 
-int learn_asr(const fs::path& trace_path, const fs::path& out_dir) {
-  const auto pairs = asr_pairs(trace_path);
-  if (pairs.empty()) {
-    std::cerr << "error: " << trace_path.string() << " holds no turn with an asr stage and a gold transcript\n";
-    return kRuntimeFailure;
+// "20=out/slt-20.cas" -> ("20", "out/slt-20.cas").
+std::pair<std::string, fs::path> noise_trace(const std::string& arg) {
+  const auto eq = arg.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == arg.size())
+    throw std::invalid_argument("--learn-confidence wants SNR=TRACE (e.g. 20=out/slt-snr20.cas), not '" + arg + "'");
+  return {arg.substr(0, eq), arg.substr(eq + 1)};
+}
+
+void print_confidence(const std::string& snr, const sim::ConfidenceModel& model) {
+  std::cerr << "  confidence at noise " << snr << ":";
+  for (size_t b = 0; b < sim::kErrorBuckets; ++b) {
+    const auto& bucket = model.buckets[b];
+    std::cerr << "  " << sim::bucket_name(b) << " errors: " << bucket.turns << " turns";
+    if (bucket.turns > 0)
+      std::cerr << ", median " << bucket.at(0.5) << " [p10 " << bucket.at(0.1) << ", p90 " << bucket.at(0.9) << "]";
   }
-  sim::AsrErrorModel m = sim::estimate(pairs);
-  m.source = trace_path.filename().string() + ": " + std::to_string(pairs.size()) + " addressed turns";
+  std::cerr << "\n";
+}
+
+// Word errors from the clean slt trace; the confidence per error bucket
+// and noise level from it ("inf") and every --learn-confidence trace, the
+// traces of one level pooled (whatever their voice).
+int learn_asr(const fs::path& trace_path, const std::vector<std::string>& confidence_traces, const fs::path& out_dir) {
+  const auto turns = asr_turns(trace_path);
+  sim::AsrErrorModel m = sim::estimate(turns, "inf");
+  m.source = trace_path.filename().string() + ": " + std::to_string(turns.size()) + " addressed turns";
   m.condition = "voice slt, clean";
+  std::map<std::string, std::vector<std::pair<uint32_t, double>>> by_noise;
+  for (const auto& t : turns) by_noise["inf"].emplace_back(sim::word_errors(t.heard, t.said), t.confidence);
+  for (const auto& arg : confidence_traces) {
+    const auto [snr, path] = noise_trace(arg);
+    const auto more = asr_turns(path);
+    for (const auto& t : more) by_noise[snr].emplace_back(sim::word_errors(t.heard, t.said), t.confidence);
+    m.source += "; confidence at " + snr + ": " + path.filename().string() + " (" + std::to_string(more.size()) + ")";
+  }
   // WER ratios from docs/results.md (the noise curve; the DEV voices).
   m.voice_factor = {{"slt", 1.0}, {"en-us+f2", 13.7 / 8.4}};
   m.snr_factor = {{"inf", 1.0}, {"30", 13.5 / 9.7}, {"20", 19.7 / 9.7}};
+  for (const auto& [snr, pairs] : by_noise) {
+    m.confidence[snr] = sim::estimate_confidence(pairs);
+    print_confidence(snr, m.confidence[snr]);
+    for (size_t b = 0; b < sim::kErrorBuckets; ++b)
+      if (m.confidence[snr].buckets[b].turns == 0) {
+        std::cerr << "error: no turn at noise " << snr << " had " << sim::bucket_name(b)
+                  << " word errors: the confidence of such turns cannot be estimated\n";
+        return kRuntimeFailure;
+      }
+  }
+  for (const auto& [snr, factor] : m.snr_factor)
+    if (!m.confidence.contains(snr)) {
+      std::cerr << "error: no trace at noise " << snr << " (--learn-confidence " << snr
+                << "=TRACE): the simulator's users at that level would have no confidence\n";
+      return kRuntimeFailure;
+    }
   fs::create_directories(out_dir);
   const fs::path out = out_dir / "asr_error_model.json";
   std::ofstream f(out);
@@ -95,6 +143,7 @@ int main(int argc, char** argv) {
   rq.catalog = CASCADE_SIM_CATALOG;
   rq.asr_model = CASCADE_SIM_ASR_MODEL;
   std::string learn;
+  std::vector<std::string> learn_confidence;
   bool json_out = false;
   app.add_option("--users", rq.users, "Users")->capture_default_str();
   app.add_option("--first-user", rq.first_user, "Index of the first user (u0000 + I)")->capture_default_str();
@@ -117,6 +166,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", rq.threads, "Pipeline worker threads (default: the config's)");
   app.add_option("--learn-asr", learn, "Estimate the ASR error model from a speech-pipeline trace into --out, then stop")
       ->check(CLI::ExistingPath);
+  app.add_option("--learn-confidence", learn_confidence,
+                 "With --learn-asr: the recogniser's confidence at a noise level, SNR=TRACE (repeatable; a level's traces are pooled)");
   app.add_flag("--json", json_out, "The summary as one JSON object");
   try {
     app.parse(argc, argv);
@@ -124,7 +175,8 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? kOk : kUsageError;
   }
   try {
-    if (!learn.empty()) return learn_asr(learn, rq.out_dir);
+    if (!learn.empty()) return learn_asr(learn, learn_confidence, rq.out_dir);
+    if (!learn_confidence.empty()) throw std::invalid_argument("--learn-confidence needs --learn-asr");
     const auto s = sim::simulate(rq);
     nlohmann::json j = {{"users", s.users},       {"sessions", s.sessions},         {"turns", s.turns},
                         {"successes", s.successes}, {"failed_turns", s.failed_turns}, {"turns_per_round", s.turns_per_round},
