@@ -7,7 +7,8 @@
 //   turn --> a stage ended in error/timeout/cancelled? --yes--> its class (no model)
 //              | no
 //              v
-//            features (features.hpp) --> forest --> class probabilities
+//            features (features.hpp; checker.hpp's second opinions on the
+//            request, from the TRAIN data) --> forest --> class probabilities
 //                                                   label = argmax, score = its probability
 //
 // Modes (parameter `mode`):
@@ -18,10 +19,16 @@
 //             the evidence carries the feature vector: how the trainer gets
 //             exactly the features this plugin predicts from.
 //
-// Threading: analyze() runs on several threads at once; the forest is
-// immutable after open(), so predictions need no lock.
+// Param `requests` (both modes: the features must be the same when
+// training and predicting) names the NLU's TRAIN file the checker reads;
+// "@models/..." resolves like the stage plugins' models.
+//
+// Threading: analyze() runs on several threads at once; the forest and the
+// checker are immutable after open(), so predictions need no lock.
+#include "checker.hpp"
 #include "features.hpp"
 #include "forest.hpp"
+#include "model_path.hpp"
 
 #include <cascade/sdk/analyzer.hpp>
 
@@ -29,11 +36,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <numeric>
 #include <optional>
-#include <sstream>
 
 using namespace cascade::sdk;
 namespace learned = cascade::learned;
@@ -50,12 +57,14 @@ std::string joined(const std::vector<const char*>& v) {
   return joined(std::vector<std::string>(v.begin(), v.end()));
 }
 
+// As an ostream at precision 6 prints it ("%.6g"), without building one:
+// a prediction prints sixteen numbers, and a stream per number cost more
+// than the trees.
 std::string number(double v) {
   if (std::isnan(v)) return "null";
-  std::ostringstream o;
-  o.precision(6);
-  o << v;
-  return o.str();
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", v);
+  return text;
 }
 
 // The model file, loaded and checked by xgboost itself (any format it
@@ -116,6 +125,10 @@ class Learned : public Analyzer {
                                         "predict: label turns with the model; features: label every turn `correct` "
                                         "and put its feature vector in the evidence (for training)"};
   static inline Param<int64_t> top{"top", 5, "features named in the evidence, by weight for the label"};
+  static inline Param<std::string> requests{
+      "requests", "@models/train_fasttext.txt",
+      "the NLU's TRAIN requests (__label__<intent> <text> per line): nearest requests, vocabulary, bigram LM; "
+      "empty: no second opinions"};
 
   static AnalyzerInfo info() {
     return {.name = "learned",
@@ -123,7 +136,7 @@ class Learned : public Analyzer {
             .description = "failure point by gradient-boosted trees over trace features, trained on the oracle",
             .labels = learned::classes(),
             .dialogue = true,
-            .params = param_list(model, mode, top)};
+            .params = param_list(model, mode, top, requests)};
   }
 
   void open(Context& ctx) override {
@@ -132,6 +145,14 @@ class Learned : public Analyzer {
       throw Error(Status::InvalidArgument, "parameter 'mode' is '" + m + "': give predict or features");
     features_only_ = m == "features";
     top_ = static_cast<size_t>(std::max<int64_t>(0, ctx.get(top)));
+    if (const std::string train = ctx.get(requests); !train.empty()) {
+      try {
+        checker_ = learned::RequestChecker::load(cascade::plugins::resolve_model_path(train));
+      } catch (const std::exception& e) {
+        throw Error(Status::InvalidArgument, e.what());
+      }
+      options_.checker = checker_.get();
+    }
     if (!features_only_) forest_ = std::make_unique<learned::Forest>(load_model(ctx.get(model)));
   }
 
@@ -199,12 +220,12 @@ class Learned : public Analyzer {
   // Full precision: the trainer reads these back as the model's inputs.
   static std::string number_exact(double v) {
     if (std::isnan(v)) return "null";
-    std::ostringstream o;
-    o.precision(17);
-    o << v;
-    return o.str();
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", v);
+    return text;
   }
 
+  std::unique_ptr<learned::RequestChecker> checker_;
   learned::FeatureOptions options_;
   bool features_only_ = false;
   size_t top_ = 5;

@@ -461,3 +461,88 @@ TEST_F(Learned, TheScriptOfASpokenTurnIsNotWhatTheDeviceHeard) {
   EXPECT_EQ(f["heard_words"], 0.0) << "read the simulator's script";
   EXPECT_TRUE(f["heard_starts_with_wake_word"].is_null()) << "read the simulator's script";
 }
+
+// Three hand-built turns whose NLU read a request: the TRAIN request "wake
+// me up at ten" with its TRAIN intent, the same request read as the
+// weather, and a garbled recognition of it with two words no TRAIN request
+// has. The checker (nearest TRAIN requests, TRAIN vocabulary and bigram
+// LM) must agree with the first, disagree with the second, and find the
+// third implausible.
+void write_checked_requests(const fs::path& file) {
+  trace::WriterOptions wo;
+  wo.path = file;
+  trace::Writer w(wo);
+  const std::vector<std::pair<std::string, std::string>> turns = {
+      {"wake me up at ten", "alarm_set"},
+      {"wake me up at ten", "weather_query"},
+      {"wake me blorf at zibbleton", "alarm_set"}};
+  int64_t t = 1'700'000'000'000'000'000;
+  for (uint32_t i = 0; i < turns.size(); ++i) {
+    const auto& [text, intent] = turns[i];
+    const trace::TurnKey key{"d" + std::to_string(i), "u1", 0, i};
+    const std::string nlu =
+        json{{"intent", intent}, {"confidence", 0.99}, {"slots", json::array()}, {"text", text}}.dump();
+    trace::StageEvent ev;
+    ev.turn = key;
+    ev.stage_id = "nlu";
+    ev.plugin = "nlu";
+    ev.plugin_version = "1.0.0";
+    ev.start_ns = t;
+    ev.end_ns = t += 1'000'000;
+    const trace::PayloadView out{"nlu", CASCADE_PAYLOAD_JSON, 0, nlu.data(), nlu.size()};
+    ev.outputs = {&out, 1};
+    w.write(0, ev);
+    trace::TurnEvent te;
+    te.turn = key;
+    te.start_ns = t - 1'000'000;
+    te.end_ns = t;
+    te.input = {"input", CASCADE_PAYLOAD_TEXT, 0, text.data(), text.size()};
+    w.write(0, te);
+  }
+  w.close();
+}
+
+std::vector<std::map<std::string, json>> feature_maps(const AnalysisResult& r) {
+  std::vector<std::map<std::string, json>> out;
+  for (const Verdict& v : r.verdicts) {
+    const json e = json::parse(v.evidence);
+    std::map<std::string, json> f;
+    for (size_t k = 0; k < e.at("features").size(); ++k) f[e["feature_names"][k]] = e["features"][k];
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+TEST_F(Learned, TheCheckerAgreesWithARightIntentAndDoubtsAWrongOne) {
+  const fs::path file = dir() / "checked.cas";
+  write_checked_requests(file);
+  auto f = feature_maps(analyze(file, {{"mode", "features"}}));
+  ASSERT_EQ(f.size(), 3u);
+  // A TRAIN request with its TRAIN intent.
+  EXPECT_NEAR(f[0]["neighbour_similarity"].get<double>(), 1.0, 1e-4) << "the request is in TRAIN";
+  EXPECT_EQ(f[0]["neighbour_agrees"], 1.0);
+  EXPECT_EQ(f[0]["request_oov_words"], 0.0);
+  // The same request, the NLU's intent wrong.
+  EXPECT_EQ(f[1]["neighbour_agrees"], 0.0);
+  EXPECT_LT(f[1]["neighbour_intent_share"].get<double>(), f[0]["neighbour_intent_share"].get<double>());
+  // Garbled: two words out of the TRAIN vocabulary, less likely text.
+  EXPECT_EQ(f[2]["request_oov_words"], 2.0);
+  EXPECT_DOUBLE_EQ(f[2]["request_oov_share"].get<double>(), 2.0 / 5.0);
+  EXPECT_LT(f[2]["request_lm_logprob"].get<double>(), f[0]["request_lm_logprob"].get<double>());
+  EXPECT_LT(f[2]["request_lm_min_logprob"].get<double>(), f[0]["request_lm_min_logprob"].get<double>());
+  EXPECT_LT(f[2]["neighbour_similarity"].get<double>(), f[0]["neighbour_similarity"].get<double>());
+
+  // Without the TRAIN requests there are no second opinions: missing values.
+  auto none = feature_maps(analyze(file, {{"mode", "features"}, {"requests", ""}}));
+  for (const char* name : {"neighbour_similarity", "neighbour_agrees", "request_oov_words", "request_lm_logprob"})
+    EXPECT_TRUE(none[0][name].is_null()) << name;
+}
+
+TEST_F(Learned, RefusesUnreadableCheckerFiles) {
+  const std::string missing = (dir() / "no-such-requests.txt").string();
+  EXPECT_NE(open_error({{"mode", "features"}, {"requests", missing}}).find("cannot be read"), std::string::npos);
+  const fs::path bad = dir() / "bad-requests.txt";
+  std::ofstream(bad) << "__label__alarm_set wake me up\nno label here\n";
+  const std::string e = open_error({{"mode", "features"}, {"requests", bad.string()}});
+  EXPECT_NE(e.find(bad.string() + "':2"), std::string::npos) << e;
+}
