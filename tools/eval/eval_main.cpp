@@ -3,7 +3,7 @@
 //
 //   cascade eval report TRACE [--json]
 //   cascade eval stages [--pipeline P] [--input I] [--snr inf,20,10] [--out DIR] [--json]
-//   cascade eval fpi [--size small|default] [--turns FILE] [--out DIR] [--json]
+//   cascade eval fpi [--size small|default] [--turns FILE] [--out DIR] [--folds K] [--json]
 //   cascade eval fpi-bench [--source TRACE] [--turns N] [--isolator NAME] [--param K=V] [--json]
 //   cascade eval rewrite [--size small|default] [--json]       (rewrite_eval.hpp)
 //
@@ -163,6 +163,14 @@ int main(int argc, char** argv) {
                                                    "plugin but the oracle)");
   fpi_cmd->add_option("--threads", fpi.data.threads, "Pipeline worker threads (default: the config's run.threads)");
   fpi_cmd->add_option("--jobs", fpi.jobs, "Analyzer threads (default: the host's)");
+  fpi_cmd->add_option("--folds", fpi.folds, "Also K-fold cross-validation by dialogue over every labelled turn "
+                                            "(K >= 2; 0: none)")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](const std::string& k) {
+            return k == "1" ? std::string("one fold leaves nothing to train on: give 0 or at least 2") : std::string();
+          },
+          "0 or >= 2"));
   fpi_cmd->add_flag("--json", fpi_json, "One JSON object instead of the tables");
   fpi_cmd->add_flag("-q,--quiet", fpi_quiet, "No progress on stderr");
   fpi_cmd->callback([&] {

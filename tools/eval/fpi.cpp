@@ -1,4 +1,5 @@
 #include "eval/fpi.hpp"
+#include "eval/fpi_isolators.hpp"
 
 #include <cascade/core/analysis_file.hpp>
 #include <cascade/core/analyze.hpp>
@@ -77,72 +78,6 @@ bool needs_model(const LoadedPlugin& p) {
   for (const auto& param : p.info.params)
     if (param.name == "model" && param.default_value.empty()) return true;
   return false;
-}
-
-// label by turn_seq; "" when the analyzer gave none.
-std::map<uint64_t, std::string> labels_of(const AnalysisResult& r) {
-  std::map<uint64_t, std::string> out;
-  for (const auto& v : r.verdicts) out[v.turn_seq] = v.analyzed ? v.label : "";
-  return out;
-}
-
-// Per-turn labels from every source, one row per recorded turn.
-struct TurnLabels {
-  std::string side;
-  std::string oracle;  // "" : the oracle gave no label
-  std::string lowest;
-  std::map<std::string, std::string> isolators;
-};
-
-std::map<uint64_t, std::string> run_isolator(const LoadedPlugin& p, const trace::TraceData& data, uint32_t jobs,
-                                             std::map<std::string, std::string> params, IsolatorScore& s) {
-  AnalysisOptions o;
-  o.jobs = jobs;
-  o.params = std::move(params);
-  AnalyzerHost host(p, o);
-  const AnalysisResult r = host.run(data);
-  s.name = p.info.name;
-  s.version = p.info.version;
-  s.seconds += r.seconds;
-  return labels_of(r);
-}
-
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (const char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-// Trains `name` with cascade-isolate-train (next to this executable) on
-// the train side of every trace; its log goes to OUT/train-<name>.log.
-// Returns the model file, or nullopt with the reason in `note`.
-// `tag` tells models of one isolator apart (model-<name><tag>.json).
-std::optional<std::filesystem::path> train_isolator(const std::string& name, const std::vector<FpiRun>& runs,
-                                                    const std::filesystem::path& oracle, const std::filesystem::path& out,
-                                                    std::string& note, const std::string& tag = "") {
-  std::error_code ec;
-  const auto tool = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "cascade-isolate-train";
-  if (ec || !std::filesystem::exists(tool)) {
-    note = "not measured: it needs a model and cascade-isolate-train is not next to cascade-eval";
-    return std::nullopt;
-  }
-  if (name != "learned") {
-    note = "not measured: it needs a model, and cascade-isolate-train trains only 'learned'";
-    return std::nullopt;
-  }
-  const auto model = out / ("model-" + name + tag + ".json");
-  const auto log = out / ("train-" + name + tag + ".log");
-  std::string cmd = shell_quote(tool.string());
-  for (const auto& r : runs) cmd += " " + shell_quote(r.trace.string());
-  cmd += " --against " + shell_quote(oracle.string()) + " --dialogues train --out " + shell_quote(model.string()) +
-         " > " + shell_quote(log.string()) + " 2>&1";
-  const int status = std::system(cmd.c_str());
-  if (status != 0 || !std::filesystem::exists(model)) {
-    note = "not measured: training failed (see " + log.string() + ")";
-    return std::nullopt;
-  }
-  note = "trained on the train side's oracle labels (cascade isolate train --dialogues train, defaults)";
-  return model;
 }
 
 // Step 5 for one voice: the test side of the voice's runs, an isolator
@@ -269,6 +204,7 @@ FpiReport run_fpi(const FpiRequest& rq) {
     for (const auto& t : data.turns) {
       if (!t.record) continue;
       TurnLabels row;
+      row.dialogue_id = t.id.dialogue_id;
       row.side = split_side(t.id.dialogue_id);
       dialogues[row.side].insert(t.id.dialogue_id);
       auto o = oracle_labels.find(t.id.turn_seq);
@@ -338,6 +274,12 @@ FpiReport run_fpi(const FpiRequest& rq) {
       rep.held_out_voice.push_back(held_out_voice(voice, runs, rows_by_run, names, to_train, oracle_path, rq));
   } else {
     rep.notes.push_back("held-out voice: not measured (the runs have fewer than two voices)");
+  }
+  // 6. Cross-validation by dialogue.
+  if (rq.folds >= 2) {
+    std::vector<std::string> names;
+    for (const auto& [name, s] : iso) names.push_back(name);
+    rep.cross_validation = cross_validate(rq.folds, runs, rows_by_run, oracle_file, names, to_train, rq);
   }
 
   std::vector<TurnLabels> rows;
@@ -419,6 +361,18 @@ json to_json(const FpiReport& r) {
                         {"test_turns", h.test_turns},
                         {"isolators", by_isolator}});
   }
+  json cross_validation = nullptr;
+  if (r.cross_validation.folds > 0) {
+    json by_isolator = json::object();
+    for (const auto& s : r.cross_validation.isolators) {
+      by_isolator[s.name] = scores_json(s.test);
+      by_isolator[s.name]["note"] = s.note;
+    }
+    cross_validation = {{"folds", r.cross_validation.folds},
+                        {"rule", "FNV-1a 64 of dialogue_id modulo folds"},
+                        {"turns", r.cross_validation.turns},
+                        {"isolators", by_isolator}};
+  }
   const double per_turn = r.labelled > 0 ? static_cast<double>(r.replays) / static_cast<double>(r.labelled) : 0.0;
   json out = {{"size", r.size},
               {"isolators", iso},
@@ -439,6 +393,7 @@ json to_json(const FpiReport& r) {
                 {"test_turns", r.test_turns}}},
               {"runs", runs},
               {"held_out_voice", held_out},
+              {"cross_validation", cross_validation},
               {"timings", {{"runs_seconds", r.run_seconds}, {"oracle_seconds", r.oracle_seconds},
                            {"total_seconds", r.total_seconds}}},
               {"notes", r.notes}};

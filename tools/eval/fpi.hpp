@@ -19,7 +19,10 @@
 //      voice, every isolator scored on the test side of that voice's runs
 //      only, an isolator that learns trained on the train side of the
 //      other runs (the other voices and the text runs), so that it never
-//      heard the voice it is measured on.
+//      heard the voice it is measured on;
+//   6. cross-validation (--folds K, K >= 2): every labelled turn predicted
+//      by a model trained on the other folds' dialogues (fold_of()), for
+//      gains too small to see on one split (eval/fpi_isolators.hpp).
 // The stage models (NLU, ER catalogue, language model) are built from the
 // TRAIN split of SLURP devel and the eval dialogues come from the EVAL
 // split only, so every oracle label here is on a request the models never
@@ -38,6 +41,7 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -57,6 +61,7 @@ struct FpiRequest {
   FpiDataRequest data;
   std::vector<std::string> isolators;  // empty: every failure-point analyzer but the oracle
   uint32_t jobs = 0;                   // analyzer threads (0: the host's default)
+  uint32_t folds = 0;                  // >= 2: also step 6 with this many folds
 };
 
 struct IsolatorScore {
@@ -82,6 +87,18 @@ struct HeldOutVoice {
   std::vector<IsolatorScore> isolators;  // `test`: on the test side of test_runs
 };
 
+// Step 6. `isolators[i].test`: every labelled turn of every run, each
+// labelled by a model that did not train on its dialogue.
+struct CrossValidation {
+  uint32_t folds = 0;  // 0: not run
+  uint64_t turns = 0;
+  std::vector<IsolatorScore> isolators;
+};
+
+// The fold of a dialogue: FNV-1a 64 of its id modulo `folds` (with 2 folds,
+// fold 1 is split_side()'s test side).
+uint32_t fold_of(std::string_view dialogue_id, uint32_t folds);
+
 struct FpiReport {
   std::string size;
   std::vector<FpiRunSummary> runs;
@@ -93,6 +110,7 @@ struct FpiReport {
   Scores majority, lowest_confidence;  // on the test side
   std::vector<IsolatorScore> isolators;
   std::vector<HeldOutVoice> held_out_voice;
+  CrossValidation cross_validation;
   std::vector<std::string> notes;
 };
 
@@ -102,7 +120,8 @@ FpiReport run_fpi(const FpiRequest& request);
 // isolator's (for jq), "isolators": {name: the same keys}, "oracle":
 // {class_balance, replays, replays_per_turn, ...}, "split", "runs",
 // "held_out_voice": [{voice, train_runs, test_runs, test_turns,
-// isolators: {name: the same keys}}], "timings", "notes"}.
+// isolators: {name: the same keys}}], "cross_validation" (with --folds:
+// {folds, turns, isolators: {name: the same keys}}), "timings", "notes"}.
 nlohmann::json to_json(const FpiReport& report);
 // The tables: oracle class balance per run and per side, then per
 // isolator and baseline accuracy, macro-F1, per-class recall and the

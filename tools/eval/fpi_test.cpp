@@ -90,6 +90,17 @@ TEST(FpiData, TheSplitIsByDialogueAndFixed) {
   EXPECT_LT(test, 66);
 }
 
+TEST(FpiData, TwoFoldsAreTheSplitAndEveryFoldIsUsed) {
+  std::set<uint32_t> folds;
+  for (int i = 0; i < 96; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "d%04d", i);
+    EXPECT_EQ(ev::fold_of(id, 2) == 1, ev::split_side(id) == "test") << id;
+    folds.insert(ev::fold_of(id, 5));
+  }
+  EXPECT_EQ(folds, (std::set<uint32_t>{0, 1, 2, 3, 4}));
+}
+
 TEST(FpiData, TheDefaultPlanCoversVoicesNoiseAndEveryDegradation) {
   ev::FpiDataRequest rq;
   rq.speech_pipeline = CASCADE_EVAL_SPEECH_PIPELINE;
@@ -113,7 +124,7 @@ TEST(FpiData, TheDefaultPlanCoversVoicesNoiseAndEveryDegradation) {
 
 TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
   const fs::path out = temp_dir("small");
-  const ToolRun r = run_tool("fpi --size small --json -q --out " + out.string());
+  const ToolRun r = run_tool("fpi --size small --folds 3 --json -q --out " + out.string());
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const json j = json::parse(r.out);
 
@@ -187,6 +198,19 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
     }
   }
   EXPECT_EQ(voices, (std::set<std::string>{"slt", "en-us+f2"}));
+
+  // Cross-validation: every labelled turn predicted once, by every isolator.
+  const json& cv = j.at("cross_validation");
+  EXPECT_EQ(cv.at("folds"), 3);
+  EXPECT_EQ(cv.at("turns"), oracle.at("labelled"));
+  ASSERT_TRUE(cv.at("isolators").contains("rules"));
+  for (const auto& [name, s] : cv.at("isolators").items()) {
+    uint64_t cells = 0;
+    for (const auto& row : s.at("confusion"))
+      for (const auto& v : row) cells += v.get<uint64_t>();
+    EXPECT_EQ(cells, oracle.at("labelled").get<uint64_t>()) << name;
+  }
+  for (int k = 0; k < 3; ++k) EXPECT_TRUE(fs::exists(out / ("oracle-fold-" + std::to_string(k) + ".jsonl"))) << k;
 
   // The top-level keys are the first isolator's.
   for (const char* k : {"accuracy", "macro_f1", "per_class", "confusion", "baselines", "oracle"})

@@ -110,6 +110,13 @@ std::string format_text(const FpiReport& r) {
     o << " (" << h.test_turns << " turns); a model trained on the train side of the other runs\n";
     for (const auto& s : h.isolators) score_row(o, s.name, s.test);
   }
+  if (r.cross_validation.folds > 0) {
+    o << "\n" << r.cross_validation.folds << "-fold cross-validation by dialogue: all " << r.cross_validation.turns
+      << " labelled turns, each predicted by a model trained on the other folds\n";
+    for (const auto& s : r.cross_validation.isolators) score_row(o, s.name, s.test);
+    for (const auto& s : r.cross_validation.isolators)
+      if (s.name == "learned") confusion(o, s.name + " (cross-validated)", s.test);
+  }
   for (const auto& n : r.notes) o << "note: " << n << "\n";
   o << "\ntime: runs " << fmt("%.0f", r.run_seconds) << " s, oracle " << fmt("%.1f", r.oracle_seconds) << " s, total "
     << fmt("%.0f", r.total_seconds) << " s\n";

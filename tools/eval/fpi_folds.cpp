@@ -1,0 +1,92 @@
+// eval/fpi_folds.cpp — step 6 of `cascade eval fpi`: K-fold
+// cross-validation by dialogue (fpi_isolators.hpp). One split by dialogue
+// leaves a few dozen `er` and `result` turns on its test side, so a change
+// worth a point or two is lost in the noise; here every labelled turn is
+// predicted once, by a model that never saw its dialogue (under any
+// condition or voice: a dialogue is in one fold everywhere).
+#include "eval/fpi_isolators.hpp"
+
+#include <cascade/core/analysis_file.hpp>
+#include <cascade/core/diagnostic.hpp>
+
+#include <fstream>
+
+namespace cascade::language::eval {
+namespace {
+const std::vector<std::string> kClasses = {"false_wake", "asr", "nlu", "er", "result", "correct"};
+}  // namespace
+
+uint32_t fold_of(std::string_view dialogue_id, uint32_t folds) {
+  uint64_t h = 14695981039346656037ull;  // FNV-1a 64, as split_side()
+  for (const char c : dialogue_id) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return static_cast<uint32_t>(h % folds);
+}
+
+CrossValidation cross_validate(uint32_t folds, const std::vector<FpiRun>& runs,
+                               const std::vector<std::map<uint64_t, TurnLabels>>& rows_by_run,
+                               const AnalysisFile& oracle, const std::vector<std::string>& isolators,
+                               const std::set<std::string>& trained, const FpiRequest& rq) {
+  CrossValidation cv;
+  cv.folds = folds;
+  for (const auto& by_seq : rows_by_run) cv.turns += by_seq.size();
+
+  // The oracle's labels of every fold but k: what fold k's model learns from.
+  std::vector<std::filesystem::path> oracle_without(folds);
+  for (uint32_t k = 0; k < folds; ++k) {
+    AnalysisFile part;
+    part.header = oracle.header;
+    for (const auto& line : oracle.lines)
+      if (fold_of(line.verdict.dialogue_id, folds) != k) part.lines.push_back(line);
+    oracle_without[k] = rq.data.out_dir / ("oracle-fold-" + std::to_string(k) + ".jsonl");
+    std::ofstream f(oracle_without[k]);
+    write_analysis(f, part);
+    f.flush();
+    if (!f) throw CascadeError("N013", "cannot write the oracle's analysis file", oracle_without[k].string());
+  }
+
+  PluginRegistry registry;
+  registry.scan(PluginRegistry::search_path({}));
+  for (const auto& name : isolators) {
+    IsolatorScore s;
+    s.name = name;
+    std::vector<std::pair<std::string, std::string>> pairs;
+    const auto add = [&](const TurnLabels& row, const std::string& label) {
+      pairs.emplace_back(row.oracle, label.empty() ? std::string("(none)") : label);
+    };
+    if (!trained.contains(name)) {
+      s.note = "used as shipped";
+      for (const auto& by_seq : rows_by_run)
+        for (const auto& [seq, row] : by_seq) add(row, row.isolators.at(name));
+    } else {
+      bool failed = false;
+      for (uint32_t k = 0; k < folds && !failed; ++k) {
+        const auto model =
+            train_isolator(name, runs, oracle_without[k], rq.data.out_dir, s.note, "-fold-" + std::to_string(k), "all");
+        if (!model) {
+          failed = true;
+          break;
+        }
+        for (size_t ri = 0; ri < runs.size(); ++ri) {
+          const auto labels = run_isolator(*registry.find(name), trace::read_turns(runs[ri].trace), rq.jobs,
+                                           {{"model", model->string()}}, s);
+          for (const auto& [seq, row] : rows_by_run[ri]) {
+            if (fold_of(row.dialogue_id, folds) != k) continue;
+            const auto l = labels.find(seq);
+            add(row, l != labels.end() ? l->second : "");
+          }
+        }
+      }
+      if (failed) continue;
+      s.note = "each fold predicted by a model trained on the other " + std::to_string(folds - 1) +
+               " folds (cascade isolate train --dialogues all, defaults)";
+    }
+    s.test = score(pairs, kClasses);
+    cv.isolators.push_back(std::move(s));
+  }
+  return cv;
+}
+
+}  // namespace cascade::language::eval

@@ -1,0 +1,62 @@
+// eval/fpi_isolators.hpp — the pieces of `cascade eval fpi` that run and
+// train isolators, shared by its steps (fpi.cpp: the split and the held-out
+// voice; fpi_folds.cpp: the cross-validation). Internal to cascade-eval.
+//
+// Lifecycle: free functions; each builds and tears down what it uses.
+// Threading: one call at a time (train_isolator runs a child process).
+#pragma once
+
+#include "eval/fpi.hpp"
+
+#include <cascade/core/analysis_file.hpp>
+#include <cascade/core/analyze.hpp>
+#include <cascade/core/loader.hpp>
+#include <cascade/trace/reader.hpp>
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace cascade::language::eval {
+
+// Per-turn labels from every source, one row per recorded turn.
+struct TurnLabels {
+  std::string dialogue_id;
+  std::string side;
+  std::string oracle;  // "" : the oracle gave no label
+  std::string lowest;
+  std::map<std::string, std::string> isolators;
+};
+
+// Label by turn_seq; "" when the analyzer gave none.
+std::map<uint64_t, std::string> labels_of(const AnalysisResult& r);
+
+// Runs the isolator `p` over a trace; adds its time to `s`.
+std::map<uint64_t, std::string> run_isolator(const LoadedPlugin& p, const trace::TraceData& data, uint32_t jobs,
+                                             std::map<std::string, std::string> params, IsolatorScore& s);
+
+// Trains `name` with cascade-isolate-train (next to this executable) on
+// the traces of `runs`, the labels of the analysis file `oracle`, the
+// dialogues `dialogues` ("train", "test" or "all": the trainer's
+// --dialogues); its log goes to OUT/train-<name><tag>.log. Returns the
+// model file (OUT/model-<name><tag>.json), or nullopt with the reason in
+// `note`.
+std::optional<std::filesystem::path> train_isolator(const std::string& name, const std::vector<FpiRun>& runs,
+                                                    const std::filesystem::path& oracle, const std::filesystem::path& out,
+                                                    std::string& note, const std::string& tag = "",
+                                                    const std::string& dialogues = "train");
+
+// Step 6: K-fold cross-validation by dialogue over every labelled turn
+// (fold_of()): for each fold an isolator that learns is trained on the
+// oracle labels of the other folds (OUT/oracle-fold-<k>.jsonl, the
+// trainer's defaults) and predicts the fold's turns; an isolator used as
+// shipped is scored on the same turns as it is.
+CrossValidation cross_validate(uint32_t folds, const std::vector<FpiRun>& runs,
+                               const std::vector<std::map<uint64_t, TurnLabels>>& rows_by_run,
+                               const AnalysisFile& oracle, const std::vector<std::string>& isolators,
+                               const std::set<std::string>& trained, const FpiRequest& rq);
+
+}  // namespace cascade::language::eval
