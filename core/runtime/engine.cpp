@@ -50,9 +50,39 @@ uint32_t worker_index() {
 }  // namespace
 
 struct Engine::Impl {
+  // The plan and the stage caller, apart from the rest: a call abandoned
+  // at its deadline that still runs when the engine ends reads them (its
+  // context points at its stage and at the caller; on return it releases
+  // its stage's limiter and counts itself out). Such a call may never
+  // return, so the engine does not wait for it: it leaves these two
+  // allocated, as it leaves the instance the call runs in unclosed
+  // (StageCaller::close). ThreadSanitizer caught the engine freeing them
+  // under such a call.
+  struct Core {
+    rt::CompiledPlan plan;
+    rt::StageCaller caller;
+    Core(PipelinePlan p, const EngineOptions& o)
+        : plan(std::move(p)),
+          caller(plan, /*record_runs=*/o.trace != nullptr, /*timing=*/o.trace != nullptr || o.measure_latency) {}
+  };
+  struct CoreDeleter {
+    void operator()(Core* c) const {
+      if (c->caller.close()) {
+        delete c;
+        return;
+      }
+      // Kept reachable, so leak checkers agree it is kept on purpose.
+      static std::mutex m;
+      static auto* kept = new std::vector<Core*>();
+      std::lock_guard lock(m);
+      kept->push_back(c);
+    }
+  };
+
   EngineOptions options;
-  rt::CompiledPlan plan;
-  rt::StageCaller caller;
+  std::unique_ptr<Core, CoreDeleter> core;  // destroyed last: everything below refers to it
+  rt::CompiledPlan& plan;
+  rt::StageCaller& caller;
   rt::TurnPool pool;
   rt::MicroBatchRunner batches;
   std::unique_ptr<rt::TurnRecorder> recorder;  // null: tracing off
@@ -68,8 +98,9 @@ struct Engine::Impl {
 
   Impl(PipelinePlan p, EngineOptions o)
       : options(o),
-        plan(std::move(p)),
-        caller(plan, /*record_runs=*/o.trace != nullptr, /*timing=*/o.trace != nullptr || o.measure_latency),
+        core(new Core(std::move(p), o)),
+        plan(core->plan),
+        caller(core->caller),
         pool(plan, caller),
         batches(plan, caller, pool),
         arena(std::make_unique<oneapi::tbb::task_arena>(static_cast<int>(std::max(1u, o.threads)))),

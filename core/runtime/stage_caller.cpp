@@ -77,7 +77,7 @@ StageCaller::StageCaller(CompiledPlan& plan, bool record_runs, bool timing)
   plan_.attach_instances(instances_);
 }
 
-StageCaller::~StageCaller() { close_all(instances_.size()); }
+StageCaller::~StageCaller() { (void)close_all(instances_.size()); }
 
 void StageCaller::open_all() {
   const auto& stages = plan_.plan.stages;
@@ -116,7 +116,7 @@ void StageCaller::open_all() {
   }
 }
 
-void StageCaller::close_all(size_t count) {
+bool StageCaller::close_all(size_t count) {
   // A stage abandoned at its deadline may still be inside process():
   // give it a moment (one that never returns must not hold the exit for
   // long), and never close an instance under its feet.
@@ -125,7 +125,7 @@ void StageCaller::close_all(size_t count) {
   if (timed_in_flight_.load() > 0) {
     spdlog::warn("{} abandoned stage call(s) still running at shutdown: their instances are not closed",
                  timed_in_flight_.load());
-    return;
+    return false;
   }
   for (size_t s = 0; s < count && s < instances_.size(); ++s) {
     if (instances_[s] == nullptr) continue;
@@ -145,6 +145,7 @@ void StageCaller::close_all(size_t count) {
     d->destroy(instances_[s]);
     instances_[s] = nullptr;
   }
+  return true;
 }
 
 // ------------------------------------------------------------ calls

@@ -12,8 +12,8 @@
 // Lifecycle: built by the engine after its CompiledPlan: the constructor
 // creates and opens one plugin instance per stage (throws CascadeError
 // R001/R002 naming the stage, after closing what was opened) and attaches
-// them to the plan; the destructor closes and destroys them, waiting a
-// while for calls abandoned at their deadline.
+// them to the plan; close() or the destructor closes and destroys them,
+// waiting a while for calls abandoned at their deadline (see close()).
 // Threading: exec() and the batch helpers from any worker, concurrently
 // for different turns (and different stages of one turn); a stage's
 // process() never runs on more threads at once than its cap. cancel() from
@@ -47,6 +47,12 @@ class StageCaller {
   ~StageCaller();
   StageCaller(const StageCaller&) = delete;
   StageCaller& operator=(const StageCaller&) = delete;
+
+  // Closes and destroys every instance now (the destructor then has
+  // nothing left to close). False when calls abandoned at their deadline
+  // still run after a short wait: their instances stay open, and this
+  // caller and its plan must outlive them (the calls point into both).
+  [[nodiscard]] bool close() { return close_all(instances_.size()); }
 
   void cancel() noexcept { cancel_.store(true); }
   [[nodiscard]] bool cancelled() const noexcept { return cancel_.load(std::memory_order_relaxed); }
@@ -112,7 +118,7 @@ class StageCaller {
   bool inject(TurnState& t, uint32_t s, StageRun& run);
   int gather(const TurnState& t, const StageRt& stage, cascade_payload* in) const;
   void open_all();
-  void close_all(size_t count);
+  bool close_all(size_t count);  // see close()
 
   CompiledPlan& plan_;
   cascade_host_api host_{};
