@@ -41,10 +41,11 @@ inline std::vector<TurnInput> texts(size_t n, const std::string& bad_word, size_
   return v;
 }
 
-// Under AddressSanitizer the worker's own sanitizer catches a deadly
-// signal (or, at exit(), reports leaks) and exits with its own status: the
-// crash is recorded alike, only how the worker ended reads otherwise.
-#if defined(__SANITIZE_ADDRESS__)
+// Under AddressSanitizer or ThreadSanitizer the worker's own sanitizer
+// catches a deadly signal or a huge allocation (ASan also reports leaks at
+// exit()) and exits with its own status (TSan: 66): the crash is recorded
+// alike, only how the worker ended reads otherwise.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr bool kSanitized = true;
 #else
 constexpr bool kSanitized = false;

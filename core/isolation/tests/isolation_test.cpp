@@ -89,7 +89,7 @@ TEST(ProcessIsolation, AnOutputThatLiesAboutItsSizeIsRefused) {
   {  // without a limit the worker cannot even hold it
     const Fixture f = load("prefix = \"p:\", mode = \"garbage\", trigger = \"liar\"", "max_payload_mb = 0");
     const auto in = texts(8, "liar", 4);
-    // (AddressSanitizer aborts on such an allocation instead of throwing.)
+    // (A sanitizer ends the worker on such an allocation instead of throwing.)
     expect_only_bad_turns_lost(run_traced(f.plan, in, 1), in, "liar", kSanitized ? StageStatus::Crashed : StageStatus::Error,
                                ending("more than the worker can hold"));
   }
