@@ -40,6 +40,14 @@ constexpr uint32_t kHeldOutFirstUser = 10000;
 // on a right hypothesis (tools/simulate/README.md).
 constexpr double kAsrMinConfidence = 0.7;
 
+// "chained-signals": an intent needs a slot when, in the train trace, its
+// requests the NLU found no slot in were retried (the dialogue went on)
+// at least this often, and this much more often than its requests with a
+// slot; judged on at least kSlotMinTurns slotless requests. Implicit
+// feedback only: no ground truth of the simulator is read.
+constexpr double kSlotMinRetried = 0.5, kSlotMinExcess = 0.1;
+constexpr uint64_t kSlotMinTurns = 20;
+
 SizePlan plan_for(const std::string& size) {
   if (size == "small") return {16, 6, 3, 2};
   if (size == "default") return {300, 100, 14, 7};
@@ -89,6 +97,46 @@ std::map<std::string, Rewritten> rewritten_turns(const fs::path& trace_path) {
     auto& r = out[turn.id.dialogue_id];
     ++r.turns;
     r.first = r.first || turn.id.turn_index == 0;
+  }
+  return out;
+}
+
+// The intents that need a slot, from a trace's NLU outputs and retries
+// (the constants above), as a comma-separated list.
+std::string slot_intents(const fs::path& trace_path) {
+  struct Counts {
+    uint64_t slotless = 0, slotless_retried = 0, with_slot = 0, with_slot_retried = 0;
+  };
+  std::map<std::string, std::vector<std::pair<uint32_t, std::pair<std::string, bool>>>> dialogues;
+  for (const auto& turn : trace::read_turns(trace_path).turns) {
+    const auto* nlu = turn.stage("nlu");
+    const auto* out = nlu != nullptr ? nlu->output("nlu") : nullptr;
+    if (out == nullptr) continue;
+    const auto j = json::parse(out->text(), nullptr, false);
+    if (!j.is_object() || !j.contains("intent") || !j["intent"].is_string()) continue;
+    const bool slotless = !j.contains("slots") || !j["slots"].is_array() || j["slots"].empty();
+    dialogues[turn.id.dialogue_id].push_back({turn.id.turn_index, {j["intent"].get<std::string>(), slotless}});
+  }
+  std::map<std::string, Counts> by_intent;
+  for (auto& [id, turns] : dialogues) {
+    std::sort(turns.begin(), turns.end());
+    for (size_t i = 0; i < turns.size(); ++i) {
+      const bool retried = i + 1 < turns.size();
+      auto& c = by_intent[turns[i].second.first];
+      if (turns[i].second.second) {
+        ++c.slotless, c.slotless_retried += retried ? 1 : 0;
+      } else {
+        ++c.with_slot, c.with_slot_retried += retried ? 1 : 0;
+      }
+    }
+  }
+  std::string out;
+  for (const auto& [intent, c] : by_intent) {
+    if (c.slotless < kSlotMinTurns) continue;
+    const double slotless = static_cast<double>(c.slotless_retried) / static_cast<double>(c.slotless);
+    const double with_slot =
+        c.with_slot == 0 ? 0.0 : static_cast<double>(c.with_slot_retried) / static_cast<double>(c.with_slot);
+    if (slotless >= kSlotMinRetried && slotless >= with_slot + kSlotMinExcess) out += (out.empty() ? "" : ",") + intent;
   }
   return out;
 }
@@ -156,6 +204,9 @@ RewriteEvalReport run_rewrite_eval(const RewriteEvalRequest& rq) {
     online_skip = "cascade rewrite index failed (online rewriting not built?); see " + log.string();
   }
 
+  report.slot_intents = slot_intents(trained.trace);
+  note("intents that need a slot (train retries): " + report.slot_intents);
+
   struct Config {
     std::string name;
     fs::path pipeline;
@@ -165,7 +216,9 @@ RewriteEvalReport run_rewrite_eval(const RewriteEvalRequest& rq) {
   };
   std::vector<Config> configs = {
       {"precomputed", rq.precomputed_pipeline, {"stages.rewrite.params.table=" + table.string()}, "", ""},
-      {"online-global", rq.online_pipeline, {"stages.rewrite.params.index=" + index.string()}, "", online_skip},
+      // Global only: the stage would otherwise take the user from the turn.
+      {"online-global", rq.online_pipeline,
+       {"stages.rewrite.params.index=" + index.string(), "stages.rewrite.params.personal=false"}, "", online_skip},
       {"online-personal", rq.online_pipeline, {"stages.rewrite.params.index=" + index.string()},
        "stages.rewrite.params.user", online_skip},
       {"chained", rq.chain_pipeline,
@@ -178,6 +231,13 @@ RewriteEvalReport run_rewrite_eval(const RewriteEvalRequest& rq) {
       {"chained-asr-confidence", rq.chain_pipeline,
        {"stages.table.params.table=" + table.string(), "stages.rewrite.params.index=" + index.string(),
         "stages.rewrite.params.asr_min_confidence=" + std::to_string(kAsrMinConfidence)},
+       "stages.rewrite.params.user", rq.chain_pipeline.empty() ? "no chained pipeline given" : online_skip},
+      // ...and an intent that needs a slot found without one (learnt from
+      // the train sessions' retries, slot_intents()).
+      {"chained-signals", rq.chain_pipeline,
+       {"stages.table.params.table=" + table.string(), "stages.rewrite.params.index=" + index.string(),
+        "stages.rewrite.params.asr_min_confidence=" + std::to_string(kAsrMinConfidence),
+        "stages.rewrite.params.slot_intents=\"" + report.slot_intents + "\""},
        "stages.rewrite.params.user", rq.chain_pipeline.empty() ? "no chained pipeline given" : online_skip},
   };
 
@@ -355,6 +415,7 @@ json to_json(const RewriteEvalReport& r) {
           {"train", {{"users", r.train_users}, {"days", r.train_days}, {"sessions", r.train_sessions},
                      {"turns", r.train_turns}, {"table_rewrites", r.table_rewrites}}},
           {"test", {{"days", r.test_days}, {"held_out_users", r.held_out_users}}},
+          {"slot_intents", r.slot_intents},
           {"skipped", std::move(skipped)},
           {"configurations", std::move(configs)},
           {"comparisons", std::move(comparisons)},
@@ -367,6 +428,8 @@ std::string format_text(const RewriteEvalReport& r) {
     << " users x " << r.train_days << " days (" << r.train_sessions << " sessions, " << r.train_turns
     << " turns) -> " << r.table_rewrites << " precomputed rewrites; test " << r.test_days << " later days, "
     << r.held_out_users << " held-out users and the train users\n";
+  o << "intents that need a slot (chained-signals; from the train sessions' retries): "
+    << (r.slot_intents.empty() ? "none" : r.slot_intents) << "\n";
   o << "retries are simulated (simulated users and ASR errors): so is every figure below\n\n";
   char buf[512];
   std::snprintf(buf, sizeof buf, "%-16s %-30s %8s %9s %-20s %-26s %-26s %-26s %-22s %s\n", "configuration", "split",

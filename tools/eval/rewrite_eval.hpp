@@ -11,8 +11,11 @@
 //      each split simulated once per configuration with the SAME seed:
 //      baseline, precomputed, online global, online global + personal
 //      (users one at a time, the stage's `user` set to theirs), chained
-//      (the table first, then online global + personal), and chained with
-//      the recogniser's confidence as one more trigger. Attempt 0 of a
+//      (the table first, then online global + personal), chained with
+//      the recogniser's confidence as one more trigger, and with that and
+//      an intent found without the slot it needs ("chained-signals"; which
+//      intents need one is learnt from the train sessions' retries).
+//      Attempt 0 of a
 //      session is the same request in every configuration, so first turns
 //      pair up;
 //   3. per configuration and split, against the baseline on the same
@@ -63,7 +66,7 @@ struct Estimate {
 };
 
 struct SplitScore {
-  std::string configuration;  // "precomputed" | "online-global" | "online-personal" | "chained" | "chained-asr-confidence"
+  std::string configuration;  // "precomputed" | "online-global" | "online-personal" | "chained" | "chained-asr-confidence" | "chained-signals"
   std::string split;          // "held_out_users" | "held_out_days" | "held_out_days/personal_users"
   uint64_t sessions = 0;
   uint64_t wins = 0, losses = 0;
@@ -100,6 +103,7 @@ struct RewriteEvalReport {
   uint32_t train_days = 0, test_days = 0;
   uint64_t held_out_users = 0;
   uint64_t table_rewrites = 0;
+  std::string slot_intents;  // what "chained-signals" treats as needing a slot
   std::vector<ConfigRun> configurations;
   std::vector<SplitScore> scores;
   std::vector<Comparison> comparisons;

@@ -14,7 +14,8 @@
 // The user: the optional `user` input (text) when a pipeline binds one,
 // else the turn's own user id (host->turn, ABI 1.4: the `user_id` of the
 // turn's input line), else the `user` parameter (one device, one user),
-// else there is no personal layer.
+// else there is no personal layer; `personal = false` turns that layer off
+// (the global index alone, whoever the user is).
 //
 // When it rewrites it records text features `original_text`,
 // `rewritten_by` ("cascade_online_index/1:<fnv64 hex>": the precomputed
@@ -31,6 +32,7 @@
 #include <cascade/sdk/stage.hpp>
 
 #include <memory>
+#include <sstream>
 #include <string>
 
 using namespace cascade::sdk;
@@ -56,6 +58,11 @@ class OnlineRewrite : public Stage {
                                                   "with signals: an NLU confidence below this looks defective"};
   static inline Param<double> asr_min_confidence{
       "asr_min_confidence", 0.0, "with signals: an ASR confidence below this looks defective (0: not a trigger)"};
+  static inline Param<std::string> slot_intents{
+      "slot_intents", "",
+      "with signals: comma-separated intents that need a slot; the NLU finding one with no slot looks defective"};
+  static inline Param<bool> personal{
+      "personal", true, "use the user's personal layer (false: the global index alone, whoever the user is)"};
   static inline Param<int64_t> personal_min{"personal_min", 2, "personal successes a personal request needs to count"};
 
   void open(Context& ctx) override {
@@ -67,6 +74,11 @@ class OnlineRewrite : public Stage {
     p.min_score = ctx.get(min_score);
     p.nlu_min_confidence = ctx.get(nlu_min_confidence);
     p.asr_min_confidence = ctx.get(asr_min_confidence);
+    {
+      std::istringstream list(ctx.get(slot_intents));
+      for (std::string intent; std::getline(list, intent, ',');)
+        if (!intent.empty()) p.slot_intents.insert(intent);
+    }
     const int64_t pmin = ctx.get(personal_min);
     if (pmin < 1) throw Error(Status::InvalidArgument, "personal_min must be >= 1");
     p.personal_min = static_cast<uint64_t>(pmin);
@@ -76,6 +88,7 @@ class OnlineRewrite : public Stage {
       throw Error(Status::InvalidArgument, e.what());
     }
     user_ = ctx.get(user);
+    personal_ = ctx.get(personal);
     ctx.log(Level::Info, "online_rewrite: " + std::to_string(rewriter_->size()) + " global requests from " + path + " (" +
                              index_id_ + ")");
   }
@@ -88,6 +101,7 @@ class OnlineRewrite : public Stage {
     } else if (const auto turn = call.turn(); turn && !turn->user_id.empty()) {
       who = turn->user_id;
     }
+    if (!personal_) who = {};
     const auto json_of = [&](const Input& port) { return call.has(port) ? call.json(port) : std::string_view(); };
     const rw::TurnSignals signals =
         rw::read_signals({json_of(asr_in), json_of(nlu_in), json_of(er_in), json_of(result_in)});
@@ -108,6 +122,7 @@ class OnlineRewrite : public Stage {
  private:
   std::unique_ptr<rw::OnlineRewriter> rewriter_;
   std::string index_id_, user_;
+  bool personal_ = true;
 };
 
 CASCADE_PLUGIN(OnlineRewrite,
@@ -120,4 +135,5 @@ CASCADE_PLUGIN(OnlineRewrite,
                ports(OnlineRewrite::out),
                params(OnlineRewrite::index, OnlineRewrite::user, OnlineRewrite::oov_min, OnlineRewrite::min_similarity,
                       OnlineRewrite::min_score, OnlineRewrite::nlu_min_confidence, OnlineRewrite::asr_min_confidence,
+                      OnlineRewrite::slot_intents, OnlineRewrite::personal,
                       OnlineRewrite::personal_min))

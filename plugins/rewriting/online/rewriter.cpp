@@ -51,6 +51,7 @@ std::string signalled_defect(const TurnSignals& s, const OnlineParams& p) {
   if (s.result_ok && !*s.result_ok) return "result";
   if (s.unresolved > 0) return "unresolved";
   if (s.nlu_confidence && *s.nlu_confidence < p.nlu_min_confidence) return "nlu_confidence";
+  if (s.intent && s.slots == 0 && p.slot_intents.contains(*s.intent)) return "missing_slot";
   if (s.asr_confidence && *s.asr_confidence < p.asr_min_confidence) return "asr_confidence";
   return "";
 }

@@ -44,6 +44,7 @@
 #include "online/ngram_index.hpp"
 
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -55,6 +56,9 @@ struct OnlineParams {
   double oov_min = 0.0;  // share of unknown words; one unknown word is always needed
   double nlu_min_confidence = 0.5;  // with signals: below this the turn looks defective
   double asr_min_confidence = 0.0;  // with signals: 0 = the ASR confidence is not a trigger
+  // With signals: intents whose requests need a slot; the NLU finding one
+  // of them without any slot looks defective (empty: not a trigger).
+  std::set<std::string> slot_intents;
   size_t candidates = 10;
   double text_weight = 0.7;
   double w_similarity = 0.5, w_support = 0.2, w_personal = 0.3;
@@ -77,12 +81,14 @@ struct TurnSignals {
   std::optional<double> asr_confidence, nlu_confidence;
   uint32_t unresolved = 0;         // entities the ER left unresolved
   std::optional<bool> result_ok;   // the result said success and supported
-  [[nodiscard]] bool any() const { return asr_confidence || nlu_confidence || result_ok || unresolved > 0; }
+  std::optional<std::string> intent;  // the NLU's intent, and how many slots it found
+  uint32_t slots = 0;
+  [[nodiscard]] bool any() const { return asr_confidence || nlu_confidence || result_ok || unresolved > 0 || intent; }
 };
 
 struct RewriteDecision {
   bool triggered = false;
-  std::string trigger;                  // why: "result", "unresolved", "nlu_confidence", "asr_confidence", "unknown_word"
+  std::string trigger;                  // why: "result", "unresolved", "nlu_confidence", "missing_slot", "asr_confidence", "unknown_word"
   double oov = 0;                       // unknown words / words
   std::optional<RankedCandidate> best;  // the best candidate similar enough, when triggered and any
   bool rewrite = false;                 // best is good enough

@@ -24,7 +24,12 @@ std::optional<double> number(const nlohmann::json& j, const char* key) {
 TurnSignals read_signals(const SignalPayloads& p) {
   TurnSignals s;
   s.asr_confidence = number(parse(p.asr), "confidence");
-  s.nlu_confidence = number(parse(p.nlu), "confidence");
+  const auto nlu = parse(p.nlu);
+  s.nlu_confidence = number(nlu, "confidence");
+  if (nlu.is_object() && nlu.contains("intent") && nlu["intent"].is_string()) {
+    s.intent = nlu["intent"].get<std::string>();
+    if (nlu.contains("slots") && nlu["slots"].is_array()) s.slots = static_cast<uint32_t>(nlu["slots"].size());
+  }
   if (const auto er = parse(p.er); er.is_object() && er.contains("entities") && er["entities"].is_array())
     for (const auto& e : er["entities"])
       if (e.is_object() && e.value("status", std::string()) == "unresolved") ++s.unresolved;

@@ -1,6 +1,7 @@
 // rewriting/online/signals.hpp — a turn's defect signals (TurnSignals,
 // rewriter.hpp) read from the JSON the assistant's stages emit: the
-// recorded hypothesis {"confidence"}, the NLU's {"confidence"}, the ER's
+// recorded hypothesis {"confidence"}, the NLU's {"confidence", "intent",
+// "slots"}, the ER's
 // {"entities": [{"status"}]} and the result's {"success", "supported"}.
 // Any of them may be absent (empty view); a payload that is not the
 // expected JSON adds nothing rather than failing the turn (a rewriter must

@@ -137,6 +137,29 @@ TEST(OnlineRewriter, WithSignalsTriggersOnWhatPrecedesAFailure) {
   EXPECT_FALSE(known_failed.rewrite && known_failed.best->text == "set an alarm for seven am");
 }
 
+TEST(OnlineRewriter, AnIntentThatNeedsASlotFoundWithoutOneLooksDefective) {
+  TurnSignals slotless;
+  slotless.result_ok = true;
+  slotless.nlu_confidence = 0.95;
+  slotless.intent = "play_music";
+  OnlineParams params;
+  params.slot_intents = {"play_music", "play_radio"};
+  const OnlineRewriter r(sample_index(), params);
+  const auto d = r.decide("play imagin dragons", "", slotless);
+  EXPECT_EQ(d.trigger, "missing_slot");
+  ASSERT_TRUE(d.rewrite);
+  EXPECT_EQ(d.best->text, "play imagine dragons");
+  TurnSignals with_slot = slotless;
+  with_slot.slots = 1;
+  EXPECT_FALSE(r.decide("play imagin dragons", "", with_slot).triggered) << "it found a slot";
+  TurnSignals other = slotless;
+  other.intent = "weather_query";
+  EXPECT_FALSE(r.decide("play imagin dragons", "", other).triggered) << "an intent that needs no slot";
+  EXPECT_FALSE(OnlineRewriter(sample_index(), {}).decide("play imagin dragons", "", slotless).triggered)
+      << "no slot_intents: not a trigger";
+  EXPECT_FALSE(r.decide("play imagine dragons", "", slotless).triggered) << "a known successful request";
+}
+
 TEST(OnlineSignals, ReadsTheStagesJsonAndIgnoresWhatItCannotRead) {
   const TurnSignals s = read_signals({R"({"text":"x","confidence":0.42})", R"({"intent":"play_music","confidence":0.8})",
                                       R"({"entities":[{"status":"resolved"},{"status":"unresolved"}]})",
@@ -144,6 +167,9 @@ TEST(OnlineSignals, ReadsTheStagesJsonAndIgnoresWhatItCannotRead) {
   EXPECT_DOUBLE_EQ(*s.asr_confidence, 0.42);
   EXPECT_DOUBLE_EQ(*s.nlu_confidence, 0.8);
   EXPECT_EQ(s.unresolved, 1U);
+  EXPECT_EQ(*s.intent, "play_music");
+  EXPECT_EQ(s.slots, 0U);
+  EXPECT_EQ(read_signals({"", R"({"intent":"play_music","slots":[{"type":"artist_name"}]})", "", ""}).slots, 1U);
   EXPECT_FALSE(*s.result_ok) << "unsupported is no success";
   EXPECT_TRUE(*read_signals({"", "", "", R"({"success":true})"}).result_ok);
   const TurnSignals none = read_signals({"not json", "[1,2]", R"({"entities":"x"})", ""});
@@ -252,6 +278,12 @@ TEST(OnlineRewriteStage, RewritesThroughTheHarnessAndRecordsWhy) {
   auto h1 = Harness::load(ONLINE_REWRITE_SO, {{"index", (dir.path / "index.json").string()}, {"user", "u1"}});
   EXPECT_EQ(h1->run({{"text", Value::text("what's the weather in wilkersn")}}).outputs.at("text").bytes,
             "what's the weather in wilkerson california");
+  // `personal = false`: the global index alone, whoever the turn says the user is.
+  auto global = Harness::load(ONLINE_REWRITE_SO, {{"index", (dir.path / "index.json").string()}, {"personal", "false"}});
+  global->set_turn("d9", "u1");
+  const auto only_global = global->run({{"text", Value::text("what's the weather in wilkersn")}});
+  EXPECT_EQ(only_global.outputs.at("text").bytes, "what's the weather in wilkes");
+  EXPECT_EQ(only_global.text_features.at("rewrite_layer"), "global");
 }
 
 TEST(OnlineRewriteStage, RefusesToOpenWithoutAnIndexOrWithABadOne) {
