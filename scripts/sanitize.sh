@@ -2,7 +2,8 @@
 # Builds the framework with a sanitizer and runs under it the tests of the
 # scheduler, the traces, the loader, the config, the run loop and its CLI
 # tests, process isolation (its worker and the crashing fixture plugin,
-# through the engine and `cascade run`), the bad-input corpus, the fuzz
+# through the engine and `cascade run`; the host API conformance probe,
+# also through a worker), the bad-input corpus, the fuzz
 # drivers, and the analyzers (the
 # analyzer host, `cascade isolate` and its report, the oracle and rules
 # plugins over the text assistant, the SDK analyzer harness, the trace
@@ -29,11 +30,12 @@ dir=build-tsan
 # Test executables (gtest): every test they hold is run.
 test_targets=(
   config_test graph_test cascade_traces_test cascade_engine_test cascade_loader_test cascade_basic_plugins_test
-  cascade_isolation_test cascade_isolation_protocol_test
+  cascade_isolation_test cascade_isolation_protocol_test cascade_host_api_conformance_test
   cascade_inputs_test cascade_outcome_test cascade_replay_test cascade_rewriting_chain_test
   cascade_rewriting_tools_test
   cascade_analyze_test cascade_fpi_test cascade_isolate_report_test cascade_analyzer_sdk_test cascade_ui_test
-  cascade_fuzz_config cascade_fuzz_trace cascade_fuzz_inputs cascade_fuzz_analysis
+  cascade_feedback_test cascade_learned_test
+  cascade_fuzz_config cascade_fuzz_trace cascade_fuzz_inputs cascade_fuzz_analysis cascade_fuzz_regressions_test
 )
 # Script tests (they run the `cascade` CLI and the plugins named here).
 script_tests='^(Run\.|BadInputs\.|Isolate\.|Abi\.|Install\.OutOfTree|ProcessIsolation\.Cli)'
