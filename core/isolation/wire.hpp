@@ -14,7 +14,11 @@
 //
 // Both sides treat what they read as untrusted: every length is checked
 // against the bytes that are there before anything is allocated (a
-// plugin corrupting its worker must not corrupt the host).
+// plugin corrupting its worker must not corrupt the host). The engine
+// also reads the worker's socket as a stream its plugin may have written
+// junk on: a message's buffer grows with the bytes that came, not by the
+// size its header claims, and a message that stops part-way is an error
+// (WorkerProcess::exchange_raw).
 //
 // Lifecycle: plain functions and two cursor types over caller-owned
 // buffers. Threading: none of their own.
