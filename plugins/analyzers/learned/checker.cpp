@@ -1,11 +1,9 @@
-// checker.cpp — the learned isolator's second opinions (checker.hpp).
+// checker.cpp — the learned isolator's second opinion (checker.hpp).
 //
 // The shape of the work:
 //   load:  read the TRAIN file; index its requests (TF-IDF, L2-normalised);
-//          count its words and word pairs;
-//   check: per request, two independent looks (nearest(),
-//          language_model()), a few microseconds each: scratch lives in
-//          thread_local buffers, so a turn allocates little.
+//   check: per request, the nearest TRAIN requests, a few microseconds:
+//          scratch lives in thread_local buffers, so a turn allocates little.
 #include "checker.hpp"
 
 #include <algorithm>
@@ -20,7 +18,6 @@ namespace {
 
 constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
 constexpr size_t kNeighbours = 5;
-constexpr double kDiscount = 0.75;  // absolute discounting of the bigram counts
 
 constexpr uint64_t kFnvOffset = 1469598103934665603ULL;
 constexpr uint64_t kFnvPrime = 1099511628211ULL;
@@ -114,37 +111,12 @@ void RequestChecker::index(const std::vector<std::pair<std::string, std::string>
     for (const auto& [h, w] : weights) features_[h].postings.emplace_back(doc, static_cast<float>(w / norm));
   }
 
-  // Bigram LM over "<s> words </s>".
-  const auto id_of = [&](std::string_view w) {
-    const auto [it, added] = word_id_.emplace(fnv(w), static_cast<uint32_t>(unigram_.size()));
-    if (added) {
-      unigram_.push_back(0);
-      context_.push_back(0);
-      followers_.push_back(0);
-    }
-    return it->second;
-  };
-  id_of("<s>");
-  for (const auto& [intent, text] : examples) {
-    uint32_t prev = 0;
-    auto ws = split_words(text);
-    ws.push_back("</s>");
-    for (const auto w : ws) {
-      const uint32_t id = id_of(w);
-      unigram_[id] += 1;
-      tokens_ += 1;
-      context_[prev] += 1;
-      if ((bigram_[(static_cast<uint64_t>(prev) << 32) | id] += 1) == 1) followers_[prev] += 1;
-      prev = id;
-    }
-  }
 }
 
 CheckerOpinion RequestChecker::check(std::string_view text, std::string_view intent) const {
-  CheckerOpinion o{kMissing, kMissing, kMissing, kMissing, kMissing, kMissing, kMissing};
+  CheckerOpinion o{kMissing, kMissing, kMissing};
   if (split_words(text).empty()) return o;
   nearest(text, intent, o);
-  language_model(text, o);
   return o;
 }
 
@@ -191,40 +163,6 @@ void RequestChecker::nearest(std::string_view text, std::string_view intent, Che
   o.knn_similarity = scores[best[0]] / std::sqrt(norm);
   o.knn_agrees = doc_intent_[best[0]] == want ? 1.0 : 0.0;
   o.knn_intent_share = same / all;
-}
-
-void RequestChecker::language_model(std::string_view text, CheckerOpinion& o) const {
-  const double vocabulary = static_cast<double>(unigram_.size());
-  uint32_t prev = 0;
-  double oov = 0, words = 0, sum = 0, least = 0;
-  auto ws = split_words(text);
-  ws.push_back("</s>");
-  for (size_t i = 0; i < ws.size(); ++i) {
-    const auto w = word_id_.find(fnv(ws[i]));
-    const bool known = w != word_id_.end();
-    if (i + 1 < ws.size()) {
-      words += 1;
-      oov += known ? 0 : 1;
-    }
-    // Add-one unigram (one more outcome for every unseen word), then the
-    // discounted bigram interpolated with it.
-    const double p_unigram = ((known ? unigram_[w->second] : 0.0) + 1) / (tokens_ + vocabulary + 1);
-    double p = p_unigram;
-    if (context_[prev] > 0) {
-      const auto b = known ? bigram_.find((static_cast<uint64_t>(prev) << 32) | w->second) : bigram_.end();
-      const double count = b != bigram_.end() ? b->second : 0.0;
-      p = std::max(count - kDiscount, 0.0) / context_[prev] + kDiscount * followers_[prev] / context_[prev] * p_unigram;
-    }
-    const double lp = std::log(p);
-    sum += lp;
-    least = i == 0 ? lp : std::min(least, lp);
-    // An unseen word's successor backs off from the start context.
-    prev = known ? w->second : 0;
-  }
-  o.oov_words = oov;
-  o.oov_share = words > 0 ? oov / words : 0.0;
-  o.lm_logprob_per_word = sum / static_cast<double>(ws.size());
-  o.lm_min_logprob = least;
 }
 
 }  // namespace cascade::learned

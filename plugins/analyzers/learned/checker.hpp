@@ -1,21 +1,21 @@
-// checker.hpp — second opinions on a turn's request, built from the TRAIN
+// checker.hpp — a second opinion on a turn's request, built from the TRAIN
 // requests only, for the learned isolator: what the production NLU cannot
 // say about itself. Many NLU failures are confidently wrong (top intent at
-// 0.98 and more), so the NLU's own confidence does not see them; a model
-// that errs differently, and how far the request is from anything the
-// models were trained on, can.
+// 0.98 and more), so the NLU's own confidence does not see them; a
+// classifier that errs differently, and how far the request is from
+// anything the models were trained on, may.
 //
 //   the request the NLU classified (its normalised "text") + the NLU's intent
-//     |-- the nearest TRAIN requests by TF-IDF cosine over word uni- and
-//     |   bigrams: the best similarity, whether the nearest request has the
-//     |   NLU's intent, that intent's share of the five nearest (a
-//     |   classifier that errs differently from the NLU's fastText model; a
-//     |   second fastText model with character n-grams and another seed
-//     |   agreed with it too often to help: docs/results.md)
-//     `-- the TRAIN vocabulary and a word-bigram language model (absolute
-//         discounting): words never seen in TRAIN, log-probability per word
-//         and of the least likely word (a garbled recognition reads as
-//         implausible text even when the recogniser was sure)
+//     --> the nearest TRAIN requests by TF-IDF cosine over word uni- and
+//         bigrams: the best similarity, whether the nearest request has the
+//         NLU's intent, that intent's share of the five nearest (a
+//         classifier that errs differently from the NLU's fastText model)
+//
+// Tried and not kept (docs/results.md): a second fastText model with
+// character n-grams and another seed, character trigrams in the nearest-
+// request lookup, words out of the TRAIN vocabulary and a TRAIN
+// word-bigram model's log-probability per word: none raised the
+// cross-validated accuracy, and each cost throughput.
 //
 // The TRAIN file is the NLU's own training file ("__label__<intent> <text>"
 // per line, train_fasttext.txt). No EVAL request is in it
@@ -39,7 +39,6 @@ namespace cascade::learned {
 // NaN when the request has no word.
 struct CheckerOpinion {
   double knn_similarity, knn_agrees, knn_intent_share;  // nearest TRAIN requests
-  double oov_words, oov_share, lm_logprob_per_word, lm_min_logprob;  // TRAIN vocabulary, bigram LM
 };
 
 class RequestChecker {
@@ -59,7 +58,6 @@ class RequestChecker {
   RequestChecker();
   void index(const std::vector<std::pair<std::string, std::string>>& examples);
   void nearest(std::string_view text, std::string_view intent, CheckerOpinion& o) const;
-  void language_model(std::string_view text, CheckerOpinion& o) const;
 
   // Nearest neighbours: feature hash -> its postings (request, TF-IDF weight).
   struct Feature {
@@ -71,12 +69,6 @@ class RequestChecker {
   std::vector<uint32_t> doc_intent_;
   std::unordered_map<std::string, uint32_t> intent_id_;
 
-  // Bigram LM: word hash -> id; per id its count, followers and distinct
-  // followers; (previous id, id) -> count. Id 0 is the sentence start.
-  std::unordered_map<uint64_t, uint32_t> word_id_;
-  std::vector<double> unigram_, context_, followers_;
-  std::unordered_map<uint64_t, double> bigram_;
-  double tokens_ = 0;
 };
 
 }  // namespace cascade::learned

@@ -87,10 +87,6 @@ enum Feature : size_t {
   kNeighbourSimilarity,
   kNeighbourAgrees,
   kNeighbourIntentShare,
-  kRequestOovWords,
-  kRequestOovShare,
-  kRequestLmLogprob,
-  kRequestLmMinLogprob,
   kFeatureCount
 };
 
@@ -107,8 +103,7 @@ constexpr std::array<const char*, kFeatureCount> kNames = {
     "say_question", "say_echo", "say_failure_no_echo", "unresolved_named_in_say",
     "asr_nbest_overlap", "asr_nbest_diff_in_slots", "asr_nbest_new_words", "asr_words_per_s", "asr_low_words",
     "asr_low_share", "asr_mean_word_confidence", "asr_slot_min_word_confidence", "nlu_entropy", "er_resolved_changed",
-    "neighbour_similarity", "neighbour_agrees", "neighbour_intent_share",
-    "request_oov_words", "request_oov_share", "request_lm_logprob", "request_lm_min_logprob"};
+    "neighbour_similarity", "neighbour_agrees", "neighbour_intent_share"};
 
 // A name missing from kNames would be a null entry at the end.
 constexpr bool every_feature_named() {
@@ -199,8 +194,8 @@ double log_ms(double ms) { return std::log1p(std::max(0.0, ms)); }
 // the least sure slot, and how much of the request the slots cover (a
 // request mostly left out of every slot, or one slot swallowing it all,
 // is often misread). Returns the words of the slots' values.
-// The same output's request and intent go to the checker (second opinions
-// from the TRAIN data), when the plugin loaded one.
+// The same output's request and intent go to the checker (a second
+// opinion from the TRAIN data), when the plugin loaded one.
 WordSet slot_features(const StageView& nlu, const FeatureOptions& o, std::vector<double>& f) {
   WordSet slot_words;
   const auto out = nlu.output("nlu");
@@ -214,10 +209,6 @@ WordSet slot_features(const StageView& nlu, const FeatureOptions& o, std::vector
     f[kNeighbourSimilarity] = c.knn_similarity;
     f[kNeighbourAgrees] = c.knn_agrees;
     f[kNeighbourIntentShare] = c.knn_intent_share;
-    f[kRequestOovWords] = c.oov_words;
-    f[kRequestOovShare] = c.oov_share;
-    f[kRequestLmLogprob] = c.lm_logprob_per_word;
-    f[kRequestLmMinLogprob] = c.lm_min_logprob;
   }
   if (!j.contains("slots") || !j["slots"].is_array()) return slot_words;
   const double length = j.contains("text") && j["text"].is_string() ? static_cast<double>(j["text"].get<std::string>().size()) : 0;

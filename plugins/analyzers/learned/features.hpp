@@ -25,10 +25,9 @@
 //   latency  the turn's and the ASR stage's, log milliseconds
 //   dialogue position, next turn: word overlap, gap, rephrase, barge-in,
 //            silence after; previous turn: overlap, its success
-//   checker  second opinions on the NLU's request from the TRAIN data
+//   checker  a second opinion on the NLU's request from the TRAIN data
 //            (checker.hpp): the nearest TRAIN requests' similarity and
-//            intents; words out of the TRAIN vocabulary, a TRAIN
-//            word-bigram model's log-probability
+//            intents
 //
 // Lifecycle: free functions and constants; no state.
 // Threading: any thread; the views must be valid (inside analyze()).
@@ -53,7 +52,7 @@ struct FeatureOptions {
   std::string wake_word = "alexa";
   double rephrase_min = 0.5;     // word overlap (Jaccard) that makes a rephrase
   double rephrase_gap_s = 60.0;  // a rephrase or a barge-in starts within this
-  // Second opinions on the request (checker.hpp); null: those features
+  // A second opinion on the request (checker.hpp); null: those features
   // are missing. Not owned: it outlives every extract_features() call.
   const RequestChecker* checker = nullptr;
 };

@@ -7,7 +7,7 @@
 //   turn --> a stage ended in error/timeout/cancelled? --yes--> its class (no model)
 //              | no
 //              v
-//            features (features.hpp; checker.hpp's second opinions on the
+//            features (features.hpp; checker.hpp's second opinion on the
 //            request, from the TRAIN data) --> forest --> class probabilities
 //                                                   label = argmax, score = its probability
 //
@@ -127,8 +127,8 @@ class Learned : public Analyzer {
   static inline Param<int64_t> top{"top", 5, "features named in the evidence, by weight for the label"};
   static inline Param<std::string> requests{
       "requests", "@models/train_fasttext.txt",
-      "the NLU's TRAIN requests (__label__<intent> <text> per line): nearest requests, vocabulary, bigram LM; "
-      "empty: no second opinions"};
+      "the NLU's TRAIN requests (__label__<intent> <text> per line) the nearest-request features read; "
+      "empty: those features are missing"};
 
   static AnalyzerInfo info() {
     return {.name = "learned",
