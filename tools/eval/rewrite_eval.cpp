@@ -19,6 +19,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <sys/wait.h>
+#include <tuple>
 
 extern char** environ;
 
@@ -39,14 +40,6 @@ constexpr uint32_t kHeldOutFirstUser = 10000;
 // scored below it (11 of 64 with errors did): a trigger that rarely fires
 // on a right hypothesis (tools/simulate/README.md).
 constexpr double kAsrMinConfidence = 0.7;
-
-// "chained-signals": an intent needs a slot when, in the train trace, its
-// requests the NLU found no slot in were retried (the dialogue went on)
-// at least this often, and this much more often than its requests with a
-// slot; judged on at least kSlotMinTurns slotless requests. Implicit
-// feedback only: no ground truth of the simulator is read.
-constexpr double kSlotMinRetried = 0.5, kSlotMinExcess = 0.1;
-constexpr uint64_t kSlotMinTurns = 20;
 
 SizePlan plan_for(const std::string& size) {
   if (size == "small") return {16, 6, 3, 2};
@@ -101,42 +94,17 @@ std::map<std::string, Rewritten> rewritten_turns(const fs::path& trace_path) {
   return out;
 }
 
-// The intents that need a slot, from a trace's NLU outputs and retries
-// (the constants above), as a comma-separated list.
-std::string slot_intents(const fs::path& trace_path) {
-  struct Counts {
-    uint64_t slotless = 0, slotless_retried = 0, with_slot = 0, with_slot_retried = 0;
-  };
-  std::map<std::string, std::vector<std::pair<uint32_t, std::pair<std::string, bool>>>> dialogues;
+// The NLU's intent and whether it found a slot, per turn of a trace.
+std::vector<IntentTurn> intent_turns(const fs::path& trace_path) {
+  std::vector<IntentTurn> out;
   for (const auto& turn : trace::read_turns(trace_path).turns) {
     const auto* nlu = turn.stage("nlu");
-    const auto* out = nlu != nullptr ? nlu->output("nlu") : nullptr;
-    if (out == nullptr) continue;
-    const auto j = json::parse(out->text(), nullptr, false);
+    const auto* payload = nlu != nullptr ? nlu->output("nlu") : nullptr;
+    if (payload == nullptr) continue;
+    const auto j = json::parse(payload->text(), nullptr, false);
     if (!j.is_object() || !j.contains("intent") || !j["intent"].is_string()) continue;
     const bool slotless = !j.contains("slots") || !j["slots"].is_array() || j["slots"].empty();
-    dialogues[turn.id.dialogue_id].push_back({turn.id.turn_index, {j["intent"].get<std::string>(), slotless}});
-  }
-  std::map<std::string, Counts> by_intent;
-  for (auto& [id, turns] : dialogues) {
-    std::sort(turns.begin(), turns.end());
-    for (size_t i = 0; i < turns.size(); ++i) {
-      const bool retried = i + 1 < turns.size();
-      auto& c = by_intent[turns[i].second.first];
-      if (turns[i].second.second) {
-        ++c.slotless, c.slotless_retried += retried ? 1 : 0;
-      } else {
-        ++c.with_slot, c.with_slot_retried += retried ? 1 : 0;
-      }
-    }
-  }
-  std::string out;
-  for (const auto& [intent, c] : by_intent) {
-    if (c.slotless < kSlotMinTurns) continue;
-    const double slotless = static_cast<double>(c.slotless_retried) / static_cast<double>(c.slotless);
-    const double with_slot =
-        c.with_slot == 0 ? 0.0 : static_cast<double>(c.with_slot_retried) / static_cast<double>(c.with_slot);
-    if (slotless >= kSlotMinRetried && slotless >= with_slot + kSlotMinExcess) out += (out.empty() ? "" : ",") + intent;
+    out.push_back({turn.id.dialogue_id, turn.id.turn_index, j["intent"].get<std::string>(), slotless});
   }
   return out;
 }
@@ -204,7 +172,7 @@ RewriteEvalReport run_rewrite_eval(const RewriteEvalRequest& rq) {
     online_skip = "cascade rewrite index failed (online rewriting not built?); see " + log.string();
   }
 
-  report.slot_intents = slot_intents(trained.trace);
+  report.slot_intents = slot_needing_intents(intent_turns(trained.trace));
   note("intents that need a slot (train retries): " + report.slot_intents);
 
   struct Config {
@@ -233,7 +201,7 @@ RewriteEvalReport run_rewrite_eval(const RewriteEvalRequest& rq) {
         "stages.rewrite.params.asr_min_confidence=" + std::to_string(kAsrMinConfidence)},
        "stages.rewrite.params.user", rq.chain_pipeline.empty() ? "no chained pipeline given" : online_skip},
       // ...and an intent that needs a slot found without one (learnt from
-      // the train sessions' retries, slot_intents()).
+      // the train sessions' retries, slot_needing_intents()).
       {"chained-signals", rq.chain_pipeline,
        {"stages.table.params.table=" + table.string(), "stages.rewrite.params.index=" + index.string(),
         "stages.rewrite.params.asr_min_confidence=" + std::to_string(kAsrMinConfidence),
@@ -470,6 +438,44 @@ std::string format_text(const RewriteEvalReport& r) {
        " on rewritten: the drop in failed first turns among those the rewriter changed;\n"
        " trigger: share of turns whose text the rewrite stage changed; retries are simulated)\n";
   return o.str();
+}
+
+// "chained-signals": an intent needs a slot when its requests the NLU
+// found no slot in were retried (the dialogue went on) at least this
+// often, and this much more often than its requests with a slot; judged on
+// at least kSlotMinTurns slotless requests. Implicit feedback only: no
+// ground truth of the simulator is read.
+std::string slot_needing_intents(std::vector<IntentTurn> turns) {
+  constexpr double kSlotMinRetried = 0.5, kSlotMinExcess = 0.1;
+  constexpr uint64_t kSlotMinTurns = 20;
+  struct Counts {
+    uint64_t slotless = 0, slotless_retried = 0, with_slot = 0, with_slot_retried = 0;
+  };
+  std::sort(turns.begin(), turns.end(), [](const IntentTurn& a, const IntentTurn& b) {
+    return std::tie(a.dialogue, a.turn_index) < std::tie(b.dialogue, b.turn_index);
+  });
+  std::map<std::string, Counts> by_intent;
+  for (size_t i = 0; i < turns.size(); ++i) {
+    // Retried: a later turn of the same dialogue follows.
+    const bool retried = i + 1 < turns.size() && turns[i + 1].dialogue == turns[i].dialogue;
+    auto& c = by_intent[turns[i].intent];
+    if (turns[i].slotless) {
+      ++c.slotless;
+      c.slotless_retried += retried ? 1 : 0;
+    } else {
+      ++c.with_slot;
+      c.with_slot_retried += retried ? 1 : 0;
+    }
+  }
+  std::string out;
+  for (const auto& [intent, c] : by_intent) {
+    if (c.slotless < kSlotMinTurns) continue;
+    const double slotless = static_cast<double>(c.slotless_retried) / static_cast<double>(c.slotless);
+    const double with_slot =
+        c.with_slot == 0 ? 0.0 : static_cast<double>(c.with_slot_retried) / static_cast<double>(c.with_slot);
+    if (slotless >= kSlotMinRetried && slotless >= with_slot + kSlotMinExcess) out += (out.empty() ? "" : ",") + intent;
+  }
+  return out;
 }
 
 }  // namespace cascade::language::eval

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <memory>
@@ -119,6 +120,31 @@ TEST(RewriteMetrics, ComparesTwoConfigurationsSessionBySession) {
   EXPECT_THROW((void)ev::compare(better, over, 10, 7), std::invalid_argument);
 }
 
+TEST(RewriteMetrics, SlotNeedingIntentsFromRetries) {
+  std::vector<ev::IntentTurn> turns;
+  int dialogue = 0;
+  // n dialogues whose first turn has `intent`, slotless or not; `retried` of
+  // them go on with a second turn (another intent, with a slot).
+  const auto add = [&](const std::string& intent, bool slotless, int n, int retried) {
+    for (int i = 0; i < n; ++i) {
+      const std::string id = "d" + std::to_string(dialogue++);
+      turns.push_back({id, 0, intent, slotless});
+      if (i < retried) turns.push_back({id, 1, "other", false});
+    }
+  };
+  add("play_radio", true, 30, 21);   // slotless retried 70%...
+  add("play_radio", false, 30, 6);   // ...with a slot 20%: needs a slot
+  add("qa_maths", true, 30, 21);     // 70%...
+  add("qa_maths", false, 30, 20);    // ...but 67% with a slot too: the intent, not the slot
+  add("datetime_query", true, 30, 0);
+  add("play_music", true, 19, 19);   // too few slotless requests to judge
+  add("lists_remove", true, 20, 10); // exactly 50%, against 0% with a slot
+  // Turn order within a dialogue decides, not the order of the list.
+  std::reverse(turns.begin(), turns.end());
+  EXPECT_EQ(ev::slot_needing_intents(turns), "lists_remove,play_radio");
+  EXPECT_EQ(ev::slot_needing_intents({}), "");
+}
+
 TEST(RewriteEvalCli, SmallSizeEndToEnd) {
   const std::string out = testing::TempDir() + "cascade_rewrite_eval_" + std::to_string(::getpid());
   int rc = 0;
@@ -160,6 +186,7 @@ TEST(RewriteEvalCli, SmallSizeEndToEnd) {
     EXPECT_EQ(c["retries_are_simulated"], true);
     EXPECT_TRUE(c["ci"].contains("defect_reduction_gain")) << c.dump();
   }
+  EXPECT_TRUE(j["slot_intents"].is_string());
   EXPECT_TRUE(baseline_defects.contains("held_out_users"));
   EXPECT_TRUE(baseline_defects.contains("held_out_days"));
   // The text form says it beside every figure.
