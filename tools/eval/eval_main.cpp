@@ -15,6 +15,8 @@
 #include "eval/quality.hpp"
 #include "eval/rewrite_cli.hpp"
 
+#include "common/exit_guard.hpp"
+
 #include <cascade/core/diagnostic.hpp>
 #include <cascade/trace/error.hpp>
 
@@ -38,26 +40,9 @@ namespace {
 
 namespace ev = cascade::language::eval;
 
-constexpr int kOk = 0, kRuntimeFailure = 1, kUsageError = 2;
-
-template <class F>
-int guarded(F&& body) {
-  try {
-    return body();
-  } catch (const cascade::CascadeError& e) {
-    std::cerr << e.what() << "\n";
-    return e.code().starts_with("C") ? kUsageError : kRuntimeFailure;
-  } catch (const cascade::trace::TraceError& e) {
-    std::cerr << e.what() << "\n";
-    return kRuntimeFailure;
-  } catch (const std::invalid_argument& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return kUsageError;
-  } catch (const std::exception& e) {
-    std::cerr << "error[R000]: " << e.what() << "\n";
-    return kRuntimeFailure;
-  }
-}
+using cascade::tools::kOk;
+using cascade::tools::kRuntimeFailure;
+using cascade::tools::kUsageError;
 
 }  // namespace
 
@@ -78,7 +63,7 @@ int main(int argc, char** argv) {
   report->add_option("trace", trace_path, "Trace file (or rotated trace directory)")->required();
   report->add_flag("--json", report_json, "One JSON object instead of the table");
   report->callback([&] {
-    exit_code = guarded([&] {
+    exit_code = cascade::tools::exit_guard([&] {
       const auto data = cascade::trace::read_turns(trace_path);
       for (const auto& d : data.damage) std::cerr << "warning: " << d.format() << "\n";
       const auto r = ev::compute_report(data);
@@ -109,7 +94,7 @@ int main(int argc, char** argv) {
   stages->add_flag("--json", stages_json, "{\"levels\":[{\"snr_db\":..., <report keys>}...]} instead of the table");
   stages->add_flag("-q,--quiet", quiet, "No progress bar and no per-level report on stderr");
   stages->callback([&] {
-    exit_code = guarded([&] {
+    exit_code = cascade::tools::exit_guard([&] {
       for (const auto& l : lv.snr_levels) (void)ev::snr_toml(l);  // bad levels fail before any run
       lv.progress = !quiet;
       const auto levels = ev::run_levels(lv);
@@ -174,7 +159,7 @@ int main(int argc, char** argv) {
   fpi_cmd->add_flag("--json", fpi_json, "One JSON object instead of the tables");
   fpi_cmd->add_flag("-q,--quiet", fpi_quiet, "No progress on stderr");
   fpi_cmd->callback([&] {
-    exit_code = guarded([&] {
+    exit_code = cascade::tools::exit_guard([&] {
       const std::string default_input = fpi.data.size == "small" ? "eval_dialogues_small.jsonl" : "eval_dialogues.jsonl";
       fpi.data.input = !fpi_turns.empty() ? std::filesystem::path(fpi_turns)
                                           : std::filesystem::path(CASCADE_ASSISTANT_DATA_DIR) / default_input;
@@ -207,7 +192,7 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--param", bench_params, "Isolator parameter KEY=VALUE (repeatable), e.g. model=FILE");
   bench_cmd->add_flag("--json", bench_json, "One JSON object instead of the table");
   bench_cmd->callback([&] {
-    exit_code = guarded([&] {
+    exit_code = cascade::tools::exit_guard([&] {
       for (const auto& kv : bench_params) {
         const auto eq = kv.find('=');
         if (eq == std::string::npos || eq == 0) throw std::invalid_argument("--param '" + kv + "' is not KEY=VALUE");

@@ -13,6 +13,8 @@
 #include "rewrite/index_build.hpp"
 #include "table/table.hpp"
 
+#include "common/exit_guard.hpp"
+
 #include <cascade/trace/error.hpp>
 
 #include <CLI/CLI.hpp>
@@ -22,30 +24,20 @@
 namespace {
 
 namespace rw = cascade::rewriting;
+namespace tools = cascade::tools;
 
-constexpr int kOk = 0, kRuntimeFailure = 1, kUsageError = 2;
+using tools::kOk;
+using tools::kRuntimeFailure;
+using tools::kUsageError;
 
 // Runs `make` (which builds and writes, and returns its summary line) and
-// maps what it throws to an exit code: bad options are usage errors,
-// unreadable traces or tables runtime failures.
+// maps what it throws to an exit code (common/exit_guard.hpp).
 template <class Make>
 int guarded(Make make) {
-  try {
+  return tools::exit_guard([&] {
     std::cerr << make();
     return kOk;
-  } catch (const std::invalid_argument& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return kUsageError;
-  } catch (const cascade::trace::TraceError& e) {
-    std::cerr << e.what() << "\n";
-    return kRuntimeFailure;
-  } catch (const rw::TableError& e) {
-    std::cerr << e.what() << "\n";
-    return kRuntimeFailure;
-  } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return kRuntimeFailure;
-  }
+  });
 }
 
 int build(const std::vector<std::filesystem::path>& traces, const std::filesystem::path& out,

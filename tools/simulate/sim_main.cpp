@@ -11,6 +11,8 @@
 #include "error_model.hpp"
 #include "simulate.hpp"
 
+#include "common/exit_guard.hpp"
+
 #include "text/text.hpp"
 
 #include <cascade/core/diagnostic.hpp>
@@ -34,7 +36,9 @@ namespace {
 
 namespace sim = cascade::sim;
 namespace fs = std::filesystem;
-constexpr int kOk = 0, kRuntimeFailure = 1, kUsageError = 2;
+using cascade::tools::kOk;
+using cascade::tools::kRuntimeFailure;
+using cascade::tools::kUsageError;
 
 // Every addressed turn of a speech-pipeline trace: what the asr stage
 // heard (the leading wake word dropped), the gold transcript, and the
@@ -174,7 +178,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? kOk : kUsageError;
   }
-  try {
+  return cascade::tools::exit_guard([&] {
     if (!learn.empty()) return learn_asr(learn, learn_confidence, rq.out_dir);
     if (!learn_confidence.empty()) throw std::invalid_argument("--learn-confidence needs --learn-asr");
     const auto s = sim::simulate(rq);
@@ -189,17 +193,5 @@ int main(int argc, char** argv) {
                 << s.truth.string() << "\n";
     }
     return kOk;
-  } catch (const cascade::CascadeError& e) {
-    std::cerr << e.what() << "\n";
-    return e.code().starts_with("C") ? kUsageError : kRuntimeFailure;
-  } catch (const cascade::trace::TraceError& e) {
-    std::cerr << e.what() << "\n";
-    return kRuntimeFailure;
-  } catch (const std::invalid_argument& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return kUsageError;
-  } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return kRuntimeFailure;
-  }
+  });
 }
