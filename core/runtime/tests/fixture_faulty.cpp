@@ -11,7 +11,7 @@
 // Modes that take the whole process down, for crash isolation and the
 // CLI's fatal-signal messages (run them in process mode, or expect the
 // host to die):
-//   mode = "segfault"  write through a null pointer
+//   mode = "segfault"  write to an address in the (unmapped) first page
 //   mode = "abort"     std::abort()
 //   mode = "exit"      std::exit(exit_code)
 //   mode = "hang"      sleep forever, ignoring should_stop()
@@ -97,8 +97,12 @@ class Faulty : public Stage {
  private:
   void crash_if_asked() const {
     if (mode_ == "segfault") {
-      volatile int* null = nullptr;
-      *null = 1;
+      // An address in the first page, never mapped: a real SIGSEGV. Not
+      // nullptr itself, which UBSan's null check reports (and exits on)
+      // before the store faults, so no crash handler would see a signal.
+      // (Read from a volatile, so the compiler does not see the constant.)
+      volatile uintptr_t low = 16;
+      *reinterpret_cast<volatile int*>(low) = 1;
     }
     if (mode_ == "abort") std::abort();
     if (mode_ == "exit") std::exit(exit_code_);
