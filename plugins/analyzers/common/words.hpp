@@ -12,6 +12,21 @@
 
 namespace cascade::analyzers {
 
+// The space-separated words of an already normalised text, as views into
+// it (no copy: the text must outlive them).
+inline std::vector<std::string_view> split_words(std::string_view text) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && text[i] == ' ') ++i;
+    const size_t start = i;
+    while (i < text.size() && text[i] != ' ') ++i;
+    if (i > start) out.push_back(text.substr(start, i - start));
+  }
+  return out;
+}
+
+
 inline std::vector<std::string> words(std::string_view text) {
   std::vector<std::string> out;
   std::string w;

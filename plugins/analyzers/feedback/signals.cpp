@@ -3,6 +3,8 @@
 
 #include "phonetic.hpp"
 
+#include "common/words.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -11,21 +13,7 @@
 
 namespace cascade::feedback {
 
-namespace {
-
-std::vector<std::string_view> split_words(std::string_view text) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && text[i] == ' ') ++i;
-    const size_t begin = i;
-    while (i < text.size() && text[i] != ' ') ++i;
-    if (i > begin) out.push_back(text.substr(begin, i - begin));
-  }
-  return out;
-}
-
-}  // namespace
+using analyzers::split_words;
 
 double trigram_cosine(std::string_view a, std::string_view b) {
   const auto grams = [](std::string_view s) {

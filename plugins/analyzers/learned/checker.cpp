@@ -6,6 +6,8 @@
 //          scratch lives in thread_local buffers, so a turn allocates little.
 #include "checker.hpp"
 
+#include "common/words.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -15,6 +17,8 @@
 
 namespace cascade::learned {
 namespace {
+
+using analyzers::split_words;
 
 constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
 constexpr size_t kNeighbours = 5;
@@ -26,18 +30,6 @@ uint64_t fnv(uint64_t h, std::string_view s) {
   return h;
 }
 uint64_t fnv(std::string_view s) { return fnv(kFnvOffset, s); }
-
-std::vector<std::string_view> split_words(std::string_view text) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && text[i] == ' ') ++i;
-    const size_t start = i;
-    while (i < text.size() && text[i] != ' ') ++i;
-    if (i > start) out.push_back(text.substr(start, i - start));
-  }
-  return out;
-}
 
 // The hashes of a request's TF-IDF features, one per occurrence: words
 // ("w" + word) and word pairs ("b" + w1 + " " + w2). Character trigrams
