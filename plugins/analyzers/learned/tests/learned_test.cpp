@@ -356,7 +356,8 @@ void write_responses(const fs::path& file) {
   int64_t t = 1'700'000'000'000'000'000;
   for (uint32_t i = 0; i < turns.size(); ++i) {
     const Turn& turn = turns[i];
-    const trace::TurnKey key{"d" + std::to_string(i), "u1", 0, i};
+    const std::string dialogue = "d" + std::to_string(i);  // the key holds views
+    const trace::TurnKey key{dialogue, "u1", 0, i};
     const auto stage = [&](std::string_view id, std::string_view port, uint32_t type, const std::string& bytes,
                            std::span<const trace::NBestView> nbest, std::span<const trace::TextFeatureView> text) {
       trace::StageEvent ev;
@@ -478,7 +479,8 @@ void write_checked_requests(const fs::path& file) {
   int64_t t = 1'700'000'000'000'000'000;
   for (uint32_t i = 0; i < turns.size(); ++i) {
     const auto& [text, intent] = turns[i];
-    const trace::TurnKey key{"d" + std::to_string(i), "u1", 0, i};
+    const std::string dialogue = "d" + std::to_string(i);  // the key holds views
+    const trace::TurnKey key{dialogue, "u1", 0, i};
     const std::string nlu =
         json{{"intent", intent}, {"confidence", 0.99}, {"slots", json::array()}, {"text", text}}.dump();
     trace::StageEvent ev;
