@@ -188,6 +188,19 @@ TEST_F(Learned, FeaturesModeGivesOneNamedVectorPerTurn) {
   }
 }
 
+// A stage record of one millisecond from `start_ns`, no payloads yet.
+trace::StageEvent stage_event(const trace::TurnKey& key, std::string_view stage, std::string_view plugin,
+                              int64_t start_ns) {
+  trace::StageEvent ev;
+  ev.turn = key;
+  ev.stage_id = stage;
+  ev.plugin = plugin;
+  ev.plugin_version = "1.0.0";
+  ev.start_ns = start_ns;
+  ev.end_ns = start_ns + 1'000'000;
+  return ev;
+}
+
 // A turn whose `stage` ended with `status`, the stages before it fine.
 void write_failed_turns(const fs::path& file) {
   trace::WriterOptions wo;
@@ -203,13 +216,8 @@ void write_failed_turns(const fs::path& file) {
     trace::TurnKey key{dialogue, "u1", 0, seq++};
     const int64_t start = t;
     for (const std::string stage : {"asr", "nlu", "er", "result"}) {
-      trace::StageEvent ev;
-      ev.turn = key;
-      ev.stage_id = stage;
-      ev.plugin = stage;
-      ev.plugin_version = "1.0.0";
-      ev.start_ns = t;
-      ev.end_ns = t += 1'000'000;
+      trace::StageEvent ev = stage_event(key, stage, stage, t);
+      t = ev.end_ns;
       ev.status = stage == failed ? status : trace::StageStatus::Ok;
       if (stage == failed) ev.error_message = "hand-built failure";
       w.write(0, ev);
@@ -256,13 +264,7 @@ void write_rephrase(const fs::path& file) {
   for (uint32_t i = 0; i < turns.size(); ++i) {
     const std::string& text = turns[i].first;
     trace::TurnKey key{"d", "u1", i, i};
-    trace::StageEvent ev;
-    ev.turn = key;
-    ev.stage_id = "asr";
-    ev.plugin = "normalize";
-    ev.plugin_version = "1.0.0";
-    ev.start_ns = t;
-    ev.end_ns = t + 1'000'000;
+    trace::StageEvent ev = stage_event(key, "asr", "normalize", t);
     trace::PayloadView in{"text", CASCADE_PAYLOAD_TEXT, 0, text.data(), text.size()};
     ev.inputs = {&in, 1};
     w.write(0, ev);
@@ -360,13 +362,8 @@ void write_responses(const fs::path& file) {
     const trace::TurnKey key{dialogue, "u1", 0, i};
     const auto stage = [&](std::string_view id, std::string_view port, uint32_t type, const std::string& bytes,
                            std::span<const trace::NBestView> nbest, std::span<const trace::TextFeatureView> text) {
-      trace::StageEvent ev;
-      ev.turn = key;
-      ev.stage_id = id;
-      ev.plugin = id;
-      ev.plugin_version = "1.0.0";
-      ev.start_ns = t;
-      ev.end_ns = t += 1'000'000;
+      trace::StageEvent ev = stage_event(key, id, id, t);
+      t = ev.end_ns;
       const trace::PayloadView out{port, type, 0, bytes.data(), bytes.size()};
       ev.outputs = {&out, 1};
       ev.nbest = nbest;
@@ -433,13 +430,7 @@ TEST_F(Learned, TheScriptOfASpokenTurnIsNotWhatTheDeviceHeard) {
     const std::string script = "alexa turn on the lights";
     const std::vector<int16_t> pcm(1600, 0);
     const trace::TurnKey key{"d", "u1", 0, 0};
-    trace::StageEvent ev;
-    ev.turn = key;
-    ev.stage_id = "wake";
-    ev.plugin = "wake";
-    ev.plugin_version = "1.0.0";
-    ev.start_ns = 1'700'000'000'000'000'000;
-    ev.end_ns = ev.start_ns + 1'000'000;
+    trace::StageEvent ev = stage_event(key, "wake", "wake", 1'700'000'000'000'000'000);
     const trace::PayloadView audio{"audio", CASCADE_PAYLOAD_AUDIO, 16000, pcm.data(), pcm.size() * sizeof(int16_t)};
     ev.inputs = {&audio, 1};
     const trace::FeatureView detected[] = {{"detected", 0.0}};
@@ -483,13 +474,8 @@ void write_checked_requests(const fs::path& file) {
     const trace::TurnKey key{dialogue, "u1", 0, i};
     const std::string nlu =
         json{{"intent", intent}, {"confidence", 0.99}, {"slots", json::array()}, {"text", text}}.dump();
-    trace::StageEvent ev;
-    ev.turn = key;
-    ev.stage_id = "nlu";
-    ev.plugin = "nlu";
-    ev.plugin_version = "1.0.0";
-    ev.start_ns = t;
-    ev.end_ns = t += 1'000'000;
+    trace::StageEvent ev = stage_event(key, "nlu", "nlu", t);
+    t = ev.end_ns;
     const trace::PayloadView out{"nlu", CASCADE_PAYLOAD_JSON, 0, nlu.data(), nlu.size()};
     ev.outputs = {&out, 1};
     w.write(0, ev);
