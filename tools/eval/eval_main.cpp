@@ -122,6 +122,11 @@ int main(int argc, char** argv) {
   fpi.data.text_pipeline = CASCADE_EVAL_TEXT_PIPELINE;
   fpi.data.catalog = std::filesystem::path(CASCADE_ASSISTANT_DATA_DIR) / "catalog.json";
   fpi.data.out_dir = "out/fpi";
+  fpi.train_folds.slurp = CASCADE_SLURP_DEVEL;
+  {
+    std::error_code ec;  // the build tools sit beside this executable (build/bin, <prefix>/bin)
+    fpi.train_folds.tools_dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  }
   std::string fpi_turns;
   bool fpi_json = false, fpi_quiet = false, fpi_no_text = false;
   auto* fpi_cmd = app.add_subcommand(
@@ -156,6 +161,18 @@ int main(int argc, char** argv) {
             return k == "1" ? std::string("one fold leaves nothing to train on: give 0 or at least 2") : std::string();
           },
           "0 or >= 2"));
+  fpi_cmd->add_option("--train-folds", fpi.train_folds.folds,
+                      "Cut SLURP TRAIN into this many folds and run each through the text pipeline with stage models "
+                      "built without it: more training data for an isolator that learns, never scored (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](const std::string& k) {
+            return k == "1" ? std::string("one fold leaves nothing to build the models from: give 0 or at least 2")
+                            : std::string();
+          },
+          "0 or >= 2"));
+  fpi_cmd->add_option("--slurp", fpi.train_folds.slurp, "SLURP devel.jsonl, the TRAIN-fold runs' requests")
+      ->capture_default_str();
   fpi_cmd->add_flag("--json", fpi_json, "One JSON object instead of the tables");
   fpi_cmd->add_flag("-q,--quiet", fpi_quiet, "No progress on stderr");
   fpi_cmd->callback([&] {

@@ -83,9 +83,10 @@ bool needs_model(const LoadedPlugin& p) {
 // Step 5 for one voice: the test side of the voice's runs, an isolator
 // that learns trained on the train side of every other run.
 HeldOutVoice held_out_voice(const std::string& voice, const std::vector<FpiRun>& runs,
+                            const std::vector<FpiRun>& training_runs,
                             const std::vector<std::map<uint64_t, TurnLabels>>& rows_by_run,
                             const std::vector<std::string>& isolators, const std::set<std::string>& trained,
-                            const std::filesystem::path& oracle, const FpiRequest& rq) {
+                            const std::filesystem::path& oracle_train, const FpiRequest& rq) {
   HeldOutVoice h;
   h.voice = voice;
   std::vector<FpiRun> train_runs;
@@ -99,6 +100,7 @@ HeldOutVoice held_out_voice(const std::string& voice, const std::vector<FpiRun>&
       h.train_runs.push_back(runs[ri].variant.name);
     }
   }
+  train_runs.insert(train_runs.end(), training_runs.begin(), training_runs.end());
   PluginRegistry registry;
   registry.scan(PluginRegistry::search_path({}));
   for (const auto& name : isolators) {
@@ -108,7 +110,7 @@ HeldOutVoice held_out_voice(const std::string& voice, const std::vector<FpiRun>&
     // shipped isolator's labels from step 2.
     std::vector<std::map<uint64_t, std::string>> labels(runs.size());
     if (trained.contains(name)) {
-      const auto model = train_isolator(name, train_runs, oracle, rq.data.out_dir, s.note, "-without-" + voice);
+      const auto model = train_isolator(name, train_runs, oracle_train, rq.data.out_dir, s.note, "-without-" + voice);
       if (!model) continue;
       s.note = "trained on the train side of the runs without voice " + voice;
       for (const size_t ri : test_runs)
@@ -152,9 +154,13 @@ FpiReport run_fpi(const FpiRequest& rq) {
   rep.size = rq.data.size;
   const auto variants = plan_variants(rq.data);
 
-  // 1. The traces.
+  // 1. The traces: the scored runs, then the TRAIN-fold runs.
   const auto t_runs = Clock::now();
   const std::vector<FpiRun> runs = run_variants(variants, rq.data);
+  std::string folds_note;
+  const std::vector<FpiRun> training_runs =
+      run_variants(plan_train_folds(rq.train_folds, rq.data, folds_note), rq.data);
+  rep.notes.push_back(folds_note);
   rep.run_seconds = since(t_runs);
 
   // 2. The oracle, the baseline and the isolators that need no training,
@@ -164,8 +170,9 @@ FpiReport run_fpi(const FpiRequest& rq) {
   std::map<std::string, IsolatorScore> iso;
   std::set<std::string> to_train;
   AnalysisFile oracle_file;
-  for (size_t ri = 0; ri < runs.size(); ++ri) {
-    const FpiRun& run = runs[ri];
+  for (size_t ri = 0; ri < runs.size() + training_runs.size(); ++ri) {
+    const bool training = ri >= runs.size();
+    const FpiRun& run = training ? training_runs[ri - runs.size()] : runs[ri];
     VariantPipeline vp = load_variant(run.variant);
     const trace::TraceData data = trace::read_turns(run.trace);
     for (const auto& d : data.damage) std::cerr << "warning: " << d.format() << "\n";
@@ -188,6 +195,22 @@ FpiReport run_fpi(const FpiRequest& rq) {
     oracle_file.header.seconds += oracle_result.seconds;
     for (auto& v : oracle_result.verdicts) oracle_file.lines.push_back({run.trace.string(), std::move(v)});
 
+    FpiRunSummary sum;
+    sum.run = run;
+    sum.replays = oracle_result.replays;
+    if (training) {  // labels to train on, nothing to score
+      for (const auto& [seq, label] : oracle_labels)
+        if (!label.empty()) {
+          ++sum.oracle[label];
+          ++rep.oracle_training[label];
+        }
+      if (rq.data.progress)
+        std::cerr << "fpi: " << run.variant.name << ": " << sum.run.run.turns << " turns (training only), oracle "
+                  << oracle_result.replays << " replays\n";
+      rep.training_runs.push_back(std::move(sum));
+      continue;
+    }
+
     std::map<std::string, std::map<uint64_t, std::string>> iso_labels;
     for (const LoadedPlugin* p : isolator_plugins(*vp.registry, rq.isolators)) {
       if (needs_model(*p)) {
@@ -197,9 +220,6 @@ FpiReport run_fpi(const FpiRequest& rq) {
       iso_labels[p->info.name] = run_isolator(*p, data, rq.jobs, {}, iso[p->info.name]);
     }
 
-    FpiRunSummary sum;
-    sum.run = run;
-    sum.replays = oracle_result.replays;
     rep.replays += oracle_result.replays;
     for (const auto& t : data.turns) {
       if (!t.record) continue;
@@ -238,14 +258,21 @@ FpiReport run_fpi(const FpiRequest& rq) {
     if (!f) throw CascadeError("N013", "cannot write the oracle's analysis file", oracle_path.string());
   }
 
-  // 2b. Isolators that learn: trained on the train side's oracle labels
-  // (`cascade isolate train --dialogues train`), then run over every trace.
+  // 2b. Isolators that learn: trained on the train side's oracle labels and
+  // the TRAIN-fold runs' (OUT/oracle-train.jsonl), then run over every
+  // scored trace.
+  const std::filesystem::path oracle_train =
+      write_oracle_subset(oracle_file, rq.data.out_dir / "oracle-train.jsonl", [&](const AnalysisLine& line) {
+        return is_training_line(line, training_runs) || split_side(line.verdict.dialogue_id) == "train";
+      });
+  std::vector<FpiRun> train_on = runs;
+  train_on.insert(train_on.end(), training_runs.begin(), training_runs.end());
   if (!to_train.empty()) {
     PluginRegistry registry;
     registry.scan(PluginRegistry::search_path({}));
     for (const auto& name : to_train) {
       std::string note;
-      const auto model = train_isolator(name, runs, oracle_path, rq.data.out_dir, note);
+      const auto model = train_isolator(name, train_on, oracle_train, rq.data.out_dir, note);
       IsolatorScore& s = iso[name];
       s.note = note;
       if (!model) {
@@ -271,7 +298,8 @@ FpiReport run_fpi(const FpiRequest& rq) {
     std::vector<std::string> names;
     for (const auto& [name, s] : iso) names.push_back(name);
     for (const auto& voice : voices)
-      rep.held_out_voice.push_back(held_out_voice(voice, runs, rows_by_run, names, to_train, oracle_path, rq));
+      rep.held_out_voice.push_back(
+          held_out_voice(voice, runs, training_runs, rows_by_run, names, to_train, oracle_train, rq));
   } else {
     rep.notes.push_back("held-out voice: not measured (the runs have fewer than two voices)");
   }
@@ -279,7 +307,7 @@ FpiReport run_fpi(const FpiRequest& rq) {
   if (rq.folds >= 2) {
     std::vector<std::string> names;
     for (const auto& [name, s] : iso) names.push_back(name);
-    rep.cross_validation = cross_validate(rq.folds, runs, rows_by_run, oracle_file, names, to_train, rq);
+    rep.cross_validation = cross_validate(rq.folds, runs, training_runs, rows_by_run, oracle_file, names, to_train, rq);
   }
 
   std::vector<TurnLabels> rows;
@@ -337,17 +365,20 @@ json to_json(const FpiReport& r) {
     j["baselines"] = baselines;
     iso[s.name] = std::move(j);
   }
-  json runs = json::array();
-  for (const auto& s : r.runs)
-    runs.push_back({{"variant", s.run.variant.name},
-                    {"condition", s.run.variant.condition},
-                    {"degradation", s.run.variant.degradation},
-                    {"trace", s.run.trace.string()},
-                    {"turns", s.run.run.turns},
-                    {"failed", s.run.run.failed},
-                    {"seconds", s.run.run.seconds},
-                    {"oracle", s.oracle},
-                    {"replays", s.replays}});
+  const auto runs_json = [](const std::vector<FpiRunSummary>& summaries) {
+    json runs = json::array();
+    for (const auto& s : summaries)
+      runs.push_back({{"variant", s.run.variant.name},
+                      {"condition", s.run.variant.condition},
+                      {"degradation", s.run.variant.degradation},
+                      {"trace", s.run.trace.string()},
+                      {"turns", s.run.run.turns},
+                      {"failed", s.run.run.failed},
+                      {"seconds", s.run.run.seconds},
+                      {"oracle", s.oracle},
+                      {"replays", s.replays}});
+    return runs;
+  };
   json held_out = json::array();
   for (const auto& h : r.held_out_voice) {
     json by_isolator = json::object();
@@ -378,7 +409,11 @@ json to_json(const FpiReport& r) {
               {"isolators", iso},
               {"baselines", baselines},
               {"oracle",
-               {{"class_balance", {{"all", r.oracle_all}, {"train", r.oracle_train}, {"test", r.oracle_test}}},
+               {{"class_balance",
+                 {{"all", r.oracle_all},
+                  {"train", r.oracle_train},
+                  {"test", r.oracle_test},
+                  {"training_runs", r.oracle_training}}},
                 {"turns", r.turns},
                 {"labelled", r.labelled},
                 {"unlabelled", r.unlabelled},
@@ -391,7 +426,8 @@ json to_json(const FpiReport& r) {
                 {"test_dialogues", r.test_dialogues},
                 {"train_turns", r.train_turns},
                 {"test_turns", r.test_turns}}},
-              {"runs", runs},
+              {"runs", runs_json(r.runs)},
+              {"training_runs", runs_json(r.training_runs)},
               {"held_out_voice", held_out},
               {"cross_validation", cross_validation},
               {"timings", {{"runs_seconds", r.run_seconds}, {"oracle_seconds", r.oracle_seconds},

@@ -23,6 +23,9 @@
 //   6. cross-validation (--folds K, K >= 2): every labelled turn predicted
 //      by a model trained on the other folds' dialogues (fold_of()), for
 //      gains too small to see on one split (eval/fpi_isolators.hpp).
+// An isolator that learns also trains, in steps 3, 5 and 6, on the
+// TRAIN-fold runs (eval/fpi_train_folds.hpp): SLURP TRAIN requests run by
+// stage models rebuilt without them, labelled by the oracle, never scored.
 // The stage models (NLU, ER catalogue, language model) are built from the
 // TRAIN split of SLURP devel and the eval dialogues come from the EVAL
 // split only, so every oracle label here is on a request the models never
@@ -34,6 +37,7 @@
 #pragma once
 
 #include "eval/fpi_data.hpp"
+#include "eval/fpi_train_folds.hpp"
 
 #include <cascade/core/baselines.hpp>
 #include <cascade/core/scoring.hpp>
@@ -62,6 +66,7 @@ struct FpiRequest {
   std::vector<std::string> isolators;  // empty: every failure-point analyzer but the oracle
   uint32_t jobs = 0;                   // analyzer threads (0: the host's default)
   uint32_t folds = 0;                  // >= 2: also step 6 with this many folds
+  TrainFoldRequest train_folds;        // folds = 0: no TRAIN-fold runs
 };
 
 struct IsolatorScore {
@@ -102,7 +107,9 @@ uint32_t fold_of(std::string_view dialogue_id, uint32_t folds);
 struct FpiReport {
   std::string size;
   std::vector<FpiRunSummary> runs;
+  std::vector<FpiRunSummary> training_runs;  // the TRAIN-fold runs: trained on, never scored
   std::map<std::string, uint64_t> oracle_all, oracle_train, oracle_test;
+  std::map<std::string, uint64_t> oracle_training;  // over training_runs
   uint64_t turns = 0, labelled = 0, unlabelled = 0, replays = 0;
   uint64_t train_dialogues = 0, test_dialogues = 0, train_turns = 0, test_turns = 0;
   double run_seconds = 0, oracle_seconds = 0, total_seconds = 0;

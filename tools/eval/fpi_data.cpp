@@ -9,9 +9,7 @@
 #include <stdexcept>
 
 namespace cascade::language::eval {
-namespace {
 
-// A TOML basic string for an override value.
 std::string toml_string(const std::string& s) {
   std::string out = "\"";
   for (const char c : s) {
@@ -20,6 +18,14 @@ std::string toml_string(const std::string& s) {
   }
   return out + "\"";
 }
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (const char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+namespace {
 
 // FNV-1a 64: a fixed hash, so the cut is the same on every machine.
 uint64_t fnv1a(const std::string& s, uint64_t seed) {
@@ -155,7 +161,7 @@ std::vector<FpiRun> run_variants(const std::vector<FpiVariant>& variants, const 
     r.trace = rq.out_dir / (v.name + ".cas");
     RunRequest run;
     run.pipeline = v.pipeline;
-    run.input = rq.input;
+    run.input = v.input.empty() ? rq.input : v.input;
     run.trace = r.trace;
     run.overrides = v.overrides;
     run.threads = rq.threads;

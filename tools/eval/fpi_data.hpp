@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,13 @@ struct FpiVariant {
   std::string degradation;  // "", "er-cut", "broken-skill", "er-cut+broken-skill"
   std::filesystem::path pipeline;
   std::vector<std::string> overrides;  // --set style, for the run and its replays
+  std::filesystem::path input;         // "" : the request's input
+  // Training data only (fpi_train_folds.hpp): labelled by the oracle and
+  // added to every training set, never scored.
+  bool train_only = false;
+  // Parameters an isolator needs on this run's traces (the `learned`
+  // plugin's `requests`: what the run's NLU trained on).
+  std::map<std::string, std::string> isolator_params;
 };
 
 struct FpiDataRequest {
@@ -67,6 +75,11 @@ inline constexpr uint64_t kCatalogSeed = 14;
 // speech stage runs once as it is (plus one degraded run). Throws
 // std::invalid_argument for an unknown size.
 std::vector<FpiVariant> plan_variants(const FpiDataRequest& request);
+
+// A TOML basic string, for an override's value ("stages.er.params.catalog=" + toml_string(path)).
+std::string toml_string(const std::string& s);
+// A POSIX shell word, for a child tool's command line.
+std::string shell_quote(const std::string& s);
 
 struct CatalogCut {
   uint64_t entries = 0;

@@ -9,7 +9,6 @@
 #include <cascade/core/analysis_file.hpp>
 #include <cascade/core/diagnostic.hpp>
 
-#include <fstream>
 
 namespace cascade::language::eval {
 namespace {
@@ -26,6 +25,7 @@ uint32_t fold_of(std::string_view dialogue_id, uint32_t folds) {
 }
 
 CrossValidation cross_validate(uint32_t folds, const std::vector<FpiRun>& runs,
+                               const std::vector<FpiRun>& training_runs,
                                const std::vector<std::map<uint64_t, TurnLabels>>& rows_by_run,
                                const AnalysisFile& oracle, const std::vector<std::string>& isolators,
                                const std::set<std::string>& trained, const FpiRequest& rq) {
@@ -33,19 +33,16 @@ CrossValidation cross_validate(uint32_t folds, const std::vector<FpiRun>& runs,
   cv.folds = folds;
   for (const auto& by_seq : rows_by_run) cv.turns += by_seq.size();
 
-  // The oracle's labels of every fold but k: what fold k's model learns from.
+  // The oracle's labels of every fold but k (and of the TRAIN-fold runs):
+  // what fold k's model learns from.
   std::vector<std::filesystem::path> oracle_without(folds);
-  for (uint32_t k = 0; k < folds; ++k) {
-    AnalysisFile part;
-    part.header = oracle.header;
-    for (const auto& line : oracle.lines)
-      if (fold_of(line.verdict.dialogue_id, folds) != k) part.lines.push_back(line);
-    oracle_without[k] = rq.data.out_dir / ("oracle-fold-" + std::to_string(k) + ".jsonl");
-    std::ofstream f(oracle_without[k]);
-    write_analysis(f, part);
-    f.flush();
-    if (!f) throw CascadeError("N013", "cannot write the oracle's analysis file", oracle_without[k].string());
-  }
+  for (uint32_t k = 0; k < folds; ++k)
+    oracle_without[k] = write_oracle_subset(
+        oracle, rq.data.out_dir / ("oracle-fold-" + std::to_string(k) + ".jsonl"), [&](const AnalysisLine& line) {
+          return is_training_line(line, training_runs) || fold_of(line.verdict.dialogue_id, folds) != k;
+        });
+  std::vector<FpiRun> train_on = runs;
+  train_on.insert(train_on.end(), training_runs.begin(), training_runs.end());
 
   PluginRegistry registry;
   registry.scan(PluginRegistry::search_path({}));
@@ -64,7 +61,7 @@ CrossValidation cross_validate(uint32_t folds, const std::vector<FpiRun>& runs,
       bool failed = false;
       for (uint32_t k = 0; k < folds && !failed; ++k) {
         const auto model =
-            train_isolator(name, runs, oracle_without[k], rq.data.out_dir, s.note, "-fold-" + std::to_string(k), "all");
+            train_isolator(name, train_on, oracle_without[k], rq.data.out_dir, s.note, "-fold-" + std::to_string(k), "all");
         if (!model) {
           failed = true;
           break;
@@ -80,8 +77,8 @@ CrossValidation cross_validate(uint32_t folds, const std::vector<FpiRun>& runs,
         }
       }
       if (failed) continue;
-      s.note = "each fold predicted by a model trained on the other " + std::to_string(folds - 1) +
-               " folds (cascade isolate train --dialogues all, defaults)";
+      s.note = "each fold predicted by a model trained on the other " + std::to_string(folds - 1) + " folds" +
+               (training_runs.empty() ? "" : " and the TRAIN-fold runs") + " (cascade isolate train, defaults)";
     }
     s.test = score(pairs, kClasses);
     cv.isolators.push_back(std::move(s));

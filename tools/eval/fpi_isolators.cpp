@@ -2,18 +2,14 @@
 // eval fpi` (fpi_isolators.hpp).
 #include "eval/fpi_isolators.hpp"
 
+#include <cascade/core/diagnostic.hpp>
+
+#include <nlohmann/json.hpp>
+
 #include <cstdlib>
+#include <fstream>
 
 namespace cascade::language::eval {
-namespace {
-
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (const char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-}  // namespace
 
 std::map<uint64_t, std::string> labels_of(const AnalysisResult& r) {
   std::map<uint64_t, std::string> out;
@@ -52,6 +48,18 @@ std::optional<std::filesystem::path> train_isolator(const std::string& name, con
   const auto log = out / ("train-" + name + tag + ".log");
   std::string cmd = shell_quote(tool.string());
   for (const auto& r : runs) cmd += " " + shell_quote(r.trace.string());
+  // Runs whose pipeline had other models (the TRAIN folds) tell the
+  // plugin which TRAIN requests those models learnt from.
+  const auto params = out / ("trace-params-" + name + tag + ".jsonl");
+  {
+    std::ofstream f(params);
+    for (const auto& r : runs)
+      if (!r.variant.isolator_params.empty())
+        f << nlohmann::json{{"trace", r.trace.string()}, {"params", r.variant.isolator_params}}.dump() << "\n";
+    f.flush();
+    if (!f) throw CascadeError("N013", "cannot write the trace parameters file", params.string());
+  }
+  cmd += " --trace-params " + shell_quote(params.string());
   cmd += " --against " + shell_quote(oracle.string()) + " --dialogues " + dialogues + " --out " +
          shell_quote(model.string()) + " > " + shell_quote(log.string()) + " 2>&1";
   const int status = std::system(cmd.c_str());
@@ -59,10 +67,27 @@ std::optional<std::filesystem::path> train_isolator(const std::string& name, con
     note = "not measured: training failed (see " + log.string() + ")";
     return std::nullopt;
   }
-  note = dialogues == "train"
-             ? "trained on the train side's oracle labels (cascade isolate train --dialogues train, defaults)"
-             : "trained with cascade isolate train --dialogues " + dialogues + " (defaults)";
+  note = "trained with cascade isolate train (defaults) on the oracle labels of " + oracle.filename().string();
   return model;
+}
+
+std::filesystem::path write_oracle_subset(const AnalysisFile& oracle, const std::filesystem::path& path,
+                                          const std::function<bool(const AnalysisLine&)>& keep) {
+  AnalysisFile part;
+  part.header = oracle.header;
+  for (const auto& line : oracle.lines)
+    if (keep(line)) part.lines.push_back(line);
+  std::ofstream f(path);
+  write_analysis(f, part);
+  f.flush();
+  if (!f) throw CascadeError("N013", "cannot write the oracle's analysis file", path.string());
+  return path;
+}
+
+bool is_training_line(const AnalysisLine& line, const std::vector<FpiRun>& training_runs) {
+  for (const auto& r : training_runs)
+    if (r.trace.string() == line.trace) return true;
+  return false;
 }
 
 }  // namespace cascade::language::eval

@@ -14,6 +14,7 @@
 #include <cascade/trace/reader.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -39,22 +40,35 @@ std::map<uint64_t, std::string> run_isolator(const LoadedPlugin& p, const trace:
                                              std::map<std::string, std::string> params, IsolatorScore& s);
 
 // Trains `name` with cascade-isolate-train (next to this executable) on
-// the traces of `runs`, the labels of the analysis file `oracle`, the
-// dialogues `dialogues` ("train", "test" or "all": the trainer's
-// --dialogues); its log goes to OUT/train-<name><tag>.log. Returns the
-// model file (OUT/model-<name><tag>.json), or nullopt with the reason in
-// `note`.
+// the traces of `runs` (each with its variant's isolator_params, through
+// --trace-params), the labels of the analysis file `oracle` (only turns
+// with a label there are trained on), the dialogues `dialogues` ("train",
+// "test" or "all": the trainer's --dialogues); its log goes to
+// OUT/train-<name><tag>.log. Returns the model file
+// (OUT/model-<name><tag>.json), or nullopt with the reason in `note`.
 std::optional<std::filesystem::path> train_isolator(const std::string& name, const std::vector<FpiRun>& runs,
                                                     const std::filesystem::path& oracle, const std::filesystem::path& out,
                                                     std::string& note, const std::string& tag = "",
-                                                    const std::string& dialogues = "train");
+                                                    const std::string& dialogues = "all");
+
+// Writes the lines of `oracle` that `keep` accepts to `path` (an
+// analysis file the trainer reads with --against). Returns `path`.
+std::filesystem::path write_oracle_subset(const AnalysisFile& oracle, const std::filesystem::path& path,
+                                          const std::function<bool(const AnalysisLine&)>& keep);
+
+// Whether the line is a turn of one of the TRAIN-fold runs (training data
+// for every model, never scored).
+bool is_training_line(const AnalysisLine& line, const std::vector<FpiRun>& training_runs);
 
 // Step 6: K-fold cross-validation by dialogue over every labelled turn
 // (fold_of()): for each fold an isolator that learns is trained on the
 // oracle labels of the other folds (OUT/oracle-fold-<k>.jsonl, the
 // trainer's defaults) and predicts the fold's turns; an isolator used as
 // shipped is scored on the same turns as it is.
+// The TRAIN-fold runs (`training_runs`, maybe none) join every fold's
+// training set.
 CrossValidation cross_validate(uint32_t folds, const std::vector<FpiRun>& runs,
+                               const std::vector<FpiRun>& training_runs,
                                const std::vector<std::map<uint64_t, TurnLabels>>& rows_by_run,
                                const AnalysisFile& oracle, const std::vector<std::string>& isolators,
                                const std::set<std::string>& trained, const FpiRequest& rq);

@@ -212,6 +212,51 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
   }
   for (int k = 0; k < 3; ++k) EXPECT_TRUE(fs::exists(out / ("oracle-fold-" + std::to_string(k) + ".jsonl"))) << k;
 
+  // TRAIN-fold runs: training data only. Each fold's requests are SLURP
+  // TRAIN records its own NLU never trained on; the learned isolator (when
+  // it is built) trains on them with that fold's requests file.
+  ASSERT_EQ(j.at("training_runs").size(), 2u) << j.at("training_runs").dump();
+  uint64_t training_turns = 0;
+  for (const auto& run : j.at("training_runs")) {
+    const std::string name = run.at("variant");
+    EXPECT_EQ(name.rfind("fold", 0), 0u) << name;
+    EXPECT_FALSE(run_names.contains(name)) << "a training run is scored: " << name;
+    EXPECT_EQ(run.at("failed"), 0);
+    training_turns += run.at("turns").get<uint64_t>();
+  }
+  EXPECT_EQ(sum(oracle.at("class_balance").at("training_runs")), training_turns);
+  for (int k = 0; k < 2; ++k) {
+    const fs::path dir = out / "train-folds" / std::to_string(k);
+    std::set<std::string> heard;
+    std::ifstream dialogues(dir / "eval_dialogues_small.jsonl");
+    for (std::string line; std::getline(dialogues, line);) {
+      const json t = json::parse(line);
+      EXPECT_EQ(t.at("dialogue_id").get<std::string>().rfind("f" + std::to_string(k) + "-d", 0), 0u);
+      if (t.at("addressed")) heard.insert(t.at("gold").at("asr").at("text").get<std::string>());
+    }
+    ASSERT_FALSE(heard.empty());
+    std::ifstream training(dir / "train_fasttext.txt");
+    size_t lines = 0;
+    for (std::string line; std::getline(training, line); ++lines)
+      EXPECT_FALSE(heard.contains(line.substr(line.find(' ') + 1))) << "fold " << k << " trained on " << line;
+    EXPECT_GT(lines, 1000u);
+    EXPECT_TRUE(fs::exists(dir / "nlu" / "intent.bin"));
+  }
+  if (j.at("isolators").contains("learned")) {
+    std::ifstream params(out / "trace-params-learned.jsonl");
+    size_t lines = 0;
+    for (std::string line; std::getline(params, line); ++lines)
+      EXPECT_NE(json::parse(line).at("params").at("requests").get<std::string>().find("train-folds"), std::string::npos);
+    EXPECT_EQ(lines, 2u);
+    std::ifstream log(out / "train-learned.log");
+    std::string first;
+    std::getline(log, first);
+    EXPECT_EQ(first.rfind("training on " + std::to_string(j.at("split").at("train_turns").get<uint64_t>() +
+                                                           training_turns) + " turns", 0),
+              0u)
+        << first;
+  }
+
   // The top-level keys are the first isolator's.
   for (const char* k : {"accuracy", "macro_f1", "per_class", "confusion", "baselines", "oracle"})
     EXPECT_TRUE(j.contains(k)) << k;

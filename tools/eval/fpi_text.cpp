@@ -87,6 +87,10 @@ std::string format_text(const FpiReport& r) {
   class_row(o, "all", r.oracle_all);
   class_row(o, "train side", r.oracle_train);
   class_row(o, "test side", r.oracle_test);
+  if (!r.training_runs.empty()) {
+    for (const auto& s : r.training_runs) class_row(o, s.run.variant.name + " (training only)", s.oracle);
+    class_row(o, "TRAIN-fold runs (training only)", r.oracle_training);
+  }
   o << "oracle: " << r.labelled << " of " << r.turns << " turns labelled, "
     << fmt("%.3f", r.labelled > 0 ? static_cast<double>(r.replays) / static_cast<double>(r.labelled) : 0.0)
     << " replays a turn; split by dialogue: " << r.train_dialogues << " train / " << r.test_dialogues

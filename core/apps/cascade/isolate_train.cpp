@@ -7,7 +7,10 @@
 // The shape of the work:
 //   1. features: the `learned` plugin in mode=features over every trace,
 //      through the AnalyzerHost: the SAME extractor the plugin predicts
-//      with (features.cpp), never a copy; turns with a stage that ended in
+//      with (features.cpp), never a copy, with the plugin parameters of
+//      --param, or of --trace-params for a trace whose pipeline had other
+//      models (cascade eval fpi's TRAIN-fold runs: the `requests` the
+//      NLU of that run trained on); turns with a stage that ended in
 //      error/timeout/cancelled are left out (the plugin attributes those
 //      directly, without the model);
 //   2. labels: the oracle's, from --against (an earlier `cascade isolate
@@ -39,6 +42,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <limits>
 #include <map>
@@ -56,6 +60,8 @@ struct TrainArgs {
   std::string pipeline;
   std::vector<std::string> overrides;
   std::vector<std::string> plugin_paths;
+  std::vector<std::string> params;  // KEY=VALUE for the learned plugin, every trace
+  std::string trace_params;         // JSONL: {"trace": PATH, "params": {KEY: VALUE}}
   std::string against;
   std::string out;
   uint64_t seed = 7;
@@ -88,16 +94,58 @@ const cascade::LoadedPlugin& analyzer(cascade::PluginRegistry& reg, const std::s
   throw CascadeError("N001", "no analyzer plugin '" + name + "' on the search path (searched: " + searched + ")");
 }
 
+using Params = std::map<std::string, std::string>;
+
+// The learned plugin's parameters per trace: --param for every trace, then
+// the trace's line of --trace-params over them. Lines name traces as given
+// on the command line (or by the same canonical path).
+std::map<std::string, Params> params_by_trace(const TrainArgs& a) {
+  Params common;
+  for (const auto& kv : a.params) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw CascadeError("N022", "--param wants KEY=VALUE, got '" + kv + "'");
+    common[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  const auto canonical = [](const std::string& p) { return std::filesystem::weakly_canonical(p).string(); };
+  std::map<std::string, Params> out;
+  for (const auto& t : a.traces) out[canonical(t)] = common;
+  if (a.trace_params.empty()) return out;
+  std::ifstream f(a.trace_params);
+  if (!f) throw CascadeError("N022", "cannot read the trace parameters file", a.trace_params);
+  size_t line_no = 0;
+  for (std::string line; std::getline(f, line);) {
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = a.trace_params + ":" + std::to_string(line_no);
+    const json j = json::parse(line, nullptr, false);
+    if (!j.is_object() || !j.contains("trace") || !j["trace"].is_string() || !j.contains("params") ||
+        !j["params"].is_object())
+      throw CascadeError("N022", "want {\"trace\": PATH, \"params\": {KEY: VALUE}} on each line", where);
+    const auto it = out.find(canonical(j["trace"].get<std::string>()));
+    if (it == out.end())
+      throw CascadeError("N022", "names a trace that is not among the traces to train on: " + j["trace"].get<std::string>(),
+                         where);
+    for (const auto& [k, v] : j["params"].items()) {
+      if (!v.is_string()) throw CascadeError("N022", "parameter '" + k + "' must be a string", where);
+      it->second[k] = v.get<std::string>();
+    }
+  }
+  return out;
+}
+
 // 1. The learned plugin's feature vectors, turn by turn.
 std::vector<Example> features(const cascade::LoadedPlugin& learned, const TrainArgs& a,
                               std::vector<std::string>& names, uint64_t& direct) {
-  cascade::AnalysisOptions o;
-  o.params = {{"mode", "features"}};
-  o.jobs = a.jobs;
-  cascade::AnalyzerHost host(learned, o);
+  const auto params = params_by_trace(a);
   std::vector<Example> out;
   uint64_t other_side = 0;
   for (const auto& t : a.traces) {
+    cascade::AnalysisOptions o;
+    o.params = params.at(std::filesystem::weakly_canonical(t).string());
+    o.params["mode"] = "features";
+    o.jobs = a.jobs;
+    cascade::AnalyzerHost host(learned, o);
     const cascade::trace::TraceData data = cascade::trace::read_turns(t);
     for (const auto& d : data.damage) std::cerr << "warning: " << d.format() << "\n";
     const cascade::AnalysisResult r = host.run(data);
@@ -323,6 +371,12 @@ int main(int argc, char** argv) {
                  "Train on all dialogues, or on one side of cascade eval fpi's split by dialogue id (train, test)")
       ->check(CLI::IsMember({"all", "train", "test"}))
       ->capture_default_str();
+  app.add_option("--param", a.params, "Parameter KEY=VALUE of the learned plugin while it extracts features, e.g. "
+                                      "requests=FILE (repeatable; the same must be given when it predicts)");
+  app.add_option("--trace-params", a.trace_params,
+                 "JSONL file, one line per trace whose pipeline had other models: {\"trace\": PATH, \"params\": "
+                 "{KEY: VALUE}}, over --param for that trace")
+      ->check(CLI::ExistingFile);
   app.add_option("--jobs", a.jobs, "Threads extracting features (default: 2)");
   app.add_option("--plugin-path", a.plugin_paths, "Directory searched for plugins first (repeatable)");
   app.footer("Exit codes: 0 trained, 1 no training data or training failed, 2 usage or config error.");

@@ -18,6 +18,15 @@ namespace cascade::language::data {
 
 using json = nlohmann::json;
 
+size_t train_fold(long slurp_id, size_t folds) noexcept {
+  uint64_t h = 14695981039346656037ull;
+  for (const char c : std::to_string(slurp_id)) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return folds == 0 ? 0 : static_cast<size_t>(h % folds);
+}
+
 Record parse_record(const json& j) {
   Record r;
   r.slurp_id = j.at("slurp_id").get<long>();
@@ -146,15 +155,17 @@ json build_lexicon(const std::vector<const Record*>& train) {
 
 }  // namespace
 
-DialogueLayout::DialogueLayout(const Options& opt) : users_(std::max<size_t>(1, opt.users)) {}
+DialogueLayout::DialogueLayout(const Options& opt)
+    : users_(std::max<size_t>(1, opt.users)), prefix_(opt.dialogue_prefix) {}
 
 json DialogueLayout::header() const {
-  char did[16];
-  std::snprintf(did, sizeof did, "d%04zu", dialogue_ + 1);
+  char num[16];
+  std::snprintf(num, sizeof num, "%04zu", dialogue_ + 1);
+  const std::string did = prefix_ + num;
   return {{"dialogue_id", did},
           {"user_id", "u" + std::to_string(1 + dialogue_ % users_)},
           {"turn_index", turn_index_},
-          {"turn_id", std::string(did) + "-" + std::to_string(turn_index_)},
+          {"turn_id", did + "-" + std::to_string(turn_index_)},
           {"timestamp", timestamp(clock_)}};
 }
 
@@ -183,21 +194,33 @@ json DialogueLayout::next_background() {
 
 Output build(const std::vector<Record>& records, const Options& opt) {
   Output out;
-  std::vector<const Record*> train, eval;
+  const bool fold_mode = opt.folds >= 2;
+  if (fold_mode && opt.fold >= opt.folds)
+    throw std::invalid_argument("error[A012]: fold " + std::to_string(opt.fold) + " of " + std::to_string(opt.folds) +
+                                ": want 0 <= fold < folds");
+  std::vector<const Record*> train, eval, heldout;
   std::set<long> ids;
   for (const auto& r : records) {
     if (!ids.insert(r.slurp_id).second)
       throw std::runtime_error("error[A012]: duplicate slurp_id " + std::to_string(r.slurp_id));
     out.split.emplace_back(r.slurp_id, is_eval(r.slurp_id));
-    (is_eval(r.slurp_id) ? eval : train).push_back(&r);
+    if (is_eval(r.slurp_id))
+      eval.push_back(&r);
+    else if (fold_mode && train_fold(r.slurp_id, opt.folds) == opt.fold)
+      heldout.push_back(&r);
+    else
+      train.push_back(&r);
   }
   out.train_records = train.size();
   out.eval_records = eval.size();
+  out.heldout_records = heldout.size();
 
-  // No leakage: a TRAIN sentence whose text equals an EVAL sentence is left
-  // out of the training files (the split itself stays id-based).
+  // No leakage: a TRAIN sentence whose text equals an EVAL sentence (or, in
+  // fold mode, a held-out one) is left out of the training files (the split
+  // itself stays id-based).
   std::set<std::string> eval_text;
   for (const Record* r : eval) eval_text.insert(r->normalized);
+  for (const Record* r : heldout) eval_text.insert(r->normalized);
   std::set<std::string> seen_sentence;
   std::vector<const Record*> used;
   for (const Record* r : train) {
@@ -218,7 +241,9 @@ Output build(const std::vector<Record>& records, const Options& opt) {
   }
   out.slot_lexicon = build_lexicon(used);
 
-  // Dialogues: EVAL records by slurp_id, in groups of 1, 2, 3, 1, 2, 3, ...
+  // Dialogues: EVAL records (fold mode: the held-out fold's) by slurp_id,
+  // in groups of 1, 2, 3, 1, 2, 3, ...
+  if (fold_mode) eval = std::move(heldout);
   std::sort(eval.begin(), eval.end(), [](const Record* a, const Record* b) { return a->slurp_id < b->slurp_id; });
   const World world = World::initial();
   DialogueLayout layout(opt);

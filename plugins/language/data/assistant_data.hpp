@@ -20,6 +20,11 @@ namespace cascade::language::data {
 // THE SPLIT (fixed; other engineers rely on it): EVAL iff slurp_id % 10 == 0.
 [[nodiscard]] constexpr bool is_eval(long slurp_id) noexcept { return slurp_id % 10 == 0; }
 
+// The fold of a TRAIN record in a K-fold cut of TRAIN (Options::folds):
+// FNV-1a 64 of the decimal slurp_id, modulo `folds`. Fixed, so that every
+// machine cuts the same folds.
+[[nodiscard]] size_t train_fold(long slurp_id, size_t folds) noexcept;
+
 struct Record {
   long slurp_id = 0;
   std::string sentence;    // as in the file
@@ -46,6 +51,15 @@ struct Options {
   // says (the speech pipeline synthesises it; the wake stage strips it).
   // Non-addressed background speech has no wake word.
   std::string wake_word = "alexa";
+  // Held-out fold mode (folds >= 2): the TRAIN records of fold `fold`
+  // (train_fold()) become the dialogues, in place of EVAL, and every
+  // training file, catalogue and lexicon is built from the OTHER folds of
+  // TRAIN (EVAL stays out as always). The stage models built from such a
+  // directory never saw its dialogues' requests: oracle labels on them
+  // are honest training data for an isolator (issue 14, cascade eval fpi).
+  size_t folds = 0;
+  size_t fold = 0;
+  std::string dialogue_prefix = "d";  // dialogue ids: <prefix>0001, ...
 };
 
 struct Output {
@@ -53,10 +67,11 @@ struct Output {
   std::vector<std::string> train_fasttext;   // "__label__<intent> <sentence>"
   Catalog catalog;
   nlohmann::json slot_lexicon;
-  std::vector<nlohmann::json> eval_turns;    // one per line of eval_dialogues.jsonl
+  std::vector<nlohmann::json> eval_turns;    // one per line of eval_dialogues.jsonl (fold mode: the fold's)
   size_t small_turns = 0;                    // how many of eval_turns are in the small file
   std::vector<std::pair<long, bool>> split;  // (slurp_id, is_eval), input order
   size_t train_records = 0, eval_records = 0, dialogues = 0, dropped_duplicates = 0;
+  size_t heldout_records = 0;  // fold mode: TRAIN records of the held-out fold
 };
 
 Output build(const std::vector<Record>& records, const Options& opt);
@@ -91,6 +106,7 @@ class DialogueLayout {
  private:
   [[nodiscard]] nlohmann::json header() const;
   size_t users_;
+  std::string prefix_;
   size_t dialogue_ = 0, addressed_in_dialogue_ = 0;
   long turn_index_ = 0, clock_ = 0;
   bool started_ = false;

@@ -178,3 +178,44 @@ TEST(ReadRecords, NamesFileAndLineOfAMalformedRecord) {
   std::filesystem::remove(path);
   EXPECT_THROW((void)data::read_records("/nonexistent/devel.jsonl"), std::runtime_error);
 }
+
+// Fold mode: the held-out fold's requests are the dialogues and nothing
+// built for it (training lines, sentences, catalogue counts) comes from them.
+TEST(Folds, EveryTrainRecordIsHeldOutOnceAndNeverTrainedOnThere) {
+  const auto records = data::read_records(CASCADE_SLURP_DEVEL);
+  constexpr size_t kFolds = 5;
+  std::set<long> held_out_somewhere;
+  for (size_t k = 0; k < kFolds; ++k) {
+    data::Options opt;
+    opt.folds = kFolds;
+    opt.fold = k;
+    opt.dialogue_prefix = "f" + std::to_string(k) + "-d";
+    const auto out = data::build(records, opt);
+    std::set<std::string> held_text;
+    for (const auto& t : out.eval_turns) {
+      ASSERT_EQ(t["dialogue_id"].get<std::string>().rfind(opt.dialogue_prefix, 0), 0u) << t.dump();
+      const long id = t["slurp_id"];
+      EXPECT_FALSE(data::is_eval(id)) << id;
+      EXPECT_EQ(data::train_fold(id, kFolds), k) << id;
+      if (t["addressed"]) {
+        held_out_somewhere.insert(id);
+        held_text.insert(t["gold"]["asr"]["text"].get<std::string>());
+      }
+    }
+    EXPECT_GT(out.heldout_records, 300u);
+    EXPECT_EQ(out.train_records + out.heldout_records, 1843u);
+    for (const auto& line : out.train_fasttext) {
+      const auto text = line.substr(line.find(' ') + 1);
+      EXPECT_EQ(held_text.count(text), 0u) << "fold " << k << " trains on its held-out " << text;
+    }
+    for (const auto& s : out.train_sentences) EXPECT_EQ(held_text.count(s), 0u) << s;
+  }
+  EXPECT_EQ(held_out_somewhere.size(), 1843u);  // every TRAIN record, each in one fold
+}
+
+TEST(Folds, AFoldOutsideTheCutIsRefused) {
+  data::Options opt;
+  opt.folds = 3;
+  opt.fold = 3;
+  EXPECT_THROW((void)data::build({}, opt), std::invalid_argument);
+}

@@ -2,6 +2,10 @@
 //   --input devel.jsonl --output-dir DIR
 //       SLURP devel.jsonl -> the assistant's training files, catalogues and
 //       evaluation dialogues (run by the `assistant_data` target);
+//   --input devel.jsonl --output-dir DIR --folds K --fold k
+//       the same files with TRAIN fold k held out: the training files from
+//       the other folds, the dialogues from fold k (cascade eval fpi's
+//       isolator training data);
 //   --asr-field NAME --input FILE --catalog catalog.json --output TURNS
 //       any SLURP-format JSONL whose records carry a recogniser's transcript
 //       in field NAME -> turns with that recorded hypothesis and the gold
@@ -24,6 +28,15 @@ int build_assistant_data(const std::string& input, const std::string& output, co
   auto records = data::read_records(input);
   auto out = data::build(records, opt);
   data::write(out, output);
+  if (opt.folds >= 2) {
+    std::printf("assistant data, TRAIN fold %zu of %zu held out: %zu records, %zu TRAIN in the other folds (%zu "
+                "training lines, %zu dropped as duplicates of held-out or EVAL text), %zu held out in %zu dialogues "
+                "(%zu turns incl. non-addressed), catalogue of %zu entity types -> %s\n",
+                opt.fold, opt.folds, records.size(), out.train_records, out.train_fasttext.size(),
+                out.dropped_duplicates, out.heldout_records, out.dialogues, out.eval_turns.size(),
+                out.catalog.types().size(), output.c_str());
+    return 0;
+  }
   std::printf("assistant data: %zu records, %zu TRAIN (%zu training lines, %zu unique sentences, %zu dropped as "
               "EVAL duplicates), %zu EVAL in %zu dialogues (%zu turns incl. non-addressed), catalogue of %zu "
               "entity types -> %s\n",
@@ -66,6 +79,13 @@ int main(int argc, char** argv) {
   auto* dir = app.add_option("--output-dir", output_dir, "directory to write the assistant data into");
   app.add_option("--small-dialogues", opt.small_dialogues, "dialogues in eval_dialogues_small.jsonl");
   app.add_option("--false-wake-every", opt.false_wake_every, "a non-addressed turn after every N addressed ones");
+  auto* folds = app.add_option("--folds", opt.folds,
+                               "cut TRAIN into this many folds (>= 2) and hold fold --fold out: training files "
+                               "from the others, dialogues from it")
+                    ->check(CLI::Range(size_t{2}, size_t{100}));
+  auto* fold = app.add_option("--fold", opt.fold, "the held-out fold, 0 <= fold < --folds");
+  folds->needs(fold)->needs(dir);
+  fold->needs(folds);
   auto* asr = app.add_option("--asr-field", fields.text,
                              "recorded-ASR mode: the record field holding the recogniser's 1-best transcript");
   auto* conf = app.add_option("--asr-confidence-field", fields.confidence,
@@ -80,6 +100,8 @@ int main(int argc, char** argv) {
   for (auto* o : {conf, nbest, cat, out, allow}) o->needs(asr);
   asr->needs(cat)->needs(out)->excludes(dir);
   CLI11_PARSE(app, argc, argv);
+  // Fold dialogues never share an id with the eval dialogues ("d0001").
+  if (opt.folds >= 2) opt.dialogue_prefix = "f" + std::to_string(opt.fold) + "-d";
   if (asr->count() == 0 && dir->count() == 0) {
     std::fprintf(stderr, "cascade-assistant-data: give --output-dir (assistant data) or --asr-field (recorded-ASR turns)\n");
     return 2;

@@ -69,4 +69,22 @@ set +e
 "$cascade" isolate "$dir/t.cas" --isolator rules --against "$dir/bad.jsonl" -q 2> "$dir/err" > /dev/null; rc=$?
 set -e
 [ $rc -eq 1 ] && grep -q "bad.jsonl:4: error\[N012\]" "$dir/err" || fail "bad --against: rc $rc, $(cat "$dir/err")"
+
+# `cascade isolate train`: per-trace plugin parameters reach the plugin
+# (a requests file that does not exist stops it: N002), and a bad line of
+# --trace-params is a usage error with its file and line (N022).
+printf '{"trace": "%s", "params": {"requests": "%s"}}\n' "$dir/t.cas" "$dir/no-such-requests.txt" > "$dir/tp.jsonl"
+set +e
+"$cascade" isolate train "$dir/t.cas" --against "$dir/oracle.jsonl" --out "$dir/m.json" --trace-params "$dir/tp.jsonl" 2> "$dir/err" > /dev/null; rc=$?
+set -e
+[ $rc -eq 1 ] && grep -q "error\[N002\].*no-such-requests.txt" "$dir/err" || fail "--trace-params not used: rc $rc, $(cat "$dir/err")"
+printf '{"trace": "%s", "params": {"requests": 7}}\n' "$dir/t.cas" > "$dir/tp.jsonl"
+set +e
+"$cascade" isolate train "$dir/t.cas" --against "$dir/oracle.jsonl" --out "$dir/m.json" --trace-params "$dir/tp.jsonl" 2> "$dir/err" > /dev/null; rc=$?
+set -e
+[ $rc -eq 2 ] && grep -q "tp.jsonl:1: error\[N022\]" "$dir/err" || fail "bad --trace-params: rc $rc, $(cat "$dir/err")"
+set +e
+"$cascade" isolate train "$dir/t.cas" --against "$dir/oracle.jsonl" --out "$dir/m.json" --param requests 2> "$dir/err" > /dev/null; rc=$?
+set -e
+[ $rc -eq 2 ] && grep -q "error\[N022\]" "$dir/err" || fail "--param without =: rc $rc, $(cat "$dir/err")"
 echo "isolate CLI: ok"

@@ -1,0 +1,62 @@
+// eval/fpi_train_folds.hpp — more training data for an isolator that
+// learns: SLURP's TRAIN requests, each run by stage models that never saw
+// it (issue 14: "Oracle labels used to train an isolator must come from
+// turns the stage models never trained on (e.g. k-fold ...)").
+//
+// Why: the eval dialogues hold 190 distinct requests, so an isolator trains
+// on about 95 of them (heard under ten conditions). Whether the NLU got a
+// request wrong depends mostly on the request, and 95 requests teach little
+// about that. TRAIN has 1,843 more; the shipped NLU, slot lexicon and ER
+// catalogue were built from them, so their oracle labels would say the
+// pipeline never errs. Here TRAIN is cut into kTrainFolds folds
+// (data::train_fold(), FNV-1a of the slurp_id); for fold k,
+// `cascade-assistant-data --folds K --fold k` writes the training files of
+// the OTHER folds and dialogues of fold k's requests (ids "f<k>-d0001"...),
+// `cascade-nlu-train` trains an NLU on them, and the text pipeline runs
+// fold k's dialogues with that NLU, slot lexicon and catalogue (plain, with
+// the catalogue cut, with broken skills: the variants of fpi_data.hpp).
+// The `learned` isolator reads the fold's own TRAIN requests for its
+// nearest-request features (its `requests` parameter), as it reads the
+// shipped TRAIN file on the scored runs.
+//
+// Text only: the speech assistant's acoustic model was MAP-adapted on every
+// TRAIN sentence spoken by the simulator (plugins/speech/asr), so its
+// errors on TRAIN requests are not those of unseen speech, and adapting it
+// again per fold takes far longer than the whole evaluation.
+//
+// These runs are training data only: they are labelled by the oracle and
+// added to every training set of `cascade eval fpi` (the split, the
+// held-out voice, each fold of the cross-validation), never scored. Their
+// requests are TRAIN and every scored turn is EVAL, so no request is on
+// both sides.
+//
+// Lifecycle: plain functions. Threading: one call at a time (child
+// processes, then pipelines run one after another).
+#pragma once
+
+#include "eval/fpi_data.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace cascade::language::eval {
+
+inline constexpr uint32_t kTrainFolds = 5;
+
+struct TrainFoldRequest {
+  uint32_t folds = kTrainFolds;        // 0: none
+  std::filesystem::path slurp;         // SLURP devel.jsonl (TRAIN and EVAL records)
+  std::filesystem::path tools_dir;     // cascade-assistant-data and cascade-nlu-train
+};
+
+// Builds each fold's data and NLU under OUT/train-folds/<k>/ and returns
+// the variants to run (train_only, with their input, overrides and
+// isolator parameters). Size small: folds 0 and 1 only, their first 12
+// dialogues, the plain text variant. Returns {} and says why in `note`
+// when the SLURP file, a tool or the text pipeline is missing. Throws
+// std::runtime_error when a tool fails.
+std::vector<FpiVariant> plan_train_folds(const TrainFoldRequest& folds, const FpiDataRequest& data, std::string& note);
+
+}  // namespace cascade::language::eval
