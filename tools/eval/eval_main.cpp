@@ -120,6 +120,7 @@ int main(int argc, char** argv) {
   ev::FpiRequest fpi;
   fpi.data.speech_pipeline = CASCADE_EVAL_DEFAULT_PIPELINE;
   fpi.data.text_pipeline = CASCADE_EVAL_TEXT_PIPELINE;
+  fpi.data.recorded_pipeline = CASCADE_EVAL_RECORDED_PIPELINE;
   fpi.data.catalog = std::filesystem::path(CASCADE_ASSISTANT_DATA_DIR) / "catalog.json";
   fpi.data.out_dir = "out/fpi";
   fpi.train_folds.slurp = CASCADE_SLURP_DEVEL;
@@ -141,6 +142,10 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::ExistingFile);
   fpi_cmd->add_option("--text-pipeline", fpi.data.text_pipeline, "Pipeline of the text degraded variants")
+      ->capture_default_str()
+      ->check(CLI::ExistingFile);
+  fpi_cmd->add_option("--recorded-pipeline", fpi.data.recorded_pipeline,
+                      "Pipeline of the recorded-ASR runs (the speech runs' hypotheses as another system's logs)")
       ->capture_default_str()
       ->check(CLI::ExistingFile);
   fpi_cmd->add_flag("--no-text", fpi_no_text, "No text-pipeline variants (e.g. turns without a text payload)");
@@ -180,7 +185,10 @@ int main(int argc, char** argv) {
       const std::string default_input = fpi.data.size == "small" ? "eval_dialogues_small.jsonl" : "eval_dialogues.jsonl";
       fpi.data.input = !fpi_turns.empty() ? std::filesystem::path(fpi_turns)
                                           : std::filesystem::path(CASCADE_ASSISTANT_DATA_DIR) / default_input;
-      if (fpi_no_text) fpi.data.text_pipeline.clear();
+      if (fpi_no_text) {
+        fpi.data.text_pipeline.clear();
+        fpi.data.recorded_pipeline.clear();
+      }
       fpi.data.progress = !fpi_quiet;
       const auto report = ev::run_fpi(fpi);
       if (fpi_json)

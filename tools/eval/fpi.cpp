@@ -1,5 +1,6 @@
 #include "eval/fpi.hpp"
 #include "eval/fpi_isolators.hpp"
+#include "eval/fpi_recorded.hpp"
 
 #include <cascade/core/analysis_file.hpp>
 #include <cascade/core/analyze.hpp>
@@ -156,7 +157,11 @@ FpiReport run_fpi(const FpiRequest& rq) {
 
   // 1. The traces: the scored runs, then the TRAIN-fold runs.
   const auto t_runs = Clock::now();
-  const std::vector<FpiRun> runs = run_variants(variants, rq.data);
+  std::vector<FpiRun> runs = run_variants(variants, rq.data);
+  std::string recorded_note;
+  for (auto& r : run_variants(plan_recorded(runs, rq.data, rq.data.recorded_pipeline, recorded_note), rq.data))
+    runs.push_back(std::move(r));
+  rep.notes.push_back(recorded_note);
   std::string folds_note;
   const std::vector<FpiRun> training_runs =
       run_variants(plan_train_folds(rq.train_folds, rq.data, folds_note), rq.data);
@@ -226,6 +231,7 @@ FpiReport run_fpi(const FpiRequest& rq) {
       TurnLabels row;
       row.dialogue_id = t.id.dialogue_id;
       row.side = split_side(t.id.dialogue_id);
+      row.family = run.variant.family;
       dialogues[row.side].insert(t.id.dialogue_id);
       auto o = oracle_labels.find(t.id.turn_seq);
       row.oracle = o != oracle_labels.end() ? o->second : "";
@@ -326,6 +332,7 @@ FpiReport run_fpi(const FpiRequest& rq) {
   if (rep.majority_class.empty()) rep.majority_class = "correct";
   std::vector<std::pair<std::string, std::string>> majority, lowest;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> pairs;
+  std::map<std::string, std::map<std::string, std::vector<std::pair<std::string, std::string>>>> family_pairs;
   for (const auto& row : rows) {
     if (row.side != "test") {
       ++rep.train_turns;
@@ -334,11 +341,15 @@ FpiReport run_fpi(const FpiRequest& rq) {
     ++rep.test_turns;
     majority.emplace_back(row.oracle, rep.majority_class);
     lowest.emplace_back(row.oracle, row.lowest);
+    family_pairs[row.family]["lowest confidence"].emplace_back(row.oracle, row.lowest);
     for (const auto& [name, label] : row.isolators) {
       pairs[name].emplace_back(row.oracle, label.empty() ? std::string("(none)") : label);
+      family_pairs[row.family][name].emplace_back(row.oracle, label.empty() ? std::string("(none)") : label);
       if (label.empty()) ++iso[name].unlabelled;
     }
   }
+  for (const auto& [family, by_name] : family_pairs)
+    for (const auto& [name, p] : by_name) rep.by_family[family][name] = score(p, kClasses);
   rep.majority = score(majority, kClasses);
   rep.lowest_confidence = score(lowest, kClasses);
   for (const auto& name : isolator_names) {
@@ -370,6 +381,7 @@ json to_json(const FpiReport& r) {
     for (const auto& s : summaries)
       runs.push_back({{"variant", s.run.variant.name},
                       {"condition", s.run.variant.condition},
+                      {"voice", s.run.variant.voice},
                       {"degradation", s.run.variant.degradation},
                       {"trace", s.run.trace.string()},
                       {"turns", s.run.run.turns},
@@ -379,6 +391,9 @@ json to_json(const FpiReport& r) {
                       {"replays", s.replays}});
     return runs;
   };
+  json by_family = json::object();
+  for (const auto& [family, by_name] : r.by_family)
+    for (const auto& [name, sc] : by_name) by_family[family][name] = scores_json(sc);
   json held_out = json::array();
   for (const auto& h : r.held_out_voice) {
     json by_isolator = json::object();
@@ -428,6 +443,7 @@ json to_json(const FpiReport& r) {
                 {"test_turns", r.test_turns}}},
               {"runs", runs_json(r.runs)},
               {"training_runs", runs_json(r.training_runs)},
+              {"by_family", by_family},
               {"held_out_voice", held_out},
               {"cross_validation", cross_validation},
               {"timings", {{"runs_seconds", r.run_seconds}, {"oracle_seconds", r.oracle_seconds},

@@ -115,6 +115,9 @@ struct FpiReport {
   double run_seconds = 0, oracle_seconds = 0, total_seconds = 0;
   std::string majority_class;
   Scores majority, lowest_confidence;  // on the test side
+  // The test side by kind of run (FpiVariant::family), per isolator and
+  // "lowest confidence": how each does where it sees more or less.
+  std::map<std::string, std::map<std::string, Scores>> by_family;
   std::vector<IsolatorScore> isolators;
   std::vector<HeldOutVoice> held_out_voice;
   CrossValidation cross_validation;
@@ -126,7 +129,7 @@ FpiReport run_fpi(const FpiRequest& request);
 // {"accuracy","macro_f1","per_class","confusion","baselines": the first
 // isolator's (for jq), "isolators": {name: the same keys}, "oracle":
 // {class_balance, replays, replays_per_turn, ...}, "split", "runs",
-// "held_out_voice": [{voice, train_runs, test_runs, test_turns,
+// "by_family": {family: {isolator: the same keys}}, "held_out_voice": [{voice, train_runs, test_runs, test_turns,
 // isolators: {name: the same keys}}], "cross_validation" (with --folds:
 // {folds, turns, isolators: {name: the same keys}}), "timings", "notes"}.
 nlohmann::json to_json(const FpiReport& report);

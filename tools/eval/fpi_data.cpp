@@ -73,6 +73,7 @@ std::vector<FpiVariant> plan_variants(const FpiDataRequest& rq) {
     v.snr_db = snr;
     v.degradation = degradation;
     v.name = voice + "-snr" + snr + (degradation.empty() ? "" : "-degraded");
+    v.family = "speech";
     v.condition = "voice " + voice + ", " + (snr == "inf" ? std::string("clean") : snr + " dB") +
                   (degradation.empty() ? "" : ", " + degradation);
     v.pipeline = rq.speech_pipeline;
@@ -85,6 +86,7 @@ std::vector<FpiVariant> plan_variants(const FpiDataRequest& rq) {
     FpiVariant v;
     v.degradation = degradation;
     v.name = prefix + (degradation.empty() ? "" : "-" + degradation);
+    v.family = prefix;
     v.condition = prefix + " pipeline" + (degradation.empty() ? "" : ", " + degradation);
     v.pipeline = pipeline;
     v.overrides = {audio_hash};

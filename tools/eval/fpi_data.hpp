@@ -39,6 +39,11 @@ struct FpiVariant {
   std::string voice;      // "" for the text pipeline
   std::string snr_db;     // "" for the text pipeline
   std::string degradation;  // "", "er-cut", "broken-skill", "er-cut+broken-skill"
+  // What the isolator sees of the recogniser, for scores per kind of run:
+  // "speech" (audio, wake, ASR with word confidences), "text" (typed: no
+  // ASR), "recorded" (another system's logged hypotheses), "main" (a
+  // --pipeline without a speech stage).
+  std::string family;
   std::filesystem::path pipeline;
   std::vector<std::string> overrides;  // --set style, for the run and its replays
   std::filesystem::path input;         // "" : the request's input
@@ -53,6 +58,7 @@ struct FpiVariant {
 struct FpiDataRequest {
   std::filesystem::path speech_pipeline;  // the main pipeline (assistant.toml)
   std::filesystem::path text_pipeline;    // "" : no text-pipeline variants
+  std::filesystem::path recorded_pipeline;  // "" : no recorded-ASR runs (fpi_recorded.hpp)
   std::filesystem::path input;            // turns (JSONL)
   std::filesystem::path catalog;          // the ER catalogue to degrade
   std::filesystem::path out_dir;

@@ -27,6 +27,7 @@ namespace cascade::language::eval {
 struct TurnLabels {
   std::string dialogue_id;
   std::string side;
+  std::string family;  // the run's FpiVariant::family
   std::string oracle;  // "" : the oracle gave no label
   std::string lowest;
   std::map<std::string, std::string> isolators;

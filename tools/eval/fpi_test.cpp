@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -149,6 +150,30 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
   }
   EXPECT_EQ(run_turns, oracle.at("turns").get<uint64_t>());
   EXPECT_TRUE(degradations.contains("er-cut") && degradations.contains("broken-skill"));
+  // The recorded-ASR run: the clean slt run's own hypotheses as logged
+  // turns, each the eval line with that hypothesis as its payload.
+  {
+    std::map<std::string, std::string> heard;  // turn_id -> the ASR's text in the speech run
+    const json recorded_run = [&] {
+      for (const auto& run : j.at("runs"))
+        if (run.at("variant") == "recorded-slt-snrinf") return run;
+      return json();
+    }();
+    ASSERT_FALSE(recorded_run.is_null()) << j.at("runs").dump();
+    EXPECT_EQ(recorded_run.at("voice"), "slt");
+    std::ifstream f(out / "recorded-slt-snrinf.jsonl");
+    uint64_t lines = 0, with_confidence = 0;
+    for (std::string line; std::getline(f, line); ++lines) {
+      const json t = json::parse(line);
+      EXPECT_TRUE(t.at("addressed").get<bool>());
+      EXPECT_TRUE(t.at("payload").at("json").at("text").is_string());
+      with_confidence += t.at("payload").at("json").contains("confidence") ? 1 : 0;
+      EXPECT_TRUE(t.at("gold").contains("nlu"));
+    }
+    EXPECT_GT(lines, 15u);
+    EXPECT_EQ(with_confidence, lines) << "pocketsphinx reports a confidence for every hypothesis";
+    EXPECT_EQ(recorded_run.at("turns").get<uint64_t>(), lines);
+  }
 
   // Every isolator (rules at least) and both baselines, on the test side only.
   const uint64_t test_turns = j.at("split").at("test_turns");
@@ -167,10 +192,25 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
       for (const char* k : {"precision", "recall", "f1", "support"}) EXPECT_TRUE(s.at("per_class").at(c).contains(k));
   }
   for (const char* b : {"majority", "lowest_confidence"}) EXPECT_EQ(j.at("baselines").at(b).at("turns"), test_turns);
+  // The test side by kind of run: the families partition it.
+  std::set<std::string> families;
+  uint64_t family_turns = 0;
+  for (const auto& [family, by_name] : j.at("by_family").items()) {
+    families.insert(family);
+    ASSERT_TRUE(by_name.contains("rules")) << family;
+    family_turns += by_name.at("rules").at("turns").get<uint64_t>();
+    EXPECT_EQ(by_name.at("lowest confidence").at("turns"), by_name.at("rules").at("turns"));
+  }
+  EXPECT_EQ(families, (std::set<std::string>{"speech", "text", "recorded"}));
+  EXPECT_EQ(family_turns, test_turns);
   // Held-out voice: for each voice, the test side of its runs only, every
   // other run (other voices, text) left to train on.
   std::set<std::string> run_names, voices;
-  for (const auto& run : j.at("runs")) run_names.insert(run.at("variant").get<std::string>());
+  std::map<std::string, std::string> voice_of;
+  for (const auto& run : j.at("runs")) {
+    run_names.insert(run.at("variant").get<std::string>());
+    voice_of[run.at("variant")] = run.at("voice");
+  }
   ASSERT_EQ(j.at("held_out_voice").size(), 2u) << j.at("held_out_voice").dump();
   for (const auto& h : j.at("held_out_voice")) {
     const std::string voice = h.at("voice");
@@ -178,11 +218,11 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
     voices.insert(voice);
     std::set<std::string> seen;
     for (const auto& run : h.at("test_runs")) {
-      EXPECT_EQ(run.get<std::string>().rfind(voice + "-", 0), 0u) << run;
+      EXPECT_EQ(voice_of[run], voice) << run;
       EXPECT_TRUE(seen.insert(run).second);
     }
     for (const auto& run : h.at("train_runs")) {
-      EXPECT_NE(run.get<std::string>().rfind(voice + "-", 0), 0u) << "trained on the held-out voice: " << run;
+      EXPECT_NE(voice_of[run], voice) << "trained on the held-out voice: " << run;
       EXPECT_TRUE(seen.insert(run).second);
     }
     EXPECT_EQ(seen, run_names) << "every run is on one side";

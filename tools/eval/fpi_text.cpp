@@ -108,6 +108,11 @@ std::string format_text(const FpiReport& r) {
   score_row(o, "majority (" + r.majority_class + ")", r.majority);
   score_row(o, "lowest confidence", r.lowest_confidence);
   for (const auto& s : r.isolators) confusion(o, s.name, s.test);
+  for (const auto& [family, by_name] : r.by_family) {
+    const uint64_t turns = by_name.empty() ? 0 : by_name.begin()->second.turns;
+    o << "\ntest side, " << family << " runs only (" << turns << " turns)\n";
+    for (const auto& [name, sc] : by_name) score_row(o, name, sc);
+  }
   for (const auto& h : r.held_out_voice) {
     o << "\nheld-out voice " << h.voice << ": the test side of";
     for (const auto& run : h.test_runs) o << " " << run;

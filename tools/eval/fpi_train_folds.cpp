@@ -59,6 +59,7 @@ std::vector<FpiVariant> plan_train_folds(const TrainFoldRequest& tf, const FpiDa
       v.name = "fold" + std::to_string(k) + "-text" + (degradation.empty() ? "" : "-" + degradation);
       v.condition = "TRAIN fold " + std::to_string(k) + ", text pipeline" + (degradation.empty() ? "" : ", " + degradation);
       v.degradation = degradation;
+      v.family = "text";
       v.pipeline = data.text_pipeline;
       v.input = dir / (small ? "eval_dialogues_small.jsonl" : "eval_dialogues.jsonl");
       v.train_only = true;
