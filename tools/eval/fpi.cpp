@@ -164,7 +164,7 @@ FpiReport run_fpi(const FpiRequest& rq) {
   rep.notes.push_back(recorded_note);
   std::string folds_note;
   const std::vector<FpiRun> training_runs =
-      run_variants(plan_train_folds(rq.train_folds, rq.data, folds_note), rq.data);
+      run_variants(plan_train_folds(rq.train_folds, rq.data, runs, folds_note), rq.data);
   rep.notes.push_back(folds_note);
   rep.run_seconds = since(t_runs);
 
@@ -382,6 +382,7 @@ json to_json(const FpiReport& r) {
       runs.push_back({{"variant", s.run.variant.name},
                       {"condition", s.run.variant.condition},
                       {"voice", s.run.variant.voice},
+                      {"family", s.run.variant.family},
                       {"degradation", s.run.variant.degradation},
                       {"trace", s.run.trace.string()},
                       {"turns", s.run.run.turns},

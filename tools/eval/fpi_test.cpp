@@ -255,16 +255,22 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
   // TRAIN-fold runs: training data only. Each fold's requests are SLURP
   // TRAIN records its own NLU never trained on; the learned isolator (when
   // it is built) trains on them with that fold's requests file.
-  ASSERT_EQ(j.at("training_runs").size(), 2u) << j.at("training_runs").dump();
+  // Per fold: the text run, and the recorded-ASR run whose hypotheses a
+  // channel estimated on the train side of the speech runs made.
+  ASSERT_EQ(j.at("training_runs").size(), 4u) << j.at("training_runs").dump();
   uint64_t training_turns = 0;
+  std::multiset<std::string> training_families;
   for (const auto& run : j.at("training_runs")) {
     const std::string name = run.at("variant");
     EXPECT_EQ(name.rfind("fold", 0), 0u) << name;
+    training_families.insert(run.at("family").get<std::string>());
     EXPECT_FALSE(run_names.contains(name)) << "a training run is scored: " << name;
     EXPECT_EQ(run.at("failed"), 0);
     training_turns += run.at("turns").get<uint64_t>();
   }
+  EXPECT_EQ(training_families, (std::multiset<std::string>{"text", "text", "recorded", "recorded"}));
   EXPECT_EQ(sum(oracle.at("class_balance").at("training_runs")), training_turns);
+  EXPECT_GT(oracle.at("class_balance").at("training_runs").value("asr", 0), 0) << "the channel makes ASR errors";
   for (int k = 0; k < 2; ++k) {
     const fs::path dir = out / "train-folds" / std::to_string(k);
     std::set<std::string> heard;
@@ -287,7 +293,7 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
     size_t lines = 0;
     for (std::string line; std::getline(params, line); ++lines)
       EXPECT_NE(json::parse(line).at("params").at("requests").get<std::string>().find("train-folds"), std::string::npos);
-    EXPECT_EQ(lines, 2u);
+    EXPECT_EQ(lines, 4u);
     std::ifstream log(out / "train-learned.log");
     std::string first;
     std::getline(log, first);

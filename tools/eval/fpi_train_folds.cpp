@@ -2,12 +2,78 @@
 // (fpi_train_folds.hpp).
 #include "eval/fpi_train_folds.hpp"
 
+#include "error_model.hpp"
+#include "rng.hpp"
+#include "trace_turns.hpp"
+
+#include "text/text.hpp"
+
+#include <cascade/core/baselines.hpp>
+#include <cascade/trace/reader.hpp>
+
+#include <nlohmann/json.hpp>
+
 #include <cstdlib>
 #include <fstream>
+#include <optional>
+#include <set>
 #include <stdexcept>
 
 namespace cascade::language::eval {
 namespace {
+
+using nlohmann::json;
+
+// The channel's only voice and noise level: it is estimated from every
+// plain speech run's train side pooled, and applied as it is.
+constexpr const char* kPooled = "pooled";
+
+// The recogniser channel from the train side of the plain speech runs;
+// nullopt when there is none or no turn to learn from.
+std::optional<sim::AsrChannel> train_side_channel(const std::vector<FpiRun>& scored,
+                                                  const std::filesystem::path& sentences) {
+  std::vector<sim::AsrTurn> turns;
+  for (const auto& r : scored) {
+    if (r.variant.family != "speech" || !r.variant.degradation.empty()) continue;
+    const auto more = sim::asr_turns(trace::read_turns(r.trace), [](const trace::Turn& t) {
+      return cascade::split_side(t.id.dialogue_id) == "train";
+    });
+    turns.insert(turns.end(), more.begin(), more.end());
+  }
+  if (turns.empty()) return std::nullopt;
+  sim::AsrErrorModel model = sim::estimate(turns, kPooled);
+  if (model.confidence[kPooled].buckets[0].turns == 0) return std::nullopt;
+  // A bucket no train-side turn fell in borrows the nearest one below.
+  for (size_t b = 1; b < sim::kErrorBuckets; ++b)
+    if (model.confidence[kPooled].buckets[b].turns == 0)
+      model.confidence[kPooled].buckets[b] = model.confidence[kPooled].buckets[b - 1];
+  model.voice_factor = {{kPooled, 1.0}};
+  model.snr_factor = {{kPooled, 1.0}};
+  std::set<std::string> vocabulary;
+  std::ifstream f(sentences);
+  for (std::string line; std::getline(f, line);)
+    for (auto& w : tokenize(line)) vocabulary.insert(std::move(w));
+  return sim::AsrChannel(std::move(model), {vocabulary.begin(), vocabulary.end()});
+}
+
+// The fold's addressed turns with the channel's hypothesis as their
+// recorded payload (the layout of fpi_recorded.hpp); seeded per turn.
+void write_recorded(const std::filesystem::path& dialogues, const sim::AsrChannel& channel,
+                    const std::filesystem::path& out) {
+  std::ifstream in(dialogues);
+  std::ofstream f(out, std::ios::trunc);
+  for (std::string line; std::getline(in, line);) {
+    json t = json::parse(line);
+    if (!t.value("addressed", false)) continue;
+    sim::Rng rng(7, {"fpi-train-fold", t["turn_id"].get<std::string>()});
+    const sim::Heard h = channel.hear(t["gold"]["asr"]["text"].get<std::string>(), kPooled, kPooled, rng);
+    // The recogniser hears the wake word too (the request stage strips it).
+    t["payload"] = {{"json", {{"text", "alexa " + h.text}, {"confidence", h.confidence}}}};
+    f << t.dump() << "\n";
+  }
+  f.flush();
+  if (!f) throw std::runtime_error("cannot write " + out.string());
+}
 
 // Runs a build tool; its output goes to `log` (the first thing to read
 // when a fold fails).
@@ -19,7 +85,8 @@ void run_tool(const std::string& cmd, const std::filesystem::path& log) {
 
 }  // namespace
 
-std::vector<FpiVariant> plan_train_folds(const TrainFoldRequest& tf, const FpiDataRequest& data, std::string& note) {
+std::vector<FpiVariant> plan_train_folds(const TrainFoldRequest& tf, const FpiDataRequest& data,
+                                         const std::vector<FpiRun>& scored, std::string& note) {
   if (tf.folds < 2) {
     note = "TRAIN-fold runs: off";
     return {};
@@ -42,6 +109,9 @@ std::vector<FpiVariant> plan_train_folds(const TrainFoldRequest& tf, const FpiDa
 
   const bool small = data.size == "small";
   const uint32_t used = small ? 2 : tf.folds;
+  std::optional<sim::AsrChannel> channel;
+  if (!data.recorded_pipeline.empty())
+    channel = train_side_channel(scored, std::filesystem::path(data.catalog).parent_path() / "train_sentences.txt");
   std::vector<FpiVariant> out;
   for (uint32_t k = 0; k < used; ++k) {
     const auto dir = std::filesystem::absolute(data.out_dir / "train-folds" / std::to_string(k));
@@ -78,10 +148,23 @@ std::vector<FpiVariant> plan_train_folds(const TrainFoldRequest& tf, const FpiDa
       variant("er-cut");
       variant("broken-skill");
     }
+    if (channel) {
+      const auto file = dir / "recorded-simulated.jsonl";
+      write_recorded(dir / (small ? "eval_dialogues_small.jsonl" : "eval_dialogues.jsonl"), *channel, file);
+      variant("");
+      FpiVariant& v = out.back();
+      v.name = "fold" + std::to_string(k) + "-recorded";
+      v.condition = "TRAIN fold " + std::to_string(k) + ", recorded ASR from a channel estimated on the train side";
+      v.family = "recorded";
+      v.pipeline = data.recorded_pipeline;
+      v.input = file;
+    }
   }
-  note = "TRAIN-fold runs: " + std::to_string(out.size()) + " text runs of SLURP TRAIN requests (" +
-         std::to_string(used) + " of " + std::to_string(tf.folds) +
-         " folds), each with an NLU, slot lexicon and catalogue built without its fold; training data only";
+  note = "TRAIN-fold runs: " + std::to_string(out.size()) + " runs of SLURP TRAIN requests (" + std::to_string(used) +
+         " of " + std::to_string(tf.folds) +
+         " folds; text, and recorded ASR from a channel estimated on the train side" +
+         (channel ? "" : ": none, no plain speech run or recorded pipeline") +
+         "), each with an NLU, slot lexicon and catalogue built without its fold; training data only";
   return out;
 }
 

@@ -19,10 +19,18 @@
 // nearest-request features (its `requests` parameter), as it reads the
 // shipped TRAIN file on the scored runs.
 //
-// Text only: the speech assistant's acoustic model was MAP-adapted on every
-// TRAIN sentence spoken by the simulator (plugins/speech/asr), so its
+// No speech: the speech assistant's acoustic model was MAP-adapted on
+// every TRAIN sentence spoken by the simulator (plugins/speech/asr), so its
 // errors on TRAIN requests are not those of unseen speech, and adapting it
-// again per fold takes far longer than the whole evaluation.
+// again per fold takes far longer than the whole evaluation. Recogniser
+// errors come instead from a simulated channel (tools/simulate's
+// AsrChannel) estimated HERE from the train side of this evaluation's
+// plain speech runs (what pocketsphinx heard against the gold, and the
+// confidence it reported, per error count): `fold<k>-recorded` runs the
+// fold's addressed turns through the recorded-ASR pipeline with the
+// channel's hypothesis and confidence (no n-best: the channel makes none),
+// as another system's logs (fpi_recorded.hpp). No test-side turn shapes
+// the channel.
 //
 // These runs are training data only: they are labelled by the oracle and
 // added to every training set of `cascade eval fpi` (the split, the
@@ -53,10 +61,14 @@ struct TrainFoldRequest {
 
 // Builds each fold's data and NLU under OUT/train-folds/<k>/ and returns
 // the variants to run (train_only, with their input, overrides and
-// isolator parameters). Size small: folds 0 and 1 only, their first 12
-// dialogues, the plain text variant. Returns {} and says why in `note`
-// when the SLURP file, a tool or the text pipeline is missing. Throws
-// std::runtime_error when a tool fails.
-std::vector<FpiVariant> plan_train_folds(const TrainFoldRequest& folds, const FpiDataRequest& data, std::string& note);
+// isolator parameters). `scored` are the runs already made: the channel of
+// the recorded variants is estimated from their plain speech runs' train
+// side (no recorded variants without a recorded pipeline or such runs).
+// Size small: folds 0 and 1 only, their first 12 dialogues, the plain text
+// and recorded variants. Returns {} and says why in `note` when the SLURP
+// file, a tool or the text pipeline is missing. Throws std::runtime_error
+// when a tool fails.
+std::vector<FpiVariant> plan_train_folds(const TrainFoldRequest& folds, const FpiDataRequest& data,
+                                         const std::vector<FpiRun>& scored, std::string& note);
 
 }  // namespace cascade::language::eval

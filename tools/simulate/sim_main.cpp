@@ -10,10 +10,10 @@
 // 2 usage or config error.
 #include "error_model.hpp"
 #include "simulate.hpp"
+#include "trace_turns.hpp"
 
 #include "common/exit_guard.hpp"
 
-#include "text/text.hpp"
 
 #include <cascade/core/diagnostic.hpp>
 #include <cascade/trace/error.hpp>
@@ -46,19 +46,7 @@ using cascade::tools::kUsageError;
 std::vector<sim::AsrTurn> asr_turns(const fs::path& trace_path) {
   const auto data = cascade::trace::read_turns(trace_path);
   for (const auto& d : data.damage) std::cerr << "warning: " << d.format() << "\n";
-  std::vector<sim::AsrTurn> turns;
-  for (const auto& turn : data.turns) {
-    if (!turn.record) continue;
-    const auto gold = nlohmann::json::parse(turn.record->gold_json, nullptr, false);
-    if (!gold.is_object() || !gold.contains("asr") || !gold["asr"].is_object()) continue;
-    const auto* asr = turn.stage("asr");
-    const auto* text = asr != nullptr ? asr->output("text") : nullptr;
-    if (text == nullptr || !asr->has_confidence) continue;
-    auto words = cascade::language::tokenize(text->text());
-    if (!words.empty() && words.front() == "alexa") words.erase(words.begin());
-    turns.push_back({cascade::language::join(words), cascade::language::normalize_sentence(gold["asr"].value("text", "")),
-                     asr->confidence});
-  }
+  auto turns = sim::asr_turns(data);
   if (turns.empty())
     throw std::runtime_error(trace_path.string() + " holds no turn with an asr stage, its confidence and a gold transcript");
   return turns;

@@ -1,0 +1,26 @@
+// simulate/trace_turns.hpp — what the recogniser did, read from a real
+// speech-pipeline trace: the input of estimate() (error_model.hpp).
+//
+// Lifecycle: a plain function. Threading: safe from any thread (reads its
+// argument only).
+#pragma once
+
+#include "error_model.hpp"
+
+#include <functional>
+#include <vector>
+
+namespace cascade::trace {
+struct TraceData;
+struct Turn;
+}  // namespace cascade::trace
+
+namespace cascade::sim {
+
+// Every turn with a gold transcript whose asr stage wrote text and a
+// confidence (and that `keep` accepts, when given): the hypothesis without
+// a leading wake word "alexa", the normalised gold, the confidence.
+std::vector<AsrTurn> asr_turns(const trace::TraceData& data,
+                               const std::function<bool(const trace::Turn&)>& keep = {});
+
+}  // namespace cascade::sim
