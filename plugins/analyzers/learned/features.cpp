@@ -4,8 +4,7 @@
 // refused by name.
 #include "features.hpp"
 #include "common/words.hpp"
-
-#include <nlohmann/json.hpp>
+#include "readings.hpp"
 
 #include <array>
 #include <cctype>
@@ -19,7 +18,6 @@ namespace cascade::learned {
 namespace {
 
 using namespace cascade::sdk;
-using nlohmann::json;
 using cascade::analyzers::word_jaccard;
 using cascade::analyzers::words;
 
@@ -118,7 +116,8 @@ constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
 // A recognised word below this posterior counts as unsure.
 constexpr double kLowWordConfidence = 0.9;
 
-using WordSet = std::set<std::string>;
+// Transparent: a word read as a view is looked up without a copy.
+using WordSet = std::set<std::string, std::less<>>;
 WordSet word_set(std::string_view text) {
   auto w = words(text);
   return WordSet(std::make_move_iterator(w.begin()), std::make_move_iterator(w.end()));
@@ -153,10 +152,22 @@ std::string heard_text(const TurnView& t) {
   return {};
 }
 
-json result_of(const TurnView& t) {
+// The tapes the stages' JSON outputs are read with (readings.hpp): one
+// per document whose reading a turn's features hold at once, kept per
+// analyze() thread so that their buffers serve turn after turn instead of
+// being allocated again for each.
+struct Tapes {
+  JsonTape nlu, word_conf, er, result, previous_result;
+};
+Tapes& tapes() {
+  thread_local Tapes per_thread;
+  return per_thread;
+}
+
+ResultReading result_of(const TurnView& t, JsonTape& tape) {
   if (auto result = t.stage("result"))
-    if (auto out = result->output("result")) return json::parse(out->bytes(), nullptr, false);
-  return json();
+    if (auto out = result->output("result")) return read_result(out->bytes(), tape);
+  return {};
 }
 
 double flag(bool b) { return b ? 1.0 : 0.0; }
@@ -200,26 +211,21 @@ WordSet slot_features(const StageView& nlu, const FeatureOptions& o, std::vector
   WordSet slot_words;
   const auto out = nlu.output("nlu");
   if (!out) return slot_words;
-  const json j = json::parse(out->bytes(), nullptr, false);
-  if (!j.is_object()) return slot_words;
-  if (o.checker != nullptr && j.contains("text") && j["text"].is_string() && j.contains("intent") &&
-      j["intent"].is_string()) {
-    const CheckerOpinion c =
-        o.checker->check(j["text"].get_ref<const std::string&>(), j["intent"].get_ref<const std::string&>());
+  const NluReading reading = read_nlu(out->bytes(), tapes().nlu);
+  if (!reading.object) return slot_words;
+  if (o.checker != nullptr && reading.text && reading.intent) {
+    const CheckerOpinion c = o.checker->check(*reading.text, *reading.intent);
     f[kNeighbourSimilarity] = c.knn_similarity;
     f[kNeighbourAgrees] = c.knn_agrees;
     f[kNeighbourIntentShare] = c.knn_intent_share;
   }
-  if (!j.contains("slots") || !j["slots"].is_array()) return slot_words;
-  const double length = j.contains("text") && j["text"].is_string() ? static_cast<double>(j["text"].get<std::string>().size()) : 0;
+  if (!reading.slots_array) return slot_words;
+  const double length = reading.text ? static_cast<double>(reading.text->size()) : 0;
   double covered = 0;
-  for (const auto& slot : j["slots"]) {
-    if (!slot.is_object()) continue;
-    if (slot.contains("score") && slot["score"].is_number())
-      f[kNluMinSlotScore] = std::fmin(f[kNluMinSlotScore], slot["score"].get<double>());
-    if (slot.contains("start") && slot.contains("end") && slot["start"].is_number() && slot["end"].is_number())
-      covered += slot["end"].get<double>() - slot["start"].get<double>();
-    if (slot.contains("value") && slot["value"].is_string()) slot_words.merge(word_set(slot["value"].get<std::string>()));
+  for (const auto& slot : reading.slots) {
+    if (slot.score) f[kNluMinSlotScore] = std::fmin(f[kNluMinSlotScore], *slot.score);
+    if (slot.start && slot.end) covered += *slot.end - *slot.start;
+    if (slot.value) slot_words.merge(word_set(*slot.value));
   }
   if (length > 0) f[kNluSlotCoverage] = covered / length;
   return slot_words;
@@ -258,16 +264,12 @@ void recognition_features(const StageView& asr, const WordSet& slot_words, std::
   if (duration > 0) f[kAsrWordsPerS] = asr.feature("n_words").value_or(0.0) / duration;
   const auto word_conf = asr.text_feature("word_conf");
   if (!word_conf) return;
-  const json posteriors = json::parse(*word_conf, nullptr, false);
-  if (!posteriors.is_array()) return;
   double sum = 0, low = 0, n = 0;
-  for (const auto& w : posteriors) {
-    if (!w.is_object() || !w.contains("conf") || !w["conf"].is_number()) continue;
-    const double conf = w["conf"].get<double>();
+  for (const auto& [conf, word] : read_word_confidences(*word_conf, tapes().word_conf)) {
     sum += conf;
     low += flag(conf < kLowWordConfidence);
     n += 1;
-    if (w.contains("word") && w["word"].is_string() && slot_words.contains(w["word"].get<std::string>()))
+    if (word && slot_words.contains(*word))
       f[kAsrSlotMinWordConfidence] = std::fmin(f[kAsrSlotMinWordConfidence], conf);  // fmin skips NaN
   }
   if (n == 0) return;
@@ -282,10 +284,10 @@ void recognition_features(const StageView& asr, const WordSet& slot_words, std::
 // a supported request that names nothing the user said ("Sorry, something
 // went wrong.": the skill itself), and whether it names an entity the ER
 // stage left unresolved.
-void response_features(const json& result, const WordSet& heard, const std::vector<std::string>& unresolved,
-                       bool has_er, std::vector<double>& f) {
-  if (!result.is_object() || !result.contains("say") || !result["say"].is_string()) return;
-  const std::string say = result["say"].get<std::string>();
+void response_features(const ResultReading& result, const WordSet& heard,
+                       const std::vector<std::string_view>& unresolved, bool has_er, std::vector<double>& f) {
+  if (!result.say) return;
+  const std::string_view say = *result.say;
   const auto said = words(say);
   const size_t end = say.find_last_not_of(" \t\n");
   const bool question = end != std::string::npos && say[end] == '?';
@@ -298,7 +300,7 @@ void response_features(const json& result, const WordSet& heard, const std::vect
   f[kSayQuestion] = flag(question);
   f[kSayEcho] = content > 0 ? echoed / content : 0.0;
   f[kSayFailureNoEcho] =
-      flag(!result.value("success", false) && result.value("supported", true) && echoed == 0 && !question);
+      flag(!result.success.value_or(false) && result.supported.value_or(true) && echoed == 0 && !question);
   if (!has_er) return;
   const WordSet said_set(said.begin(), said.end());
   bool named = false;
@@ -321,7 +323,7 @@ void stage_features(const TurnView& t, const FeatureOptions& o, std::vector<doub
   f[kHeardStartsWithWakeWord] = heard.empty() ? kMissing : flag(heard.front() == o.wake_word);
 
   WordSet slot_words;
-  std::vector<std::string> unresolved_values;
+  std::vector<std::string_view> unresolved_values;
   if (auto asr = t.stage("asr")) {
     f[kAsrConfidence] = asr->confidence().value_or(kMissing);
     const auto nbest = asr->nbest();
@@ -364,28 +366,23 @@ void stage_features(const TurnView& t, const FeatureOptions& o, std::vector<doub
     f[kErUnresolved] = unresolved;
     if (entities > 0) f[kErUnresolvedShare] = unresolved / entities;
     if (auto out = er->output("er")) {
-      const json e = json::parse(out->bytes(), nullptr, false);
       double changed = 0;
-      if (e.is_object() && e.contains("entities") && e["entities"].is_array())
-        for (const auto& entity : e["entities"]) {
-          if (!entity.is_object()) continue;
-          if (entity.contains("score") && entity["score"].is_number())
-            f[kErMinEntityScore] = std::fmin(f[kErMinEntityScore], entity["score"].get<double>());  // fmin skips NaN
-          const json value = entity.value("value", json()), resolved = entity.value("resolved", json());
-          if (resolved.is_null() && value.is_string()) unresolved_values.push_back(value.get<std::string>());
-          // Resolved to something other than what was said: a fuzzy match.
-          changed += flag(!resolved.is_null() && resolved != value);
-        }
+      for (const auto& entity : read_er(out->bytes(), tapes().er).entities) {
+        if (entity.score) f[kErMinEntityScore] = std::fmin(f[kErMinEntityScore], *entity.score);  // fmin skips NaN
+        if (entity.resolved_null && entity.value) unresolved_values.push_back(*entity.value);
+        // Resolved to something other than what was said: a fuzzy match.
+        changed += flag(entity.resolved_differs);
+      }
       f[kErResolvedChanged] = changed;
     }
   }
-  const json res = result_of(t);
-  f[kResultPresent] = flag(res.is_object());
-  if (res.is_object()) {
-    f[kResultSuccess] = flag(res.value("success", false));
-    f[kResultSupported] = flag(res.value("supported", true));
-    f[kResultHasAction] = flag(res.contains("action") && !res["action"].is_null());
-    f[kResultHasAnswer] = flag(res.contains("answer") && !res["answer"].is_null());
+  const ResultReading res = result_of(t, tapes().result);
+  f[kResultPresent] = flag(res.object);
+  if (res.object) {
+    f[kResultSuccess] = flag(res.success.value_or(false));
+    f[kResultSupported] = flag(res.supported.value_or(true));
+    f[kResultHasAction] = flag(res.has_action);
+    f[kResultHasAnswer] = flag(res.has_answer);
     response_features(res, WordSet(heard.begin(), heard.end()), unresolved_values, t.stage("er").has_value(), f);
   }
   double ran = 0, skipped = 0;
@@ -428,8 +425,8 @@ void dialogue_features(const Analysis& a, const FeatureOptions& o, std::vector<d
     const auto result = prev.stage("result");
     if (const auto success = result ? result->feature("success") : std::nullopt) {
       f[kPrevSuccess] = flag(*success > 0.5);
-    } else if (const json res = result_of(prev); res.is_object()) {
-      f[kPrevSuccess] = flag(res.value("success", false));
+    } else if (const ResultReading res = result_of(prev, tapes().previous_result); res.object) {
+      f[kPrevSuccess] = flag(res.success.value_or(false));
     }
   }
 }
