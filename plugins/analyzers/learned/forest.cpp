@@ -153,11 +153,25 @@ float Forest::walk(size_t root, std::span<const float> row, float* contributions
   return node->condition;
 }
 
-void Forest::predict(std::span<const float> row, std::vector<float>& probabilities,
-                     std::vector<float>* contributions) const {
+void Forest::check_row(std::span<const float> row) const {
   if (row.size() != features_)
     throw std::invalid_argument("a row of " + std::to_string(row.size()) + " features for a model of " +
                                 std::to_string(features_));
+}
+
+void Forest::contributions(std::span<const float> row, size_t class_index, std::vector<float>& out) const {
+  check_row(row);
+  out.assign(features_ + 1, 0.0f);
+  out[features_] = base_score_;
+  // The same trees, in the same order, summed in the same floats as
+  // predict() does for this class: the same values to the bit.
+  for (size_t t = 0; t < tree_roots_.size(); ++t)
+    if (tree_class_[t] == class_index) walk(tree_roots_[t], row, out.data());
+}
+
+void Forest::predict(std::span<const float> row, std::vector<float>& probabilities,
+                     std::vector<float>* contributions) const {
+  check_row(row);
   std::vector<double> margin(classes_, base_score_);
   const size_t stride = features_ + 1;
   if (contributions != nullptr) {

@@ -51,6 +51,12 @@ class Forest {
   void predict(std::span<const float> row, std::vector<float>& probabilities,
                std::vector<float>* contributions) const;
 
+  // One class's contributions: (features() + 1) values, equal to that
+  // class's slice of predict()'s. Why apart: the plugin explains only the
+  // label it chose, and crediting the path walks just that class's trees
+  // (a sixth of them) instead of every tree's.
+  void contributions(std::span<const float> row, size_t class_index, std::vector<float>& out) const;
+
  private:
   struct Node {
     int32_t left = -1;       // -1: a leaf
@@ -60,6 +66,9 @@ class Forest {
     float mean = 0;          // the cover-weighted mean of the leaves below (the leaf value for a leaf)
     bool default_left = false;
   };
+
+  // Throws std::invalid_argument unless the row has features() values.
+  void check_row(std::span<const float> row) const;
 
   // Sets the mean of node `index` and of every node below it (a tree
   // starting at nodes_[root], whose covers are `cover`); returns it.

@@ -35,8 +35,8 @@
 #include <xgboost/c_api.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <numeric>
@@ -57,14 +57,15 @@ std::string joined(const std::vector<const char*>& v) {
   return joined(std::vector<std::string>(v.begin(), v.end()));
 }
 
-// As an ostream at precision 6 prints it ("%.6g"), without building one:
-// a prediction prints sixteen numbers, and a stream per number cost more
-// than the trees.
-std::string number(double v) {
+// `significant` digits as printf's "%.*g" prints them (the C++ standard
+// defines to_chars with a precision so), without parsing a format: a
+// prediction prints sixteen numbers, and snprintf cost as much as the
+// trees. NaN (a missing feature) is null.
+std::string number(double v, int significant = 6) {
   if (std::isnan(v)) return "null";
   char text[32];
-  std::snprintf(text, sizeof text, "%.6g", v);
-  return text;
+  const auto end = std::to_chars(text, text + sizeof text, v, std::chars_format::general, significant).ptr;
+  return std::string(text, end);
 }
 
 // The model file, loaded and checked by xgboost itself (any format it
@@ -187,24 +188,25 @@ class Learned : public Analyzer {
     // xgboost compares features as float: so does the walk.
     const std::vector<float> row(f.begin(), f.end());
     std::vector<float> probabilities, contributions;
-    forest_->predict(row, probabilities, top_ > 0 ? &contributions : nullptr);
+    forest_->predict(row, probabilities, nullptr);
     const auto& classes = learned::classes();
     const size_t best = static_cast<size_t>(
         std::distance(probabilities.begin(), std::max_element(probabilities.begin(), probabilities.end())));
+    if (top_ > 0) forest_->contributions(row, best, contributions);
     std::string probs = "{";
     for (size_t c = 0; c < classes.size(); ++c)
       probs += (c ? "," : "") + quote(classes[c]) + ":" + number(probabilities[c]);
     a.evidence("probabilities", probs + "}");
-    a.evidence("features", top_features(f, contributions, best));
+    a.evidence("features", top_features(f, contributions));
     a.label(classes[best], probabilities[best]);
   }
 
-  // The features that pushed hardest for (or against) the chosen class,
-  // with their values: {"name": {"value": v, "weight": w}, ...}.
-  std::string top_features(const std::vector<double>& f, const std::vector<float>& contributions, size_t label) const {
-    const size_t stride = f.size() + 1;
-    if (contributions.size() < stride * (label + 1)) return "{}";
-    const float* w = contributions.data() + stride * label;
+  // The features that pushed hardest for (or against) the chosen class
+  // (`contributions`: that class's, Forest::contributions), with their
+  // values: {"name": {"value": v, "weight": w}, ...}.
+  std::string top_features(const std::vector<double>& f, const std::vector<float>& contributions) const {
+    if (contributions.size() < f.size() + 1) return "{}";
+    const float* w = contributions.data();
     std::vector<size_t> order(f.size());
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return std::fabs(w[x]) > std::fabs(w[y]); });
@@ -218,12 +220,7 @@ class Learned : public Analyzer {
   }
 
   // Full precision: the trainer reads these back as the model's inputs.
-  static std::string number_exact(double v) {
-    if (std::isnan(v)) return "null";
-    char text[32];
-    std::snprintf(text, sizeof text, "%.17g", v);
-    return text;
-  }
+  static std::string number_exact(double v) { return number(v, 17); }
 
   std::unique_ptr<learned::RequestChecker> checker_;
   learned::FeatureOptions options_;

@@ -101,6 +101,24 @@ TEST_F(ForestTest, ProbabilitiesAndContributionsMatchXgboost) {
   }
 }
 
+TEST_F(ForestTest, OneClassContributionsAreItsSliceOfAllClasses) {
+  const Forest f = forest();
+  const size_t stride = kFeatures + 1;
+  std::vector<float> probabilities, all, one;
+  for (size_t r = 0; r < kRows; ++r) {
+    const std::span<const float> row(&rows_[r * kFeatures], kFeatures);
+    f.predict(row, probabilities, &all);
+    for (size_t c = 0; c < kClasses; ++c) {
+      f.contributions(row, c, one);
+      // Equal to the bit, not near: the plugin's evidence must not change.
+      EXPECT_EQ(one, std::vector<float>(all.begin() + static_cast<std::ptrdiff_t>(c * stride),
+                                        all.begin() + static_cast<std::ptrdiff_t>((c + 1) * stride)))
+          << "row " << r << " class " << c;
+    }
+  }
+  EXPECT_THROW(f.contributions(std::vector<float>(kFeatures + 1, 0.0f), 0, one), std::invalid_argument);
+}
+
 TEST_F(ForestTest, PredictsWithoutContributionsAndRefusesAWrongRow) {
   const Forest f = forest();
   std::vector<float> with, without, contributions;
