@@ -25,6 +25,7 @@ files=(
   traces/src/tools/cat.cpp traces/src/tools/diff.cpp traces/src/tools/export.cpp
   traces/src/tools/json.cpp traces/src/tools/stats.cpp traces/src/tools/verify.cpp
   traces/src/tools/where.cpp
+  tools/eval/fpi_recorded.cpp tools/eval/fpi_train_folds.cpp tools/simulate/trace_turns.cpp
 )
 # Headers of the source tree (the SDK's header-only layer included), not
 # the build tree's generated ones or the system's.
