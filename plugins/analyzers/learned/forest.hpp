@@ -8,7 +8,7 @@
 // per-call overhead dominates such a batch: parsing the array-interface and
 // config JSON, dispatching to its thread pool, and, for per-feature
 // contributions, recomputing every tree's node means on each call (hundreds
-// of microseconds a row; docs/performance.md has the table). The walk below
+// of microseconds a row; docs/performance.md). The walk below
 // is the same arithmetic: a row goes left when its value is below the
 // split condition and to the default side when it is missing; a class's
 // margin is the base score plus the leaves of that class's trees;
