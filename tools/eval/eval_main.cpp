@@ -185,10 +185,10 @@ int main(int argc, char** argv) {
       const std::string default_input = fpi.data.size == "small" ? "eval_dialogues_small.jsonl" : "eval_dialogues.jsonl";
       fpi.data.input = !fpi_turns.empty() ? std::filesystem::path(fpi_turns)
                                           : std::filesystem::path(CASCADE_ASSISTANT_DATA_DIR) / default_input;
-      if (fpi_no_text) {
-        fpi.data.text_pipeline.clear();
-        fpi.data.recorded_pipeline.clear();
-      }
+      // The TRAIN-fold runs use these pipelines whatever the scored runs are.
+      fpi.train_folds.text_pipeline = fpi.data.text_pipeline;
+      fpi.train_folds.recorded_pipeline = fpi.data.recorded_pipeline;
+      if (fpi_no_text) fpi.data.text_pipeline.clear();
       fpi.data.progress = !fpi_quiet;
       const auto report = ev::run_fpi(fpi);
       if (fpi_json)

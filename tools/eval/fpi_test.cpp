@@ -319,6 +319,45 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
   fs::remove_all(out);
 }
 
+// A team's own turns may be SLURP TRAIN records: the TRAIN-fold runs then
+// leave those requests out, so that none is both trained on and scored.
+TEST(FpiTool, TrainFoldRunsNeverHoldAScoredRequest) {
+  const fs::path out = temp_dir("overlap");
+  const fs::path tool = fs::path(CASCADE_EVAL_BINARY).parent_path() / "cascade-assistant-data";
+  ASSERT_EQ(std::system((tool.string() + " --input " CASCADE_SLURP_DEVEL " --output-dir " + (out / "fold0").string() +
+                         " --folds 5 --fold 0 > /dev/null")
+                            .c_str()),
+            0);
+  // Three requests of TRAIN fold 0, as the turns to score.
+  std::ifstream all(out / "fold0" / "eval_dialogues_small.jsonl");
+  std::ofstream turns(out / "turns.jsonl");
+  std::set<long> scored;
+  for (std::string line; scored.size() < 3 && std::getline(all, line);) {
+    const json t = json::parse(line);
+    if (!t.at("addressed").get<bool>()) continue;
+    scored.insert(t.at("slurp_id").get<long>());
+    turns << line << "\n";
+  }
+  turns.close();
+  ASSERT_EQ(scored.size(), 3u);
+
+  const ToolRun r = run_tool("fpi --size small --json -q --turns " + (out / "turns.jsonl").string() +
+                             " --pipeline " CASCADE_EVAL_TEXT_PIPELINE " --no-text --out " + (out / "fpi").string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const json j = json::parse(r.out);
+  ASSERT_FALSE(j.at("training_runs").empty());
+  bool said = false;
+  for (const auto& n : j.at("notes")) said = said || n.get<std::string>().find("left out because") != std::string::npos;
+  EXPECT_TRUE(said) << j.at("notes").dump();
+  for (const char* fold : {"0", "1"}) {
+    std::ifstream fold_turns(out / "fpi" / "train-folds" / fold / "dialogues.jsonl");
+    ASSERT_TRUE(fold_turns) << fold;
+    for (std::string line; std::getline(fold_turns, line);)
+      EXPECT_FALSE(scored.contains(json::parse(line).at("slurp_id").get<long>())) << line;
+  }
+  fs::remove_all(out);
+}
+
 TEST(FpiTool, AnUnknownSizeIsAUsageError) {
   EXPECT_EQ(run_tool("fpi --size huge --json").exit_code, 2);
 }

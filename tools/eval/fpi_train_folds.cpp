@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <optional>
@@ -28,13 +29,17 @@ using nlohmann::json;
 // plain speech run's train side pooled, and applied as it is.
 constexpr const char* kPooled = "pooled";
 
-// The recogniser channel from the train side of the plain speech runs;
-// nullopt when there is none or no turn to learn from.
+// The recogniser channel from the train side of the plain speech runs or,
+// without any (a --pipeline of recorded-ASR turns), of every plain run
+// whose asr stage reported a confidence; nullopt when no turn teaches it.
 std::optional<sim::AsrChannel> train_side_channel(const std::vector<FpiRun>& scored,
                                                   const std::filesystem::path& sentences) {
+  const bool have_speech = std::any_of(scored.begin(), scored.end(), [](const FpiRun& r) {
+    return r.variant.family == "speech" && r.variant.degradation.empty();
+  });
   std::vector<sim::AsrTurn> turns;
   for (const auto& r : scored) {
-    if (r.variant.family != "speech" || !r.variant.degradation.empty()) continue;
+    if (!r.variant.degradation.empty() || (have_speech && r.variant.family != "speech")) continue;
     const auto more = sim::asr_turns(trace::read_turns(r.trace), [](const trace::Turn& t) {
       return cascade::split_side(t.id.dialogue_id) == "train";
     });
@@ -54,6 +59,38 @@ std::optional<sim::AsrChannel> train_side_channel(const std::vector<FpiRun>& sco
   for (std::string line; std::getline(f, line);)
     for (auto& w : tokenize(line)) vocabulary.insert(std::move(w));
   return sim::AsrChannel(std::move(model), {vocabulary.begin(), vocabulary.end()});
+}
+
+// The slurp_ids of a turns file: the scored requests, which no TRAIN-fold
+// run may hold (a team's own turns may be SLURP TRAIN records).
+std::set<long> slurp_ids(const std::filesystem::path& turns) {
+  std::set<long> ids;
+  std::ifstream f(turns);
+  for (std::string line; std::getline(f, line);) {
+    const json t = json::parse(line, nullptr, false);
+    if (t.is_object() && t.contains("slurp_id") && t["slurp_id"].is_number_integer()) ids.insert(t["slurp_id"].get<long>());
+  }
+  return ids;
+}
+
+// The fold's dialogues without the scored requests; returns how many
+// turns were left out.
+uint64_t write_without(const std::filesystem::path& dialogues, const std::set<long>& scored,
+                       const std::filesystem::path& out) {
+  std::ifstream in(dialogues);
+  std::ofstream f(out, std::ios::trunc);
+  uint64_t left_out = 0;
+  for (std::string line; std::getline(in, line);) {
+    const json t = json::parse(line);
+    if (t.contains("slurp_id") && scored.contains(t["slurp_id"].get<long>())) {
+      ++left_out;
+      continue;
+    }
+    f << line << "\n";
+  }
+  f.flush();
+  if (!f) throw std::runtime_error("cannot write " + out.string());
+  return left_out;
 }
 
 // The fold's addressed turns with the channel's hypothesis as their
@@ -91,7 +128,7 @@ std::vector<FpiVariant> plan_train_folds(const TrainFoldRequest& tf, const FpiDa
     note = "TRAIN-fold runs: off";
     return {};
   }
-  if (data.text_pipeline.empty()) {
+  if (tf.text_pipeline.empty()) {
     note = "TRAIN-fold runs: skipped (they run the text pipeline, and there is none)";
     return {};
   }
@@ -110,8 +147,10 @@ std::vector<FpiVariant> plan_train_folds(const TrainFoldRequest& tf, const FpiDa
   const bool small = data.size == "small";
   const uint32_t used = small ? 2 : tf.folds;
   std::optional<sim::AsrChannel> channel;
-  if (!data.recorded_pipeline.empty())
+  if (!tf.recorded_pipeline.empty())
     channel = train_side_channel(scored, std::filesystem::path(data.catalog).parent_path() / "train_sentences.txt");
+  const std::set<long> scored_ids = slurp_ids(data.input);
+  uint64_t left_out = 0;
   std::vector<FpiVariant> out;
   for (uint32_t k = 0; k < used; ++k) {
     const auto dir = std::filesystem::absolute(data.out_dir / "train-folds" / std::to_string(k));
@@ -123,6 +162,8 @@ std::vector<FpiVariant> plan_train_folds(const TrainFoldRequest& tf, const FpiDa
                  " --output " + shell_quote((dir / "nlu" / "intent.bin").string()),
              dir / "nlu.log");
     write_degraded_catalog(dir / "catalog.json", dir / "catalog-er-cut.json", kCatalogCut, kCatalogSeed);
+    const auto dialogues = dir / "dialogues.jsonl";
+    left_out += write_without(dir / (small ? "eval_dialogues_small.jsonl" : "eval_dialogues.jsonl"), scored_ids, dialogues);
 
     auto variant = [&](const std::string& degradation) {
       FpiVariant v;
@@ -130,8 +171,8 @@ std::vector<FpiVariant> plan_train_folds(const TrainFoldRequest& tf, const FpiDa
       v.condition = "TRAIN fold " + std::to_string(k) + ", text pipeline" + (degradation.empty() ? "" : ", " + degradation);
       v.degradation = degradation;
       v.family = "text";
-      v.pipeline = data.text_pipeline;
-      v.input = dir / (small ? "eval_dialogues_small.jsonl" : "eval_dialogues.jsonl");
+      v.pipeline = tf.text_pipeline;
+      v.input = dialogues;
       v.train_only = true;
       const auto catalog = dir / (degradation == "er-cut" ? "catalog-er-cut.json" : "catalog.json");
       v.overrides = {"trace.audio=\"hash\"",
@@ -150,21 +191,23 @@ std::vector<FpiVariant> plan_train_folds(const TrainFoldRequest& tf, const FpiDa
     }
     if (channel) {
       const auto file = dir / "recorded-simulated.jsonl";
-      write_recorded(dir / (small ? "eval_dialogues_small.jsonl" : "eval_dialogues.jsonl"), *channel, file);
+      write_recorded(dialogues, *channel, file);
       variant("");
       FpiVariant& v = out.back();
       v.name = "fold" + std::to_string(k) + "-recorded";
       v.condition = "TRAIN fold " + std::to_string(k) + ", recorded ASR from a channel estimated on the train side";
       v.family = "recorded";
-      v.pipeline = data.recorded_pipeline;
+      v.pipeline = tf.recorded_pipeline;
       v.input = file;
     }
   }
   note = "TRAIN-fold runs: " + std::to_string(out.size()) + " runs of SLURP TRAIN requests (" + std::to_string(used) +
          " of " + std::to_string(tf.folds) +
          " folds; text, and recorded ASR from a channel estimated on the train side" +
-         (channel ? "" : ": none, no plain speech run or recorded pipeline") +
-         "), each with an NLU, slot lexicon and catalogue built without its fold; training data only";
+         (channel ? "" : ": none, no plain run logged an ASR confidence, or no recorded pipeline") +
+         "), each with an NLU, slot lexicon and catalogue built without its fold; training data only" +
+         (left_out > 0 ? "; " + std::to_string(left_out) + " turns left out because the scored turns hold their request"
+                       : "");
   return out;
 }
 

@@ -32,6 +32,13 @@
 // as another system's logs (fpi_recorded.hpp). No test-side turn shapes
 // the channel.
 //
+// A request the scored turns hold (a team's own turns may be SLURP TRAIN
+// records) is left out of every fold run, so that no request is trained on
+// and scored. When no plain speech run exists (a --pipeline of
+// recorded-ASR turns), the channel is estimated from the train side of the
+// plain runs whose asr stage logged a confidence: the team's own
+// recogniser.
+//
 // These runs are training data only: they are labelled by the oracle and
 // added to every training set of `cascade eval fpi` (the split, the
 // held-out voice, each fold of the cross-validation), never scored. Their
@@ -57,13 +64,18 @@ struct TrainFoldRequest {
   uint32_t folds = kTrainFolds;        // 0: none
   std::filesystem::path slurp;         // SLURP devel.jsonl (TRAIN and EVAL records)
   std::filesystem::path tools_dir;     // cascade-assistant-data and cascade-nlu-train
+  // The fold runs' pipelines, whatever the scored runs are (e.g. a team's
+  // recorded-ASR turns through --pipeline): "" : no such runs.
+  std::filesystem::path text_pipeline;
+  std::filesystem::path recorded_pipeline;
 };
 
-// Builds each fold's data and NLU under OUT/train-folds/<k>/ and returns
+// Builds each fold's data and NLU under OUT/train-folds/<k>/ (the fold's
+// dialogues minus the scored requests: dialogues.jsonl) and returns
 // the variants to run (train_only, with their input, overrides and
 // isolator parameters). `scored` are the runs already made: the channel of
-// the recorded variants is estimated from their plain speech runs' train
-// side (no recorded variants without a recorded pipeline or such runs).
+// the recorded variants is estimated from their train side (no recorded
+// variants without tf.recorded_pipeline or such runs).
 // Size small: folds 0 and 1 only, their first 12 dialogues, the plain text
 // and recorded variants. Returns {} and says why in `note` when the SLURP
 // file, a tool or the text pipeline is missing. Throws std::runtime_error
