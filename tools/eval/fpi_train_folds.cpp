@@ -25,8 +25,8 @@ namespace {
 
 using nlohmann::json;
 
-// The channel's only voice and noise level: it is estimated from every
-// plain speech run's train side pooled, and applied as it is.
+// The channel's only voice and noise level: it is estimated from the train
+// side of every run it learns from, pooled, and applied as it is.
 constexpr const char* kPooled = "pooled";
 
 // The recogniser channel from the train side of the plain speech runs or,
