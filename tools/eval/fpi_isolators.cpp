@@ -49,13 +49,25 @@ std::optional<std::filesystem::path> train_isolator(const std::string& name, con
   std::string cmd = shell_quote(tool.string());
   for (const auto& r : runs) cmd += " " + shell_quote(r.trace.string());
   // Runs whose pipeline had other models (the TRAIN folds) tell the
-  // plugin which TRAIN requests those models learnt from.
+  // plugin which TRAIN data those models learnt from: each parameter the
+  // plugin has (`requests`, the NLU's training file; `lexicon`, its slot
+  // lexicon), so that no feature of a fold's turn reads that fold.
+  std::set<std::string> declared;
+  {
+    PluginRegistry registry;
+    registry.scan(PluginRegistry::search_path({}));
+    if (const LoadedPlugin* p = registry.find(name))
+      for (const auto& param : p->info.params) declared.insert(param.name);
+  }
   const auto params = out / ("trace-params-" + name + tag + ".jsonl");
   {
     std::ofstream f(params);
-    for (const auto& r : runs)
-      if (!r.variant.isolator_params.empty())
-        f << nlohmann::json{{"trace", r.trace.string()}, {"params", r.variant.isolator_params}}.dump() << "\n";
+    for (const auto& r : runs) {
+      nlohmann::json given = nlohmann::json::object();
+      for (const auto& [k, v] : r.variant.isolator_params)
+        if (declared.contains(k)) given[k] = v;
+      if (!given.empty()) f << nlohmann::json{{"trace", r.trace.string()}, {"params", given}}.dump() << "\n";
+    }
     f.flush();
     if (!f) throw CascadeError("N013", "cannot write the trace parameters file", params.string());
   }

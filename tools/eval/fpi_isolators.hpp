@@ -41,8 +41,8 @@ std::map<uint64_t, std::string> run_isolator(const LoadedPlugin& p, const trace:
                                              std::map<std::string, std::string> params, IsolatorScore& s);
 
 // Trains `name` with cascade-isolate-train (next to this executable) on
-// the traces of `runs` (each with its variant's isolator_params, through
-// --trace-params), the labels of the analysis file `oracle` (only turns
+// the traces of `runs` (each with those of its variant's isolator_params
+// that the plugin declares, through --trace-params), the labels of the analysis file `oracle` (only turns
 // with a label there are trained on), the dialogues `dialogues` ("train",
 // "test" or "all": the trainer's --dialogues); its log goes to
 // OUT/train-<name><tag>.log. Returns the model file

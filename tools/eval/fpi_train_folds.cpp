@@ -181,7 +181,10 @@ std::vector<FpiVariant> plan_train_folds(const TrainFoldRequest& tf, const FpiDa
                      "stages.er.params.catalog=" + toml_string(catalog.string())};
       if (degradation == "broken-skill")
         v.overrides.push_back(std::string("stages.result.params.broken_skill=") + toml_string(kBrokenSkills));
-      v.isolator_params = {{"requests", (dir / "train_fasttext.txt").string()}};
+      // What the fold's models learnt from, for an isolator's own
+      // TRAIN-derived features (those it declares: fpi_isolators.hpp).
+      v.isolator_params = {{"requests", (dir / "train_fasttext.txt").string()},
+                           {"lexicon", (dir / "slot_lexicon.json").string()}};
       out.push_back(std::move(v));
     };
     variant("");
