@@ -55,6 +55,10 @@ diff -u "$work/inspect.guide" "$work/inspect.real" ||
 [ "$(tail -n +2 oracle.jsonl | grep -c '"label":"')" -eq "$(grep -c . build/data/assistant/eval_dialogues_small.jsonl)" ] ||
   { echo "the oracle did not label every turn"; exit 1; }
 grep -q "<svg" isolate.html || { echo "isolate.html has no chart"; exit 1; }
+# learned: a model trained by the guide's command labels every turn.
+[ -s learned.json ] || { echo "cascade isolate train wrote no model"; exit 1; }
+[ "$(tail -n +2 learned.jsonl | grep -c '"label":"')" -eq "$(grep -c . build/data/assistant/eval_dialogues_small.jsonl)" ] ||
+  { echo "learned did not label every turn"; exit 1; }
 
 # The lead fills the last section; it must stay last.
 tail -n 3 "$guide" | grep -q '^## Find where turns fail$' || { echo "docs/guide.md must end with '## Find where turns fail'"; exit 1; }
