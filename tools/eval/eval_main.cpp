@@ -141,14 +141,15 @@ int main(int argc, char** argv) {
                                                               "speech stage)")
       ->capture_default_str()
       ->check(CLI::ExistingFile);
-  fpi_cmd->add_option("--text-pipeline", fpi.data.text_pipeline, "Pipeline of the text degraded variants")
+  fpi_cmd->add_option("--text-pipeline", fpi.data.text_pipeline, "Pipeline of the text degraded variants and the TRAIN-fold runs")
       ->capture_default_str()
       ->check(CLI::ExistingFile);
   fpi_cmd->add_option("--recorded-pipeline", fpi.data.recorded_pipeline,
                       "Pipeline of the recorded-ASR runs (the speech runs' hypotheses as another system's logs)")
       ->capture_default_str()
       ->check(CLI::ExistingFile);
-  fpi_cmd->add_flag("--no-text", fpi_no_text, "No text-pipeline variants (e.g. turns without a text payload)");
+  fpi_cmd->add_flag("--no-text", fpi_no_text, "No text-pipeline variants of the scored turns (e.g. turns without a text payload); the TRAIN-fold runs still "
+                                   "use it");
   fpi_cmd->add_option("--catalog", fpi.data.catalog, "ER catalogue the er-cut variant degrades")
       ->capture_default_str()
       ->check(CLI::ExistingFile);
@@ -167,8 +168,9 @@ int main(int argc, char** argv) {
           },
           "0 or >= 2"));
   fpi_cmd->add_option("--train-folds", fpi.train_folds.folds,
-                      "Cut SLURP TRAIN into this many folds and run each through the text pipeline with stage models "
-                      "built without it: more training data for an isolator that learns, never scored (0: none)")
+                      "Cut SLURP TRAIN into this many folds and run each through the text and recorded-ASR pipelines "
+                      "with stage models built without it: more training data for an isolator that learns, never "
+                      "scored (0: none)")
       ->capture_default_str()
       ->check(CLI::Validator(
           [](const std::string& k) {
