@@ -85,9 +85,6 @@ enum Feature : size_t {
   kNeighbourSimilarity,
   kNeighbourAgrees,
   kNeighbourIntentShare,
-  // Whether the NLU's slots fit its intent, by TRAIN (slot_prior.hpp).
-  kSlotTypeMinP,
-  kIntentSlotsPerRequest,
   kFeatureCount
 };
 
@@ -104,8 +101,7 @@ constexpr std::array<const char*, kFeatureCount> kNames = {
     "say_question", "say_echo", "say_failure_no_echo", "unresolved_named_in_say",
     "asr_nbest_overlap", "asr_nbest_diff_in_slots", "asr_nbest_new_words", "asr_words_per_s", "asr_low_words",
     "asr_low_share", "asr_mean_word_confidence", "asr_slot_min_word_confidence", "nlu_entropy", "er_resolved_changed",
-    "neighbour_similarity", "neighbour_agrees", "neighbour_intent_share", "slot_type_min_p",
-    "intent_slots_per_request"};
+    "neighbour_similarity", "neighbour_agrees", "neighbour_intent_share"};
 
 // A name missing from kNames would be a null entry at the end.
 constexpr bool every_feature_named() {
@@ -222,13 +218,6 @@ WordSet slot_features(const StageView& nlu, const FeatureOptions& o, std::vector
     f[kNeighbourSimilarity] = c.knn_similarity;
     f[kNeighbourAgrees] = c.knn_agrees;
     f[kNeighbourIntentShare] = c.knn_intent_share;
-  }
-  if (o.slot_prior != nullptr && reading.intent) {
-    f[kIntentSlotsPerRequest] = o.slot_prior->slots_per_request(*reading.intent).value_or(kMissing);
-    for (const auto& slot : reading.slots)
-      if (slot.type)  // fmin skips NaN: the least likely type the NLU tagged
-        f[kSlotTypeMinP] =
-            std::fmin(f[kSlotTypeMinP], o.slot_prior->type_probability(*reading.intent, *slot.type).value_or(kMissing));
   }
   if (!reading.slots_array) return slot_words;
   const double length = reading.text ? static_cast<double>(reading.text->size()) : 0;

@@ -28,16 +28,12 @@
 //   checker  a second opinion on the NLU's request from the TRAIN data
 //            (checker.hpp): the nearest TRAIN requests' similarity and
 //            intents
-//   slots    whether the NLU's slots fit its intent in TRAIN
-//            (slot_prior.hpp): the least likely slot type, the slots the
-//            intent's requests carry
 //
 // Lifecycle: free functions and constants; no state.
 // Threading: any thread; the views must be valid (inside analyze()).
 #pragma once
 
 #include "checker.hpp"
-#include "slot_prior.hpp"
 
 #include <cascade/sdk/analyzer.hpp>
 
@@ -59,9 +55,6 @@ struct FeatureOptions {
   // A second opinion on the request (checker.hpp); null: those features
   // are missing. Not owned: it outlives every extract_features() call.
   const RequestChecker* checker = nullptr;
-  // What TRAIN says of each intent's slots (slot_prior.hpp); null: those
-  // features are missing. Not owned, as the checker.
-  const SlotPrior* slot_prior = nullptr;
 };
 
 // The names of the vector's entries, in order; stable within a version of

@@ -19,9 +19,8 @@
 //             the evidence carries the feature vector: how the trainer gets
 //             exactly the features this plugin predicts from.
 //
-// Params `requests` and `lexicon` (both modes: the features must be the
-// same when training and predicting) name the NLU's TRAIN file the checker
-// reads and the slot lexicon the slot consistency features read;
+// Param `requests` (both modes: the features must be the same when
+// training and predicting) names the NLU's TRAIN file the checker reads;
 // "@models/..." resolves like the stage plugins' models.
 //
 // Threading: analyze() runs on several threads at once; the forest and the
@@ -29,7 +28,6 @@
 #include "checker.hpp"
 #include "features.hpp"
 #include "forest.hpp"
-#include "slot_prior.hpp"
 #include "model_path.hpp"
 
 #include <cascade/sdk/analyzer.hpp>
@@ -132,9 +130,6 @@ class Learned : public Analyzer {
       "requests", "@models/train_fasttext.txt",
       "the NLU's TRAIN requests (__label__<intent> <text> per line) the nearest-request features read; "
       "empty: those features are missing"};
-  static inline Param<std::string> lexicon{
-      "lexicon", "@models/slot_lexicon.json",
-      "the NLU's slot lexicon (built from TRAIN) the slot consistency features read; empty: those features are missing"};
 
   static AnalyzerInfo info() {
     return {.name = "learned",
@@ -142,7 +137,7 @@ class Learned : public Analyzer {
             .description = "failure point by gradient-boosted trees over trace features, trained on the oracle",
             .labels = learned::classes(),
             .dialogue = true,
-            .params = param_list(model, mode, top, requests, lexicon)};
+            .params = param_list(model, mode, top, requests)};
   }
 
   void open(Context& ctx) override {
@@ -158,14 +153,6 @@ class Learned : public Analyzer {
         throw Error(Status::InvalidArgument, e.what());
       }
       options_.checker = checker_.get();
-    }
-    if (const std::string path = ctx.get(lexicon); !path.empty()) {
-      try {
-        slot_prior_ = learned::SlotPrior::load(cascade::plugins::resolve_model_path(path));
-      } catch (const std::exception& e) {
-        throw Error(Status::InvalidArgument, e.what());
-      }
-      options_.slot_prior = slot_prior_.get();
     }
     if (!features_only_) forest_ = std::make_unique<learned::Forest>(load_model(ctx.get(model)));
   }
@@ -236,7 +223,6 @@ class Learned : public Analyzer {
   static std::string number_exact(double v) { return number(v, 17); }
 
   std::unique_ptr<learned::RequestChecker> checker_;
-  std::unique_ptr<learned::SlotPrior> slot_prior_;
   learned::FeatureOptions options_;
   bool features_only_ = false;
   size_t top_ = 5;

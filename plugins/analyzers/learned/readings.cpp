@@ -48,7 +48,7 @@ NluReading read_nlu(std::string_view json, JsonTape& tape) {
   for (const Value& slot : slots->elements()) {
     if (!slot.is_object()) continue;
     r.slots.push_back({number_member(slot, "score"), number_member(slot, "start"), number_member(slot, "end"),
-                       string_member(slot, "value"), string_member(slot, "type")});
+                       string_member(slot, "value")});
   }
   return r;
 }

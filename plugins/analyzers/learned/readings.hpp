@@ -28,7 +28,7 @@ namespace cascade::learned {
 struct NluReading {
   struct Slot {
     std::optional<double> score, start, end;  // each when a number
-    std::optional<std::string_view> value, type;  // when strings
+    std::optional<std::string_view> value;    // when a string
   };
   bool object = false;                            // the output is a JSON object
   std::optional<std::string_view> text, intent;   // when strings

@@ -47,7 +47,7 @@ NluReading dom_nlu(const json& j) {
   for (const auto& slot : j["slots"])
     if (slot.is_object())
       r.slots.push_back({dom_number(slot, "score"), dom_number(slot, "start"), dom_number(slot, "end"),
-                         dom_string(slot, "value"), dom_string(slot, "type")});
+                         dom_string(slot, "value")});
   return r;
 }
 
@@ -102,8 +102,7 @@ std::string show(const NluReading& r) {
   std::string s = "object=" + std::to_string(r.object) + " text=" + show(r.text) + " intent=" + show(r.intent) +
                   " slots_array=" + std::to_string(r.slots_array);
   for (const auto& slot : r.slots)
-    s += " {" + show(slot.score) + " " + show(slot.start) + " " + show(slot.end) + " " + show(slot.value) + " " +
-         show(slot.type) + "}";
+    s += " {" + show(slot.score) + " " + show(slot.start) + " " + show(slot.end) + " " + show(slot.value) + "}";
   return s;
 }
 std::string show(const std::vector<WordConfidence>& words) {
