@@ -29,7 +29,9 @@
 //            (checker.hpp): the nearest TRAIN requests' similarity and
 //            intents
 //
-// Lifecycle: free functions and constants; no state.
+// Lifecycle: free functions and constants; the only state is scratch per
+// thread (the JSON tapes the stage outputs are read with, readings.hpp),
+// reused from one turn to the next.
 // Threading: any thread; the views must be valid (inside analyze()).
 #pragma once
 
