@@ -18,6 +18,7 @@ files=(
   core/analyze/analyzer_host.cpp core/analyze/analysis_file.cpp core/analyze/replay_service.cpp
   core/analyze/scoring.cpp core/analyze/turn_views.cpp
   plugins/analyzers/oracle/oracle.cpp plugins/analyzers/rules/rules.cpp
+  plugins/analyzers/learned/json_tape.cpp plugins/analyzers/learned/readings.cpp
   plugins/basic/join/join.cpp plugins/basic/noop/noop.cpp
   plugins/basic/normalize/normalize.cpp plugins/basic/passthrough/passthrough.cpp
   plugins/models/model_path.cpp
