@@ -6,6 +6,8 @@
 // condition or voice: a dialogue is in one fold everywhere).
 #include "eval/fpi_isolators.hpp"
 
+#include "text/text.hpp"
+
 #include <cascade/core/analysis_file.hpp>
 #include <cascade/core/diagnostic.hpp>
 
@@ -16,12 +18,7 @@ const std::vector<std::string> kClasses = {"false_wake", "asr", "nlu", "er", "re
 }  // namespace
 
 uint32_t fold_of(std::string_view dialogue_id, uint32_t folds) {
-  uint64_t h = 14695981039346656037ull;  // FNV-1a 64, as split_side()
-  for (const char c : dialogue_id) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ull;
-  }
-  return static_cast<uint32_t>(h % folds);
+  return static_cast<uint32_t>(stable_hash(dialogue_id) % folds);  // FNV-1a 64, as split_side()
 }
 
 CrossValidation cross_validate(uint32_t folds, const std::vector<FpiRun>& runs,

@@ -19,12 +19,7 @@ namespace cascade::language::data {
 using json = nlohmann::json;
 
 size_t train_fold(long slurp_id, size_t folds) noexcept {
-  uint64_t h = 14695981039346656037ull;
-  for (const char c : std::to_string(slurp_id)) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ull;
-  }
-  return folds == 0 ? 0 : static_cast<size_t>(h % folds);
+  return folds == 0 ? 0 : static_cast<size_t>(stable_hash(std::to_string(slurp_id)) % folds);
 }
 
 Record parse_record(const json& j) {
