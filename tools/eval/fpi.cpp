@@ -114,7 +114,8 @@ HeldOutVoice held_out_voice(const std::string& voice, const std::vector<FpiRun>&
     // shipped isolator's labels from step 2.
     std::vector<std::map<uint64_t, std::string>> labels(runs.size());
     if (trained.contains(name)) {
-      const auto model = train_isolator(name, train_runs, oracle_train, rq.data.out_dir, s.note, "-without-" + voice);
+      const auto model =
+          train_isolator(*registry.find(name), train_runs, oracle_train, rq.data.out_dir, s.note, "-without-" + voice);
       if (!model) continue;
       s.note = "trained on the train side of the runs without voice " + voice;
       for (const size_t ri : test_runs)
@@ -281,7 +282,7 @@ FpiReport run_fpi(const FpiRequest& rq) {
     registry.scan(PluginRegistry::search_path({}));
     for (const auto& name : to_train) {
       std::string note;
-      const auto model = train_isolator(name, train_on, oracle_train, rq.data.out_dir, note);
+      const auto model = train_isolator(*registry.find(name), train_on, oracle_train, rq.data.out_dir, note);
       IsolatorScore& s = iso[name];
       s.note = note;
       if (!model) {

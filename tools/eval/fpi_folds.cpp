@@ -58,7 +58,8 @@ CrossValidation cross_validate(uint32_t folds, const std::vector<FpiRun>& runs,
       bool failed = false;
       for (uint32_t k = 0; k < folds && !failed; ++k) {
         const auto model =
-            train_isolator(name, train_on, oracle_without[k], rq.data.out_dir, s.note, "-fold-" + std::to_string(k), "all");
+            train_isolator(*registry.find(name), train_on, oracle_without[k], rq.data.out_dir, s.note,
+                           "-fold-" + std::to_string(k), "all");
         if (!model) {
           failed = true;
           break;

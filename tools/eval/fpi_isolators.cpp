@@ -30,10 +30,12 @@ std::map<uint64_t, std::string> run_isolator(const LoadedPlugin& p, const trace:
   return labels_of(r);
 }
 
-std::optional<std::filesystem::path> train_isolator(const std::string& name, const std::vector<FpiRun>& runs,
+std::optional<std::filesystem::path> train_isolator(const LoadedPlugin& plugin,
+                                                    const std::vector<FpiRun>& runs,
                                                     const std::filesystem::path& oracle, const std::filesystem::path& out,
                                                     std::string& note, const std::string& tag,
                                                     const std::string& dialogues) {
+  const std::string& name = plugin.info.name;
   std::error_code ec;
   const auto tool = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "cascade-isolate-train";
   if (ec || !std::filesystem::exists(tool)) {
@@ -53,12 +55,7 @@ std::optional<std::filesystem::path> train_isolator(const std::string& name, con
   // plugin has (`requests`, the NLU's training file; `lexicon`, its slot
   // lexicon), so that no feature of a fold's turn reads that fold.
   std::set<std::string> declared;
-  {
-    PluginRegistry registry;
-    registry.scan(PluginRegistry::search_path({}));
-    if (const LoadedPlugin* p = registry.find(name))
-      for (const auto& param : p->info.params) declared.insert(param.name);
-  }
+  for (const auto& param : plugin.info.params) declared.insert(param.name);
   const auto params = out / ("trace-params-" + name + tag + ".jsonl");
   {
     std::ofstream f(params);

@@ -40,14 +40,15 @@ std::map<uint64_t, std::string> labels_of(const AnalysisResult& r);
 std::map<uint64_t, std::string> run_isolator(const LoadedPlugin& p, const trace::TraceData& data, uint32_t jobs,
                                              std::map<std::string, std::string> params, IsolatorScore& s);
 
-// Trains `name` with cascade-isolate-train (next to this executable) on
+// Trains `plugin` with cascade-isolate-train (next to this executable) on
 // the traces of `runs` (each with those of its variant's isolator_params
-// that the plugin declares, through --trace-params), the labels of the analysis file `oracle` (only turns
-// with a label there are trained on), the dialogues `dialogues` ("train",
-// "test" or "all": the trainer's --dialogues); its log goes to
-// OUT/train-<name><tag>.log. Returns the model file
+// that the plugin declares, through --trace-params), the labels of the
+// analysis file `oracle` (only turns with a label there are trained on),
+// the dialogues `dialogues` ("train", "test" or "all": the trainer's
+// --dialogues); its log goes to OUT/train-<name><tag>.log. Returns the model file
 // (OUT/model-<name><tag>.json), or nullopt with the reason in `note`.
-std::optional<std::filesystem::path> train_isolator(const std::string& name, const std::vector<FpiRun>& runs,
+std::optional<std::filesystem::path> train_isolator(const LoadedPlugin& plugin,
+                                                    const std::vector<FpiRun>& runs,
                                                     const std::filesystem::path& oracle, const std::filesystem::path& out,
                                                     std::string& note, const std::string& tag = "",
                                                     const std::string& dialogues = "all");
