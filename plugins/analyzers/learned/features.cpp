@@ -85,6 +85,10 @@ enum Feature : size_t {
   kNeighbourSimilarity,
   kNeighbourAgrees,
   kNeighbourIntentShare,
+  // The user's reaction (live dialogues only): the next turn against this one.
+  kNextSameIntent,
+  kNextSuccess,
+  kNextGapAfterSayS,
   kFeatureCount
 };
 
@@ -101,7 +105,8 @@ constexpr std::array<const char*, kFeatureCount> kNames = {
     "say_question", "say_echo", "say_failure_no_echo", "unresolved_named_in_say",
     "asr_nbest_overlap", "asr_nbest_diff_in_slots", "asr_nbest_new_words", "asr_words_per_s", "asr_low_words",
     "asr_low_share", "asr_mean_word_confidence", "asr_slot_min_word_confidence", "nlu_entropy", "er_resolved_changed",
-    "neighbour_similarity", "neighbour_agrees", "neighbour_intent_share"};
+    "neighbour_similarity", "neighbour_agrees", "neighbour_intent_share",
+    "next_same_intent", "next_success", "next_gap_after_say_s"};
 
 // A name missing from kNames would be a null entry at the end.
 constexpr bool every_feature_named() {
@@ -157,7 +162,7 @@ std::string heard_text(const TurnView& t) {
 // analyze() thread so that their buffers serve turn after turn instead of
 // being allocated again for each.
 struct Tapes {
-  JsonTape nlu, word_conf, er, result, previous_result;
+  JsonTape nlu, word_conf, er, result, dialogue_result;
 };
 Tapes& tapes() {
   thread_local Tapes per_thread;
@@ -396,6 +401,62 @@ void stage_features(const TurnView& t, const FeatureOptions& o, std::vector<doub
   f[kTurnLogMs] = log_ms(static_cast<double>(t.end_ns() - t.start_ns()) / 1e6);
 }
 
+// How long the device spoke its response: 1 s plus 65 ms a character of
+// what it said (the speaking rate tools/simulate assumes). A next turn that
+// starts before that interrupted it: a barge-in.
+double speaking_seconds(const ResultReading& r) {
+  return 1.0 + 0.065 * static_cast<double>(r.say ? r.say->size() : 0);
+}
+
+// Whether a turn's result succeeded: the result stage's "success" feature,
+// which says it without parsing its output, else the output's key.
+std::optional<bool> success_of(const TurnView& t, JsonTape& tape) {
+  const auto result = t.stage("result");
+  if (const auto success = result ? result->feature("success") : std::nullopt) return *success > 0.5;
+  if (const ResultReading res = result_of(t, tape); res.object) return res.success.value_or(false);
+  return std::nullopt;
+}
+
+// The NLU's top intent, or "" when it did not run or listed none.
+std::string_view top_intent(const TurnView& t) {
+  if (auto nlu = t.stage("nlu")) {
+    const auto nbest = nlu->nbest();
+    if (!nbest.empty()) return nbest.front().first;
+  }
+  return {};
+}
+
+// The user's reaction to the turn: what they did next. Only a live
+// dialogue has one: in a scripted dialogue (eval dialogues, requests
+// replayed from a log) the next request was written before this one ran,
+// so these stay missing rather than teach the model that nobody reacts.
+void reaction_features(const Analysis& a, const TurnView& now, const std::string& said, const FeatureOptions& o,
+                       std::vector<double>& f) {
+  const uint32_t i = a.position();
+  if (i + 1 >= a.dialogue_size()) {
+    f[kNextRephrase] = 0;
+    f[kNextBargeIn] = 0;
+    f[kSilenceAfter] = 1;
+    return;
+  }
+  const TurnView next = a.dialogue(i + 1);
+  const double gap = gap_seconds(now, next);
+  const double speaking = speaking_seconds(result_of(now, tapes().dialogue_result));
+  f[kNextOverlap] = word_jaccard(said, heard_text(next));
+  f[kNextGapS] = gap;
+  f[kNextGapAfterSayS] = gap - speaking;
+  f[kNextRephrase] = flag(gap <= o.rephrase_gap_s && f[kNextOverlap] >= o.rephrase_min);
+  f[kNextBargeIn] = flag(gap < speaking);
+  f[kSilenceAfter] = flag(gap > o.rephrase_gap_s);
+  // The same intent again: the NLU read both tries alike, so a failure
+  // was more likely downstream of it (or it failed the same way twice).
+  const std::string_view intent = top_intent(now), next_intent = top_intent(next);
+  if (!intent.empty() && !next_intent.empty()) f[kNextSameIntent] = flag(intent == next_intent);
+  if (const auto ok = success_of(next, tapes().dialogue_result)) f[kNextSuccess] = flag(*ok);
+}
+
+// The turn in its dialogue: where it is, how it relates to the turn
+// before, and (live dialogues) the user's reaction to it.
 void dialogue_features(const Analysis& a, const FeatureOptions& o, std::vector<double>& f) {
   const uint32_t n = a.dialogue_size();
   if (n == 0) return;  // the analyzer did not ask for the dialogue
@@ -404,30 +465,11 @@ void dialogue_features(const Analysis& a, const FeatureOptions& o, std::vector<d
   const std::string said = heard_text(now);
   f[kPosition] = static_cast<double>(i);
   f[kDialogueTurns] = static_cast<double>(n);
-  if (i + 1 < n) {
-    const TurnView next = a.dialogue(i + 1);
-    const double gap = gap_seconds(now, next);
-    f[kNextOverlap] = word_jaccard(said, heard_text(next));
-    f[kNextGapS] = gap;
-    f[kNextRephrase] = flag(gap <= o.rephrase_gap_s && f[kNextOverlap] >= o.rephrase_min);
-    f[kNextBargeIn] = flag(gap < 0);
-    f[kSilenceAfter] = flag(gap > o.rephrase_gap_s);
-  } else {
-    f[kNextRephrase] = 0;
-    f[kNextBargeIn] = 0;
-    f[kSilenceAfter] = 1;
-  }
+  if (o.live_dialogue) reaction_features(a, now, said, o, f);
   if (i > 0) {
     const TurnView prev = a.dialogue(i - 1);
     f[kPrevOverlap] = word_jaccard(said, heard_text(prev));
-    // The result stage's "success" feature says it without parsing its
-    // output (a turn's own result is parsed anyway, for what it said).
-    const auto result = prev.stage("result");
-    if (const auto success = result ? result->feature("success") : std::nullopt) {
-      f[kPrevSuccess] = flag(*success > 0.5);
-    } else if (const ResultReading res = result_of(prev, tapes().previous_result); res.object) {
-      f[kPrevSuccess] = flag(res.success.value_or(false));
-    }
+    if (const auto ok = success_of(prev, tapes().dialogue_result)) f[kPrevSuccess] = flag(*ok);
   }
 }
 

@@ -23,8 +23,11 @@
 //            nothing the user said, an unresolved entity named
 //   statuses stages that ran, skipped, the turn's status
 //   latency  the turn's and the ASR stage's, log milliseconds
-//   dialogue position, next turn: word overlap, gap, rephrase, barge-in,
-//            silence after; previous turn: overlap, its success
+//   dialogue position and length; previous turn: overlap, its success;
+//            the user's reaction (live dialogues only:
+//            FeatureOptions::live_dialogue): the next turn's word overlap,
+//            gap (and after the response was spoken), rephrase, barge-in,
+//            silence after, the same intent again, its success
 //   checker  a second opinion on the NLU's request from the TRAIN data
 //            (checker.hpp): the nearest TRAIN requests' similarity and
 //            intents
@@ -54,6 +57,11 @@ struct FeatureOptions {
   std::string wake_word = "alexa";
   double rephrase_min = 0.5;     // word overlap (Jaccard) that makes a rephrase
   double rephrase_gap_s = 60.0;  // a rephrase or a barge-in starts within this
+  // Whether a dialogue's next turns are the user's reaction to this one
+  // (live traffic) or were written before it ran (scripted eval dialogues,
+  // logged requests replayed one by one): then the next-turn features are
+  // missing.
+  bool live_dialogue = true;
   // A second opinion on the request (checker.hpp); null: those features
   // are missing. Not owned: it outlives every extract_features() call.
   const RequestChecker* checker = nullptr;

@@ -130,6 +130,11 @@ class Learned : public Analyzer {
       "requests", "@models/train_fasttext.txt",
       "the NLU's TRAIN requests (__label__<intent> <text> per line) the nearest-request features read; "
       "empty: those features are missing"};
+  static inline Param<std::string> dialogue{
+      "dialogue", "live",
+      "live: a dialogue's next turns are the user's reaction (rephrase, barge-in, silence) and the next-turn "
+      "features read them; scripted: its turns were written in advance (eval dialogues, logged requests "
+      "replayed), so those features are missing"};
 
   static AnalyzerInfo info() {
     return {.name = "learned",
@@ -137,7 +142,7 @@ class Learned : public Analyzer {
             .description = "failure point by gradient-boosted trees over trace features, trained on the oracle",
             .labels = learned::classes(),
             .dialogue = true,
-            .params = param_list(model, mode, top, requests)};
+            .params = param_list(model, mode, top, requests, dialogue)};
   }
 
   void open(Context& ctx) override {
@@ -145,6 +150,10 @@ class Learned : public Analyzer {
     if (m != "predict" && m != "features")
       throw Error(Status::InvalidArgument, "parameter 'mode' is '" + m + "': give predict or features");
     features_only_ = m == "features";
+    const std::string d = ctx.get(dialogue);
+    if (d != "live" && d != "scripted")
+      throw Error(Status::InvalidArgument, "parameter 'dialogue' is '" + d + "': give live or scripted");
+    options_.live_dialogue = d == "live";
     top_ = static_cast<size_t>(std::max<int64_t>(0, ctx.get(top)));
     if (const std::string train = ctx.get(requests); !train.empty()) {
       try {

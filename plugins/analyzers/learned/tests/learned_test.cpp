@@ -253,7 +253,8 @@ TEST_F(Learned, AStageThatFailedIsAttributedWithoutTheModel) {
 }
 
 // One dialogue of two turns ten seconds apart by their timestamps (their
-// run times a minute apart), the second a rephrase of the first.
+// run times a minute apart), the second a rephrase of the first: the NLU
+// read both as play_music, the first result failed, the second succeeded.
 void write_rephrase(const fs::path& file) {
   trace::WriterOptions wo;
   wo.path = file;
@@ -268,6 +269,14 @@ void write_rephrase(const fs::path& file) {
     trace::PayloadView in{"text", CASCADE_PAYLOAD_TEXT, 0, text.data(), text.size()};
     ev.inputs = {&in, 1};
     w.write(0, ev);
+    const trace::NBestView intents[] = {{"play_music", 0.9}, {"play_radio", 0.1}};
+    trace::StageEvent nlu = stage_event(key, "nlu", "nlu", t);
+    nlu.nbest = intents;
+    w.write(0, nlu);
+    const trace::FeatureView success[] = {{"success", i == 0 ? 0.0 : 1.0}};
+    trace::StageEvent result = stage_event(key, "result", "result", t);
+    result.features = success;
+    w.write(0, result);
     trace::TurnEvent te;
     te.turn = key;
     te.timestamp = turns[i].second;
@@ -299,6 +308,33 @@ TEST_F(Learned, DialogueFeaturesReadTheTurnsTimestamps) {
   EXPECT_EQ(f[1]["silence_after"], 1.0);
   EXPECT_GE(f[1]["prev_overlap"].get<double>(), 0.5);
   EXPECT_TRUE(f[1]["asr_confidence"].is_null()) << "a value the trace does not have is missing";
+  // The user's reaction: the same intent again, and it worked. No result
+  // said anything, so the response took the 1 s floor to speak.
+  EXPECT_EQ(f[0]["next_same_intent"], 1.0);
+  EXPECT_EQ(f[0]["next_success"], 1.0);
+  EXPECT_EQ(f[0]["next_gap_after_say_s"], 9.0);
+  EXPECT_EQ(f[0]["next_barge_in"], 0.0);
+  EXPECT_EQ(f[1]["prev_success"], 0.0);
+}
+
+TEST_F(Learned, ScriptedDialoguesHaveNoReactionFeatures) {
+  const fs::path file = dir() / "rephrase-scripted.cas";
+  write_rephrase(file);
+  const AnalysisResult r = analyze(file, {{"mode", "features"}, {"dialogue", "scripted"}});
+  ASSERT_EQ(r.verdicts.size(), 2u);
+  const json e = json::parse(r.verdicts[0].evidence);
+  for (size_t k = 0; k < e["features"].size(); ++k) {
+    const std::string name = e["feature_names"][k];
+    if (name.starts_with("next_") || name == "silence_after") {
+      EXPECT_TRUE(e["features"][k].is_null()) << name << " is read in a scripted dialogue";
+    }
+    if (name == "position" || name == "dialogue_turns") {
+      EXPECT_FALSE(e["features"][k].is_null()) << name << ": where the turn is, not a reaction";
+    }
+  }
+  EXPECT_FALSE(e["features"][0].is_null()) << "the turn's own features are still read";
+  EXPECT_NE(open_error({{"mode", "features"}, {"dialogue", "replayed"}}).find("give live or scripted"),
+            std::string::npos);
 }
 
 TEST_F(Learned, RefusesToOpenWithoutAUsableModel) {
