@@ -18,7 +18,7 @@ files=(
   core/analyze/analyzer_host.cpp core/analyze/analysis_file.cpp core/analyze/replay_service.cpp
   core/analyze/scoring.cpp core/analyze/turn_views.cpp
   plugins/analyzers/oracle/oracle.cpp plugins/analyzers/rules/rules.cpp
-  plugins/analyzers/learned/json_tape.cpp plugins/analyzers/learned/readings.cpp
+  plugins/analyzers/learned/json_tape.cpp plugins/analyzers/learned/readings.cpp plugins/analyzers/learned/features.cpp
   plugins/basic/join/join.cpp plugins/basic/noop/noop.cpp
   plugins/basic/normalize/normalize.cpp plugins/basic/passthrough/passthrough.cpp
   plugins/models/model_path.cpp
@@ -26,7 +26,7 @@ files=(
   traces/src/tools/cat.cpp traces/src/tools/diff.cpp traces/src/tools/export.cpp
   traces/src/tools/json.cpp traces/src/tools/stats.cpp traces/src/tools/verify.cpp
   traces/src/tools/where.cpp
-  tools/eval/fpi_recorded.cpp tools/eval/fpi_train_folds.cpp tools/simulate/trace_turns.cpp
+  tools/eval/fpi_recorded.cpp tools/eval/fpi_train_folds.cpp tools/eval/fpi_live.cpp tools/simulate/trace_turns.cpp
 )
 # Headers of the source tree (the SDK's header-only layer included), not
 # the build tree's generated ones or the system's.

@@ -1,5 +1,6 @@
 #include "eval/fpi.hpp"
 #include "eval/fpi_isolators.hpp"
+#include "eval/fpi_live.hpp"
 #include "eval/fpi_recorded.hpp"
 
 #include <cascade/core/analysis_file.hpp>
@@ -119,8 +120,8 @@ HeldOutVoice held_out_voice(const std::string& voice, const std::vector<FpiRun>&
       if (!model) continue;
       s.note = "trained on the train side of the runs without voice " + voice;
       for (const size_t ri : test_runs)
-        labels[ri] = run_isolator(*registry.find(name), trace::read_turns(runs[ri].trace), rq.jobs,
-                                  {{"model", model->string()}}, s);
+        labels[ri] = run_isolator(*registry.find(name), runs[ri].variant, trace::read_turns(runs[ri].trace),
+                                  rq.jobs, {{"model", model->string()}}, s);
     } else {
       s.note = "used as shipped";
       for (const size_t ri : test_runs)
@@ -166,6 +167,10 @@ FpiReport run_fpi(const FpiRequest& rq) {
   for (auto& r : run_variants(plan_recorded(runs, rq.data, rq.data.recorded_pipeline, recorded_note), rq.data))
     runs.push_back(std::move(r));
   rep.notes.push_back(recorded_note);
+  std::string live_note;
+  for (auto& r : run_variants(plan_live(scored_live_sources(runs, rq.data.size), rq.data, live_note), rq.data))
+    runs.push_back(std::move(r));
+  rep.notes.push_back(live_note);
   std::string folds_note;
   const std::vector<FpiRun> training_runs =
       run_variants(plan_train_folds(rq.train_folds, rq.data, runs, folds_note), rq.data);
@@ -226,7 +231,7 @@ FpiReport run_fpi(const FpiRequest& rq) {
         to_train.insert(p->info.name);
         continue;
       }
-      iso_labels[p->info.name] = run_isolator(*p, data, rq.jobs, {}, iso[p->info.name]);
+      iso_labels[p->info.name] = run_isolator(*p, run.variant, data, rq.jobs, {}, iso[p->info.name]);
     }
 
     rep.replays += oracle_result.replays;
@@ -292,10 +297,20 @@ FpiReport run_fpi(const FpiRequest& rq) {
       }
       for (size_t ri = 0; ri < runs.size(); ++ri) {
         const trace::TraceData data = trace::read_turns(runs[ri].trace);
-        const auto labels = run_isolator(*registry.find(name), data, rq.jobs, {{"model", model->string()}}, s);
+        const auto labels =
+            run_isolator(*registry.find(name), runs[ri].variant, data, rq.jobs, {{"model", model->string()}}, s);
         for (auto& [seq, row] : rows_by_run[ri]) {
           auto l = labels.find(seq);
           row.isolators[name] = l != labels.end() ? l->second : "";
+        }
+        if (!runs[ri].variant.live || !run_params(*registry.find(name), runs[ri].variant).contains("dialogue"))
+          continue;
+        IsolatorScore unread;
+        const auto blind = run_isolator(*registry.find(name), runs[ri].variant, data, rq.jobs,
+                                        {{"model", model->string()}, {"dialogue", "scripted"}}, unread);
+        for (auto& [seq, row] : rows_by_run[ri]) {
+          auto l = blind.find(seq);
+          row.reactions_unread[name] = l != blind.end() ? l->second : "";
         }
       }
     }
@@ -351,6 +366,9 @@ FpiReport run_fpi(const FpiRequest& rq) {
       family_pairs[row.family][name].emplace_back(row.oracle, label.empty() ? std::string("(none)") : label);
       if (label.empty()) ++iso[name].unlabelled;
     }
+    for (const auto& [name, label] : row.reactions_unread)
+      family_pairs[row.family][name + ", reactions unread"].emplace_back(row.oracle,
+                                                                        label.empty() ? std::string("(none)") : label);
   }
   for (const auto& [family, by_name] : family_pairs)
     for (const auto& [name, p] : by_name) rep.by_family[family][name] = score(p, kClasses);

@@ -53,6 +53,9 @@ struct FpiVariant {
   // Parameters an isolator needs on this run's traces (the `learned`
   // plugin's `requests`: what the run's NLU trained on).
   std::map<std::string, std::string> isolator_params;
+  // Its dialogues are live (fpi_live.hpp: users react to each turn), not
+  // scripted: isolators with a `dialogue` parameter get "live".
+  bool live = false;
 };
 
 struct FpiDataRequest {

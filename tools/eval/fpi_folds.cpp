@@ -65,8 +65,8 @@ CrossValidation cross_validate(uint32_t folds, const std::vector<FpiRun>& runs,
           break;
         }
         for (size_t ri = 0; ri < runs.size(); ++ri) {
-          const auto labels = run_isolator(*registry.find(name), trace::read_turns(runs[ri].trace), rq.jobs,
-                                           {{"model", model->string()}}, s);
+          const auto labels = run_isolator(*registry.find(name), runs[ri].variant, trace::read_turns(runs[ri].trace),
+                                           rq.jobs, {{"model", model->string()}}, s);
           for (const auto& [seq, row] : rows_by_run[ri]) {
             if (fold_of(row.dialogue_id, folds) != k) continue;
             const auto l = labels.find(seq);

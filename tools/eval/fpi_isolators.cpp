@@ -17,11 +17,22 @@ std::map<uint64_t, std::string> labels_of(const AnalysisResult& r) {
   return out;
 }
 
-std::map<uint64_t, std::string> run_isolator(const LoadedPlugin& p, const trace::TraceData& data, uint32_t jobs,
+std::map<std::string, std::string> run_params(const LoadedPlugin& p, const FpiVariant& variant) {
+  std::map<std::string, std::string> given = variant.isolator_params;
+  given["dialogue"] = variant.live ? "live" : "scripted";
+  std::map<std::string, std::string> out;
+  for (const auto& param : p.info.params)
+    if (auto v = given.find(param.name); v != given.end()) out.insert(*v);
+  return out;
+}
+
+std::map<uint64_t, std::string> run_isolator(const LoadedPlugin& p, const FpiVariant& variant,
+                                             const trace::TraceData& data, uint32_t jobs,
                                              std::map<std::string, std::string> params, IsolatorScore& s) {
   AnalysisOptions o;
   o.jobs = jobs;
-  o.params = std::move(params);
+  o.params = run_params(p, variant);
+  for (auto& [k, v] : params) o.params[k] = std::move(v);
   AnalyzerHost host(p, o);
   const AnalysisResult r = host.run(data);
   s.name = p.info.name;
@@ -51,18 +62,15 @@ std::optional<std::filesystem::path> train_isolator(const LoadedPlugin& plugin,
   std::string cmd = shell_quote(tool.string());
   for (const auto& r : runs) cmd += " " + shell_quote(r.trace.string());
   // Runs whose pipeline had other models (the TRAIN folds) tell the
-  // plugin which TRAIN data those models learnt from: each parameter the
-  // plugin has (`requests`, the NLU's training file; `lexicon`, its slot
-  // lexicon), so that no feature of a fold's turn reads that fold.
-  std::set<std::string> declared;
-  for (const auto& param : plugin.info.params) declared.insert(param.name);
+  // plugin which TRAIN data those models learnt from (`requests`, the
+  // NLU's training file), so that no feature of a fold's turn reads that
+  // fold; every run says whether its dialogues were scripted or live.
   const auto params = out / ("trace-params-" + name + tag + ".jsonl");
   {
     std::ofstream f(params);
     for (const auto& r : runs) {
       nlohmann::json given = nlohmann::json::object();
-      for (const auto& [k, v] : r.variant.isolator_params)
-        if (declared.contains(k)) given[k] = v;
+      for (const auto& [k, v] : run_params(plugin, r.variant)) given[k] = v;
       if (!given.empty()) f << nlohmann::json{{"trace", r.trace.string()}, {"params", given}}.dump() << "\n";
     }
     f.flush();

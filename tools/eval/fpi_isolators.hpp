@@ -31,18 +31,29 @@ struct TurnLabels {
   std::string oracle;  // "" : the oracle gave no label
   std::string lowest;
   std::map<std::string, std::string> isolators;
+  // On a live run, an isolator with a `dialogue` parameter run again with
+  // `scripted`: the same turns and model, the user's reaction unread (what
+  // the reaction features bring).
+  std::map<std::string, std::string> reactions_unread;
 };
 
 // Label by turn_seq; "" when the analyzer gave none.
 std::map<uint64_t, std::string> labels_of(const AnalysisResult& r);
 
-// Runs the isolator `p` over a trace; adds its time to `s`.
-std::map<uint64_t, std::string> run_isolator(const LoadedPlugin& p, const trace::TraceData& data, uint32_t jobs,
+// The parameters an isolator takes on a run's traces: those of the
+// variant's isolator_params that `p` declares, and `dialogue` (scripted,
+// or live for a live run: fpi_live.hpp) when it declares that.
+std::map<std::string, std::string> run_params(const LoadedPlugin& p, const FpiVariant& variant);
+
+// Runs the isolator `p` over the trace of a run of `variant`, with
+// run_params() and then `params`; adds its time to `s`.
+std::map<uint64_t, std::string> run_isolator(const LoadedPlugin& p, const FpiVariant& variant,
+                                             const trace::TraceData& data, uint32_t jobs,
                                              std::map<std::string, std::string> params, IsolatorScore& s);
 
 // Trains `plugin` with cascade-isolate-train (next to this executable) on
-// the traces of `runs` (each with those of its variant's isolator_params
-// that the plugin declares, through --trace-params), the labels of the
+// the traces of `runs` (each with its run_params(), through
+// --trace-params), the labels of the
 // analysis file `oracle` (only turns with a label there are trained on),
 // the dialogues `dialogues` ("train", "test" or "all": the trainer's
 // --dialogues); its log goes to OUT/train-<name><tag>.log. Returns the model file

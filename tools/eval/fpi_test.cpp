@@ -4,6 +4,7 @@
 // No accuracy is asserted: the numbers are the measurement, the test
 // checks that the measurement is complete and consistent.
 #include "eval/fpi.hpp"
+#include "eval/fpi_live.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -123,6 +124,68 @@ TEST(FpiData, TheDefaultPlanCoversVoicesNoiseAndEveryDegradation) {
   EXPECT_THROW(ev::plan_variants(rq), std::invalid_argument);
 }
 
+// Two dialogues: d1 fails then succeeds; d2's only turn fails but was
+// background speech nobody addressed to the device.
+std::vector<json> scripted_turns() {
+  std::vector<json> t;
+  t.push_back({{"dialogue_id", "d1"}, {"turn_index", 0}, {"turn_id", "d1-0"}, {"addressed", true},
+               {"timestamp", "2026-01-15T09:00:00Z"}, {"payload", {{"text", "alexa play jazz"}}}});
+  t.push_back({{"dialogue_id", "d1"}, {"turn_index", 1}, {"turn_id", "d1-1"}, {"addressed", true},
+               {"timestamp", "2026-01-15T09:00:20Z"}, {"payload", {{"text", "alexa stop"}}}});
+  t.push_back({{"dialogue_id", "d2"}, {"turn_index", 0}, {"turn_id", "d2-0"}, {"addressed", false},
+               {"timestamp", "2026-01-15T09:10:00Z"}, {"payload", {{"text", "what a day"}}}});
+  return t;
+}
+const std::map<ev::TurnKey, ev::Perceived> kPerceived = {
+    {{"d1", 0}, {true, 2.0}}, {{"d1", 1}, {false, 2.0}}, {{"d2", 0}, {true, 2.0}}};
+
+double clock_of(const json& t) {  // seconds into the day
+  int h = 0, m = 0;
+  double s = 0;
+  std::sscanf(t.at("timestamp").get<std::string>().c_str(), "%*d-%*d-%*dT%d:%d:%lf", &h, &m, &s);
+  return h * 3600.0 + m * 60.0 + s;
+}
+
+TEST(FpiLive, AFailedAddressedTurnIsTriedAgainAfterItsResponse) {
+  ev::LiveUser always;
+  always.retry_after_failure = 1.0;
+  always.retry_after_success = 0.0;
+  always.barge_in = 0.0;
+  ev::LiveCounts counts;
+  const auto live = ev::live_turns(scripted_turns(), kPerceived, always, counts);
+  ASSERT_EQ(live.size(), 4u);
+  EXPECT_EQ(counts.retries, 1u);
+  EXPECT_EQ(counts.after_failure, 1u);
+  EXPECT_EQ(live[1].at("turn_id"), "d1-0-retry");
+  EXPECT_EQ(live[1].at("payload").at("text"), "alexa, play jazz") << "a second take: a pause after the wake word";
+  for (uint32_t i = 0; i < 3; ++i) EXPECT_EQ(live[i].at("turn_index"), i);
+  // After the 2 s response, 1.5 to 6 s of thought.
+  const double gap = clock_of(live[1]) - clock_of(live[0]);
+  EXPECT_GE(gap, 3.5);
+  EXPECT_LE(gap, 8.0);
+  EXPECT_GT(clock_of(live[2]), clock_of(live[1]) + 2.0) << "the next request comes after the retry's response";
+  EXPECT_EQ(live[3].at("turn_id"), "d2-0") << "nobody retries speech that was not addressed to the device";
+  EXPECT_EQ(clock_of(live[3]), clock_of(scripted_turns()[2])) << "a dialogue keeps its start";
+}
+
+TEST(FpiLive, ABargeInStartsBeforeTheResponseEndedAndDrawsAreKeyed) {
+  ev::LiveUser user;
+  user.retry_after_failure = 1.0;
+  user.retry_after_success = 0.0;
+  user.barge_in = 1.0;
+  ev::LiveCounts counts;
+  const auto live = ev::live_turns(scripted_turns(), kPerceived, user, counts);
+  ASSERT_GE(live.size(), 4u);
+  EXPECT_EQ(counts.barge_ins, 1u);
+  EXPECT_LT(clock_of(live[1]) - clock_of(live[0]), 2.0);
+  ev::LiveCounts again;
+  EXPECT_EQ(ev::live_turns(scripted_turns(), kPerceived, user, again), live) << "the same seed, the same users";
+  user.seed += 1;
+  EXPECT_NE(ev::live_turns(scripted_turns(), kPerceived, user, again), live);
+  user.retry_after_failure = 0.0;
+  EXPECT_EQ(ev::live_turns(scripted_turns(), kPerceived, user, again).size(), 3u) << "users who never retry";
+}
+
 TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
   const fs::path out = temp_dir("small");
   const ToolRun r = run_tool("fpi --size small --folds 3 --json -q --out " + out.string());
@@ -175,6 +238,35 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
     EXPECT_EQ(recorded_run.at("turns").get<uint64_t>(), lines);
   }
 
+  // The live runs: the scripted turns again, each retry the words of the
+  // turn before it in its dialogue, labelled like every turn.
+  for (const std::string source : {"slt-snrinf", "text-broken-skill"}) {
+    SCOPED_TRACE(source);
+    std::ifstream f(out / ("live-" + source + ".jsonl"));
+    json previous;
+    uint64_t lines = 0, retries = 0;
+    for (std::string line; std::getline(f, line); ++lines) {
+      const json t = json::parse(line);
+      if (t.at("turn_id").get<std::string>().ends_with("-retry")) {
+        ++retries;
+        EXPECT_EQ(t.at("dialogue_id"), previous.at("dialogue_id"));
+        std::string words = t.at("payload").at("text");
+        std::erase(words, ',');
+        EXPECT_EQ(words, previous.at("payload").at("text"));
+        EXPECT_EQ(t.at("turn_index").get<uint32_t>(), previous.at("turn_index").get<uint32_t>() + 1);
+      }
+      previous = t;
+    }
+    EXPECT_GT(retries, 0u) << "the small runs fail often enough for a retry";
+    bool ran = false;
+    for (const auto& run : j.at("runs"))
+      if (run.at("variant") == source + "-live") {
+        ran = true;
+        EXPECT_EQ(run.at("turns").get<uint64_t>(), lines);
+      }
+    EXPECT_TRUE(ran);
+  }
+
   // Every isolator (rules at least) and both baselines, on the test side only.
   const uint64_t test_turns = j.at("split").at("test_turns");
   EXPECT_GT(test_turns, 0u);
@@ -200,8 +292,14 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
     ASSERT_TRUE(by_name.contains("rules")) << family;
     family_turns += by_name.at("rules").at("turns").get<uint64_t>();
     EXPECT_EQ(by_name.at("lowest confidence").at("turns"), by_name.at("rules").at("turns"));
+    // A live run is scored again with its users' reactions unread.
+    const bool live = family.ends_with("-live");
+    EXPECT_EQ(by_name.contains("learned, reactions unread"), live && by_name.contains("learned")) << family;
+    if (live && by_name.contains("learned")) {
+      EXPECT_EQ(by_name.at("learned, reactions unread").at("turns"), by_name.at("learned").at("turns"));
+    }
   }
-  EXPECT_EQ(families, (std::set<std::string>{"speech", "text", "recorded"}));
+  EXPECT_EQ(families, (std::set<std::string>{"speech", "text", "recorded", "speech-live", "text-live"}));
   EXPECT_EQ(family_turns, test_turns);
   // Held-out voice: for each voice, the test side of its runs only, every
   // other run (other voices, text) left to train on.
@@ -289,11 +387,22 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
     EXPECT_TRUE(fs::exists(dir / "nlu" / "intent.bin"));
   }
   if (j.at("isolators").contains("learned")) {
+    // Every trace says whether its dialogues are live; a TRAIN-fold run
+    // also names its fold's requests.
     std::ifstream params(out / "trace-params-learned.jsonl");
-    size_t lines = 0;
-    for (std::string line; std::getline(params, line); ++lines)
-      EXPECT_NE(json::parse(line).at("params").at("requests").get<std::string>().find("train-folds"), std::string::npos);
-    EXPECT_EQ(lines, 4u);
+    size_t lines = 0, folds = 0;
+    for (std::string line; std::getline(params, line); ++lines) {
+      const json p = json::parse(line);
+      const std::string trace = p.at("trace");
+      const bool live = trace.ends_with("-live.cas");
+      EXPECT_EQ(p.at("params").at("dialogue"), live ? "live" : "scripted") << trace;
+      if (fs::path(trace).filename().string().starts_with("fold")) {
+        ++folds;
+        EXPECT_NE(p.at("params").at("requests").get<std::string>().find("train-folds"), std::string::npos);
+      }
+    }
+    EXPECT_EQ(folds, 4u);
+    EXPECT_EQ(lines, j.at("runs").size() + 4u);
     std::ifstream log(out / "train-learned.log");
     std::string first;
     std::getline(log, first);

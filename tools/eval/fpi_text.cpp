@@ -37,7 +37,7 @@ void class_row(std::ostringstream& o, const std::string& head, const std::map<st
 
 void score_row(std::ostringstream& o, const std::string& name, const Scores& s) {
   char b[64];
-  std::snprintf(b, sizeof b, "%-20s %8s %8s", name.c_str(), fmt("%.1f%%", s.accuracy * 100).c_str(),
+  std::snprintf(b, sizeof b, "%-26s %8s %8s", name.c_str(), fmt("%.1f%%", s.accuracy * 100).c_str(),
                 fmt("%.3f", s.macro_f1).c_str());
   o << b;
   for (const auto& c : kClasses) {
@@ -97,7 +97,7 @@ std::string format_text(const FpiReport& r) {
     << " test dialogues, " << r.train_turns << " / " << r.test_turns << " turns\n\n";
 
   o << "held-out (test side) scores against the oracle; per-class columns are recall\n";
-  std::snprintf(b, sizeof b, "%-20s %8s %8s", "isolator", "accuracy", "macro-F1");
+  std::snprintf(b, sizeof b, "%-26s %8s %8s", "isolator", "accuracy", "macro-F1");
   o << b;
   for (const auto& c : kClasses) {
     std::snprintf(b, sizeof b, " %10s", c.c_str());

@@ -15,14 +15,12 @@ namespace {
 
 std::string attempt_tag(uint32_t attempt) { return "a" + std::to_string(attempt); }
 
-// How long the assistant speaks its answer: a second to start, then about
-// 15 characters a second (what the barge-in and the next turn's gap need).
+}  // namespace
+
 double response_seconds(const json& result) {
   const std::string say = result.is_object() ? result.value("say", std::string()) : std::string();
   return 1.0 + 0.065 * static_cast<double>(say.size());
 }
-
-}  // namespace
 
 const json& SessionRunner::gold(const Session& s) const { return s.goal->golds[s.variant]; }
 

@@ -58,6 +58,11 @@ struct Session {
   double elapsed_s = 0;   // the pending turn's time since the session began
 };
 
+// How long the assistant speaks its answer (the result's "say"): a second
+// to start, then about 15 characters a second. What a barge-in and the next
+// turn's gap are measured against; the `learned` isolator assumes the same.
+double response_seconds(const nlohmann::json& result);
+
 class SessionRunner {
  public:
   SessionRunner(const Goals& goals, const AsrChannel& channel, uint64_t seed, uint32_t k)
