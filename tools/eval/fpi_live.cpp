@@ -54,7 +54,8 @@ Perceived perceive(const trace::Turn& t, const json& gold) {
 // The same words said again: a text payload with a pause after its first
 // word ("alexa, play jazz"). Spoken, that is a second take (other audio,
 // other noise: speechsim seeds its noise with the text); typed, the
-// normaliser drops the comma and the request is the same.
+// normaliser drops the comma and the request is the same. A recorded
+// hypothesis stays as it was: there is no second take to log.
 json retake(json payload) {
   if (!payload.is_object() || !payload.contains("text") || !payload["text"].is_string()) return payload;
   std::string text = payload["text"].get<std::string>();
@@ -62,6 +63,13 @@ json retake(json payload) {
   if (space != std::string::npos && space > 0 && text[space - 1] != ',') text.insert(space, ",");
   payload["text"] = text;
   return payload;
+}
+
+// What a request's gold asks for, whatever its words: the intent, slots
+// and result. Requests with the same goal are rephrasings of each other.
+std::string goal_of(const json& line) {
+  const json gold = line.value("gold", json::object());
+  return gold.value("nlu", json()).dump() + gold.value("result", json()).dump();
 }
 
 std::vector<json> read_lines(const std::filesystem::path& input) {
@@ -79,6 +87,10 @@ std::vector<json> read_lines(const std::filesystem::path& input) {
 
 std::vector<json> live_turns(const std::vector<json>& scripted, const std::map<TurnKey, Perceived>& perceived,
                              const LiveUser& user, LiveCounts& counts) {
+  // The other phrasings of each goal among the addressed turns.
+  std::map<std::string, std::vector<const json*>> phrasings;
+  for (const json& line : scripted)
+    if (line.value("addressed", false) && line.contains("gold")) phrasings[goal_of(line)].push_back(&line);
   std::vector<json> out;
   std::string dialogue;
   uint32_t index = 0;
@@ -114,6 +126,17 @@ std::vector<json> live_turns(const std::vector<json>& scripted, const std::map<T
     clock += barge_in ? rng.uniform(0.3, 0.8) * speaking : speaking + rng.uniform(1.5, 6.0);
     json retry = line;
     retry["payload"] = retake(line.value("payload", json()));
+    if (rng.chance(user.rephrase)) {
+      std::vector<const json*> others;
+      for (const json* o : phrasings[goal_of(line)])
+        if (o->value("payload", json()) != line.value("payload", json())) others.push_back(o);
+      if (!others.empty()) {
+        const json& other = *others[rng.below(others.size())];
+        for (const char* k : {"payload", "gold", "slurp_id"})
+          if (other.contains(k)) retry[k] = other[k];
+        ++counts.rephrased;
+      }
+    }
     retry["turn_id"] = turn_id + "-retry";
     retry["turn_index"] = index++;
     retry["timestamp"] = sim::timestamp(clock);
@@ -131,7 +154,8 @@ std::vector<json> live_turns(const std::vector<json>& scripted, const std::map<T
 
 std::vector<std::string> live_sources(const std::string& size) {
   if (size == "small") return {"slt-snrinf", "text-broken-skill"};
-  return {"slt-snr20", "en-us+f2-snrinf", "slt-snrinf-degraded", "text-er-cut", "text-broken-skill"};
+  return {"slt-snr20",  "en-us+f2-snrinf",   "slt-snrinf-degraded",
+          "text-er-cut", "text-broken-skill", "recorded-slt-snr20"};
 }
 
 std::vector<FpiRun> scored_live_sources(const std::vector<FpiRun>& runs, const std::string& size) {
@@ -176,6 +200,7 @@ std::vector<FpiVariant> plan_live(const std::vector<FpiRun>& sources, const FpiD
     all.retries += counts.retries;
     all.after_failure += counts.after_failure;
     all.barge_ins += counts.barge_ins;
+    all.rephrased += counts.rephrased;
 
     FpiVariant v = run->variant;
     v.name = source + "-live";
@@ -187,7 +212,8 @@ std::vector<FpiVariant> plan_live(const std::vector<FpiRun>& sources, const FpiD
   }
   note = "live runs: " + std::to_string(out.size()) + " (" + std::to_string(all.turns) + " turns, " +
          std::to_string(all.retries) + " simulated retries, " + std::to_string(all.after_failure) +
-         " after a failure, " + std::to_string(all.barge_ins) + " barging in)";
+         " after a failure, " + std::to_string(all.rephrased) + " rephrased, " + std::to_string(all.barge_ins) +
+         " barging in)";
   return out;
 }
 

@@ -14,11 +14,12 @@
 //      nobody addressed to it is never retried;
 //   2. after a failure the user tries again (LiveUser: most of the time,
 //      sometimes barging in on the response), after a success now and
-//      then; a retry repeats the request's words (the eval split has no
-//      second phrasing of the same goal) with a pause after the first
-//      word, so that a spoken retry is a second take, and at most one
-//      retry follows a turn: whether the retry itself worked is known only
-//      once it ran;
+//      then; a retry rephrases the request when the turns hold another
+//      request with the same gold (intent, slots and result: 55 of the
+//      190 addressed eval turns do) and the user chooses to, else it
+//      repeats the words with a pause after the first one, so that a
+//      spoken repeat is a second take; at most one retry follows a turn:
+//      whether the retry itself worked is known only once it ran;
 //   3. every next turn is re-timed from when the response ended, a retry
 //      sooner than a new request on average but with overlapping gaps, so
 //      no isolator can read the answer off the clock alone;
@@ -48,6 +49,7 @@ struct LiveUser {
   double retry_after_failure = 0.7;   // a failed request is tried again (else the user moves on)
   double retry_after_success = 0.03;  // a good one too, now and then (a misheard answer)
   double barge_in = 0.3;              // a retry starts before the response ended
+  double rephrase = 0.5;              // a retry says it another way, when the turns hold one
   uint64_t seed = 21;
 };
 
@@ -59,21 +61,23 @@ struct Perceived {
 using TurnKey = std::pair<std::string, uint32_t>;  // (dialogue_id, turn_index)
 
 struct LiveCounts {
-  uint64_t turns = 0, retries = 0, after_failure = 0, barge_ins = 0;
+  uint64_t turns = 0, retries = 0, after_failure = 0, barge_ins = 0, rephrased = 0;
 };
 
 // The live dialogues for `scripted` (one run's input lines, grouped by
 // dialogue in file order; each with dialogue_id, turn_index, turn_id,
 // timestamp): the same turns, re-indexed and re-timed, with the retries
-// the users chose. A turn absent from `perceived` (the run did not
-// record it) or not addressed is never retried.
+// the users chose (a rephrasing is another of these turns' payload and
+// gold). A turn absent from `perceived` (the run did not record it) or
+// not addressed is never retried.
 std::vector<nlohmann::json> live_turns(const std::vector<nlohmann::json>& scripted,
                                        const std::map<TurnKey, Perceived>& perceived, const LiveUser& user,
                                        LiveCounts& counts);
 
 // The scored runs that get a live twin: default slt at 20 dB, en-us+f2
-// clean, slt degraded and both text runs (every failure class); small:
-// slt clean and the broken-skill text run. (Live twins of the typed
+// clean, slt degraded, both text runs (every failure class) and the
+// recorded run of slt at 20 dB; small: slt clean and the broken-skill
+// text run. (Live twins of the typed
 // TRAIN-fold runs were tried as more training data: they lowered the
 // scripted recorded-ASR scores and barely moved the live ones.)
 std::vector<std::string> live_sources(const std::string& size);

@@ -146,13 +146,19 @@ double clock_of(const json& t) {  // seconds into the day
   return h * 3600.0 + m * 60.0 + s;
 }
 
+// A user who retries every failure and nothing else.
+ev::LiveUser retries_failures(double barge_in, double rephrase) {
+  ev::LiveUser u;
+  u.retry_after_failure = 1.0;
+  u.retry_after_success = 0.0;
+  u.barge_in = barge_in;
+  u.rephrase = rephrase;
+  return u;
+}
+
 TEST(FpiLive, AFailedAddressedTurnIsTriedAgainAfterItsResponse) {
-  ev::LiveUser always;
-  always.retry_after_failure = 1.0;
-  always.retry_after_success = 0.0;
-  always.barge_in = 0.0;
   ev::LiveCounts counts;
-  const auto live = ev::live_turns(scripted_turns(), kPerceived, always, counts);
+  const auto live = ev::live_turns(scripted_turns(), kPerceived, retries_failures(0.0, 0.0), counts);
   ASSERT_EQ(live.size(), 4u);
   EXPECT_EQ(counts.retries, 1u);
   EXPECT_EQ(counts.after_failure, 1u);
@@ -169,10 +175,7 @@ TEST(FpiLive, AFailedAddressedTurnIsTriedAgainAfterItsResponse) {
 }
 
 TEST(FpiLive, ABargeInStartsBeforeTheResponseEndedAndDrawsAreKeyed) {
-  ev::LiveUser user;
-  user.retry_after_failure = 1.0;
-  user.retry_after_success = 0.0;
-  user.barge_in = 1.0;
+  ev::LiveUser user = retries_failures(1.0, 0.0);
   ev::LiveCounts counts;
   const auto live = ev::live_turns(scripted_turns(), kPerceived, user, counts);
   ASSERT_GE(live.size(), 4u);
@@ -184,6 +187,36 @@ TEST(FpiLive, ABargeInStartsBeforeTheResponseEndedAndDrawsAreKeyed) {
   EXPECT_NE(ev::live_turns(scripted_turns(), kPerceived, user, again), live);
   user.retry_after_failure = 0.0;
   EXPECT_EQ(ev::live_turns(scripted_turns(), kPerceived, user, again).size(), 3u) << "users who never retry";
+}
+
+TEST(FpiLive, ARetryRephrasesWithAnotherTurnOfTheSameGoal) {
+  const json weather = {{"nlu", {{"intent", "weather_query"}, {"slots", json::array()}}},
+                        {"result", {{"answer", "sunny"}}}};
+  std::vector<json> scripted = scripted_turns();
+  scripted[0]["gold"] = weather;
+  scripted[1]["gold"] = {{"nlu", {{"intent", "music_stop"}}}};
+  json other = scripted[1];
+  other["dialogue_id"] = "d3";
+  other["turn_index"] = 0;
+  other["turn_id"] = "d3-0";
+  other["slurp_id"] = 77;
+  other["payload"] = {{"text", "alexa what's it like outside"}};
+  other["gold"] = weather;
+  scripted.push_back(other);
+  const ev::LiveUser user = retries_failures(0.0, 1.0);
+  ev::LiveCounts counts;
+  const auto live = ev::live_turns(scripted, kPerceived, user, counts);
+  ASSERT_GE(live.size(), 2u);
+  EXPECT_EQ(counts.rephrased, 1u);
+  EXPECT_EQ(live[1].at("turn_id"), "d1-0-retry");
+  EXPECT_EQ(live[1].at("dialogue_id"), "d1") << "a rephrasing stays in the user's dialogue";
+  EXPECT_EQ(live[1].at("payload").at("text"), "alexa what's it like outside");
+  EXPECT_EQ(live[1].at("slurp_id"), 77);
+  EXPECT_EQ(live[1].at("gold"), weather);
+  // No other phrasing of a goal: the words again.
+  scripted[3]["gold"] = {{"nlu", {{"intent", "weather_query"}}}};
+  const auto repeated = ev::live_turns(scripted, kPerceived, user, counts);
+  EXPECT_EQ(repeated[1].at("payload").at("text"), "alexa, play jazz");
 }
 
 TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
@@ -239,7 +272,8 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
   }
 
   // The live runs: the scripted turns again, each retry the words of the
-  // turn before it in its dialogue, labelled like every turn.
+  // turn before it in its dialogue or another phrasing of its goal,
+  // labelled like every turn.
   for (const std::string source : {"slt-snrinf", "text-broken-skill"}) {
     SCOPED_TRACE(source);
     std::ifstream f(out / ("live-" + source + ".jsonl"));
@@ -252,7 +286,9 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
         EXPECT_EQ(t.at("dialogue_id"), previous.at("dialogue_id"));
         std::string words = t.at("payload").at("text");
         std::erase(words, ',');
-        EXPECT_EQ(words, previous.at("payload").at("text"));
+        if (words != previous.at("payload").at("text")) {
+          EXPECT_EQ(t.at("gold").at("nlu"), previous.at("gold").at("nlu")) << "a rephrasing of another goal";
+        }
         EXPECT_EQ(t.at("turn_index").get<uint32_t>(), previous.at("turn_index").get<uint32_t>() + 1);
       }
       previous = t;
