@@ -77,8 +77,12 @@ std::vector<json> read_lines(const std::filesystem::path& input) {
   if (!f) throw std::runtime_error("cannot read the turns " + input.string());
   std::vector<json> out;
   for (std::string line; std::getline(f, line);) {
+    // Turns are untrusted: one without a string dialogue id and a
+    // whole-number index is no turn of a dialogue (the run refuses it).
     json t = json::parse(line, nullptr, false);
-    if (t.is_object() && t.contains("dialogue_id") && t.contains("turn_index")) out.push_back(std::move(t));
+    if (t.is_object() && t.contains("dialogue_id") && t["dialogue_id"].is_string() && t.contains("turn_index") &&
+        t["turn_index"].is_number_unsigned())
+      out.push_back(std::move(t));
   }
   return out;
 }
@@ -172,10 +176,9 @@ std::vector<FpiVariant> plan_live(const std::vector<FpiRun>& sources, const FpiD
   std::filesystem::path scripted_from;
   std::vector<FpiVariant> out;
   LiveCounts all;
-  for (const FpiRun& source_run : sources) {
-    const FpiRun* run = &source_run;
-    const std::string& source = run->variant.name;
-    const auto input = run->variant.input.empty() ? data.input : run->variant.input;
+  for (const FpiRun& run : sources) {
+    const std::string& source = run.variant.name;
+    const auto input = run.variant.input.empty() ? data.input : run.variant.input;
     if (input != scripted_from) {
       scripted = read_lines(input);
       scripted_from = input;
@@ -185,7 +188,7 @@ std::vector<FpiVariant> plan_live(const std::vector<FpiRun>& sources, const FpiD
       gold.emplace(TurnKey{line["dialogue_id"].get<std::string>(), line["turn_index"].get<uint32_t>()},
                    line.value("gold", json::object()));
     std::map<TurnKey, Perceived> perceived;
-    for (const auto& t : trace::read_turns(run->trace).turns) {
+    for (const auto& t : trace::read_turns(run.trace).turns) {
       const auto g = gold.find({t.id.dialogue_id, t.id.turn_index});
       if (g != gold.end()) perceived[g->first] = perceive(t, g->second);
     }
@@ -202,7 +205,7 @@ std::vector<FpiVariant> plan_live(const std::vector<FpiRun>& sources, const FpiD
     all.barge_ins += counts.barge_ins;
     all.rephrased += counts.rephrased;
 
-    FpiVariant v = run->variant;
+    FpiVariant v = run.variant;
     v.name = source + "-live";
     v.family = v.family + "-live";
     v.condition += ", live users (simulated retries)";
