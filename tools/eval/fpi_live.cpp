@@ -213,6 +213,10 @@ std::vector<FpiVariant> plan_live(const std::vector<FpiRun>& sources, const FpiD
     v.live = true;
     out.push_back(std::move(v));
   }
+  if (out.empty()) {
+    note = "live runs: none (none of the runs they are made from ran: fpi_live.hpp, live_sources)";
+    return out;
+  }
   note = "live runs: " + std::to_string(out.size()) + " (" + std::to_string(all.turns) + " turns, " +
          std::to_string(all.retries) + " simulated retries, " + std::to_string(all.after_failure) +
          " after a failure, " + std::to_string(all.rephrased) + " rephrased, " + std::to_string(all.barge_ins) +

@@ -87,7 +87,8 @@ std::vector<FpiRun> scored_live_sources(const std::vector<FpiRun>& runs, const s
 // For each source run, writes OUT/live-<name>.jsonl from its trace and
 // its input (the variant's, else the request's), and returns the variant
 // that runs it: the source's, named `<name>-live`, kind of run
-// `<family>-live`, `live` set. `note` counts the turns and retries.
+// `<family>-live`, `live` set. `note` counts the turns and retries, or
+// says that no source ran (a --turns evaluation: its turns are scripted).
 // Throws TraceError when a source trace cannot be read,
 // std::runtime_error when a file cannot be read or written.
 std::vector<FpiVariant> plan_live(const std::vector<FpiRun>& sources, const FpiDataRequest& data, std::string& note,
