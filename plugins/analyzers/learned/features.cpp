@@ -3,13 +3,12 @@
 // the same place) and retrain; a model trained on another schema is
 // refused by name.
 #include "features.hpp"
+#include "common/timing.hpp"
 #include "common/words.hpp"
 #include "readings.hpp"
 
 #include <array>
 #include <cctype>
-#include <chrono>
-#include <cstdio>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -18,6 +17,7 @@ namespace cascade::learned {
 namespace {
 
 using namespace cascade::sdk;
+using cascade::analyzers::gap_seconds;
 using cascade::analyzers::word_jaccard;
 using cascade::analyzers::words;
 
@@ -177,33 +177,6 @@ ResultReading result_of(const TurnView& t, JsonTape& tape) {
 
 double flag(bool b) { return b ? 1.0 : 0.0; }
 
-// Seconds since the epoch of an ISO 8601 timestamp (2026-01-15T09:00:00Z,
-// fractions and +hh:mm offsets allowed), or nullopt.
-std::optional<double> epoch_seconds(std::string_view iso) {
-  const std::string s(iso);
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, n = 0;
-  double sec = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%lf%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6) return std::nullopt;
-  const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(mo)),
-                                        std::chrono::day(static_cast<unsigned>(d))};
-  if (!ymd.ok()) return std::nullopt;
-  double offset = 0;
-  int oh = 0, om = 0;
-  const char* rest = s.c_str() + n;
-  if ((*rest == '+' || *rest == '-') && std::sscanf(rest + 1, "%2d:%2d", &oh, &om) == 2)
-    offset = (*rest == '+' ? 1 : -1) * (oh * 3600.0 + om * 60.0);
-  const auto days = std::chrono::sys_days(ymd).time_since_epoch().count();
-  return static_cast<double>(days) * 86400.0 + h * 3600.0 + mi * 60.0 + sec - offset;
-}
-
-// Seconds from the end of `now` to the start of `next`: by the turns'
-// timestamps when both have one (what the user did: inputs replayed from a
-// log run back to back), else by the recorded run times.
-double gap_seconds(const TurnView& now, const TurnView& next) {
-  const auto a = epoch_seconds(now.timestamp()), b = epoch_seconds(next.timestamp());
-  if (a && b) return *b - *a;
-  return static_cast<double>(next.start_ns() - now.end_ns()) / 1e9;
-}
 double log_ms(double ms) { return std::log1p(std::max(0.0, ms)); }
 
 // The NLU's JSON output: {"text", "slots": [{"start","end","score",...}]}:

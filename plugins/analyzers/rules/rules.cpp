@@ -25,6 +25,7 @@
 // the learned isolator has to beat.
 #include <cascade/sdk/analyzer.hpp>
 
+#include "common/timing.hpp"
 #include "common/words.hpp"
 
 #include <nlohmann/json.hpp>
@@ -36,6 +37,7 @@
 
 using namespace cascade::sdk;
 using nlohmann::json;
+using cascade::analyzers::gap_seconds;
 using cascade::analyzers::word_jaccard;
 using cascade::analyzers::words;
 
@@ -92,6 +94,10 @@ class Rules : public Analyzer {
   static inline Param<double> rephrase_min{"rephrase_min", 0.5, "R3, R6: word similarity that makes the next turn a rephrase"};
   static inline Param<double> rephrase_gap_s{"rephrase_gap_s", 60.0, "R3, R6: a rephrase starts within this many seconds"};
   static inline Param<std::string> wake_word{"wake_word", "alexa", "R2: the word a woken transcript starts with"};
+  static inline Param<std::string> dialogue{
+      "dialogue", "live",
+      "R3, R6: live: the next turn is the user's reaction and a rephrase counts; scripted: the dialogue was "
+      "written in advance (eval dialogues, logged requests replayed), so no next turn is a rephrase"};
 
   static AnalyzerInfo info() {
     return {.name = "rules",
@@ -99,7 +105,7 @@ class Rules : public Analyzer {
             .description = "failure point from confidences, statuses and the dialogue, by readable rules",
             .labels = {"false_wake", "asr", "nlu", "er", "result", "correct"},
             .dialogue = true,
-            .params = param_list(asr_word_min, nlu_min, nlu_success_min, rephrase_min, rephrase_gap_s, wake_word)};
+            .params = param_list(asr_word_min, nlu_min, nlu_success_min, rephrase_min, rephrase_gap_s, wake_word, dialogue)};
   }
 
   void open(Context& ctx) override {
@@ -107,8 +113,12 @@ class Rules : public Analyzer {
     nlu_min_ = ctx.get(nlu_min);
     nlu_success_min_ = ctx.get(nlu_success_min);
     rephrase_min_ = ctx.get(rephrase_min);
-    rephrase_gap_ns_ = static_cast<int64_t>(ctx.get(rephrase_gap_s) * 1e9);
+    rephrase_gap_s_ = ctx.get(rephrase_gap_s);
     wake_word_ = ctx.get(wake_word);
+    const std::string d = ctx.get(dialogue);
+    if (d != "live" && d != "scripted")
+      throw Error(Status::InvalidArgument, "parameter 'dialogue' is '" + d + "': give live or scripted");
+    live_ = d == "live";
   }
 
   void analyze(Analysis& a) override {
@@ -178,16 +188,18 @@ class Rules : public Analyzer {
     return o.str();
   }
 
-  // The next turn of the dialogue says nearly the same, soon after.
+  // The next turn of the dialogue says nearly the same, soon after (by
+  // the turns' timestamps: common/timing.hpp). Never in a scripted
+  // dialogue, where the next turn is nobody's reaction.
   bool next_is_rephrase(const Analysis& a) const {
-    if (a.position() + 1 >= a.dialogue_size()) return false;
+    if (!live_ || a.position() + 1 >= a.dialogue_size()) return false;
     const TurnView now = a.dialogue(a.position()), next = a.dialogue(a.position() + 1);
-    if (next.start_ns() - now.end_ns() > rephrase_gap_ns_) return false;
+    if (gap_seconds(now, next) > rephrase_gap_s_) return false;
     return word_jaccard(text_of(now), text_of(next)) >= rephrase_min_;
   }
 
-  double asr_word_min_ = 0, nlu_min_ = 0, nlu_success_min_ = 0, rephrase_min_ = 0;
-  int64_t rephrase_gap_ns_ = 0;
+  double asr_word_min_ = 0, nlu_min_ = 0, nlu_success_min_ = 0, rephrase_min_ = 0, rephrase_gap_s_ = 0;
+  bool live_ = true;
   std::string wake_word_;
 };
 
