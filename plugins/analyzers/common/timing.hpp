@@ -3,7 +3,8 @@
 // one, else by the recorded run times (a log replayed back to back runs
 // its turns seconds apart whatever their users did). Header-only,
 // compiled into each analyzer plugin. Pure functions: any thread; the
-// views must be valid (inside analyze()).
+// views must be valid (inside analyze()). Also the `dialogue` parameter
+// that says whether the next turn is a reaction at all.
 #pragma once
 
 #include <cascade/sdk/analyzer.hpp>
@@ -41,6 +42,15 @@ inline double gap_seconds(const sdk::TurnView& now, const sdk::TurnView& next) {
   const auto a = epoch_seconds(now.timestamp()), b = epoch_seconds(next.timestamp());
   if (a && b) return *b - *a;
   return static_cast<double>(next.start_ns() - now.end_ns()) / 1e9;
+}
+
+// An isolator's `dialogue` parameter: true for "live" (the next turns are
+// the user's reaction), false for "scripted" (written in advance); throws
+// sdk::Error(InvalidArgument) for anything else, which refuses the open.
+inline bool live_dialogue(const std::string& value) {
+  if (value != "live" && value != "scripted")
+    throw sdk::Error(sdk::Status::InvalidArgument, "parameter 'dialogue' is '" + value + "': give live or scripted");
+  return value == "live";
 }
 
 }  // namespace cascade::analyzers

@@ -26,6 +26,7 @@
 // Threading: analyze() runs on several threads at once; the forest and the
 // checker are immutable after open(), so predictions need no lock.
 #include "checker.hpp"
+#include "common/timing.hpp"
 #include "features.hpp"
 #include "forest.hpp"
 #include "model_path.hpp"
@@ -150,10 +151,7 @@ class Learned : public Analyzer {
     if (m != "predict" && m != "features")
       throw Error(Status::InvalidArgument, "parameter 'mode' is '" + m + "': give predict or features");
     features_only_ = m == "features";
-    const std::string d = ctx.get(dialogue);
-    if (d != "live" && d != "scripted")
-      throw Error(Status::InvalidArgument, "parameter 'dialogue' is '" + d + "': give live or scripted");
-    options_.live_dialogue = d == "live";
+    options_.live_dialogue = cascade::analyzers::live_dialogue(ctx.get(dialogue));
     top_ = static_cast<size_t>(std::max<int64_t>(0, ctx.get(top)));
     if (const std::string train = ctx.get(requests); !train.empty()) {
       try {

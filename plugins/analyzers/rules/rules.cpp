@@ -115,10 +115,7 @@ class Rules : public Analyzer {
     rephrase_min_ = ctx.get(rephrase_min);
     rephrase_gap_s_ = ctx.get(rephrase_gap_s);
     wake_word_ = ctx.get(wake_word);
-    const std::string d = ctx.get(dialogue);
-    if (d != "live" && d != "scripted")
-      throw Error(Status::InvalidArgument, "parameter 'dialogue' is '" + d + "': give live or scripted");
-    live_ = d == "live";
+    live_ = cascade::analyzers::live_dialogue(ctx.get(dialogue));
   }
 
   void analyze(Analysis& a) override {
