@@ -5,6 +5,8 @@
 //   cascade trace cat --where stage=asr      -> the asr records carry the hypotheses
 //   cascade eval report --json               -> reads the trace and scores it
 //   cascade replay --substitute asr=gold     -> the same turns with perfect recognition
+//   cascade isolate --oracle / --isolator    -> every turn labelled; `learned`
+//                                               with -p replays the alternatives
 // The real binaries, plugins and shipped models: nothing is mocked.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -188,3 +190,102 @@ TEST_F(RecordedAsrCli, IsolateLabelsEveryTurn) {
 }
 
 }  // namespace
+
+namespace {
+
+// The `alt_*` features of every turn of a `learned` analysis file (mode
+// features), by "dialogue/turn", with the replays the host counted.
+struct AltFeatures {
+  json replayed, same_result, first_same;
+  uint32_t replays = 0;
+};
+std::map<std::string, AltFeatures> alt_features(const fs::path& analysis) {
+  std::map<std::string, AltFeatures> out;
+  const auto lines = json_lines(slurp(analysis));
+  for (size_t i = 1; i < lines.size(); ++i) {  // line 0: the header
+    const json& v = lines[i];
+    const json& e = v["evidence"];
+    if (!e.contains("features")) continue;
+    AltFeatures a;
+    for (size_t k = 0; k < e["feature_names"].size(); ++k) {
+      const std::string name = e["feature_names"][k];
+      if (name == "alt_replayed") a.replayed = e["features"][k];
+      if (name == "alt_same_result") a.same_result = e["features"][k];
+      if (name == "alt_first_same") a.first_same = e["features"][k];
+    }
+    a.replays = v.value("replays", 0u);
+    out[v["dialogue_id"].get<std::string>() + "/" + std::to_string(v["turn_index"].get<int>())] = a;
+  }
+  return out;
+}
+
+}  // namespace
+
+// learned/alternatives.hpp: with the pipeline (-p), `learned` replays each
+// turn's other recorded hypotheses and says whether they lead to the
+// recorded result. Checked against the pipeline itself: each alternative
+// run as a turn of its own must give the recorded result exactly when the
+// plugin said so.
+TEST_F(RecordedAsrCli, LearnedReplaysTheRecognisersAlternatives) {
+  ASSERT_EQ(pipeline_run().exit, 0);
+  const std::string pipeline = q(fs::path(SOURCE_DIR) / "pipelines/assistant-recorded-asr.toml");
+  const Ran with = run(std::string(CASCADE_CLI) + " isolate " + q(work_ / "recorded.cas") +
+                       " --isolator learned --param mode=features -p " + pipeline + " -q -o " + q(work_ / "alt.jsonl"));
+  ASSERT_EQ(with.exit, 0) << with.err;
+  const auto features = alt_features(work_ / "alt.jsonl");
+
+  // The turns with an n-best, each run again with its second hypothesis as
+  // the recorded one.
+  std::map<std::string, json> recorded_result;
+  for (const json& r : json_lines(slurp(work_ / "results.jsonl")))
+    recorded_result[r["dialogue_id"].get<std::string>() + "/" + std::to_string(r["turn_index"].get<int>())] = r["result"];
+  std::ofstream alt_turns(work_ / "alt-turns.jsonl");
+  size_t with_nbest = 0;
+  for (json t : json_lines(slurp(work_ / "turns.jsonl"))) {
+    const json& nbest = t["payload"]["json"].value("nbest", json::array());
+    if (nbest.size() < 2) continue;
+    ++with_nbest;
+    t["payload"]["json"] = {{"text", nbest[1]["text"]}};
+    alt_turns << t.dump() << "\n";
+  }
+  alt_turns.close();
+  ASSERT_EQ(with_nbest, 3u) << "the sample has three records with an n-best";
+  const Ran alt_run = run(std::string(CASCADE_CLI) + " run " + pipeline + " -i " + q(work_ / "alt-turns.jsonl") + " -o " +
+                          q(work_ / "alt-results.jsonl") + " --quiet");
+  ASSERT_TRUE(alt_run.exit == 0 || alt_run.exit == 1) << alt_run.err;
+
+  size_t checked = 0, same = 0;
+  for (const json& r : json_lines(slurp(work_ / "alt-results.jsonl"))) {
+    const std::string key = r["dialogue_id"].get<std::string>() + "/" + std::to_string(r["turn_index"].get<int>());
+    ASSERT_TRUE(features.count(key)) << key;
+    const AltFeatures& a = features.at(key);
+    ASSERT_EQ(a.replayed, 1) << key << ": one alternative, one replay";
+    EXPECT_EQ(a.replays, 1u) << key;
+    const bool same_result = r["result"] == recorded_result.at(key);
+    EXPECT_EQ(a.first_same, same_result ? 1 : 0) << key << ": " << r["result"] << " vs " << recorded_result.at(key);
+    EXPECT_EQ(a.same_result, same_result ? 1 : 0) << key;
+    same += same_result ? 1 : 0;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 3u);
+  EXPECT_GT(same, 0u) << "an alternative that changes nothing (\"... at six am tomorrow\")";
+  EXPECT_LT(same, 3u) << "an alternative that changes the request (\"prepare coffee\" for \"prepare toffee\")";
+  size_t replayed = 0;
+  for (const auto& [key, a] : features) replayed += a.replayed.is_null() ? 0 : 1;
+  EXPECT_EQ(replayed, 3u) << "a turn without alternatives replays nothing";
+
+  // `cascade isolate train` extracts the same features: with -p it replays too.
+  const Ran train = run(std::string(CASCADE_CLI) + " isolate train " + q(work_ / "recorded.cas") + " -p " + pipeline +
+                        " --out " + q(work_ / "model.json"));
+  ASSERT_EQ(train.exit, 0) << train.err;
+  EXPECT_NE(train.err.find("features: 3 replays of ASR alternatives"), std::string::npos) << train.err;
+
+  // Without a pipeline there is nothing to replay through: missing, not 0.
+  const Ran without = run(std::string(CASCADE_CLI) + " isolate " + q(work_ / "recorded.cas") +
+                          " --isolator learned --param mode=features -q -o " + q(work_ / "no-alt.jsonl"));
+  ASSERT_EQ(without.exit, 0) << without.err;
+  for (const auto& [key, a] : alt_features(work_ / "no-alt.jsonl")) {
+    EXPECT_TRUE(a.replayed.is_null() && a.same_result.is_null() && a.first_same.is_null()) << key;
+    EXPECT_EQ(a.replays, 0u) << key;
+  }
+}

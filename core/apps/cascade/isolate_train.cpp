@@ -10,7 +10,10 @@
 //      with (features.cpp), never a copy, with the plugin parameters of
 //      --param, or of --trace-params for a trace whose pipeline had other
 //      models (cascade eval fpi's TRAIN-fold runs: the `requests` the
-//      NLU of that run trained on); turns with a stage that ended in
+//      NLU of that run trained on); with the pipeline the trace came
+//      from (-p, or the trace's line), the plugin replays each turn's ASR
+//      alternatives through it (learned/alternatives.hpp), as it will
+//      when it predicts with -p; turns with a stage that ended in
 //      error/timeout/cancelled are left out (the plugin attributes those
 //      directly, without the model);
 //   2. labels: the oracle's, from --against (an earlier `cascade isolate
@@ -96,19 +99,28 @@ const cascade::LoadedPlugin& analyzer(cascade::PluginRegistry& reg, const std::s
 
 using Params = std::map<std::string, std::string>;
 
-// The learned plugin's parameters per trace: --param for every trace, then
-// the trace's line of --trace-params over them. Lines name traces as given
-// on the command line (or by the same canonical path).
-std::map<std::string, Params> params_by_trace(const TrainArgs& a) {
-  Params common;
+// What the learned plugin gets for one trace: its parameters and the
+// pipeline the trace came from, for its replays of the ASR alternatives
+// (empty: no replays, those features are missing).
+struct TraceSetup {
+  Params params;
+  std::string pipeline;
+  std::vector<std::string> overrides;
+};
+
+// Per trace: --param and -p/--set for every trace, then the trace's line of
+// --trace-params over them. Lines name traces as given on the command
+// line (or by the same canonical path).
+std::map<std::string, TraceSetup> setup_by_trace(const TrainArgs& a) {
+  TraceSetup common{{}, a.pipeline, a.overrides};
   for (const auto& kv : a.params) {
     const auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0)
       throw CascadeError("N022", "--param wants KEY=VALUE, got '" + kv + "'");
-    common[kv.substr(0, eq)] = kv.substr(eq + 1);
+    common.params[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   const auto canonical = [](const std::string& p) { return std::filesystem::weakly_canonical(p).string(); };
-  std::map<std::string, Params> out;
+  std::map<std::string, TraceSetup> out;
   for (const auto& t : a.traces) out[canonical(t)] = common;
   if (a.trace_params.empty()) return out;
   std::ifstream f(a.trace_params);
@@ -128,27 +140,72 @@ std::map<std::string, Params> params_by_trace(const TrainArgs& a) {
                          where);
     for (const auto& [k, v] : j["params"].items()) {
       if (!v.is_string()) throw CascadeError("N022", "parameter '" + k + "' must be a string", where);
-      it->second[k] = v.get<std::string>();
+      it->second.params[k] = v.get<std::string>();
+    }
+    if (j.contains("pipeline")) {
+      if (!j["pipeline"].is_string()) throw CascadeError("N022", "\"pipeline\" must be a file name", where);
+      it->second.pipeline = j["pipeline"].get<std::string>();
+      it->second.overrides.clear();
+    }
+    if (j.contains("set")) {
+      if (!j["set"].is_array()) throw CascadeError("N022", "\"set\" must be an array of KEY=VALUE strings", where);
+      for (const auto& kv : j["set"]) {
+        if (!kv.is_string()) throw CascadeError("N022", "\"set\" must be an array of KEY=VALUE strings", where);
+        it->second.overrides.push_back(kv.get<std::string>());
+      }
     }
   }
+  return out;
+}
+
+// A pipeline loaded for replays: the plan and the plugins it points into.
+struct ReplayPipeline {
+  std::unique_ptr<cascade::PluginRegistry> plugins;
+  std::optional<cascade::PipelinePlan> plan;
+};
+
+ReplayPipeline load_replay_pipeline(const std::string& file, const std::vector<std::string>& overrides,
+                                    const TrainArgs& a) {
+  auto lr = cascade::config::load_config(file, overrides);
+  if (!lr.ok()) {
+    for (const auto& d : lr.diagnostics) std::cerr << d.format() << "\n";
+    throw CascadeError("N003", "the pipeline does not load", file);
+  }
+  std::vector<std::filesystem::path> extra(a.plugin_paths.begin(), a.plugin_paths.end());
+  ReplayPipeline out;
+  out.plugins = cascade::load_catalog(lr.config, extra, nullptr);
+  const auto diags = cascade::config::validate(lr.config, *out.plugins);
+  if (!diags.empty()) {
+    for (const auto& d : diags) std::cerr << d.format() << "\n";
+    throw CascadeError("N003", "the pipeline does not validate", file);
+  }
+  out.plan.emplace(cascade::make_plan(lr.config, *out.plugins));
   return out;
 }
 
 // 1. The learned plugin's feature vectors, turn by turn.
 std::vector<Example> features(const cascade::LoadedPlugin& learned, const TrainArgs& a,
                               std::vector<std::string>& names, uint64_t& direct) {
-  const auto params = params_by_trace(a);
+  const auto setups = setup_by_trace(a);
   std::vector<Example> out;
-  uint64_t other_side = 0;
+  uint64_t other_side = 0, replays = 0, replaying_traces = 0;
   for (const auto& t : a.traces) {
+    const TraceSetup& setup = setups.at(std::filesystem::weakly_canonical(t).string());
     cascade::AnalysisOptions o;
-    o.params = params.at(std::filesystem::weakly_canonical(t).string());
+    o.params = setup.params;
     o.params["mode"] = "features";
     o.jobs = a.jobs;
+    ReplayPipeline pipeline;
+    if (!setup.pipeline.empty()) {
+      pipeline = load_replay_pipeline(setup.pipeline, setup.overrides, a);
+      o.replay_plan = &*pipeline.plan;
+    }
     cascade::AnalyzerHost host(learned, o);
     const cascade::trace::TraceData data = cascade::trace::read_turns(t);
     for (const auto& d : data.damage) std::cerr << "warning: " << d.format() << "\n";
     const cascade::AnalysisResult r = host.run(data);
+    replays += r.replays;
+    replaying_traces += setup.pipeline.empty() ? 0 : 1;
     for (const auto& v : r.verdicts) {
       if (!v.analyzed) continue;
       if (a.dialogues != "all" && cascade::split_side(v.dialogue_id) != a.dialogues) {
@@ -173,6 +230,8 @@ std::vector<Example> features(const cascade::LoadedPlugin& learned, const TrainA
       out.push_back(std::move(ex));
     }
   }
+  std::cerr << "features: " << replays << " replays of ASR alternatives, through the pipelines of " << replaying_traces
+            << " of " << a.traces.size() << " traces\n";
   if (other_side > 0) std::cerr << "dialogues: " << a.dialogues << " side only (" << other_side << " turns of the other side left out)\n";
   return out;
 }
@@ -186,21 +245,9 @@ std::map<std::string, std::string> oracle_labels(const TrainArgs& a, cascade::Pl
       if (l.verdict.analyzed) labels[key_of(l.trace, l.verdict.turn_seq)] = l.verdict.label;
     return labels;
   }
-  auto lr = cascade::config::load_config(a.pipeline, a.overrides);
-  if (!lr.ok()) {
-    for (const auto& d : lr.diagnostics) std::cerr << d.format() << "\n";
-    throw CascadeError("N003", "the pipeline does not load", a.pipeline);
-  }
-  std::vector<std::filesystem::path> extra(a.plugin_paths.begin(), a.plugin_paths.end());
-  auto pipeline_plugins = cascade::load_catalog(lr.config, extra, nullptr);
-  const auto diags = cascade::config::validate(lr.config, *pipeline_plugins);
-  if (!diags.empty()) {
-    for (const auto& d : diags) std::cerr << d.format() << "\n";
-    throw CascadeError("N003", "the pipeline does not validate", a.pipeline);
-  }
-  const cascade::PipelinePlan plan = cascade::make_plan(lr.config, *pipeline_plugins);
+  const ReplayPipeline pipeline = load_replay_pipeline(a.pipeline, a.overrides, a);
   cascade::AnalysisOptions o;
-  o.replay_plan = &plan;
+  o.replay_plan = &*pipeline.plan;
   cascade::AnalyzerHost host(analyzer(reg, "oracle"), o);
   for (const auto& t : a.traces) {
     const cascade::trace::TraceData data = cascade::trace::read_turns(t);
@@ -353,7 +400,9 @@ int main(int argc, char** argv) {
   app.add_option("traces", a.traces, "Traces to train on (files or rotated directories)")
       ->required()
       ->check(CLI::ExistingPath);
-  app.add_option("-p,--pipeline", a.pipeline, "Pipeline the traces came from: the oracle replays through it")
+  app.add_option("-p,--pipeline", a.pipeline,
+                 "Pipeline the traces came from: the oracle replays through it, and so does the learned plugin "
+                 "(the ASR alternatives)")
       ->check(CLI::ExistingFile);
   app.add_option("--set", a.overrides, "Override a pipeline config value (repeatable)");
   app.add_option("--against", a.against, "Take the labels from this oracle analysis file instead of running the oracle")
@@ -375,7 +424,8 @@ int main(int argc, char** argv) {
                                       "requests=FILE (repeatable; the same must be given when it predicts)");
   app.add_option("--trace-params", a.trace_params,
                  "JSONL file, one line per trace whose pipeline had other models: {\"trace\": PATH, \"params\": "
-                 "{KEY: VALUE}}, over --param for that trace")
+                 "{KEY: VALUE}, \"pipeline\": FILE, \"set\": [KEY=VALUE, ...]}, over --param, -p and --set for "
+                 "that trace (pipeline and set optional)")
       ->check(CLI::ExistingFile);
   app.add_option("--jobs", a.jobs, "Threads extracting features (default: 2)");
   app.add_option("--plugin-path", a.plugin_paths, "Directory searched for plugins first (repeatable)");

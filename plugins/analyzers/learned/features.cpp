@@ -3,6 +3,7 @@
 // the same place) and retrain; a model trained on another schema is
 // refused by name.
 #include "features.hpp"
+#include "alternatives.hpp"
 #include "common/timing.hpp"
 #include "common/words.hpp"
 #include "readings.hpp"
@@ -89,6 +90,11 @@ enum Feature : size_t {
   kNextSameIntent,
   kNextSuccess,
   kNextGapAfterSayS,
+  // The pipeline replayed on the recogniser's other hypotheses (alternatives.hpp).
+  kAltReplayed,
+  kAltSameResult,
+  kAltFirstSame,
+  kAltSuccess,
   kFeatureCount
 };
 
@@ -106,7 +112,8 @@ constexpr std::array<const char*, kFeatureCount> kNames = {
     "asr_nbest_overlap", "asr_nbest_diff_in_slots", "asr_nbest_new_words", "asr_words_per_s", "asr_low_words",
     "asr_low_share", "asr_mean_word_confidence", "asr_slot_min_word_confidence", "nlu_entropy", "er_resolved_changed",
     "neighbour_similarity", "neighbour_agrees", "neighbour_intent_share",
-    "next_same_intent", "next_success", "next_gap_after_say_s"};
+    "next_same_intent", "next_success", "next_gap_after_say_s",
+    "alt_replayed", "alt_same_result", "alt_first_same", "alt_success"};
 
 // A name missing from kNames would be a null entry at the end.
 constexpr bool every_feature_named() {
@@ -462,6 +469,11 @@ std::vector<double> extract_features(const Analysis& a, const FeatureOptions& op
   std::vector<double> f(kFeatureCount, kMissing);
   stage_features(a.turn(), options, f);
   dialogue_features(a, options, f);
+  const AlternativeOutcomes alt = replay_alternatives(a, options.alternatives);
+  f[kAltReplayed] = alt.replayed;
+  f[kAltSameResult] = alt.same_result;
+  f[kAltFirstSame] = alt.first_same;
+  f[kAltSuccess] = alt.success;
   return f;
 }
 

@@ -31,6 +31,10 @@
 //   checker  a second opinion on the NLU's request from the TRAIN data
 //            (checker.hpp): the nearest TRAIN requests' similarity and
 //            intents
+//   alternatives  the turn replayed on the recogniser's other hypotheses
+//            (alternatives.hpp, only when the host can replay): how many,
+//            how many give the recorded result, whether the best one does,
+//            how many succeed
 //
 // Lifecycle: free functions and constants; the only state is scratch per
 // thread (the JSON tapes the stage outputs are read with, readings.hpp),
@@ -42,6 +46,7 @@
 
 #include <cascade/sdk/analyzer.hpp>
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -65,6 +70,9 @@ struct FeatureOptions {
   // A second opinion on the request (checker.hpp); null: those features
   // are missing. Not owned: it outlives every extract_features() call.
   const RequestChecker* checker = nullptr;
+  // ASR alternatives replayed per turn when the host can replay
+  // (alternatives.hpp); 0: none, those features are missing.
+  size_t alternatives = 0;
 };
 
 // The names of the vector's entries, in order; stable within a version of

@@ -21,7 +21,10 @@
 //
 // Param `requests` (both modes: the features must be the same when
 // training and predicting) names the NLU's TRAIN file the checker reads;
-// "@models/..." resolves like the stage plugins' models.
+// "@models/..." resolves like the stage plugins' models. Param
+// `alternatives`: with a pipeline to replay through (`cascade isolate -p`,
+// `cascade isolate train` per trace), that many ASR alternatives are
+// replayed per turn (alternatives.hpp); train and predict alike.
 //
 // Threading: analyze() runs on several threads at once; the forest and the
 // checker are immutable after open(), so predictions need no lock.
@@ -131,6 +134,10 @@ class Learned : public Analyzer {
       "requests", "@models/train_fasttext.txt",
       "the NLU's TRAIN requests (__label__<intent> <text> per line) the nearest-request features read; "
       "empty: those features are missing"};
+  static inline Param<int64_t> alternatives{
+      "alternatives", 4,
+      "ASR n-best alternatives replayed per turn (NLU -> ER -> result) when a pipeline is given for replays "
+      "(cascade isolate -p): whether they lead to the recorded result; 0: none, those features are missing"};
   static inline Param<std::string> dialogue{
       "dialogue", "live",
       "live: a dialogue's next turns are the user's reaction (rephrase, barge-in, silence) and the next-turn "
@@ -143,7 +150,7 @@ class Learned : public Analyzer {
             .description = "failure point by gradient-boosted trees over trace features, trained on the oracle",
             .labels = learned::classes(),
             .dialogue = true,
-            .params = param_list(model, mode, top, requests, dialogue)};
+            .params = param_list(model, mode, top, requests, dialogue, alternatives)};
   }
 
   void open(Context& ctx) override {
@@ -153,6 +160,7 @@ class Learned : public Analyzer {
     features_only_ = m == "features";
     options_.live_dialogue = cascade::analyzers::live_dialogue(ctx.get(dialogue));
     top_ = static_cast<size_t>(std::max<int64_t>(0, ctx.get(top)));
+    options_.alternatives = static_cast<size_t>(std::max<int64_t>(0, ctx.get(alternatives)));
     if (const std::string train = ctx.get(requests); !train.empty()) {
       try {
         checker_ = learned::RequestChecker::load(cascade::plugins::resolve_model_path(train));

@@ -367,6 +367,27 @@ TEST_F(Learned, TrainRefusesBadUsage) {
   EXPECT_EQ(train(dir() / "x.model", "--against " + oracle().string(), "usage.log"), 2);
   EXPECT_NE(slurp(dir() / "usage.log").find("N022"), std::string::npos) << slurp(dir() / "usage.log");
   EXPECT_FALSE(fs::exists(dir() / "x.model"));
+  // A trace's own pipeline (for the replays of its ASR alternatives) must
+  // be a file name, and its overrides KEY=VALUE strings that load.
+  const fs::path bad = dir() / "bad-trace-params.jsonl";
+  const auto train_with = [&](const json& line) {
+    std::ofstream(bad) << line.dump() << "\n";
+    return train(dir() / "y.json", "--against " + oracle().string() + " --trace-params " + bad.string(), "usage.log");
+  };
+  const auto line = [&](const json& extra) {
+    json l = {{"trace", trace().string()}, {"params", json::object()}};
+    l.update(extra);
+    return l;
+  };
+  EXPECT_EQ(train_with(line({{"pipeline", 5}})), 2);
+  EXPECT_NE(slurp(dir() / "usage.log").find("\"pipeline\" must be a file name"), std::string::npos)
+      << slurp(dir() / "usage.log");
+  EXPECT_EQ(train_with(line({{"pipeline", text_pipeline()}, {"set", json::array({"stages.nosuch.params.x=1"})}})), 2);
+  EXPECT_NE(slurp(dir() / "usage.log").find("N003"), std::string::npos) << slurp(dir() / "usage.log");
+  EXPECT_FALSE(fs::exists(dir() / "y.json"));
+  EXPECT_EQ(train_with(line({{"pipeline", text_pipeline()}})), 0) << slurp(dir() / "usage.log");
+  EXPECT_NE(slurp(dir() / "usage.log").find("through the pipelines of 1 of 1 traces"), std::string::npos)
+      << slurp(dir() / "usage.log");
 }
 
 }  // namespace
