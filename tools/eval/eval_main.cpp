@@ -4,7 +4,7 @@
 //   cascade eval report TRACE [--json]
 //   cascade eval stages [--pipeline P] [--input I] [--snr inf,20,10] [--out DIR] [--json]
 //   cascade eval fpi [--size small|default] [--turns FILE] [--out DIR] [--folds K] [--json]
-//   cascade eval fpi-bench [--source TRACE] [--turns N] [--isolator NAME] [--param K=V] [--json]
+//   cascade eval fpi-bench [--source TRACE] [--turns N] [--isolator NAME] [--param K=V] [-p P.toml] [--json]
 //   cascade eval rewrite [--size small|default] [--json]       (rewrite_eval.hpp)
 //
 // Exit codes: 0 ok, 1 runtime failure (unreadable trace, failed run),
@@ -217,6 +217,10 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--isolator", bench.isolator, "Analyzer plugin (name or .so path)")->capture_default_str();
   std::vector<std::string> bench_params;
   bench_cmd->add_option("--param", bench_params, "Isolator parameter KEY=VALUE (repeatable), e.g. model=FILE");
+  bench_cmd->add_option("-p,--pipeline", bench.pipeline,
+                        "Pipeline the isolator may replay through (learned: the ASR alternatives); default: none")
+      ->check(CLI::ExistingFile);
+  bench_cmd->add_option("--set", bench.overrides, "Override a value of that pipeline's config (repeatable)");
   bench_cmd->add_flag("--json", bench_json, "One JSON object instead of the table");
   bench_cmd->callback([&] {
     exit_code = cascade::tools::exit_guard([&] {

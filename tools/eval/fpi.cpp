@@ -28,26 +28,6 @@ const std::vector<std::string> kClasses = {"false_wake", "asr", "nlu", "er", "re
 
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// A variant's pipeline, rebuilt with its overrides: the oracle's replays
-// must run the very pipeline the trace came from (a degraded catalogue
-// too). The registry also holds the analyzer plugins: the config's plugin
-// paths, then the usual search path.
-struct VariantPipeline {
-  std::unique_ptr<PluginRegistry> registry;
-  std::optional<PipelinePlan> plan;
-};
-
-VariantPipeline load_variant(const FpiVariant& v) {
-  auto lr = config::load_config(v.pipeline, v.overrides);
-  if (!lr.ok()) throw CascadeError(lr.diagnostics.front());
-  VariantPipeline out;
-  std::vector<Diagnostic> refused;
-  out.registry = load_catalog(lr.config, {}, &refused);
-  if (auto diags = config::validate(lr.config, *out.registry); !diags.empty()) throw CascadeError(diags.front());
-  out.plan.emplace(make_plan(lr.config, *out.registry));
-  return out;
-}
-
 // A failure-point isolator labels turns with the oracle's classes only
 // (other analyzers, e.g. implicit feedback, say other things).
 bool labels_failure_points(const LoadedPlugin& p) {
@@ -303,14 +283,18 @@ FpiReport run_fpi(const FpiRequest& rq) {
           auto l = labels.find(seq);
           row.isolators[name] = l != labels.end() ? l->second : "";
         }
-        if (!runs[ri].variant.live || !run_params(*registry.find(name), runs[ri].variant).contains("dialogue"))
-          continue;
-        IsolatorScore unread;
-        const auto blind = run_isolator(*registry.find(name), runs[ri].variant, data, rq.jobs,
-                                        {{"model", model->string()}, {"dialogue", "scripted"}}, unread);
-        for (auto& [seq, row] : rows_by_run[ri]) {
-          auto l = blind.find(seq);
-          row.reactions_unread[name] = l != blind.end() ? l->second : "";
+        const LoadedPlugin& plugin = *registry.find(name);
+        for (const Ablation& ab : ablations()) {
+          const bool declared = std::any_of(plugin.info.params.begin(), plugin.info.params.end(),
+                                            [&](const auto& p) { return p.name == ab.param; });
+          if (!declared || !ab.applies(runs[ri].variant)) continue;
+          IsolatorScore unread;
+          const auto blind = run_isolator(plugin, runs[ri].variant, data, rq.jobs,
+                                          {{"model", model->string()}, {ab.param, ab.value}}, unread);
+          for (auto& [seq, row] : rows_by_run[ri]) {
+            auto l = blind.find(seq);
+            row.ablated[name + ", " + ab.name] = l != blind.end() ? l->second : "";
+          }
         }
       }
     }
@@ -366,9 +350,8 @@ FpiReport run_fpi(const FpiRequest& rq) {
       family_pairs[row.family][name].emplace_back(row.oracle, label.empty() ? std::string("(none)") : label);
       if (label.empty()) ++iso[name].unlabelled;
     }
-    for (const auto& [name, label] : row.reactions_unread)
-      family_pairs[row.family][name + ", reactions unread"].emplace_back(row.oracle,
-                                                                        label.empty() ? std::string("(none)") : label);
+    for (const auto& [name, label] : row.ablated)
+      family_pairs[row.family][name].emplace_back(row.oracle, label.empty() ? std::string("(none)") : label);
   }
   for (const auto& [family, by_name] : family_pairs)
     for (const auto& [name, p] : by_name) rep.by_family[family][name] = score(p, kClasses);

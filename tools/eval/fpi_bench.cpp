@@ -1,4 +1,5 @@
 #include "eval/fpi_bench.hpp"
+#include "eval/fpi_isolators.hpp"
 
 #include <cascade/core/analyze.hpp>
 #include <cascade/core/diagnostic.hpp>
@@ -9,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -156,6 +158,14 @@ FpiBenchResult run_fpi_bench(const FpiBenchRequest& rq) {
   AnalysisOptions o;
   o.jobs = 1;
   o.params = rq.params;
+  std::optional<VariantPipeline> pipeline;
+  if (!rq.pipeline.empty()) {
+    FpiVariant v;
+    v.pipeline = rq.pipeline;
+    v.overrides = rq.overrides;
+    pipeline = load_variant(v);
+    o.replay_plan = &*pipeline->plan;
+  }
   AnalyzerHost host(*plugin, o);
   const double c0 = cpu_now();
   const AnalysisResult r = host.run(data);

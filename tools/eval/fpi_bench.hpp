@@ -10,7 +10,9 @@
 //   3. read it again and run the isolator over it with one analyze()
 //      thread (AnalyzerHost, jobs = 1), timed: the isolator's share is the
 //      difference, and turns per minute per core is turns / the process
-//      CPU seconds of that step, times 60.
+//      CPU seconds of that step, times 60. With a pipeline, the isolator
+//      may replay through it (`learned` replays the ASR alternatives):
+//      the replays' CPU, on the engine's threads, counts too.
 //
 // Lifecycle: one plain function. Threading: runs on the caller's thread
 // (plus the trace writer's and the host's one worker).
@@ -20,6 +22,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -31,6 +34,8 @@ struct FpiBenchRequest {
   uint64_t turns = 200000;
   std::string isolator = "rules";
   std::map<std::string, std::string> params;  // the isolator's (e.g. learned's model)
+  std::filesystem::path pipeline;             // "" : no replays
+  std::vector<std::string> overrides;         // --set style, for the pipeline
 };
 
 struct FpiBenchResult {
@@ -44,7 +49,7 @@ struct FpiBenchResult {
 };
 
 // Throws TraceError (unreadable source, unwritable out), CascadeError
-// (no such isolator), std::invalid_argument (turns == 0, an empty source).
+// (no such isolator, a pipeline that does not load), std::invalid_argument (turns == 0, an empty source).
 FpiBenchResult run_fpi_bench(const FpiBenchRequest& request);
 
 nlohmann::json to_json(const FpiBenchResult& result);

@@ -2,7 +2,9 @@
 // eval fpi` (fpi_isolators.hpp).
 #include "eval/fpi_isolators.hpp"
 
+#include <cascade/core/config.hpp>
 #include <cascade/core/diagnostic.hpp>
+#include <cascade/core/run.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -10,6 +12,26 @@
 #include <fstream>
 
 namespace cascade::language::eval {
+
+VariantPipeline load_variant(const FpiVariant& v) {
+  auto lr = config::load_config(v.pipeline, v.overrides);
+  if (!lr.ok()) throw CascadeError(lr.diagnostics.front());
+  VariantPipeline out;
+  std::vector<Diagnostic> refused;
+  out.registry = load_catalog(lr.config, {}, &refused);
+  if (auto diags = config::validate(lr.config, *out.registry); !diags.empty()) throw CascadeError(diags.front());
+  out.plan.emplace(make_plan(lr.config, *out.registry));
+  return out;
+}
+
+const std::vector<Ablation>& ablations() {
+  static const std::vector<Ablation> a = {
+      {"reactions unread", "dialogue", "scripted", [](const FpiVariant& v) { return v.live; }},
+      {"alternatives unread", "alternatives", "0",
+       [](const FpiVariant& v) { return v.family.starts_with("speech") || v.family.starts_with("recorded"); }},
+  };
+  return a;
+}
 
 std::map<uint64_t, std::string> labels_of(const AnalysisResult& r) {
   std::map<uint64_t, std::string> out;
@@ -29,9 +51,11 @@ std::map<std::string, std::string> run_params(const LoadedPlugin& p, const FpiVa
 std::map<uint64_t, std::string> run_isolator(const LoadedPlugin& p, const FpiVariant& variant,
                                              const trace::TraceData& data, uint32_t jobs,
                                              std::map<std::string, std::string> params, IsolatorScore& s) {
+  const VariantPipeline pipeline = load_variant(variant);
   AnalysisOptions o;
   o.jobs = jobs;
   o.params = run_params(p, variant);
+  o.replay_plan = &*pipeline.plan;
   for (auto& [k, v] : params) o.params[k] = std::move(v);
   AnalyzerHost host(p, o);
   const AnalysisResult r = host.run(data);
@@ -64,14 +88,20 @@ std::optional<std::filesystem::path> train_isolator(const LoadedPlugin& plugin,
   // Runs whose pipeline had other models (the TRAIN folds) tell the
   // plugin which TRAIN data those models learnt from (`requests`, the
   // NLU's training file), so that no feature of a fold's turn reads that
-  // fold; every run says whether its dialogues were scripted or live.
+  // fold; every run says whether its dialogues were scripted or live, and
+  // gives its pipeline (with the run's overrides) for the plugin's replays.
   const auto params = out / ("trace-params-" + name + tag + ".jsonl");
   {
     std::ofstream f(params);
     for (const auto& r : runs) {
       nlohmann::json given = nlohmann::json::object();
       for (const auto& [k, v] : run_params(plugin, r.variant)) given[k] = v;
-      if (!given.empty()) f << nlohmann::json{{"trace", r.trace.string()}, {"params", given}}.dump() << "\n";
+      f << nlohmann::json{{"trace", r.trace.string()},
+                          {"params", given},
+                          {"pipeline", r.variant.pipeline.string()},
+                          {"set", r.variant.overrides}}
+               .dump()
+        << "\n";
     }
     f.flush();
     if (!f) throw CascadeError("N013", "cannot write the trace parameters file", params.string());

@@ -11,10 +11,12 @@
 #include <cascade/core/analysis_file.hpp>
 #include <cascade/core/analyze.hpp>
 #include <cascade/core/loader.hpp>
+#include <cascade/core/plan.hpp>
 #include <cascade/trace/reader.hpp>
 
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <map>
 #include <optional>
 #include <set>
@@ -31,11 +33,34 @@ struct TurnLabels {
   std::string oracle;  // "" : the oracle gave no label
   std::string lowest;
   std::map<std::string, std::string> isolators;
-  // On a live run, an isolator with a `dialogue` parameter run again with
-  // `scripted`: the same turns and model, the user's reaction unread (what
-  // the reaction features bring).
-  std::map<std::string, std::string> reactions_unread;
+  // The same isolator and model run again with a group of its features
+  // unread (ablations()), by "<isolator>, <ablation>": what that group
+  // brings, on the same turns.
+  std::map<std::string, std::string> ablated;
 };
+
+// A variant's pipeline, rebuilt with its overrides: the oracle's replays,
+// and an isolator's, must run the very pipeline the trace came from (a
+// degraded catalogue too). The registry also holds the analyzer plugins:
+// the config's plugin paths, then the usual search path. Throws
+// CascadeError when the pipeline does not load or validate.
+struct VariantPipeline {
+  std::unique_ptr<PluginRegistry> registry;
+  std::optional<PipelinePlan> plan;
+};
+VariantPipeline load_variant(const FpiVariant& v);
+
+// A group of features an isolator reads, and the parameter that makes it
+// unread, for the runs where the group has something to read:
+//   reactions unread     dialogue=scripted on live runs (fpi_live.hpp);
+//   alternatives unread  alternatives=0 on runs with a recogniser's n-best
+//                        (speech and recorded runs).
+// An isolator that does not declare the parameter is not ablated.
+struct Ablation {
+  std::string name, param, value;
+  std::function<bool(const FpiVariant&)> applies;
+};
+const std::vector<Ablation>& ablations();
 
 // Label by turn_seq; "" when the analyzer gave none.
 std::map<uint64_t, std::string> labels_of(const AnalysisResult& r);
@@ -46,14 +71,16 @@ std::map<uint64_t, std::string> labels_of(const AnalysisResult& r);
 std::map<std::string, std::string> run_params(const LoadedPlugin& p, const FpiVariant& variant);
 
 // Runs the isolator `p` over the trace of a run of `variant`, with
-// run_params() and then `params`; adds its time to `s`.
+// run_params() and then `params`, and the variant's pipeline to replay
+// through (load_variant(): an isolator may replay, as with `cascade
+// isolate -p`); adds its time to `s`.
 std::map<uint64_t, std::string> run_isolator(const LoadedPlugin& p, const FpiVariant& variant,
                                              const trace::TraceData& data, uint32_t jobs,
                                              std::map<std::string, std::string> params, IsolatorScore& s);
 
 // Trains `plugin` with cascade-isolate-train (next to this executable) on
-// the traces of `runs` (each with its run_params(), through
-// --trace-params), the labels of the
+// the traces of `runs` (each with its run_params() and its variant's
+// pipeline and overrides, through --trace-params), the labels of the
 // analysis file `oracle` (only turns with a label there are trained on),
 // the dialogues `dialogues` ("train", "test" or "all": the trainer's
 // --dialogues); its log goes to OUT/train-<name><tag>.log. Returns the model file

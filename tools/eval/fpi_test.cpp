@@ -334,6 +334,9 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
     if (live && by_name.contains("learned")) {
       EXPECT_EQ(by_name.at("learned, reactions unread").at("turns"), by_name.at("learned").at("turns"));
     }
+    // A run with a recogniser's n-best, again with its alternatives unread.
+    const bool nbest = family.starts_with("speech") || family.starts_with("recorded");
+    EXPECT_EQ(by_name.contains("learned, alternatives unread"), nbest && by_name.contains("learned")) << family;
   }
   EXPECT_EQ(families, (std::set<std::string>{"speech", "text", "recorded", "speech-live", "text-live"}));
   EXPECT_EQ(family_turns, test_turns);
@@ -432,6 +435,9 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
       const std::string trace = p.at("trace");
       const bool live = trace.ends_with("-live.cas");
       EXPECT_EQ(p.at("params").at("dialogue"), live ? "live" : "scripted") << trace;
+      // Its pipeline, for the replays of its ASR alternatives.
+      EXPECT_TRUE(fs::is_regular_file(p.at("pipeline").get<std::string>())) << trace;
+      EXPECT_TRUE(p.at("set").is_array()) << trace;
       if (fs::path(trace).filename().string().starts_with("fold")) {
         ++folds;
         EXPECT_NE(p.at("params").at("requests").get<std::string>().find("train-folds"), std::string::npos);
@@ -440,12 +446,20 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
     EXPECT_EQ(folds, 4u);
     EXPECT_EQ(lines, j.at("runs").size() + 4u);
     std::ifstream log(out / "train-learned.log");
-    std::string first;
-    std::getline(log, first);
-    EXPECT_EQ(first.rfind("training on " + std::to_string(j.at("split").at("train_turns").get<uint64_t>() +
-                                                           training_turns) + " turns", 0),
+    std::string replays, training;
+    for (std::string line; std::getline(log, line);) {
+      if (line.starts_with("features: ")) replays = line;
+      if (line.starts_with("training on ")) training = line;
+    }
+    EXPECT_EQ(training.rfind("training on " + std::to_string(j.at("split").at("train_turns").get<uint64_t>() +
+                                                              training_turns) + " turns", 0),
               0u)
-        << first;
+        << training;
+    // The speech runs' turns have alternatives, replayed through every run's pipeline.
+    EXPECT_EQ(replays.find("features: 0 "), std::string::npos) << replays;
+    EXPECT_NE(replays.find("through the pipelines of " + std::to_string(lines) + " of " + std::to_string(lines)),
+              std::string::npos)
+        << replays;
   }
 
   // The top-level keys are the first isolator's.
