@@ -317,8 +317,9 @@ void add_isolate_commands(CLI::App& app, Globals& g) {
   c->add_option("traces", a->traces, "Traces (files or rotated directories)")->check(CLI::ExistingPath);
   c->add_option("--isolator", a->isolator, "Analyzer plugin that decides from the trace alone (name or .so path; default: rules)");
   c->add_flag("--oracle", a->oracle, "Use the oracle: judged counterfactual replay against gold (needs -p)");
-  c->add_option("-p,--pipeline", a->pipeline, "Pipeline the traces came from: replays run through it; with an isolator, "
-                                              "the oracle runs too and the isolator is scored against it")
+  c->add_option("-p,--pipeline", a->pipeline, "Pipeline the traces came from: replays run through it (the oracle's; "
+                                              "learned's of the ASR alternatives); with an isolator, the oracle runs "
+                                              "too and the isolator is scored against it (unless --against)")
       ->check(CLI::ExistingFile);
   c->add_option("--set", a->overrides, "Override a pipeline config value (repeatable)");
   c->add_option("--param", a->params, "Analyzer parameter KEY=VALUE (repeatable)");
