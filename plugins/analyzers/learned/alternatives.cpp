@@ -27,8 +27,8 @@ AlternativeOutcomes replay_alternatives(const Analysis& a, size_t max) {
   const auto nbest = asr->nbest();
   const auto first = asr->output("text");
   std::vector<std::string_view> alternatives;
-  for (const auto& [text, score] : nbest) {
-    (void)score;
+  for (const auto& entry : nbest) {
+    const std::string_view text = entry.first;
     if (alternatives.size() == max) break;
     bool seen = first && text == first->bytes();
     for (const auto& s : alternatives) seen = seen || s == text;
