@@ -382,6 +382,11 @@ TEST_F(Learned, TrainRefusesBadUsage) {
   EXPECT_EQ(train_with(line({{"pipeline", 5}})), 2);
   EXPECT_NE(slurp(dir() / "usage.log").find("\"pipeline\" must be a file name"), std::string::npos)
       << slurp(dir() / "usage.log");
+  for (const json& set : {json("stages.er.params.catalog=x"), json::array({5})}) {
+    EXPECT_EQ(train_with(line({{"pipeline", text_pipeline()}, {"set", set}})), 2) << set;
+    EXPECT_NE(slurp(dir() / "usage.log").find("\"set\" must be an array of KEY=VALUE strings"), std::string::npos)
+        << slurp(dir() / "usage.log");
+  }
   EXPECT_EQ(train_with(line({{"pipeline", text_pipeline()}, {"set", json::array({"stages.nosuch.params.x=1"})}})), 2);
   EXPECT_NE(slurp(dir() / "usage.log").find("N003"), std::string::npos) << slurp(dir() / "usage.log");
   EXPECT_FALSE(fs::exists(dir() / "y.json"));
