@@ -93,12 +93,11 @@ std::vector<Seen> through_engine(const std::string& stage_toml, const std::vecto
   const fs::path toml = fs::temp_directory_path() / ("cascade_conformance_" + tag + ".toml");
   const fs::path tp = fs::temp_directory_path() / ("cascade_conformance_" + tag + ".cas");
   std::ofstream(toml) << "[pipeline]\nname = \"conformance\"\nversion = \"1\"\n" << stage_toml;
-  auto lr = config::load_config(toml);
+  PipelineLoad load = load_pipeline(toml, {}, {FIXTURE_PLUGIN_DIR});
   fs::remove(toml);
-  for (const auto& d : lr.diagnostics) ADD_FAILURE() << d.format();
-  auto reg = load_catalog(lr.config, {FIXTURE_PLUGIN_DIR}, nullptr);
-  for (const auto& d : config::validate(lr.config, *reg)) ADD_FAILURE() << d.format();
-  const PipelinePlan plan = make_plan(lr.config, *reg);
+  for (const auto& d : load.problems) ADD_FAILURE() << d.format();
+  const LoadedPipeline p = std::move(load).take();
+  const PipelinePlan& plan = p.plan;
 
   std::vector<TurnInput> in(texts.size());
   for (size_t i = 0; i < texts.size(); ++i) {

@@ -4,6 +4,7 @@
 #include <cascade/core/run.hpp>
 
 #include <map>
+#include <ostream>
 
 namespace cascade {
 namespace {
@@ -96,6 +97,37 @@ PipelinePlan make_plan(const config::PipelineConfig& cfg, const PluginCatalog& c
     plan.result.port = output_index(catalog.find(cfg.stages[from].plugin)->info, rp);
   }
   return plan;
+}
+
+PipelineLoad load_pipeline(const std::filesystem::path& file, const std::vector<std::string>& overrides,
+                           const std::vector<std::filesystem::path>& extra_dirs) {
+  PipelineLoad out;
+  auto lr = config::load_config(file, overrides);
+  if (!lr.ok()) {
+    out.problems = std::move(lr.diagnostics);
+    return out;
+  }
+  LoadedPipeline p;
+  p.config = std::move(lr.config);
+  p.registry = load_catalog(p.config, extra_dirs, &out.refused);
+  out.problems = config::validate(p.config, *p.registry);
+  if (!out.problems.empty()) return out;
+  p.plan = make_plan(p.config, *p.registry);
+  out.pipeline = std::move(p);
+  return out;
+}
+
+void PipelineLoad::print(std::ostream& os) const {
+  for (const auto& d : problems) os << d.format() << "\n";
+  if (problems.empty()) return;
+  for (const auto& d : refused) os << "note: refused plugin: " << d.format() << "\n";
+}
+
+LoadedPipeline PipelineLoad::take() && {
+  if (pipeline) return std::move(*pipeline);
+  Diagnostic d = problems.empty() ? Diagnostic{} : problems.front();
+  for (const auto& r : refused) d.message += "\n  note: refused plugin: " + r.format();
+  throw CascadeError(std::move(d));
 }
 
 }  // namespace cascade

@@ -22,16 +22,14 @@ struct Ran {
 };
 
 Ran run_pipeline(const char* toml, const char* name) {
-  auto lr = config::load_config(fs::path(SOURCE_DIR) / "pipelines" / toml);
-  for (const auto& d : lr.diagnostics) ADD_FAILURE() << d.format();
-  auto reg = load_catalog(lr.config, {}, nullptr);
-  for (const auto& d : config::validate(lr.config, *reg)) ADD_FAILURE() << d.format();
-  auto plan = make_plan(lr.config, *reg);
+  PipelineLoad load = load_pipeline(fs::path(SOURCE_DIR) / "pipelines" / toml);
+  for (const auto& d : load.problems) ADD_FAILURE() << d.format();
+  const LoadedPipeline p = std::move(load).take();
   const fs::path tp = fs::temp_directory_path() / (std::string("cascade_assistant_") + name + std::to_string(::getpid()) + ".cas");
   Ran r;
   {
     trace::Writer w({.path = tp});
-    Engine e(plan, {.threads = 2, .trace = &w});
+    Engine e(p.plan, {.threads = 2, .trace = &w});
     auto src = open_turns(fs::path(DATA_DIR) / "eval_dialogues_small.jsonl");
     RunOptions ro;
     ro.trace = &w;

@@ -167,13 +167,13 @@ FpiReport run_fpi(const FpiRequest& rq) {
   for (size_t ri = 0; ri < runs.size() + training_runs.size(); ++ri) {
     const bool training = ri >= runs.size();
     const FpiRun& run = training ? training_runs[ri - runs.size()] : runs[ri];
-    VariantPipeline vp = load_variant(run.variant);
+    LoadedPipeline vp = load_variant(run.variant);
     const trace::TraceData data = trace::read_turns(run.trace);
     for (const auto& d : data.damage) std::cerr << "warning: " << d.format() << "\n";
 
     AnalysisOptions oo;
     oo.jobs = rq.jobs;
-    oo.replay_plan = &*vp.plan;
+    oo.replay_plan = &vp.plan;
     const LoadedPlugin* oracle_plugin = vp.registry->find("oracle");
     if (oracle_plugin == nullptr) throw CascadeError("N001", "no analyzer plugin 'oracle' on the search path");
     AnalyzerHost oracle(*oracle_plugin, oo);

@@ -158,13 +158,13 @@ FpiBenchResult run_fpi_bench(const FpiBenchRequest& rq) {
   AnalysisOptions o;
   o.jobs = 1;
   o.params = rq.params;
-  std::optional<VariantPipeline> pipeline;
+  std::optional<LoadedPipeline> pipeline;
   if (!rq.pipeline.empty()) {
     FpiVariant v;
     v.pipeline = rq.pipeline;
     v.overrides = rq.overrides;
     pipeline = load_variant(v);
-    o.replay_plan = &*pipeline->plan;
+    o.replay_plan = &pipeline->plan;
   }
   AnalyzerHost host(*plugin, o);
   const double c0 = cpu_now();

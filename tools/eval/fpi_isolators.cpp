@@ -13,16 +13,7 @@
 
 namespace cascade::language::eval {
 
-VariantPipeline load_variant(const FpiVariant& v) {
-  auto lr = config::load_config(v.pipeline, v.overrides);
-  if (!lr.ok()) throw CascadeError(lr.diagnostics.front());
-  VariantPipeline out;
-  std::vector<Diagnostic> refused;
-  out.registry = load_catalog(lr.config, {}, &refused);
-  if (auto diags = config::validate(lr.config, *out.registry); !diags.empty()) throw CascadeError(diags.front());
-  out.plan.emplace(make_plan(lr.config, *out.registry));
-  return out;
-}
+LoadedPipeline load_variant(const FpiVariant& v) { return load_pipeline(v.pipeline, v.overrides).take(); }
 
 const std::vector<Ablation>& ablations() {
   static const std::vector<Ablation> a = {
@@ -51,11 +42,11 @@ std::map<std::string, std::string> run_params(const LoadedPlugin& p, const FpiVa
 std::map<uint64_t, std::string> run_isolator(const LoadedPlugin& p, const FpiVariant& variant,
                                              const trace::TraceData& data, uint32_t jobs,
                                              std::map<std::string, std::string> params, IsolatorScore& s) {
-  const VariantPipeline pipeline = load_variant(variant);
+  const LoadedPipeline pipeline = load_variant(variant);
   AnalysisOptions o;
   o.jobs = jobs;
   o.params = run_params(p, variant);
-  o.replay_plan = &*pipeline.plan;
+  o.replay_plan = &pipeline.plan;
   for (auto& [k, v] : params) o.params[k] = std::move(v);
   AnalyzerHost host(p, o);
   const AnalysisResult r = host.run(data);

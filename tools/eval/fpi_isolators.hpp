@@ -12,6 +12,7 @@
 #include <cascade/core/analyze.hpp>
 #include <cascade/core/loader.hpp>
 #include <cascade/core/plan.hpp>
+#include <cascade/core/run.hpp>
 #include <cascade/trace/reader.hpp>
 
 #include <filesystem>
@@ -41,14 +42,9 @@ struct TurnLabels {
 
 // A variant's pipeline, rebuilt with its overrides: the oracle's replays,
 // and an isolator's, must run the very pipeline the trace came from (a
-// degraded catalogue too). The registry also holds the analyzer plugins:
-// the config's plugin paths, then the usual search path. Throws
-// CascadeError when the pipeline does not load or validate.
-struct VariantPipeline {
-  std::unique_ptr<PluginRegistry> registry;
-  std::optional<PipelinePlan> plan;
-};
-VariantPipeline load_variant(const FpiVariant& v);
+// degraded catalogue too). Its registry also holds the analyzer plugins.
+// Throws CascadeError when the pipeline does not load or validate.
+LoadedPipeline load_variant(const FpiVariant& v);
 
 // A group of features an isolator reads, and the parameter that makes it
 // unread, for the runs where the group has something to read:

@@ -13,19 +13,8 @@
 namespace cascade::language::eval {
 
 RunResult run_pipeline(const RunRequest& rq) {
-  auto lr = config::load_config(rq.pipeline, rq.overrides);
-  if (!lr.ok()) throw CascadeError(lr.diagnostics.front());
-  const config::PipelineConfig& cfg = lr.config;
-  std::vector<Diagnostic> refused;
-  auto registry = load_catalog(cfg, {}, &refused);
-  if (auto diags = config::validate(cfg, *registry); !diags.empty()) {
-    // The first problem is thrown; a refused plugin is often why a plugin
-    // is "unknown", so it goes into the message.
-    Diagnostic d = diags.front();
-    for (const auto& r : refused) d.message += "\n  note: refused plugin: " + r.format();
-    throw CascadeError(std::move(d));
-  }
-  PipelinePlan plan = make_plan(cfg, *registry);
+  LoadedPipeline p = load_pipeline(rq.pipeline, rq.overrides).take();
+  const config::PipelineConfig& cfg = p.config;
 
   // One file (no rotation): the trace is named by the caller.
   std::error_code ec;
@@ -40,7 +29,7 @@ RunResult run_pipeline(const RunRequest& rq) {
   eo.threads = rq.threads != 0 ? rq.threads : cfg.run.threads;
   if (eo.threads == 0) eo.threads = std::max(1u, std::thread::hardware_concurrency());
   eo.trace = &writer;
-  Engine engine(std::move(plan), eo);
+  Engine engine(std::move(p.plan), eo);
 
   auto source = open_turns(rq.input);
   RunOptions ro;

@@ -55,22 +55,15 @@ struct PipelineRun {
 };
 
 PipelineRun open_pipeline(const SimRequest& rq, const std::vector<std::string>& overrides, trace::Writer& writer) {
-  auto lr = config::load_config(rq.pipeline, overrides);
-  if (!lr.ok()) throw CascadeError(lr.diagnostics.front());
-  std::vector<Diagnostic> refused;
+  LoadedPipeline p = load_pipeline(rq.pipeline, overrides).take();
   PipelineRun run;
-  run.registry = load_catalog(lr.config, {}, &refused);
-  if (auto diags = config::validate(lr.config, *run.registry); !diags.empty()) {
-    Diagnostic d = diags.front();
-    for (const auto& r : refused) d.message += "\n  note: refused plugin: " + r.format();
-    throw CascadeError(std::move(d));
-  }
   EngineOptions eo;
-  eo.threads = rq.threads != 0 ? rq.threads : lr.config.run.threads;
+  eo.threads = rq.threads != 0 ? rq.threads : p.config.run.threads;
   if (eo.threads == 0) eo.threads = std::max(1U, std::thread::hardware_concurrency());
   eo.trace = &writer;
-  run.engine = std::make_unique<Engine>(make_plan(lr.config, *run.registry), eo);
-  run.max_in_flight = lr.config.run.max_in_flight;
+  run.engine = std::make_unique<Engine>(std::move(p.plan), eo);
+  run.registry = std::move(p.registry);
+  run.max_in_flight = p.config.run.max_in_flight;
   return run;
 }
 

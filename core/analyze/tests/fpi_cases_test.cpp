@@ -16,6 +16,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -140,11 +141,9 @@ class FpiCases : public ::testing::Test {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     ::setenv("CASCADE_PLUGIN_PATH", BUILTIN_PLUGIN_DIR, 1);
-    auto lr = config::load_config(fs::path(SOURCE_DIR) / "pipelines/assistant-text.toml", {});
-    ASSERT_TRUE(lr.ok());
-    cfg_ = std::move(lr.config);
-    registry_ = load_catalog(cfg_, {}, nullptr);
-    plan_ = make_plan(cfg_, *registry_);
+    PipelineLoad load = load_pipeline(fs::path(SOURCE_DIR) / "pipelines/assistant-text.toml");
+    ASSERT_TRUE(load.pipeline.has_value());
+    pipeline_ = std::move(load).take();
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -152,10 +151,10 @@ class FpiCases : public ::testing::Test {
   std::vector<Verdict> label(const std::string& analyzer, const std::vector<Case>& cases) {
     write_trace(dir_ / "t.cas", cases);
     const auto data = trace::read_turns(dir_ / "t.cas");
-    const LoadedPlugin* p = registry_->find(analyzer);
+    const LoadedPlugin* p = pipeline_->registry->find(analyzer);
     EXPECT_NE(p, nullptr) << analyzer;
     AnalysisOptions o;
-    o.replay_plan = &plan_;
+    o.replay_plan = &pipeline_->plan;
     AnalyzerHost host(*p, o);
     auto r = host.run(data);
     replays_ = r.replays;
@@ -168,9 +167,7 @@ class FpiCases : public ::testing::Test {
   }
 
   fs::path dir_;
-  config::PipelineConfig cfg_;
-  std::unique_ptr<PluginRegistry> registry_;
-  PipelinePlan plan_;
+  std::optional<LoadedPipeline> pipeline_;
   uint64_t replays_ = 0;
 };
 

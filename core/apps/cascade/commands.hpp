@@ -9,6 +9,7 @@
 #include <cascade/core/config.hpp>
 #include <cascade/core/loader.hpp>
 #include <cascade/core/plan.hpp>
+#include <cascade/core/run.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -43,14 +44,9 @@ void add_isolate_commands(CLI::App& app, Globals& g); // isolate
 void install_crash_reports();
 void report_exit_from_stages();
 
-// A config loaded, its plugins loaded, validated, resolved to a plan.
-struct LoadedPipeline {
-  config::PipelineConfig config;
-  std::unique_ptr<PluginRegistry> registry;
-  PipelinePlan plan;
-};
-// Prints every diagnostic to stderr and returns nullopt on any problem.
-std::optional<LoadedPipeline> load_pipeline(const std::string& file, const std::vector<std::string>& overrides,
-                                            const Globals& g);
+// cascade::load_pipeline() with the --plugin-path directories; prints every
+// problem to stderr and returns nullopt if there is any.
+std::optional<LoadedPipeline> load_pipeline_or_print(const std::string& file, const std::vector<std::string>& overrides,
+                                                     const Globals& g);
 
 }  // namespace cascade::cli

@@ -151,7 +151,7 @@ int isolate(const IsolateArgs& a, Globals& g) {
     throw CascadeError("N003", "the oracle replays turns: give it the pipeline the traces came from (-p PIPELINE.toml)");
   std::optional<LoadedPipeline> pipe;
   if (!a.pipeline.empty()) {
-    pipe = load_pipeline(a.pipeline, a.overrides, g);
+    pipe = load_pipeline_or_print(a.pipeline, a.overrides, g);
     if (!pipe) return kUsageError;
   }
   auto reg = std::make_unique<PluginRegistry>();

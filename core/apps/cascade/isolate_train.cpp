@@ -158,29 +158,14 @@ std::map<std::string, TraceSetup> setup_by_trace(const TrainArgs& a) {
   return out;
 }
 
-// A pipeline loaded for replays: the plan and the plugins it points into.
-struct ReplayPipeline {
-  std::unique_ptr<cascade::PluginRegistry> plugins;
-  std::optional<cascade::PipelinePlan> plan;
-};
-
-ReplayPipeline load_replay_pipeline(const std::string& file, const std::vector<std::string>& overrides,
-                                    const TrainArgs& a) {
-  auto lr = cascade::config::load_config(file, overrides);
-  if (!lr.ok()) {
-    for (const auto& d : lr.diagnostics) std::cerr << d.format() << "\n";
-    throw CascadeError("N003", "the pipeline does not load", file);
-  }
-  std::vector<std::filesystem::path> extra(a.plugin_paths.begin(), a.plugin_paths.end());
-  ReplayPipeline out;
-  out.plugins = cascade::load_catalog(lr.config, extra, nullptr);
-  const auto diags = cascade::config::validate(lr.config, *out.plugins);
-  if (!diags.empty()) {
-    for (const auto& d : diags) std::cerr << d.format() << "\n";
-    throw CascadeError("N003", "the pipeline does not validate", file);
-  }
-  out.plan.emplace(cascade::make_plan(lr.config, *out.plugins));
-  return out;
+// The pipeline a trace's turns are replayed through; N003 if it does not
+// load (every problem printed first).
+cascade::LoadedPipeline load_replay_pipeline(const std::string& file, const std::vector<std::string>& overrides,
+                                             const TrainArgs& a) {
+  auto load = cascade::load_pipeline(file, overrides, {a.plugin_paths.begin(), a.plugin_paths.end()});
+  if (load.pipeline) return std::move(*load.pipeline);
+  load.print(std::cerr);
+  throw CascadeError("N003", "the pipeline does not load", file);
 }
 
 // 1. The learned plugin's feature vectors, turn by turn.
@@ -195,10 +180,10 @@ std::vector<Example> features(const cascade::LoadedPlugin& learned, const TrainA
     o.params = setup.params;
     o.params["mode"] = "features";
     o.jobs = a.jobs;
-    ReplayPipeline pipeline;
+    std::optional<cascade::LoadedPipeline> pipeline;
     if (!setup.pipeline.empty()) {
       pipeline = load_replay_pipeline(setup.pipeline, setup.overrides, a);
-      o.replay_plan = &*pipeline.plan;
+      o.replay_plan = &pipeline->plan;
     }
     cascade::AnalyzerHost host(learned, o);
     const cascade::trace::TraceData data = cascade::trace::read_turns(t);
@@ -245,9 +230,9 @@ std::map<std::string, std::string> oracle_labels(const TrainArgs& a, cascade::Pl
       if (l.verdict.analyzed) labels[key_of(l.trace, l.verdict.turn_seq)] = l.verdict.label;
     return labels;
   }
-  const ReplayPipeline pipeline = load_replay_pipeline(a.pipeline, a.overrides, a);
+  const cascade::LoadedPipeline pipeline = load_replay_pipeline(a.pipeline, a.overrides, a);
   cascade::AnalysisOptions o;
-  o.replay_plan = &*pipeline.plan;
+  o.replay_plan = &pipeline.plan;
   cascade::AnalyzerHost host(analyzer(reg, "oracle"), o);
   for (const auto& t : a.traces) {
     const cascade::trace::TraceData data = cascade::trace::read_turns(t);

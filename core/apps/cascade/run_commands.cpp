@@ -54,10 +54,6 @@ void add_exec_options(CLI::App* c, ExecArgs& a) {
             "included), 2 config error, 130 interrupted.");
 }
 
-void print(const std::vector<Diagnostic>& ds) {
-  for (const auto& d : ds) std::cerr << d.format() << "\n";
-}
-
 // Runs `source` through the loaded pipeline; returns the exit code.
 int execute(const LoadedPipeline& p, TurnSource& source, const ExecArgs& a, bool trace_by_default) {
   std::unique_ptr<trace::Writer> writer;
@@ -153,26 +149,11 @@ void guarded(Globals& g, const std::function<int()>& body) {
 
 }  // namespace
 
-std::optional<LoadedPipeline> load_pipeline(const std::string& file, const std::vector<std::string>& overrides,
-                                            const Globals& g) {
-  auto lr = config::load_config(file, overrides);
-  if (!lr.ok()) {
-    print(lr.diagnostics);
-    return std::nullopt;
-  }
-  LoadedPipeline p;
-  p.config = std::move(lr.config);
-  std::vector<std::filesystem::path> extra(g.plugin_paths.begin(), g.plugin_paths.end());
-  std::vector<Diagnostic> refused;
-  p.registry = load_catalog(p.config, extra, &refused);
-  auto diags = config::validate(p.config, *p.registry);
-  if (!diags.empty()) {
-    print(diags);
-    for (const auto& d : refused) std::cerr << "note: refused plugin: " << d.format() << "\n";
-    return std::nullopt;
-  }
-  p.plan = make_plan(p.config, *p.registry);
-  return p;
+std::optional<LoadedPipeline> load_pipeline_or_print(const std::string& file, const std::vector<std::string>& overrides,
+                                                     const Globals& g) {
+  auto load = load_pipeline(file, overrides, {g.plugin_paths.begin(), g.plugin_paths.end()});
+  load.print(std::cerr);
+  return std::move(load.pipeline);
 }
 
 void add_run_commands(CLI::App& app, Globals& g) {
@@ -190,7 +171,7 @@ void add_run_commands(CLI::App& app, Globals& g) {
   run->add_flag("--dot", a->dot, "Print the pipeline's DAG in Graphviz DOT and exit");
   add_exec_options(run, *a);
   run->callback([&g, a] {
-    auto p = load_pipeline(a->pipeline, a->overrides, g);
+    auto p = load_pipeline_or_print(a->pipeline, a->overrides, g);
     if (!p) {
       g.exit_code = kUsageError;
       return;
@@ -228,7 +209,7 @@ void add_run_commands(CLI::App& app, Globals& g) {
   replay->add_option("--results", r->output, "Result lines (JSONL); default: stdout");
   add_exec_options(replay, *r);
   replay->callback([&g, r] {
-    auto p = load_pipeline(r->pipeline, r->overrides, g);
+    auto p = load_pipeline_or_print(r->pipeline, r->overrides, g);
     if (!p) {
       g.exit_code = kUsageError;
       return;

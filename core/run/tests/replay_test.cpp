@@ -24,19 +24,8 @@ fs::path tmp(const std::string& name) {
   return fs::temp_directory_path() / ("cascade_replay_test_" + std::to_string(::getpid()) + "_" + name);
 }
 
-struct Loaded {
-  config::PipelineConfig cfg;
-  std::unique_ptr<PluginRegistry> reg;
-  PipelinePlan plan;
-};
-Loaded load(const std::vector<std::string>& overrides = {}) {
-  auto lr = config::load_config(kDag, overrides);
-  EXPECT_TRUE(lr.ok());
-  Loaded l;
-  l.cfg = lr.config;
-  l.reg = load_catalog(l.cfg, {BUILTIN_PLUGIN_DIR}, nullptr);
-  l.plan = make_plan(l.cfg, *l.reg);
-  return l;
+LoadedPipeline load(const std::vector<std::string>& overrides = {}) {
+  return load_pipeline(kDag, overrides, {BUILTIN_PLUGIN_DIR}).take();
 }
 
 // Runs `source` through `plan` into a trace at `out`.

@@ -680,11 +680,11 @@ TEST(Engine, AnAbi11PluginRunsOnceATurnInAMicroBatchAndItsShortDescriptorIsNotRe
   // c_abi11's descriptor ends before process_batch; the memory after it
   // holds a function that traps if called.
   auto f = chain("c_abi11");
-  const auto* p = f.reg->find("c_abi11");
+  const auto* p = f.registry->find("c_abi11");
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(p->info.abi_minor, 1u);
   EXPECT_FALSE(p->info.batch);
-  EXPECT_TRUE(f.reg->find("c_batch") == nullptr || f.reg->find("c_batch")->info.batch);
+  EXPECT_TRUE(f.registry->find("c_batch") == nullptr || f.registry->find("c_batch")->info.batch);
   auto [out, data] = run_traced(f.plan, texts({"one", "two", "fail", "four"}), 2, 8);
   EXPECT_EQ(out[0].result, "T:one");
   EXPECT_EQ(out[3].result, "T:four");

@@ -2,7 +2,7 @@
 // the way `cascade run` loads it (config, catalog from real .so files,
 // validation, plan), and a traced run of turns through it.
 //
-// Lifecycle: a PipelineFixture owns the registry its plan points into;
+// Lifecycle: a PipelineFixture (a LoadedPipeline) owns the registry its plan points into;
 // keep it alive while the plan is used. Threading: none of its own.
 // Needs FIXTURE_PLUGIN_DIR and BUILTIN_PLUGIN_DIR defined by the test.
 #pragma once
@@ -22,29 +22,20 @@
 
 namespace cascade::test_support {
 
-struct PipelineFixture {
-  config::PipelineConfig cfg;
-  std::unique_ptr<PluginRegistry> reg;
-  PipelinePlan plan;
-};
+using PipelineFixture = LoadedPipeline;
 
-// Writes `toml` to a scratch file and loads it; every diagnostic is a test
-// failure.
+// Writes `toml` to a scratch file and loads it with the fixture plugins
+// and the built-in ones; every problem is a test failure.
 inline PipelineFixture load_pipeline(const std::string& toml) {
   static int n = 0;
   const std::filesystem::path file =
       std::filesystem::temp_directory_path() /
       ("cascade_pipeline_fixture_" + std::to_string(::getpid()) + "_" + std::to_string(n++) + ".toml");
   std::ofstream(file) << toml;
-  auto lr = config::load_config(file);
-  for (const auto& d : lr.diagnostics) ADD_FAILURE() << d.format();
-  PipelineFixture f;
-  f.cfg = lr.config;
-  f.reg = load_catalog(f.cfg, {FIXTURE_PLUGIN_DIR, BUILTIN_PLUGIN_DIR}, nullptr);
-  for (const auto& d : config::validate(f.cfg, *f.reg)) ADD_FAILURE() << d.format();
-  f.plan = make_plan(f.cfg, *f.reg);
+  PipelineLoad load = cascade::load_pipeline(file, {}, {FIXTURE_PLUGIN_DIR, BUILTIN_PLUGIN_DIR});
   std::filesystem::remove(file);
-  return f;
+  for (const auto& d : load.problems) ADD_FAILURE() << d.format();
+  return std::move(load).take();
 }
 
 // What a traced run gave: the outcomes, and what the trace holds (read

@@ -29,6 +29,7 @@
 #include <functional>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,37 @@ std::unique_ptr<PluginRegistry> load_catalog(const config::PipelineConfig& cfg,
 // (C0xx) if validation finds anything; call config::validate() first to
 // show every problem.
 PipelinePlan make_plan(const config::PipelineConfig& cfg, const PluginCatalog& catalog);
+
+// A config read, its plugins loaded, validated and resolved to a plan: what
+// `cascade run`, `replay` and `isolate -p`, `cascade isolate train` and
+// the tools start from. `registry` holds every plugin on the search path
+// (analyzers too), not only the config's.
+// Lifecycle: `plan` points into `registry`; move the whole, never the parts
+// apart. Threading: immutable once loaded; engines may share the plan.
+struct LoadedPipeline {
+  config::PipelineConfig config;
+  std::unique_ptr<PluginRegistry> registry;
+  PipelinePlan plan;
+};
+
+// What load_pipeline() found: the pipeline, or every problem.
+struct PipelineLoad {
+  std::optional<LoadedPipeline> pipeline;  // set iff `problems` is empty
+  std::vector<Diagnostic> problems;        // the config's (C0xx) or validation's
+  std::vector<Diagnostic> refused;         // plugins the search refused
+  // Each problem, then (when there are problems) each refused plugin as a
+  // note, since a refusal is often why a plugin is "unknown". One a line.
+  void print(std::ostream& os) const;
+  // The pipeline, or throws CascadeError with the first problem (the
+  // refusals as notes in its message).
+  LoadedPipeline take() &&;
+};
+
+// load_config(file, overrides), load_catalog(config, extra_dirs),
+// config::validate(), make_plan(). Never throws for a bad config or a
+// missing plugin: those are `problems`.
+PipelineLoad load_pipeline(const std::filesystem::path& file, const std::vector<std::string>& overrides = {},
+                           const std::vector<std::filesystem::path>& extra_dirs = {});
 
 // A source of turns, read incrementally.
 // Threading: used by one thread (the run loop).
