@@ -265,6 +265,35 @@ TEST_F(FpiCases, WokeOnBackgroundSpeechIsFalseWake) {
   EXPECT_EQ(v[0].label, "false_wake") << v[0].evidence;
 }
 
+// The device did not wake. Addressed speech -> a miss (false_wake); the
+// rules see it only by the wake stage's near miss in a noisy room (R3b).
+// Background speech ignored, or a near miss in a quiet room -> correct.
+TEST_F(FpiCases, AMissedWakeWordIsFalseWakeAndBackgroundSpeechIgnoredIsCorrect) {
+  auto not_woken = [](const json& g, std::vector<std::pair<std::string, double>> wake_features, const char* dialogue) {
+    wake_features.emplace_back("detected", 0);
+    Case c(g, {{"wake", "wake", json{{"detected", false}}, trace::StageStatus::Ok, 0.0, std::move(wake_features)},
+               {"asr", "text", json(), trace::StageStatus::Skipped},
+               {"nlu", "nlu", json(), trace::StageStatus::Skipped},
+               {"er", "er", json(), trace::StageStatus::Skipped},
+               {"result", "result", json(), trace::StageStatus::Skipped}},
+           dialogue);
+    return c;
+  };
+  const json addressed = pick(kSupportedWithThe)["gold"];
+  const json background = pick([](const json& t) { return !t["addressed"].get<bool>(); })["gold"];
+  const Case missed = not_woken(addressed, {{"snr_db", 19}, {"near_miss", 1}, {"near_miss_start_s", 0.14}}, "a");
+  const Case ignored = not_woken(background, {{"snr_db", 19}, {"near_miss", 0}}, "b");
+  const Case quiet = not_woken(background, {{"snr_db", 58}, {"near_miss", 1}, {"near_miss_start_s", 0.14}}, "c");
+  const Case late = not_woken(background, {{"snr_db", 19}, {"near_miss", 1}, {"near_miss_start_s", 1.6}}, "d");
+  EXPECT_EQ(oracle(missed), "false_wake");
+  EXPECT_EQ(oracle(ignored), "correct");
+  auto v = label("rules", {missed, ignored, quiet, late});
+  ASSERT_EQ(v.size(), 4u);
+  EXPECT_EQ(v[0].label, "false_wake") << v[0].evidence;
+  EXPECT_NE(v[0].evidence.find("R3b"), std::string::npos) << v[0].evidence;
+  for (size_t i = 1; i < 4; ++i) EXPECT_EQ(v[i].label, "correct") << i << ": " << v[i].evidence;
+}
+
 TEST_F(FpiCases, AnUnsupportedRequestRefusedIsCorrect) {
   const json g = pick([](const json& t) { return t["addressed"].get<bool>() && !t["gold"]["result"]["supported"].get<bool>(); })["gold"];
   Case c(g, all_gold(g));

@@ -7,6 +7,9 @@
 //   R2 the device acted, but what it heard does not start with the wake
 //      word (speech not addressed to it)               -> false_wake
 //   R3 not woken, and the user said it again right after -> false_wake (a miss)
+//   R3b not woken, but in a noisy room the wake stage's permissive second
+//      decode found the wake word where it would be (a near miss at the
+//      start)                                          -> false_wake (a miss)
 //   R4 not woken                                       -> correct
 //   R5 the result succeeded, but the NLU was unsure (confidence below
 //      nlu_success_min): a confident wrong action      -> nlu
@@ -32,6 +35,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -94,6 +98,10 @@ class Rules : public Analyzer {
   static inline Param<double> rephrase_min{"rephrase_min", 0.5, "R3, R6: word similarity that makes the next turn a rephrase"};
   static inline Param<double> rephrase_gap_s{"rephrase_gap_s", 60.0, "R3, R6: a rephrase starts within this many seconds"};
   static inline Param<std::string> wake_word{"wake_word", "alexa", "R2: the word a woken transcript starts with"};
+  static inline Param<double> noisy_snr_db{"noisy_snr_db", 40.0,
+                                           "R3b: a room whose estimated SNR (the wake stage's snr_db) is below this is noisy"};
+  static inline Param<double> near_miss_start_max{
+      "near_miss_start_max", 0.5, "R3b: a near miss that starts within this many seconds is where the wake word would be"};
   static inline Param<std::string> dialogue{
       "dialogue", "live",
       "R3, R6: live: the next turn is the user's reaction and a rephrase counts; scripted: the dialogue was "
@@ -105,7 +113,8 @@ class Rules : public Analyzer {
             .description = "failure point from confidences, statuses and the dialogue, by readable rules",
             .labels = {"false_wake", "asr", "nlu", "er", "result", "correct"},
             .dialogue = true,
-            .params = param_list(asr_word_min, nlu_min, nlu_success_min, rephrase_min, rephrase_gap_s, wake_word, dialogue)};
+            .params = param_list(asr_word_min, nlu_min, nlu_success_min, rephrase_min, rephrase_gap_s, wake_word,
+                                 noisy_snr_db, near_miss_start_max, dialogue)};
   }
 
   void open(Context& ctx) override {
@@ -115,6 +124,8 @@ class Rules : public Analyzer {
     rephrase_min_ = ctx.get(rephrase_min);
     rephrase_gap_s_ = ctx.get(rephrase_gap_s);
     wake_word_ = ctx.get(wake_word);
+    noisy_snr_db_ = ctx.get(noisy_snr_db);
+    near_miss_start_max_ = ctx.get(near_miss_start_max);
     live_ = cascade::analyzers::live_dialogue(ctx.get(dialogue));
   }
 
@@ -146,6 +157,11 @@ class Rules : public Analyzer {
     // R3, R4
     if (!woke) {
       if (rephrased) return say("R3", "false_wake", 0.7, "not woken, and the user said it again");
+      const double snr = wake->feature("snr_db").value_or(std::numeric_limits<double>::infinity());
+      if (wake->feature("near_miss").value_or(0.0) > 0.5 && snr < noisy_snr_db_)
+        if (const double at = wake->feature("near_miss_start_s").value_or(1e9); at < near_miss_start_max_)
+          return say("R3b", "false_wake", 0.7,
+                     "not woken, but the wake word nearly fired at " + num(at) + " s in a noisy room (SNR " + num(snr) + " dB)");
       return say("R4", "correct", 0.9, "not woken, and nobody insisted");
     }
     const auto result = t.stage("result");
@@ -196,6 +212,7 @@ class Rules : public Analyzer {
   }
 
   double asr_word_min_ = 0, nlu_min_ = 0, nlu_success_min_ = 0, rephrase_min_ = 0, rephrase_gap_s_ = 0;
+  double noisy_snr_db_ = 0, near_miss_start_max_ = 0;
   bool live_ = true;
   std::string wake_word_;
 };

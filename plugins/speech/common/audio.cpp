@@ -96,6 +96,26 @@ double rms(std::span<const int16_t> samples) {
   return std::sqrt(s / static_cast<double>(samples.size()));
 }
 
+double estimate_snr_db(std::span<const int16_t> samples, uint32_t sample_rate) {
+  constexpr double kLow = -10.0, kHigh = 60.0;
+  const size_t frame = std::max<size_t>(1, sample_rate / 40), hop = std::max<size_t>(1, sample_rate / 100);
+  if (samples.size() < frame) return kHigh;
+  std::vector<double> energy;
+  for (size_t at = 0; at + frame <= samples.size(); at += hop) {
+    const double r = rms(samples.subspan(at, frame));
+    energy.push_back(r * r);
+  }
+  auto percentile = [&energy](double q) {
+    const auto k = static_cast<size_t>(q * static_cast<double>(energy.size() - 1));
+    std::nth_element(energy.begin(), energy.begin() + static_cast<std::ptrdiff_t>(k), energy.end());
+    return energy[k];
+  };
+  const double noise = percentile(0.10), speech = percentile(0.95);
+  if (noise <= 0.0) return kHigh;
+  if (speech <= noise) return kLow;
+  return std::clamp(10.0 * std::log10((speech - noise) / noise), kLow, kHigh);
+}
+
 void add_gaussian_noise(std::vector<int16_t>& samples, double sigma, uint64_t seed) {
   if (sigma <= 0.0) return;
   std::mt19937_64 rng(seed);

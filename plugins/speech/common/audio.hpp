@@ -1,5 +1,6 @@
 // speech/common/audio.hpp — audio helpers shared by the speech plugins and
-// tools: resampling, WAV files (libsndfile), RMS and seeded noise mixing.
+// tools: resampling, WAV files (libsndfile), RMS, an SNR estimate and
+// seeded noise mixing.
 //
 // Everything here is a free function on values: no state, so every function
 // is safe to call from any number of threads at once.
@@ -52,6 +53,15 @@ void write_wav(const std::string& path, std::span<const int16_t> samples, uint32
 
 // Root mean square of the samples (0 for none).
 double rms(std::span<const int16_t> samples);
+
+// The signal-to-noise ratio in dB, estimated from the samples alone (no
+// clean reference), as a front end judges how noisy the room is: the
+// energies of 25 ms frames every 10 ms; the noise floor is their 10th
+// percentile (the pauses), the speech level their 95th; the estimate is
+// 10 log10((speech - noise) / noise), clamped to [-10, 60]. Speech needs
+// pauses for this (a leading or trailing silence is enough). Rough, but
+// monotone in the noise added. Fewer samples than one frame: 60.
+double estimate_snr_db(std::span<const int16_t> samples, uint32_t sample_rate);
 
 // Adds white Gaussian noise of standard deviation `sigma` (in sample units),
 // clipping to int16. The noise is a pure function of `seed`: the same seed

@@ -121,3 +121,26 @@ TEST(Wav, UnreadableFileIsA003) {
     EXPECT_EQ(e.code(), "A003");
   }
 }
+
+TEST(EstimateSnr, FollowsTheNoiseAddedToSpeechWithPauses) {
+  // 0.3 s of pause, a 1 s tone, 0.3 s of pause, like speechsim's padding.
+  std::vector<int16_t> clean(4800, 0);
+  const auto tone = sine(300, 16000, 1.0);
+  clean.insert(clean.end(), tone.begin(), tone.end());
+  clean.insert(clean.end(), 4800, 0);
+  double previous = 1e9;
+  for (const double snr : {60.0, 30.0, 20.0, 10.0, 0.0}) {
+    auto noisy = clean;
+    add_gaussian_noise(noisy, noise_sigma_for_snr(rms(tone), snr), 7);
+    const double est = estimate_snr_db(noisy, 16000);
+    EXPECT_NEAR(est, snr, 2.0) << snr;
+    EXPECT_LT(est, previous) << snr;
+    previous = est;
+  }
+  EXPECT_EQ(estimate_snr_db(clean, 16000), 60.0);  // digital silence in the pauses
+  EXPECT_EQ(estimate_snr_db(std::vector<int16_t>(100, 5), 16000), 60.0);  // shorter than a frame
+  // Noise alone, no speech above it: the lowest value.
+  std::vector<int16_t> hiss(16000, 0);
+  add_gaussian_noise(hiss, 300, 7);
+  EXPECT_LT(estimate_snr_db(hiss, 16000), 3.0);
+}
