@@ -95,6 +95,11 @@ enum Feature : size_t {
   kAltSameResult,
   kAltFirstSame,
   kAltSuccess,
+  // What a wake stage that did not fire leaves: the room's noise, and
+  // whether a permissive second decode found the wake word, and where.
+  kWakeSnrDb,
+  kWakeNearMiss,
+  kWakeNearMissStartS,
   kFeatureCount
 };
 
@@ -113,7 +118,8 @@ constexpr std::array<const char*, kFeatureCount> kNames = {
     "asr_low_share", "asr_mean_word_confidence", "asr_slot_min_word_confidence", "nlu_entropy", "er_resolved_changed",
     "neighbour_similarity", "neighbour_agrees", "neighbour_intent_share",
     "next_same_intent", "next_success", "next_gap_after_say_s",
-    "alt_replayed", "alt_same_result", "alt_first_same", "alt_success"};
+    "alt_replayed", "alt_same_result", "alt_first_same", "alt_success",
+    "wake_snr_db", "wake_near_miss", "wake_near_miss_start_s"};
 
 // A name missing from kNames would be a null entry at the end.
 constexpr bool every_feature_named() {
@@ -300,6 +306,9 @@ void stage_features(const TurnView& t, const FeatureOptions& o, std::vector<doub
     f[kWakeDetected] = wake->feature("detected").value_or(kMissing);
     f[kWakeConfidence] = wake->confidence().value_or(kMissing);
     f[kWakeScore] = wake->feature("score").value_or(kMissing);
+    f[kWakeSnrDb] = wake->feature("snr_db").value_or(kMissing);
+    f[kWakeNearMiss] = wake->feature("near_miss").value_or(kMissing);
+    f[kWakeNearMissStartS] = wake->feature("near_miss_start_s").value_or(kMissing);
   } else {
     f[kWakePresent] = 0;
   }

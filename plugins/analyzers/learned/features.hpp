@@ -9,7 +9,8 @@
 // request, nlu, er, result; a stage the trace does not have gives missing
 // values, which the trees handle):
 //   wake     detected, confidence, score; whether what was heard starts
-//            with the wake word
+//            with the wake word; the room's noise (estimated SNR); when it
+//            did not fire, a near miss and where it lay
 //   asr      confidence, n-best margin and size, lowest word confidence,
 //            words heard; how the top two hypotheses differ (overlap, in
 //            the slots' words?), new words in the alternatives, words per
