@@ -192,7 +192,7 @@ TEST(ConformanceTurns, CoverEveryRuleOfRulesEveryBranchOfTheExampleAndEveryProbe
 
 }  // namespace
 
-// R6 reads the user's reaction: a successful turn said again soon after
+// R7 reads the user's reaction: a successful turn said again soon after
 // (by the turns' timestamps, whatever the run times) is no success, unless
 // the dialogue was scripted, where the next turn is nobody's reaction.
 TEST(RulesDialogue, TheTimestampsSayWhenTheUserSpokeAndScriptedDialoguesHaveNoRephrase) {
@@ -204,13 +204,13 @@ TEST(RulesDialogue, TheTimestampsSayWhenTheUserSpokeAndScriptedDialoguesHaveNoRe
   turns[1].timestamp("2026-01-15T09:00:06Z");  // six seconds later, though run ten minutes later
   const auto live = AnalyzerHarness::load(RULES_SO)->run(turns);
   ASSERT_TRUE(live[0].analyzed) << live[0].error;
-  EXPECT_NE(json::parse(live[0].evidence).value("rule", ""), "R6") << live[0].evidence;
+  EXPECT_NE(json::parse(live[0].evidence).value("rule", ""), "R7") << live[0].evidence;
   EXPECT_EQ(json::parse(live[0].evidence).value("next_turn_rephrase", false), true);
   const auto scripted = AnalyzerHarness::load(RULES_SO, {{"dialogue", "scripted"}})->run(turns);
-  EXPECT_EQ(json::parse(scripted[0].evidence).value("rule", ""), "R6") << scripted[0].evidence;
+  EXPECT_EQ(json::parse(scripted[0].evidence).value("rule", ""), "R7") << scripted[0].evidence;
   EXPECT_EQ(scripted[0].label, "correct");
   turns[1].timestamp("2026-01-15T09:05:00Z");  // five minutes later: a new request
   const auto later = AnalyzerHarness::load(RULES_SO)->run(turns);
-  EXPECT_EQ(json::parse(later[0].evidence).value("rule", ""), "R6") << later[0].evidence;
+  EXPECT_EQ(json::parse(later[0].evidence).value("rule", ""), "R7") << later[0].evidence;
   EXPECT_THROW(AnalyzerHarness::load(RULES_SO, {{"dialogue", "replayed"}}), std::runtime_error);
 }

@@ -266,7 +266,7 @@ TEST_F(FpiCases, WokeOnBackgroundSpeechIsFalseWake) {
 }
 
 // The device did not wake. Addressed speech -> a miss (false_wake); the
-// rules see it only by the wake stage's near miss in a noisy room (R3b).
+// rules see it only by the wake stage's near miss in a noisy room (R4).
 // Background speech ignored, or a near miss in a quiet room -> correct.
 TEST_F(FpiCases, AMissedWakeWordIsFalseWakeAndBackgroundSpeechIgnoredIsCorrect) {
   auto not_woken = [](const json& g, std::vector<std::pair<std::string, double>> wake_features, const char* dialogue) {
@@ -284,14 +284,13 @@ TEST_F(FpiCases, AMissedWakeWordIsFalseWakeAndBackgroundSpeechIgnoredIsCorrect) 
   const Case missed = not_woken(addressed, {{"snr_db", 19}, {"near_miss", 1}, {"near_miss_start_s", 0.14}}, "a");
   const Case ignored = not_woken(background, {{"snr_db", 19}, {"near_miss", 0}}, "b");
   const Case quiet = not_woken(background, {{"snr_db", 58}, {"near_miss", 1}, {"near_miss_start_s", 0.14}}, "c");
-  const Case late = not_woken(background, {{"snr_db", 19}, {"near_miss", 1}, {"near_miss_start_s", 1.6}}, "d");
   EXPECT_EQ(oracle(missed), "false_wake");
   EXPECT_EQ(oracle(ignored), "correct");
-  auto v = label("rules", {missed, ignored, quiet, late});
-  ASSERT_EQ(v.size(), 4u);
+  auto v = label("rules", {missed, ignored, quiet});
+  ASSERT_EQ(v.size(), 3u);
   EXPECT_EQ(v[0].label, "false_wake") << v[0].evidence;
-  EXPECT_NE(v[0].evidence.find("R3b"), std::string::npos) << v[0].evidence;
-  for (size_t i = 1; i < 4; ++i) EXPECT_EQ(v[i].label, "correct") << i << ": " << v[i].evidence;
+  EXPECT_EQ(json::parse(v[0].evidence).value("rule", ""), "R4") << v[0].evidence;
+  for (size_t i = 1; i < 3; ++i) EXPECT_EQ(v[i].label, "correct") << i << ": " << v[i].evidence;
 }
 
 TEST_F(FpiCases, AnUnsupportedRequestRefusedIsCorrect) {
@@ -323,20 +322,29 @@ TEST_F(FpiCases, ATurnWithoutGoldIsNotLabelledByTheOracleButByTheRules) {
   EXPECT_EQ(v[0].label, "correct") << v[0].evidence;
 }
 
-TEST_F(FpiCases, RulesReadConfidencesAndUnresolvedEntities) {
+TEST_F(FpiCases, RulesReadConfidencesAndUnresolvedEntitiesUnlessTheRequestWasRefused) {
   const json g = pick(kSupportedWithThe)["gold"];
+  json failed = wrong_result();  // supported, but it did not work
+  failed["supported"] = true;
+  failed["say"] = "Sorry, something went wrong.";
   Case asr(g, all_gold(g), "a");
   asr.stages[0].features = {{"min_word_conf", 0.01}};
-  asr.stages[3].value = wrong_result();
+  asr.stages[3].value = failed;
   Case nlu(g, all_gold(g), "b");
   nlu.stages[1].confidence = 0.2;
-  nlu.stages[3].value = wrong_result();
+  nlu.stages[3].value = failed;
   Case er(g, all_gold(g), "c");
   er.stages[2].features = {{"unresolved", 1}};
-  er.stages[3].value = wrong_result();
-  auto v = label("rules", {asr, nlu, er});
-  ASSERT_EQ(v.size(), 3u);
+  er.stages[3].value = failed;
+  // Refused as unsupported: the refusal rule comes before the doubts.
+  Case refused(g, all_gold(g), "d");
+  refused.stages[0].features = {{"min_word_conf", 0.01}};
+  refused.stages[3].value = wrong_result();
+  auto v = label("rules", {asr, nlu, er, refused});
+  ASSERT_EQ(v.size(), 4u);
   EXPECT_EQ(v[0].label, "asr") << v[0].evidence;
   EXPECT_EQ(v[1].label, "nlu") << v[1].evidence;
   EXPECT_EQ(v[2].label, "er") << v[2].evidence;
+  EXPECT_EQ(v[3].label, "correct") << v[3].evidence;
+  EXPECT_EQ(json::parse(v[3].evidence).value("rule", ""), "R8") << v[3].evidence;
 }
