@@ -175,6 +175,38 @@ TEST_F(Learned, PredictsValidClassesAndBeatsTheMajorityOnItsTrainingTurns) {
   EXPECT_GT(right, majority) << right << " of " << scored << " right; the majority class has " << majority;
 }
 
+// correct_weight moves the choice between `correct` and the failures, and
+// only the choice: every label is still the most probable class once
+// P(correct) is weighed, and the score is the model's own probability.
+TEST_F(Learned, CorrectWeightTradesFailuresForCorrectTurns) {
+  auto count_correct = [](const AnalysisResult& r) {
+    size_t n = 0;
+    for (const Verdict& v : r.verdicts) n += v.label == "correct" ? 1 : 0;
+    return n;
+  };
+  size_t previous = 0;
+  for (const double w : {0.01, 1.0, 1.5, 100.0}) {
+    const AnalysisResult r = analyze(trace(), {{"model", model().string()}, {"correct_weight", std::to_string(w)}});
+    for (const Verdict& v : r.verdicts) {
+      ASSERT_TRUE(v.analyzed) << v.error;
+      const json e = json::parse(v.evidence);
+      if (e.contains("direct")) continue;
+      const auto& p = e.at("probabilities");
+      auto weighed = [&](const std::string& c) { return p.at(c).get<double>() * (c == "correct" ? w : 1.0); };
+      for (const auto& [c, _] : p.items()) EXPECT_GE(weighed(v.label) + 1e-6, weighed(c)) << w << " " << e.dump();
+      EXPECT_NEAR(v.score, p.at(v.label).get<double>(), 1e-6);
+    }
+    const size_t n = count_correct(r);
+    EXPECT_GE(n, previous) << "correct_weight " << w;
+    previous = n;
+  }
+  const AnalysisResult low = analyze(trace(), {{"model", model().string()}, {"correct_weight", "0.01"}});
+  const AnalysisResult high = analyze(trace(), {{"model", model().string()}, {"correct_weight", "100"}});
+  EXPECT_LT(count_correct(low), count_correct(high));
+  EXPECT_NE(open_error({{"model", model().string()}, {"correct_weight", "0"}}).find("correct_weight"), std::string::npos);
+  EXPECT_NE(open_error({{"model", model().string()}, {"correct_weight", "-1"}}).find("correct_weight"), std::string::npos);
+}
+
 TEST_F(Learned, FeaturesModeGivesOneNamedVectorPerTurn) {
   const AnalysisResult r = analyze(trace(), {{"mode", "features"}});
   ASSERT_FALSE(r.verdicts.empty());
