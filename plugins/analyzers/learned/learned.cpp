@@ -175,6 +175,9 @@ class Learned : public Analyzer {
     options_.live_dialogue = cascade::analyzers::live_dialogue(ctx.get(dialogue));
     top_ = static_cast<size_t>(std::max<int64_t>(0, ctx.get(top)));
     correct_weight_ = ctx.get(correct_weight);
+    const auto& classes = learned::classes();
+    correct_index_ = static_cast<size_t>(std::distance(
+        classes.begin(), std::find_if(classes.begin(), classes.end(), [](const char* c) { return std::string_view(c) == "correct"; })));
     if (!(std::isfinite(correct_weight_) && correct_weight_ > 0))
       throw Error(Status::InvalidArgument, "parameter 'correct_weight' must be a positive number");
     options_.alternatives = static_cast<size_t>(std::max<int64_t>(0, ctx.get(alternatives)));
@@ -224,7 +227,7 @@ class Learned : public Analyzer {
     const auto& classes = learned::classes();
     size_t best = 0;
     for (size_t c = 0; c < probabilities.size(); ++c)
-      if (weighed(classes[c], probabilities[c]) > weighed(classes[best], probabilities[best])) best = c;
+      if (weighed(c, probabilities[c]) > weighed(best, probabilities[best])) best = c;
     if (top_ > 0) forest_->contributions(row, best, contributions);
     std::string probs = "{";
     for (size_t c = 0; c < classes.size(); ++c)
@@ -252,10 +255,8 @@ class Learned : public Analyzer {
     return out + "}";
   }
 
-  // A class's probability as the label is chosen by (correct_weight).
-  [[nodiscard]] double weighed(std::string_view label, float p) const {
-    return label == "correct" ? correct_weight_ * p : p;
-  }
+  // Class `c`'s probability as the label is chosen by (correct_weight).
+  [[nodiscard]] double weighed(size_t c, float p) const { return c == correct_index_ ? correct_weight_ * p : p; }
 
   // Full precision: the trainer reads these back as the model's inputs.
   static std::string number_exact(double v) { return number(v, 17); }
@@ -265,6 +266,7 @@ class Learned : public Analyzer {
   bool features_only_ = false;
   size_t top_ = 5;
   double correct_weight_ = 1.5;
+  size_t correct_index_ = 0;  // `correct`'s place in learned::classes(), the model's class order
   std::unique_ptr<learned::Forest> forest_;
 };
 
