@@ -2,7 +2,6 @@
 // eval fpi` (fpi_isolators.hpp).
 #include "eval/fpi_isolators.hpp"
 
-#include <cascade/core/config.hpp>
 #include <cascade/core/diagnostic.hpp>
 #include <cascade/core/run.hpp>
 
