@@ -214,3 +214,19 @@ TEST(RulesDialogue, TheTimestampsSayWhenTheUserSpokeAndScriptedDialoguesHaveNoRe
   EXPECT_EQ(json::parse(later[0].evidence).value("rule", ""), "R7") << later[0].evidence;
   EXPECT_THROW(AnalyzerHarness::load(RULES_SO, {{"dialogue", "replayed"}}), std::runtime_error);
 }
+
+// R8 calls a refusal correct unless the user said it again: then the
+// refusal was likely wrong, and the rules after it decide.
+TEST(RulesDialogue, ARefusalTheUserRephrasesIsNotCalledCorrect) {
+  std::vector<RecordedTurn> turns = {assistant_turn("d", 0, "what is the weather in paris", kFirstTurnNs),
+                                     assistant_turn("d", 1, "what is the weather in paris", kFirstTurnNs + 5'000'000'000)};
+  answer(turns[0], false, false);
+  answer(turns[1], true, true);
+  const auto live = AnalyzerHarness::load(RULES_SO)->run(turns);
+  ASSERT_TRUE(live[0].analyzed) << live[0].error;
+  EXPECT_NE(json::parse(live[0].evidence).value("rule", ""), "R8") << live[0].evidence;
+  EXPECT_NE(live[0].label, "correct") << live[0].evidence;
+  const auto scripted = AnalyzerHarness::load(RULES_SO, {{"dialogue", "scripted"}})->run(turns);
+  EXPECT_EQ(json::parse(scripted[0].evidence).value("rule", ""), "R8") << scripted[0].evidence;
+  EXPECT_EQ(scripted[0].label, "correct");
+}
