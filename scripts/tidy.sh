@@ -11,12 +11,12 @@ root="$(pwd)"
 files=(
   core/graph/graph.cpp core/loader/loader.cpp
   core/run/inputs.cpp core/run/loop.cpp core/run/plan.cpp core/run/replay.cpp
-  core/apps/cascade/crash_report.cpp core/apps/cascade/run_commands.cpp
+  core/apps/cascade/crash_report.cpp core/apps/cascade/run_commands.cpp core/apps/cascade/isolate_train_model.cpp
   core/runtime/engine.cpp core/runtime/outcome.cpp core/runtime/stage_caller.cpp core/runtime/compiled_plan.cpp
   core/isolation/process_stage.cpp core/isolation/protocol.cpp core/isolation/worker_process.cpp
   core/isolation/worker_main.cpp
   core/analyze/analyzer_host.cpp core/analyze/analysis_file.cpp core/analyze/replay_service.cpp
-  core/analyze/scoring.cpp core/analyze/turn_views.cpp
+  core/analyze/scoring.cpp core/analyze/turn_views.cpp core/analyze/baselines.cpp
   plugins/analyzers/oracle/oracle.cpp plugins/analyzers/rules/rules.cpp
   plugins/analyzers/learned/json_tape.cpp plugins/analyzers/learned/readings.cpp plugins/analyzers/learned/features.cpp
   plugins/analyzers/learned/alternatives.cpp

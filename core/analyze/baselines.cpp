@@ -37,13 +37,15 @@ std::string lowest_confidence_label(const trace::Turn& t) {
   return best;
 }
 
-std::string split_side(std::string_view dialogue_id) {
+uint64_t fnv1a(std::string_view text) {
   uint64_t h = 14695981039346656037ull;
-  for (const char c : dialogue_id) {
+  for (const char c : text) {
     h ^= static_cast<unsigned char>(c);
     h *= 1099511628211ull;
   }
-  return (h & 1u) != 0 ? "test" : "train";
+  return h;
 }
+
+std::string split_side(std::string_view dialogue_id) { return (fnv1a(dialogue_id) & 1u) != 0 ? "test" : "train"; }
 
 }  // namespace cascade

@@ -21,14 +21,21 @@
 //      the pipeline the traces came from);
 //   3. join by (trace file name, turn_seq), in trace then turn order;
 //      print the training size and class balance to stderr;
-//   4. xgboost (multi:softprob, one class per failure point, rarer classes
-//      weighted up), nthread=1 and the seed: the same inputs and seed give a
-//      byte-identical model file;
-//   5. record the feature names and class order in the model (the plugin
-//      refuses a model of another schema) and save it as JSON.
+//   4. cross-validation by dialogue (--cv folds): every row predicted by a
+//      model that never saw its dialogue; print how well that does, and
+//      choose the decision weights on those predictions
+//      (isolate_train_model.hpp says why);
+//   5. xgboost on all rows (multi:softprob, one class per failure point,
+//      rarer classes weighted up), nthread=1 and the seed: the same inputs
+//      and seed give a byte-identical model file;
+//   6. record the feature names, class order and decision weights in the
+//      model (the plugin refuses a model of another schema) and save it as
+//      JSON.
 //
 // Exit codes: 0 trained, 1 no training data or xgboost failed (N020, N021),
 // 2 usage or config error.
+#include "isolate_train_model.hpp"
+
 #include <cascade/core/analysis_file.hpp>
 #include <cascade/core/analyze.hpp>
 #include <cascade/core/baselines.hpp>
@@ -40,23 +47,23 @@
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
-#include <xgboost/c_api.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <limits>
 #include <map>
-#include <optional>
+#include <sstream>
 
 namespace {
 
 using nlohmann::json;
 using cascade::CascadeError;
-
-const std::vector<std::string> kClasses = {"false_wake", "asr", "nlu", "er", "result", "correct"};
+using cascade::isolate_train::classes;
+using cascade::isolate_train::Example;
 
 struct TrainArgs {
   std::vector<std::string> traces;
@@ -67,23 +74,14 @@ struct TrainArgs {
   std::string trace_params;         // JSONL: {"trace": PATH, "params": {KEY: VALUE}}
   std::string against;
   std::string out;
-  uint64_t seed = 7;
   // Defaults: the best mean accuracy and macro-F1 over both halves of the
   // eval dialogues' split, on the text and on the speech assistant's traces
   // (shallow trees, slow learning: a few hundred training turns).
-  uint32_t rounds = 100;
-  uint32_t depth = 3;
-  double eta = 0.1;
-  std::string weights = "sqrt";  // class weights: balanced, sqrt, none
+  cascade::isolate_train::FitOptions fit;
+  uint32_t cv = 5;                  // folds of the cross-validation; 0: none
+  std::string objective = "mean";   // what the decision weights maximise
   std::string dialogues = "all";  // all, or one side of the documented split: train, test
   uint32_t jobs = 0;
-};
-
-// One training row.
-struct Example {
-  std::string key;  // trace file name # turn_seq
-  std::vector<float> features;
-  int label = -1;
 };
 
 std::string key_of(const std::string& trace, uint64_t seq) {
@@ -174,16 +172,20 @@ std::vector<Example> features(const cascade::LoadedPlugin& learned, const TrainA
   const auto setups = setup_by_trace(a);
   std::vector<Example> out;
   uint64_t other_side = 0, replays = 0, replaying_traces = 0;
+  // Loaded once per pipeline and overrides: traces of one run share it.
+  std::map<std::pair<std::string, std::vector<std::string>>, cascade::LoadedPipeline> pipelines;
   for (const auto& t : a.traces) {
     const TraceSetup& setup = setups.at(std::filesystem::weakly_canonical(t).string());
     cascade::AnalysisOptions o;
     o.params = setup.params;
     o.params["mode"] = "features";
     o.jobs = a.jobs;
-    std::optional<cascade::LoadedPipeline> pipeline;
     if (!setup.pipeline.empty()) {
-      pipeline = load_replay_pipeline(setup.pipeline, setup.overrides, a);
-      o.replay_plan = &pipeline->plan;
+      auto key = std::make_pair(setup.pipeline, setup.overrides);
+      auto it = pipelines.find(key);
+      if (it == pipelines.end())
+        it = pipelines.emplace(std::move(key), load_replay_pipeline(setup.pipeline, setup.overrides, a)).first;
+      o.replay_plan = &it->second.plan;
     }
     cascade::AnalyzerHost host(learned, o);
     const cascade::trace::TraceData data = cascade::trace::read_turns(t);
@@ -208,6 +210,7 @@ std::vector<Example> features(const cascade::LoadedPlugin& learned, const TrainA
       if (names.empty()) names = e["feature_names"].get<std::vector<std::string>>();
       Example ex;
       ex.key = key_of(t, v.turn_seq);
+      ex.dialogue = v.dialogue_id;
       for (const auto& x : e["features"])
         ex.features.push_back(x.is_null() ? std::numeric_limits<float>::quiet_NaN() : x.get<float>());
       if (ex.features.size() != names.size())
@@ -242,85 +245,61 @@ std::map<std::string, std::string> oracle_labels(const TrainArgs& a, cascade::Pl
   return labels;
 }
 
-// xgboost's C API reports failure by return code; this makes it an N021.
-void xgb(int rc, const char* what) {
-  if (rc != 0) throw CascadeError("N021", std::string(what) + ": " + XGBGetLastError());
+// `v` with `digits` after the point.
+std::string fixed(double v, int digits) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(digits) << v;
+  return s.str();
 }
 
-std::string joined(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
-  return out;
+// 4. Cross-validation by dialogue: how well a model of these options does
+// on dialogues it never saw, printed to stderr; and the decision weights
+// chosen on those predictions (all 1 without cross-validation).
+std::vector<double> cross_validated_weights(const std::vector<Example>& rows, const TrainArgs& a) {
+  namespace it = cascade::isolate_train;
+  std::vector<double> ones(classes().size(), 1.0);
+  if (a.cv == 0) return ones;
+  const std::vector<float> oof = it::cross_validate(rows, a.cv, a.fit, a.jobs == 0 ? 2 : a.jobs);
+  if (oof.empty()) {
+    std::cerr << "cross-validation: skipped (the turns come from fewer than two dialogue groups); decision weights 1\n";
+    return ones;
+  }
+  const it::Objective obj = a.objective == "accuracy"   ? it::Objective::Accuracy
+                            : a.objective == "macro-f1" ? it::Objective::MacroF1
+                                                        : it::Objective::Mean;
+  const std::vector<double> w = it::choose_decision_weights(rows, oof, obj);
+  const auto line = [&](const char* what, const std::vector<double>& weights) {
+    const it::Fit f = it::score_decisions(rows, oof, weights);
+    std::cerr << "  " << what << ": accuracy " << fixed(f.accuracy * 100, 1) << "%, macro-F1 " << fixed(f.macro_f1, 3)
+              << "; recall";
+    for (size_t c = 0; c < classes().size(); ++c)
+      if (!std::isnan(f.recall[c])) std::cerr << " " << classes()[c] << " " << fixed(f.recall[c], 2);
+    std::cerr << "\n";
+  };
+  std::cerr << "cross-validation, " << a.cv << " folds by dialogue (each turn predicted by a model that never saw its "
+            << "dialogue):\n";
+  line("most probable class", ones);
+  line(("with the decision weights (objective " + a.objective + ")").c_str(), w);
+  std::cerr << "decision weights:";
+  for (size_t c = 0; c < classes().size(); ++c) std::cerr << " " << classes()[c] << " " << w[c];
+  std::cerr << "\n";
+  return w;
 }
 
-// 4-5. Train and save. Returns the model's accuracy on its training rows.
-double train(const std::vector<Example>& rows, const std::vector<std::string>& names, const TrainArgs& a) {
-  const size_t n = rows.size(), width = names.size();
-  std::vector<float> matrix, labels, weights;
-  matrix.reserve(n * width);
-  std::vector<double> count(kClasses.size(), 0);
-  for (const auto& r : rows) {
-    matrix.insert(matrix.end(), r.features.begin(), r.features.end());
-    labels.push_back(static_cast<float>(r.label));
-    count[static_cast<size_t>(r.label)] += 1;
-  }
-  // Class weights. balanced: every class present weighs as much in all as
-  // any other, so a rare failure point is not drowned by `correct`; sqrt:
-  // half way (the square root of that weight); none: every turn 1.
-  double present = 0;
-  for (double c : count) present += c > 0 ? 1 : 0;
-  for (const auto& r : rows) {
-    const double balanced = static_cast<double>(n) / (present * count[static_cast<size_t>(r.label)]);
-    weights.push_back(static_cast<float>(a.weights == "balanced" ? balanced : a.weights == "sqrt" ? std::sqrt(balanced) : 1.0));
-  }
-
-  DMatrixHandle dtrain = nullptr;
-  BoosterHandle booster = nullptr;
-  double accuracy = 0;
-  try {
-    xgb(XGDMatrixCreateFromMat(matrix.data(), n, width, std::numeric_limits<float>::quiet_NaN(), &dtrain),
-        "cannot build the training matrix");
-    xgb(XGDMatrixSetFloatInfo(dtrain, "label", labels.data(), n), "cannot set the labels");
-    xgb(XGDMatrixSetFloatInfo(dtrain, "weight", weights.data(), n), "cannot set the weights");
-    xgb(XGBoosterCreate(&dtrain, 1, &booster), "cannot create a booster");
-    const std::vector<std::pair<std::string, std::string>> params = {
-        {"objective", "multi:softprob"},
-        {"num_class", std::to_string(kClasses.size())},
-        {"max_depth", std::to_string(a.depth)},
-        {"eta", std::to_string(a.eta)},
-        {"subsample", "0.8"},         // the seed decides which rows and columns
-        {"colsample_bytree", "0.8"},  // each tree sees: a little regularisation
-        {"min_child_weight", "1"},
-        {"tree_method", "exact"},
-        {"seed", std::to_string(a.seed)},
-        {"nthread", "1"},  // one thread: the same seed gives the same trees
-        {"verbosity", "1"}};
-    for (const auto& [k, v] : params) xgb(XGBoosterSetParam(booster, k.c_str(), v.c_str()), "cannot set a parameter");
-    for (uint32_t i = 0; i < a.rounds; ++i) xgb(XGBoosterUpdateOneIter(booster, static_cast<int>(i), dtrain), "training failed");
-
-    bst_ulong len = 0;
-    const float* p = nullptr;
-    xgb(XGBoosterPredict(booster, dtrain, 0, 0, 0, &len, &p), "prediction on the training rows failed");
-    size_t right = 0;
-    for (size_t i = 0; i < n; ++i) {
-      size_t best = 0;
-      for (size_t c = 1; c < kClasses.size(); ++c)
-        if (p[i * kClasses.size() + c] > p[i * kClasses.size() + best]) best = c;
-      right += static_cast<int>(best) == rows[i].label ? 1 : 0;
-    }
-    accuracy = n > 0 ? static_cast<double>(right) / static_cast<double>(n) : 0;
-
-    xgb(XGBoosterSetAttr(booster, "cascade_features", joined(names).c_str()), "cannot record the features");
-    xgb(XGBoosterSetAttr(booster, "cascade_classes", joined(kClasses).c_str()), "cannot record the classes");
-    xgb(XGBoosterSaveModel(booster, a.out.c_str()), "cannot write the model");
-  } catch (...) {
-    if (booster != nullptr) XGBoosterFree(booster);
-    if (dtrain != nullptr) XGDMatrixFree(dtrain);
-    throw;
-  }
-  XGBoosterFree(booster);
-  XGDMatrixFree(dtrain);
-  return accuracy;
+// 5-6. Train on every row and save. Returns the model's accuracy on its
+// training rows.
+double train_and_save(const std::vector<Example>& rows, const std::vector<std::string>& names,
+                      const std::vector<double>& decision_weights, const TrainArgs& a) {
+  namespace it = cascade::isolate_train;
+  std::vector<const Example*> all;
+  for (const auto& r : rows) all.push_back(&r);
+  const it::Booster model = it::fit(all, a.fit);
+  const std::vector<float> p = it::predict(model, all);
+  size_t right = 0;
+  for (size_t i = 0; i < rows.size(); ++i)
+    right += it::decide(&p[i * classes().size()], decision_weights) == rows[i].label ? 1 : 0;
+  it::save(model, names, decision_weights, a.out);
+  return rows.empty() ? 0 : static_cast<double>(right) / static_cast<double>(rows.size());
 }
 
 int run(const TrainArgs& a) {
@@ -329,7 +308,7 @@ int run(const TrainArgs& a) {
                                "oracle analysis file (--against)");
   if (!a.out.ends_with(".json"))
     throw CascadeError("N022", "the model file must end in .json (xgboost's JSON format)", a.out);
-  if (a.rounds == 0 || a.depth == 0) throw CascadeError("N022", "--rounds and --depth must be at least 1");
+  if (a.fit.rounds == 0 || a.fit.depth == 0) throw CascadeError("N022", "--rounds and --depth must be at least 1");
 
   cascade::PluginRegistry reg;
   std::vector<std::filesystem::path> dirs(a.plugin_paths.begin(), a.plugin_paths.end());
@@ -342,16 +321,16 @@ int run(const TrainArgs& a) {
 
   std::vector<Example> rows;
   uint64_t unlabelled = 0;
-  std::vector<uint64_t> balance(kClasses.size(), 0);
+  std::vector<uint64_t> balance(classes().size(), 0);
   for (auto& ex : all) {
     const auto l = labels.find(ex.key);
     if (l == labels.end()) {
       ++unlabelled;
       continue;
     }
-    const auto c = std::find(kClasses.begin(), kClasses.end(), l->second);
-    if (c == kClasses.end()) throw CascadeError("N020", "the oracle gave an unknown class '" + l->second + "'");
-    ex.label = static_cast<int>(c - kClasses.begin());
+    const auto c = std::find(classes().begin(), classes().end(), l->second);
+    if (c == classes().end()) throw CascadeError("N020", "the oracle gave an unknown class '" + l->second + "'");
+    ex.label = static_cast<int>(c - classes().begin());
     ++balance[static_cast<size_t>(ex.label)];
     rows.push_back(std::move(ex));
   }
@@ -359,8 +338,8 @@ int run(const TrainArgs& a) {
             << " attributed directly (a stage ended in error/timeout), " << unlabelled << " without an oracle label\n";
   std::cerr << "class balance:";
   uint64_t majority = 0, classes_present = 0;
-  for (size_t c = 0; c < kClasses.size(); ++c) {
-    std::cerr << "  " << kClasses[c] << " " << balance[c];
+  for (size_t c = 0; c < classes().size(); ++c) {
+    std::cerr << "  " << classes()[c] << " " << balance[c];
     majority = std::max(majority, balance[c]);
     classes_present += balance[c] > 0 ? 1 : 0;
   }
@@ -369,8 +348,9 @@ int run(const TrainArgs& a) {
   if (classes_present < 2)
     throw CascadeError("N020", "every training turn has the same label: the model would learn nothing");
 
-  const double accuracy = train(rows, names, a);
-  std::cerr << "trained " << a.rounds << " rounds, depth " << a.depth << ", seed " << a.seed
+  const std::vector<double> decision_weights = cross_validated_weights(rows, a);
+  const double accuracy = train_and_save(rows, names, decision_weights, a);
+  std::cerr << "trained " << a.fit.rounds << " rounds, depth " << a.fit.depth << ", seed " << a.fit.seed
             << "; on its training turns: accuracy " << accuracy * 100 << "% (majority class "
             << 100.0 * static_cast<double>(majority) / static_cast<double>(rows.size()) << "%)\n";
   std::cerr << "model: " << a.out << "\n";
@@ -393,12 +373,21 @@ int main(int argc, char** argv) {
   app.add_option("--against", a.against, "Take the labels from this oracle analysis file instead of running the oracle")
       ->check(CLI::ExistingFile);
   app.add_option("--out", a.out, "Model file to write (.json)")->required();
-  app.add_option("--seed", a.seed, "Random seed (row and column sampling); the same seed gives the same model")
+  app.add_option("--seed", a.fit.seed, "Random seed (row and column sampling); the same seed gives the same model")
       ->capture_default_str();
-  app.add_option("--rounds", a.rounds, "Boosting rounds")->capture_default_str();
-  app.add_option("--depth", a.depth, "Maximum tree depth")->capture_default_str();
-  app.add_option("--eta", a.eta, "Learning rate")->capture_default_str();
-  app.add_option("--weights", a.weights, "Class weights: balanced (rare classes weigh as much as common ones), sqrt, none")
+  app.add_option("--rounds", a.fit.rounds, "Boosting rounds")->capture_default_str();
+  app.add_option("--depth", a.fit.depth, "Maximum tree depth")->capture_default_str();
+  app.add_option("--eta", a.fit.eta, "Learning rate")->capture_default_str();
+  app.add_option("--cv", a.cv,
+                 "Folds of the cross-validation by dialogue that scores the model on dialogues it never saw and "
+                 "chooses its decision weights (0: none, every weight 1)")
+      ->capture_default_str();
+  app.add_option("--objective", a.objective,
+                 "What the decision weights maximise on the cross-validated predictions: accuracy, macro-f1, or "
+                 "mean (their mean)")
+      ->check(CLI::IsMember({"accuracy", "macro-f1", "mean"}))
+      ->capture_default_str();
+  app.add_option("--weights", a.fit.weights, "Class weights: balanced (rare classes weigh as much as common ones), sqrt, none")
       ->check(CLI::IsMember({"balanced", "sqrt", "none"}))
       ->capture_default_str();
   app.add_option("--dialogues", a.dialogues,
@@ -412,7 +401,7 @@ int main(int argc, char** argv) {
                  "{KEY: VALUE}, \"pipeline\": FILE, \"set\": [KEY=VALUE, ...]}, over --param, -p and --set for "
                  "that trace (pipeline and set optional)")
       ->check(CLI::ExistingFile);
-  app.add_option("--jobs", a.jobs, "Threads extracting features (default: 2)");
+  app.add_option("--jobs", a.jobs, "Threads extracting features and training the cross-validation's folds (default: 2)");
   app.add_option("--plugin-path", a.plugin_paths, "Directory searched for plugins first (repeatable)");
   app.footer("Exit codes: 0 trained, 1 no training data or training failed, 2 usage or config error.");
   try {

@@ -9,8 +9,9 @@
 //              v
 //            features (features.hpp; checker.hpp's second opinion on the
 //            request, from the TRAIN data) --> forest --> class probabilities
-//                         label = argmax, P(correct) weighed by `correct_weight`;
-//                         score = the label's probability
+//              label = argmax of the probabilities times the model's decision
+//                      weights (and P(correct) times `correct_weight`);
+//              score = the label's probability
 //
 // Modes (parameter `mode`):
 //   predict   (default) needs `model`, a file `cascade isolate train` wrote;
@@ -27,12 +28,14 @@
 // `cascade isolate train` per trace), that many ASR alternatives are
 // replayed per turn (alternatives.hpp); train and predict alike.
 //
-// Param `correct_weight` (predict only): the trainer weighs the classes
-// (sqrt of balanced, so the trees learn the rare ones), which leaves the
-// model too quick to call a turn failed. Multiplying P(correct) by 1.5
-// before the argmax, chosen on the out-of-fold predictions of the train
-// side of `cascade eval fpi`'s split, raised accuracy there from 73.0% to
-// 74.2% at the same macro-F1 (docs/results.md has the held-out figures).
+// Decision weights: the trainer weighs the classes (sqrt of balanced, so
+// the trees learn the rare ones), which biases the probabilities towards
+// the failures; it then chooses per-class multipliers on its own
+// cross-validated predictions and records them in the model
+// (core/apps/cascade/isolate_train_model.hpp). A model without them
+// (trained with --cv 0) decides by the probabilities as they are.
+// Param `correct_weight` (predict only, default 1) multiplies the model's
+// weight for `correct`: the analyst's knob between precision and recall.
 // Larger: fewer turns called failed, each more surely.
 //
 // Threading: analyze() runs on several threads at once; the forest and the
@@ -82,12 +85,39 @@ std::string number(double v, int significant = 6) {
   return std::string(text, end);
 }
 
+// The decision weights a model records ("w0,w1,...", one positive finite
+// number per class). `fail` makes the error naming the file.
+template <typename Fail>
+std::vector<double> decision_weights(std::string_view text, const Fail& fail) {
+  std::vector<double> out;
+  while (true) {
+    const size_t comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    double v = 0;
+    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+    if (ec != std::errc() || end != item.data() + item.size() || !std::isfinite(v) || v <= 0)
+      throw fail("its decision weights are not positive numbers: '" + std::string(item) + "'");
+    out.push_back(v);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  if (out.size() != learned::classes().size())
+    throw fail("has " + std::to_string(out.size()) + " decision weights, not one per class (" +
+               std::to_string(learned::classes().size()) + ")");
+  return out;
+}
+
 // The model file, loaded and checked by xgboost itself (any format it
 // reads; the attributes `cascade isolate train` recorded), then handed to
 // the plugin's own walk (forest.hpp says why) as xgboost's JSON. The
 // booster is freed before the first turn: predicting needs no xgboost.
 // Throws sdk::Error with what went wrong and the file.
-learned::Forest load_model(const std::string& path) {
+struct Model {
+  learned::Forest forest;
+  std::vector<double> decision_weights;  // per class, model order
+};
+
+Model load_model(const std::string& path) {
   std::error_code ec;
   if (path.empty())
     throw Error(Status::InvalidArgument,
@@ -115,6 +145,13 @@ learned::Forest load_model(const std::string& path) {
   check(XGBoosterLoadModel(handle.get(), path.c_str()), "cannot load the model");
   expect_attr("cascade_features", joined(learned::feature_names()), "features");
   expect_attr("cascade_classes", joined(learned::classes()), "classes");
+  std::vector<double> weights(learned::classes().size(), 1.0);
+  {
+    const char* got = nullptr;
+    int found = 0;
+    check(XGBoosterGetAttr(handle.get(), "cascade_decision_weights", &got, &found), "cannot read its attributes");
+    if (found != 0) weights = decision_weights(got, fail);
+  }
   bst_ulong length = 0;
   const char* json = nullptr;
   check(XGBoosterSaveModelToBuffer(handle.get(), R"({"format":"json"})", &length, &json), "cannot read its trees");
@@ -128,7 +165,7 @@ learned::Forest load_model(const std::string& path) {
     throw fail("has " + std::to_string(forest->classes()) + " classes and " + std::to_string(forest->features()) +
                " features, not " + std::to_string(learned::classes().size()) + " and " +
                std::to_string(learned::feature_names().size()));
-  return std::move(*forest);
+  return {std::move(*forest), std::move(weights)};
 }
 
 }  // namespace
@@ -149,9 +186,9 @@ class Learned : public Analyzer {
       "ASR n-best alternatives replayed per turn (NLU -> ER -> result) when a pipeline is given for replays "
       "(cascade isolate -p): whether they lead to the recorded result; 0: none, those features are missing"};
   static inline Param<double> correct_weight{
-      "correct_weight", 1.5,
-      "P(correct) is multiplied by this before the most probable class is taken: larger, fewer turns called "
-      "failed (mode predict)"};
+      "correct_weight", 1.0,
+      "multiplies the model's decision weight for `correct` before the most probable class is taken: larger, "
+      "fewer turns called failed (mode predict)"};
   static inline Param<std::string> dialogue{
       "dialogue", "live",
       "live: a dialogue's next turns are the user's reaction (rephrase, barge-in, silence) and the next-turn "
@@ -174,11 +211,8 @@ class Learned : public Analyzer {
     features_only_ = m == "features";
     options_.live_dialogue = cascade::analyzers::live_dialogue(ctx.get(dialogue));
     top_ = static_cast<size_t>(std::max<int64_t>(0, ctx.get(top)));
-    correct_weight_ = ctx.get(correct_weight);
-    const auto& classes = learned::classes();
-    correct_index_ = static_cast<size_t>(std::distance(
-        classes.begin(), std::find_if(classes.begin(), classes.end(), [](const char* c) { return std::string_view(c) == "correct"; })));
-    if (!(std::isfinite(correct_weight_) && correct_weight_ > 0))
+    const double correct = ctx.get(correct_weight);
+    if (!(std::isfinite(correct) && correct > 0))
       throw Error(Status::InvalidArgument, "parameter 'correct_weight' must be a positive number");
     options_.alternatives = static_cast<size_t>(std::max<int64_t>(0, ctx.get(alternatives)));
     if (const std::string train = ctx.get(requests); !train.empty()) {
@@ -189,7 +223,14 @@ class Learned : public Analyzer {
       }
       options_.checker = checker_.get();
     }
-    if (!features_only_) forest_ = std::make_unique<learned::Forest>(load_model(ctx.get(model)));
+    if (!features_only_) {
+      Model loaded = load_model(ctx.get(model));
+      forest_ = std::make_unique<learned::Forest>(std::move(loaded.forest));
+      weights_ = std::move(loaded.decision_weights);
+      const auto& classes = learned::classes();
+      const auto at = std::find_if(classes.begin(), classes.end(), [](const char* c) { return std::string_view(c) == "correct"; });
+      weights_[static_cast<size_t>(at - classes.begin())] *= correct;
+    }
   }
 
   void analyze(Analysis& a) override {
@@ -255,8 +296,8 @@ class Learned : public Analyzer {
     return out + "}";
   }
 
-  // Class `c`'s probability as the label is chosen by (correct_weight).
-  [[nodiscard]] double weighed(size_t c, float p) const { return c == correct_index_ ? correct_weight_ * p : p; }
+  // Class `c`'s probability as the label is chosen by.
+  [[nodiscard]] double weighed(size_t c, float p) const { return weights_[c] * p; }
 
   // Full precision: the trainer reads these back as the model's inputs.
   static std::string number_exact(double v) { return number(v, 17); }
@@ -265,8 +306,8 @@ class Learned : public Analyzer {
   learned::FeatureOptions options_;
   bool features_only_ = false;
   size_t top_ = 5;
-  double correct_weight_ = 1.5;
-  size_t correct_index_ = 0;  // `correct`'s place in learned::classes(), the model's class order
+  // The model's decision weights, `correct`'s times correct_weight; model order.
+  std::vector<double> weights_;
   std::unique_ptr<learned::Forest> forest_;
 };
 

@@ -5,6 +5,7 @@
 // Threading: free functions, pure.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,9 @@ std::string stage_failure_class(std::string_view stage_id);
 // else the class of the stage that reported the lowest confidence
 // (`result` when none did).
 std::string lowest_confidence_label(const trace::Turn& turn);
+
+// FNV-1a 64 of `text`: stable across builds and machines.
+uint64_t fnv1a(std::string_view text);
 
 // "train" or "test": FNV-1a 64 of the dialogue id, odd -> test. Every turn
 // of a dialogue falls on one side, under every condition it is run in.

@@ -175,10 +175,80 @@ TEST_F(Learned, PredictsValidClassesAndBeatsTheMajorityOnItsTrainingTurns) {
   EXPECT_GT(right, majority) << right << " of " << scored << " right; the majority class has " << majority;
 }
 
+// The decision weights the trainer recorded in a model, by class.
+std::map<std::string, double> decision_weights(const fs::path& model) {
+  const json m = json::parse(slurp(model));
+  const std::string text = m["learner"]["attributes"].value("cascade_decision_weights", "");
+  const std::vector<std::string> order = {"false_wake", "asr", "nlu", "er", "result", "correct"};
+  std::map<std::string, double> out;
+  std::istringstream in(text);
+  std::string item;
+  for (size_t c = 0; std::getline(in, item, ','); ++c) out[order.at(c)] = std::stod(item);
+  return out;
+}
+
+// A copy of `model` with its decision weights attribute set to `weights`.
+fs::path with_decision_weights(const fs::path& model, const fs::path& out, const std::string& weights) {
+  json m = json::parse(slurp(model));
+  m["learner"]["attributes"]["cascade_decision_weights"] = weights;
+  std::ofstream(out) << m.dump();
+  return out;
+}
+
+// The trainer cross-validates by dialogue, prints what that gives, and
+// records the decision weights it chose; --cv 0 records weights of 1.
+TEST_F(Learned, TrainingCrossValidatesAndRecordsDecisionWeights) {
+  const fs::path five = dir() / "cv5.json";
+  ASSERT_EQ(train(five, "--against " + oracle().string(), "cv5.log"), 0) << slurp(dir() / "cv5.log");
+  const std::string trained = slurp(dir() / "cv5.log");
+  EXPECT_NE(trained.find("cross-validation, 5 folds by dialogue"), std::string::npos) << trained;
+  EXPECT_NE(trained.find("with the decision weights"), std::string::npos) << trained;
+  const auto w = decision_weights(five);
+  ASSERT_EQ(w.size(), 6u) << "no decision weights recorded";
+  EXPECT_EQ(w.at("correct"), 1.0);
+  // The printed "decision weights: false_wake W asr W ..." are the recorded ones.
+  const size_t at = trained.find("decision weights:");
+  ASSERT_NE(at, std::string::npos) << trained;
+  std::istringstream printed(trained.substr(at + 17, trained.find('\n', at) - at - 17));
+  std::string c;
+  double x = 0;
+  size_t n = 0;
+  for (; printed >> c >> x; ++n) {
+    ASSERT_TRUE(w.count(c)) << c;
+    EXPECT_GT(w.at(c), 0.0) << c;
+    EXPECT_NEAR(w.at(c), x, 1e-4 * x) << c;
+  }
+  EXPECT_EQ(n, 6u) << trained;
+  const fs::path none = dir() / "cv0.json";
+  ASSERT_EQ(train(none, "--against " + oracle().string() + " --cv 0", "cv0.log"), 0) << slurp(dir() / "cv0.log");
+  for (const auto& [c, x] : decision_weights(none)) EXPECT_EQ(x, 1.0) << c;
+  EXPECT_EQ(slurp(dir() / "cv0.log").find("cross-validation,"), std::string::npos);
+  EXPECT_EQ(train(dir() / "x.json", "--against " + oracle().string() + " --objective recall", "usage.log"), 2);
+}
+
+// The plugin decides by the model's decision weights: a model that weighs
+// `nlu` a million times labels every turn it predicts `nlu`. A model whose
+// weights are not one positive number per class is refused.
+TEST_F(Learned, PredictionAppliesTheModelsDecisionWeights) {
+  const fs::path nlu = with_decision_weights(model(), dir() / "nlu-heavy.json", "1,1,1000000,1,1,1");
+  for (const Verdict& v : analyze(trace(), {{"model", nlu.string()}}).verdicts) {
+    ASSERT_TRUE(v.analyzed) << v.error;
+    if (json::parse(v.evidence).contains("direct")) continue;
+    EXPECT_EQ(v.label, "nlu");
+  }
+  for (const std::string bad : {"1,1,1", "1,1,0,1,1,1", "1,1,x,1,1,1", "1,1,nan,1,1,1"}) {
+    const std::string e = open_error({{"model", with_decision_weights(model(), dir() / "bad-weights.json", bad).string()}});
+    EXPECT_NE(e.find("decision weights"), std::string::npos) << bad << ": " << e;
+  }
+}
+
 // correct_weight moves the choice between `correct` and the failures, and
-// only the choice: every label is still the most probable class once
-// P(correct) is weighed, and the score is the model's own probability.
+// only the choice: every label is still the most probable class once the
+// probabilities are weighed (the model's decision weights, P(correct) also
+// by correct_weight), and the score is the model's own probability.
 TEST_F(Learned, CorrectWeightTradesFailuresForCorrectTurns) {
+  const auto dw = decision_weights(model());
+  ASSERT_EQ(dw.size(), 6u);
   auto count_correct = [](const AnalysisResult& r) {
     size_t n = 0;
     for (const Verdict& v : r.verdicts) n += v.label == "correct" ? 1 : 0;
@@ -192,7 +262,7 @@ TEST_F(Learned, CorrectWeightTradesFailuresForCorrectTurns) {
       const json e = json::parse(v.evidence);
       if (e.contains("direct")) continue;
       const auto& p = e.at("probabilities");
-      auto weighed = [&](const std::string& c) { return p.at(c).get<double>() * (c == "correct" ? w : 1.0); };
+      auto weighed = [&](const std::string& c) { return p.at(c).get<double>() * dw.at(c) * (c == "correct" ? w : 1.0); };
       for (const auto& [c, _] : p.items()) EXPECT_GE(weighed(v.label) + 1e-6, weighed(c)) << w << " " << e.dump();
       EXPECT_NEAR(v.score, p.at(v.label).get<double>(), 1e-6);
     }

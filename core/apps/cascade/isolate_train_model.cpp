@@ -1,0 +1,248 @@
+// isolate_train_model.cpp — fit, predict, cross-validate and decide
+// (isolate_train_model.hpp). With the plugin's learned.cpp, the only file
+// that calls xgboost.
+#include "isolate_train_model.hpp"
+
+#include <cascade/core/baselines.hpp>
+#include <cascade/core/diagnostic.hpp>
+
+#include <xgboost/c_api.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <thread>
+
+namespace cascade::isolate_train {
+
+namespace {
+
+// xgboost's C API reports failure by return code; this makes it an N021.
+void xgb(int rc, const char* what) {
+  if (rc != 0) throw CascadeError("N021", std::string(what) + ": " + XGBGetLastError());
+}
+
+std::string joined(const std::vector<std::string>& v, const char* sep = ",") {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+// A DMatrix over `rows`, freed on scope exit.
+struct Matrix {
+  DMatrixHandle handle = nullptr;
+  explicit Matrix(const std::vector<const Example*>& rows) {
+    const size_t width = rows.empty() ? 0 : rows.front()->features.size();
+    std::vector<float> values;
+    values.reserve(rows.size() * width);
+    for (const auto* r : rows) values.insert(values.end(), r->features.begin(), r->features.end());
+    xgb(XGDMatrixCreateFromMat(values.data(), rows.size(), width, std::numeric_limits<float>::quiet_NaN(), &handle),
+        "cannot build the feature matrix");
+  }
+  ~Matrix() {
+    if (handle != nullptr) XGDMatrixFree(handle);
+  }
+  Matrix(const Matrix&) = delete;
+  Matrix& operator=(const Matrix&) = delete;
+};
+
+}  // namespace
+
+const std::vector<std::string>& classes() {
+  static const std::vector<std::string> c = {"false_wake", "asr", "nlu", "er", "result", "correct"};
+  return c;
+}
+
+Booster::~Booster() {
+  if (handle_ != nullptr) XGBoosterFree(handle_);
+}
+
+Booster fit(const std::vector<const Example*>& rows, const FitOptions& o) {
+  const size_t n = rows.size();
+  std::vector<float> labels, weights;
+  std::vector<double> count(classes().size(), 0);
+  for (const auto* r : rows) {
+    labels.push_back(static_cast<float>(r->label));
+    count[static_cast<size_t>(r->label)] += 1;
+  }
+  // Class weights. balanced: every class present weighs as much in all as
+  // any other, so a rare failure point is not drowned by `correct`; sqrt:
+  // half way (the square root of that weight); none: every turn 1.
+  double present = 0;
+  for (double c : count) present += c > 0 ? 1 : 0;
+  for (const auto* r : rows) {
+    const double balanced = static_cast<double>(n) / (present * count[static_cast<size_t>(r->label)]);
+    weights.push_back(static_cast<float>(o.weights == "balanced" ? balanced
+                                         : o.weights == "sqrt"   ? std::sqrt(balanced)
+                                                                 : 1.0));
+  }
+  Matrix train(rows);
+  xgb(XGDMatrixSetFloatInfo(train.handle, "label", labels.data(), n), "cannot set the labels");
+  xgb(XGDMatrixSetFloatInfo(train.handle, "weight", weights.data(), n), "cannot set the weights");
+  BoosterHandle raw = nullptr;
+  xgb(XGBoosterCreate(&train.handle, 1, &raw), "cannot create a booster");
+  Booster booster(raw);
+  const std::vector<std::pair<std::string, std::string>> params = {
+      {"objective", "multi:softprob"},
+      {"num_class", std::to_string(classes().size())},
+      {"max_depth", std::to_string(o.depth)},
+      {"eta", std::to_string(o.eta)},
+      {"subsample", "0.8"},         // the seed decides which rows and columns
+      {"colsample_bytree", "0.8"},  // each tree sees: a little regularisation
+      {"min_child_weight", "1"},
+      {"tree_method", "exact"},
+      {"seed", std::to_string(o.seed)},
+      {"nthread", "1"},  // one thread: the same seed gives the same trees
+      {"verbosity", "1"}};
+  for (const auto& [k, v] : params) xgb(XGBoosterSetParam(raw, k.c_str(), v.c_str()), "cannot set a parameter");
+  for (uint32_t i = 0; i < o.rounds; ++i) xgb(XGBoosterUpdateOneIter(raw, static_cast<int>(i), train.handle), "training failed");
+  return booster;
+}
+
+std::vector<float> predict(const Booster& b, const std::vector<const Example*>& rows) {
+  if (rows.empty()) return {};
+  Matrix m(rows);
+  bst_ulong len = 0;
+  const float* p = nullptr;
+  xgb(XGBoosterPredict(b.get(), m.handle, 0, 0, 0, &len, &p), "prediction failed");
+  return {p, p + len};
+}
+
+int decide(const float* p, const std::vector<double>& weights) {
+  size_t best = 0;
+  for (size_t c = 1; c < weights.size(); ++c)
+    if (weights[c] * p[c] > weights[best] * p[best]) best = c;
+  return static_cast<int>(best);
+}
+
+void save(const Booster& b, const std::vector<std::string>& feature_names, const std::vector<double>& decision_weights,
+          const std::string& path) {
+  std::vector<std::string> w;
+  for (double x : decision_weights) {
+    char text[32];  // the shortest text that reads back as x
+    w.emplace_back(text, std::to_chars(text, text + sizeof text, x).ptr);
+  }
+  xgb(XGBoosterSetAttr(b.get(), "cascade_features", joined(feature_names).c_str()), "cannot record the features");
+  xgb(XGBoosterSetAttr(b.get(), "cascade_classes", joined(classes()).c_str()), "cannot record the classes");
+  xgb(XGBoosterSetAttr(b.get(), "cascade_decision_weights", joined(w).c_str()), "cannot record the decision weights");
+  xgb(XGBoosterSaveModel(b.get(), path.c_str()), "cannot write the model");
+}
+
+std::vector<float> cross_validate(const std::vector<Example>& rows, uint32_t folds, const FitOptions& o, uint32_t jobs) {
+  const size_t k = classes().size();
+  std::vector<uint32_t> fold(rows.size());
+  std::vector<size_t> size(folds, 0);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    fold[i] = static_cast<uint32_t>(fnv1a("isolate-train/" + rows[i].dialogue) % folds);
+    ++size[fold[i]];
+  }
+  if (std::count_if(size.begin(), size.end(), [](size_t s) { return s > 0; }) < 2) return {};
+
+  std::vector<float> oof(rows.size() * k, 0.0F);
+  std::atomic<uint32_t> next{0};
+  std::mutex failure_lock;
+  std::exception_ptr failure;
+  const auto work = [&] {
+    for (uint32_t f = next++; f < folds; f = next++) {
+      try {
+        std::vector<const Example*> train, held_out;
+        std::vector<size_t> where;
+        for (size_t i = 0; i < rows.size(); ++i) {
+          if (fold[i] == f) {
+            held_out.push_back(&rows[i]);
+            where.push_back(i);
+          } else {
+            train.push_back(&rows[i]);
+          }
+        }
+        if (held_out.empty()) continue;
+        const std::vector<float> p = predict(fit(train, o), held_out);
+        // Each fold writes its own rows only: no lock needed.
+        for (size_t j = 0; j < where.size(); ++j) std::copy_n(p.begin() + static_cast<ptrdiff_t>(j * k), k, oof.begin() + static_cast<ptrdiff_t>(where[j] * k));
+      } catch (...) {
+        const std::lock_guard lock(failure_lock);
+        if (!failure) failure = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (uint32_t t = 1; t < std::clamp<uint32_t>(jobs, 1, folds); ++t) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
+  return oof;
+}
+
+double objective_value(Objective obj, double accuracy, double macro_f1) {
+  switch (obj) {
+    case Objective::Accuracy: return accuracy;
+    case Objective::MacroF1: return macro_f1;
+    case Objective::Mean: break;
+  }
+  return (accuracy + macro_f1) / 2;
+}
+
+Fit score_decisions(const std::vector<Example>& rows, const std::vector<float>& probabilities,
+                    const std::vector<double>& weights) {
+  const size_t k = classes().size();
+  std::vector<double> support(k, 0), predicted(k, 0), hit(k, 0);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto got = static_cast<size_t>(decide(&probabilities[i * k], weights));
+    const auto want = static_cast<size_t>(rows[i].label);
+    ++support[want];
+    ++predicted[got];
+    hit[want] += got == want ? 1 : 0;
+  }
+  Fit fit;
+  double right = 0, f1_sum = 0, present = 0;
+  for (size_t c = 0; c < k; ++c) {
+    right += hit[c];
+    if (support[c] == 0) {
+      fit.recall.push_back(std::numeric_limits<double>::quiet_NaN());
+      continue;
+    }
+    ++present;
+    const double recall = hit[c] / support[c], precision = predicted[c] > 0 ? hit[c] / predicted[c] : 0;
+    fit.recall.push_back(recall);
+    f1_sum += precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0;
+  }
+  fit.accuracy = rows.empty() ? 0 : right / static_cast<double>(rows.size());
+  fit.macro_f1 = present > 0 ? f1_sum / present : 0;
+  return fit;
+}
+
+std::vector<double> choose_decision_weights(const std::vector<Example>& rows, const std::vector<float>& oof,
+                                            Objective obj) {
+  const size_t k = classes().size();
+  const auto correct = static_cast<size_t>(std::find(classes().begin(), classes().end(), "correct") - classes().begin());
+  std::vector<double> w(k, 1.0);
+  if (oof.size() != rows.size() * k) return w;
+  const auto value = [&](const std::vector<double>& weights) {
+    const Fit f = score_decisions(rows, oof, weights);
+    return objective_value(obj, f.accuracy, f.macro_f1);
+  };
+  double best = value(w);
+  for (int pass = 0; pass < 3; ++pass) {
+    bool moved = false;
+    for (size_t c = 0; c < k; ++c) {
+      if (c == correct) continue;
+      for (int step = -8; step <= 8; ++step) {
+        std::vector<double> trial = w;
+        trial[c] = std::exp2(step / 4.0);
+        const double v = value(trial);
+        if (v > best + 1e-12) {
+          best = v;
+          w = std::move(trial);
+          moved = true;
+        }
+      }
+    }
+    if (!moved) break;
+  }
+  return w;
+}
+
+}  // namespace cascade::isolate_train

@@ -1,0 +1,104 @@
+// isolate_train_model.hpp — the xgboost half of `cascade isolate train`:
+// fit a model on labelled feature rows, cross-validate it by dialogue, and
+// choose the decision weights the `learned` plugin applies to the class
+// probabilities before it takes the most probable class.
+//
+// Why decision weights: the trainer weighs rare classes up (so the trees
+// learn `er` and `result` from a few dozen turns), which leaves the
+// probabilities biased towards the failures. Which per-class multipliers
+// undo that best depends on the data a team trains on, so the trainer
+// chooses them on its own out-of-fold predictions (every row predicted by
+// a model that never saw its dialogue) and records them in the model file;
+// a constant chosen on one eval set would not carry over to another
+// team's traces.
+//
+// Lifecycle: free functions over plain data; a model lives in a Booster
+// (RAII over xgboost's handle) from fit() until it is saved or dropped.
+// Threading: cross_validate() trains its folds on up to `jobs` threads,
+// each booster single-threaded (nthread=1), so the result does not depend
+// on the number of threads. Nothing else is shared.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cascade::isolate_train {
+
+// The failure-point classes, in the model's class order.
+const std::vector<std::string>& classes();
+
+// One training row.
+struct Example {
+  std::string key;       // trace file name # turn_seq
+  std::string dialogue;  // the turn's dialogue id: rows are grouped by it
+  std::vector<float> features;
+  int label = -1;  // index into classes()
+};
+
+struct FitOptions {
+  uint64_t seed = 7;
+  uint32_t rounds = 100;
+  uint32_t depth = 3;
+  double eta = 0.1;
+  std::string weights = "sqrt";  // class weights: balanced, sqrt, none
+};
+
+// A trained xgboost booster. Move-only; frees the handle.
+class Booster {
+ public:
+  explicit Booster(void* handle) : handle_(handle) {}
+  Booster(Booster&& o) noexcept : handle_(o.handle_) { o.handle_ = nullptr; }
+  Booster& operator=(Booster&&) = delete;
+  Booster(const Booster&) = delete;
+  ~Booster();
+  void* get() const { return handle_; }
+
+ private:
+  void* handle_;
+};
+
+// Trains on `rows` (all of one width). Throws CascadeError N021 when
+// xgboost fails.
+Booster fit(const std::vector<const Example*>& rows, const FitOptions& o);
+
+// The class probabilities of `rows`, row after row (classes().size() each).
+std::vector<float> predict(const Booster& b, const std::vector<const Example*>& rows);
+
+// The label chosen from one row's probabilities: argmax of weights[c] * p[c].
+int decide(const float* p, const std::vector<double>& weights);
+
+// Records the feature names, class order and decision weights in the
+// model and writes it (xgboost's JSON). N021 on failure.
+void save(const Booster& b, const std::vector<std::string>& feature_names, const std::vector<double>& decision_weights,
+          const std::string& path);
+
+// Out-of-fold probabilities: the rows are split into `folds` groups by a
+// hash of their dialogue id (salted, so it does not line up with `cascade
+// eval fpi`'s own folds), and each group is predicted by a model trained
+// on the others. Empty when fewer than two groups hold rows.
+std::vector<float> cross_validate(const std::vector<Example>& rows, uint32_t folds, const FitOptions& o,
+                                  uint32_t jobs);
+
+// What the decision weights aim for on the out-of-fold predictions.
+enum class Objective { Accuracy, MacroF1, Mean };  // Mean: (accuracy + macro-F1) / 2
+double objective_value(Objective obj, double accuracy, double macro_f1);
+
+// Per-class multipliers of the probabilities that maximise `obj` on the
+// out-of-fold predictions `oof` of `rows`: coordinate ascent over a grid
+// of powers of two (1/4 to 4, in quarter steps of the exponent) for each
+// failure class, `correct` held at 1 (only the ratios matter); a weight
+// moves only on a strict gain, so ties keep it at 1.
+std::vector<double> choose_decision_weights(const std::vector<Example>& rows, const std::vector<float>& oof,
+                                            Objective obj);
+
+// Accuracy and macro-F1 of the decisions under `weights`, against the rows'
+// labels (macro-F1 over the classes present).
+struct Fit {
+  double accuracy = 0, macro_f1 = 0;
+  std::vector<double> recall;  // per class; NaN for a class without rows
+};
+Fit score_decisions(const std::vector<Example>& rows, const std::vector<float>& probabilities,
+                    const std::vector<double>& weights);
+
+}  // namespace cascade::isolate_train

@@ -1,0 +1,146 @@
+// The trainer's xgboost half (isolate_train_model.hpp) on rows made here:
+// cross-validation keeps a dialogue out of the model that predicts it and
+// does not depend on the number of threads; the decision weights undo a
+// bias of the probabilities and never lose on the objective they maximise.
+#include "isolate_train_model.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+namespace it = cascade::isolate_train;
+
+namespace {
+
+constexpr size_t kClasses = 6;  // false_wake asr nlu er result correct
+constexpr int kNlu = 2, kCorrect = 5;
+
+// `n` rows of 4 features: feature 0 says the class (noisily), the others
+// are noise; two turns a dialogue.
+std::vector<it::Example> rows(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> noise(0, 0.6F);
+  std::vector<it::Example> out;
+  for (size_t i = 0; i < n; ++i) {
+    it::Example e;
+    e.label = static_cast<int>(i % 3 == 0 ? kNlu : i % 7 == 0 ? 1 : kCorrect);
+    e.dialogue = "d" + std::to_string(i / 2);
+    e.key = "t#" + std::to_string(i);
+    e.features = {static_cast<float>(e.label) + noise(rng), noise(rng), noise(rng), noise(rng)};
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+it::FitOptions quick() {
+  it::FitOptions o;
+  o.rounds = 20;
+  return o;
+}
+
+}  // namespace
+
+TEST(IsolateTrainModel, CrossValidationDoesNotDependOnThreads) {
+  const auto r = rows(300, 1);
+  const auto one = it::cross_validate(r, 5, quick(), 1);
+  const auto two = it::cross_validate(r, 5, quick(), 2);
+  ASSERT_EQ(one.size(), r.size() * kClasses);
+  EXPECT_EQ(one, two);
+  for (size_t i = 0; i < r.size(); ++i) {
+    float sum = 0;
+    for (size_t c = 0; c < kClasses; ++c) sum += one[i * kClasses + c];
+    EXPECT_NEAR(sum, 1.0F, 1e-4F);
+  }
+}
+
+// Dialogues that only themselves explain: odd dialogue k lies alone at
+// feature 1 = 10k + 10 and its label alternates between asr and er, so its
+// neighbours on either side have the other label. Predicted by a model that
+// never saw it, it gets its neighbours' label; a model that saw it would
+// have split it off (deep trees, many rounds).
+TEST(IsolateTrainModel, CrossValidationPredictsADialogueWithoutIt) {
+  auto r = rows(400, 2);
+  std::vector<size_t> odd;
+  for (size_t i = 0, k = 0; i + 1 < r.size(); i += 20, ++k) {
+    for (size_t j = i; j < i + 2; ++j) {  // both turns of dialogue i / 2
+      r[j].features = {9.0F, 10.0F * static_cast<float>(k) + 10.0F, 0.0F, 0.0F};
+      r[j].label = k % 2 == 0 ? 1 : 3;
+      odd.push_back(j);
+    }
+  }
+  it::FitOptions deep = quick();
+  deep.depth = 8;
+  deep.rounds = 60;
+  const std::vector<double> ones(kClasses, 1.0);
+  const auto oof = it::cross_validate(r, 5, deep, 2);
+  ASSERT_EQ(oof.size(), r.size() * kClasses);
+  size_t oof_right = 0;
+  for (size_t j : odd) oof_right += it::decide(&oof[j * kClasses], ones) == r[j].label ? 1 : 0;
+  std::vector<const it::Example*> all;
+  for (const auto& e : r) all.push_back(&e);
+  const auto seen = it::predict(it::fit(all, deep), all);
+  size_t seen_right = 0;
+  for (size_t j : odd) seen_right += it::decide(&seen[j * kClasses], ones) == r[j].label ? 1 : 0;
+  EXPECT_EQ(seen_right, odd.size()) << "the test's premise: a model that saw them gets them right";
+  EXPECT_LE(oof_right, odd.size() / 10) << "a held-out dialogue was predicted by a model that saw it";
+}
+
+TEST(IsolateTrainModel, TooFewDialoguesGiveNoCrossValidation) {
+  auto r = rows(20, 3);
+  for (auto& e : r) e.dialogue = "one";
+  EXPECT_TRUE(it::cross_validate(r, 5, quick(), 2).empty());
+}
+
+// Probabilities that overrate `nlu`: every `correct` row gives nlu 0.5 and
+// correct 0.45, every `nlu` row nlu 0.5 and correct 0.3. Only a weight of
+// nlu between 0.6 and 0.9 gets both right; the objective never falls.
+TEST(IsolateTrainModel, DecisionWeightsUndoABiasAndNeverLose) {
+  std::vector<it::Example> r;
+  std::vector<float> p;
+  for (size_t i = 0; i < 100; ++i) {
+    it::Example e;
+    e.label = i < 30 ? kNlu : kCorrect;
+    r.push_back(e);
+    std::vector<float> row(kClasses, 0.01F);
+    if (i < 30) {
+      row[kNlu] = 0.5F;
+      row[kCorrect] = 0.3F;
+    } else {
+      row[kNlu] = 0.5F;
+      row[kCorrect] = 0.45F;
+    }
+    p.insert(p.end(), row.begin(), row.end());
+  }
+  const std::vector<double> ones(kClasses, 1.0);
+  const it::Fit before = it::score_decisions(r, p, ones);
+  EXPECT_NEAR(before.accuracy, 0.30, 1e-9);
+  for (const auto obj : {it::Objective::Accuracy, it::Objective::MacroF1, it::Objective::Mean}) {
+    const auto w = it::choose_decision_weights(r, p, obj);
+    ASSERT_EQ(w.size(), kClasses);
+    EXPECT_EQ(w[kCorrect], 1.0) << "correct is the reference weight";
+    EXPECT_LT(w[kNlu], 0.9);
+    EXPECT_GT(w[kNlu], 0.6) << "the nlu rows must stay nlu";
+    const it::Fit after = it::score_decisions(r, p, w);
+    EXPECT_NEAR(after.accuracy, 1.0, 1e-9);
+    EXPECT_GE(it::objective_value(obj, after.accuracy, after.macro_f1),
+              it::objective_value(obj, before.accuracy, before.macro_f1));
+    EXPECT_EQ(w[0], 1.0) << "a class that changes nothing keeps weight 1";
+  }
+}
+
+TEST(IsolateTrainModel, ScoreCountsOnlyClassesPresent) {
+  std::vector<it::Example> r(2);
+  r[0].label = kNlu;
+  r[1].label = kCorrect;
+  std::vector<float> p(2 * kClasses, 0.0F);
+  p[kNlu] = 1;                  // row 0 -> nlu, right
+  p[kClasses + kNlu] = 1;       // row 1 -> nlu, wrong
+  const it::Fit f = it::score_decisions(r, p, std::vector<double>(kClasses, 1.0));
+  EXPECT_DOUBLE_EQ(f.accuracy, 0.5);
+  EXPECT_TRUE(std::isnan(f.recall[0]));
+  EXPECT_DOUBLE_EQ(f.recall[kNlu], 1.0);
+  EXPECT_DOUBLE_EQ(f.recall[kCorrect], 0.0);
+  // nlu: P 0.5, R 1 -> F1 2/3; correct: F1 0; mean over the two present.
+  EXPECT_NEAR(f.macro_f1, (2.0 / 3.0) / 2, 1e-12);
+}
