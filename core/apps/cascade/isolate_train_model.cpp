@@ -93,7 +93,9 @@ Booster fit(const std::vector<const Example*>& rows, const FitOptions& o) {
       {"subsample", "0.8"},         // the seed decides which rows and columns
       {"colsample_bytree", "0.8"},  // each tree sees: a little regularisation
       {"min_child_weight", "1"},
-      {"tree_method", "exact"},
+      // Histogram splits: a third of exact's time here, which counts since
+      // the cross-validation fits `folds` more models.
+      {"tree_method", "hist"},
       {"seed", std::to_string(o.seed)},
       {"nthread", "1"},  // one thread: the same seed gives the same trees
       {"verbosity", "1"}};
