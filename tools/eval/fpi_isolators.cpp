@@ -18,7 +18,10 @@ const std::vector<Ablation>& ablations() {
   static const std::vector<Ablation> a = {
       {"reactions unread", "dialogue", "scripted", [](const FpiVariant& v) { return v.live; }},
       {"alternatives unread", "alternatives", "0",
-       [](const FpiVariant& v) { return v.family.starts_with("speech") || v.family.starts_with("recorded"); }},
+       [](const FpiVariant& v) {
+         // Runs whose recogniser gave an n-best ("recorded-text" logged the transcript only).
+         return v.family.starts_with("speech") || (v.family.starts_with("recorded") && !v.family.starts_with("recorded-text"));
+       }},
   };
   return a;
 }

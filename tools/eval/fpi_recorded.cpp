@@ -68,32 +68,38 @@ std::vector<FpiVariant> plan_recorded(const std::vector<FpiRun>& runs, const Fpi
     const auto run = std::find_if(runs.begin(), runs.end(), [&](const FpiRun& r) { return r.variant.name == source; });
     if (run == runs.end()) continue;
     const trace::TraceData trace = trace::read_turns(run->trace);
-    const auto file = std::filesystem::absolute(data.out_dir / ("recorded-" + source + ".jsonl"));
-    std::ofstream f(file, std::ios::trunc);
-    uint64_t written = 0;
-    for (const auto& t : trace.turns) {
-      const auto line = lines.find({t.id.dialogue_id, t.id.turn_index});
-      if (line == lines.end() || !line->second.value("addressed", false)) continue;
-      json h = hypothesis(t);
-      if (h.is_null()) continue;
-      json turn = line->second;
-      turn["payload"] = {{"json", std::move(h)}};
-      f << turn.dump() << "\n";
-      ++written;
+    // Twice: as logged (text, confidence, n-best), and as a recogniser
+    // that logs its transcript only, which an isolator must also handle.
+    for (const bool text_only : {false, true}) {
+      const std::string name = "recorded-" + source + (text_only ? "-text" : "");
+      const auto file = std::filesystem::absolute(data.out_dir / (name + ".jsonl"));
+      std::ofstream f(file, std::ios::trunc);
+      uint64_t written = 0;
+      for (const auto& t : trace.turns) {
+        const auto line = lines.find({t.id.dialogue_id, t.id.turn_index});
+        if (line == lines.end() || !line->second.value("addressed", false)) continue;
+        json h = hypothesis(t);
+        if (h.is_null()) continue;
+        if (text_only) h = {{"text", h["text"]}};
+        json turn = line->second;
+        turn["payload"] = {{"json", std::move(h)}};
+        f << turn.dump() << "\n";
+        ++written;
+      }
+      f.flush();
+      if (!f) throw std::runtime_error("cannot write " + file.string());
+      if (written == 0) continue;
+      FpiVariant v;
+      v.name = name;
+      v.family = text_only ? "recorded-text" : "recorded";
+      v.condition = "recorded ASR: the hypotheses of " + source + (text_only ? ", the transcript only" : "");
+      v.voice = run->variant.voice;
+      v.snr_db = run->variant.snr_db;
+      v.pipeline = recorded_pipeline;
+      v.input = file;
+      v.overrides = {"trace.audio=\"hash\""};
+      out.push_back(std::move(v));
     }
-    f.flush();
-    if (!f) throw std::runtime_error("cannot write " + file.string());
-    if (written == 0) continue;
-    FpiVariant v;
-    v.name = "recorded-" + source;
-    v.family = "recorded";
-    v.condition = "recorded ASR: the hypotheses of " + source;
-    v.voice = run->variant.voice;
-    v.snr_db = run->variant.snr_db;
-    v.pipeline = recorded_pipeline;
-    v.input = file;
-    v.overrides = {"trace.audio=\"hash\""};
-    out.push_back(std::move(v));
   }
   note = "recorded-ASR runs: " + std::to_string(out.size()) +
          (out.empty() ? " (no source speech run)" : " (the speech runs' own hypotheses as another system's logs)");

@@ -17,6 +17,12 @@
 // (a missed wake word) and background speech are left out: a recogniser's
 // log has no line for them.
 //
+// Each source gives two runs: `recorded-<source>` as logged, and
+// `recorded-<source>-text` (family "recorded-text") with the transcript
+// only, as from a recogniser that logs no confidence and no n-best: an
+// isolator trained where confidences exist must not take their absence
+// for a sign that the ASR was right.
+//
 // Lifecycle: plain functions. Threading: one call at a time.
 #pragma once
 
@@ -33,9 +39,10 @@ namespace cascade::language::eval {
 // word mostly survives (slt at 20 dB, en-us+f2 clean); small: slt clean.
 std::vector<std::string> recorded_sources(const std::string& size);
 
-// For each source among `runs`, writes OUT/recorded-<source>.jsonl from
-// its trace and the request's input, and returns the variant that runs it
-// through `recorded_pipeline` (name "recorded-<source>", the source's
+// For each source among `runs`, writes OUT/recorded-<source>.jsonl and
+// OUT/recorded-<source>-text.jsonl from its trace and the request's input,
+// and returns the variants that run them through `recorded_pipeline`
+// (names "recorded-<source>" and "recorded-<source>-text", the source's
 // voice). Returns {} with the reason in `note` when the recorded pipeline
 // is not given or no source ran. Throws TraceError when a source trace
 // cannot be read, std::runtime_error when a file cannot be written.

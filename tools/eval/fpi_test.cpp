@@ -269,6 +269,15 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
     EXPECT_GT(lines, 15u);
     EXPECT_EQ(with_confidence, lines) << "pocketsphinx reports a confidence for every hypothesis";
     EXPECT_EQ(recorded_run.at("turns").get<uint64_t>(), lines);
+    // Its twin with the transcript only: the same texts, nothing else.
+    std::ifstream plain(out / "recorded-slt-snrinf.jsonl"), text(out / "recorded-slt-snrinf-text.jsonl");
+    uint64_t twins = 0;
+    for (std::string a, b; std::getline(plain, a) && std::getline(text, b); ++twins) {
+      const json x = json::parse(a), y = json::parse(b);
+      EXPECT_EQ(y.at("payload").at("json"), json({{"text", x.at("payload").at("json").at("text")}}));
+      EXPECT_EQ(y.at("gold"), x.at("gold"));
+    }
+    EXPECT_EQ(twins, lines);
   }
 
   // The live runs: the scripted turns again, each retry the words of the
@@ -335,10 +344,10 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
       EXPECT_EQ(by_name.at("learned, reactions unread").at("turns"), by_name.at("learned").at("turns"));
     }
     // A run with a recogniser's n-best, again with its alternatives unread.
-    const bool nbest = family.starts_with("speech") || family.starts_with("recorded");
+    const bool nbest = family.starts_with("speech") || (family.starts_with("recorded") && !family.starts_with("recorded-text"));
     EXPECT_EQ(by_name.contains("learned, alternatives unread"), nbest && by_name.contains("learned")) << family;
   }
-  EXPECT_EQ(families, (std::set<std::string>{"speech", "text", "recorded", "speech-live", "text-live"}));
+  EXPECT_EQ(families, (std::set<std::string>{"speech", "text", "recorded", "recorded-text", "speech-live", "text-live"}));
   EXPECT_EQ(family_turns, test_turns);
   // Held-out voice: for each voice, the test side of its runs only, every
   // other run (other voices, text) left to train on.
@@ -392,9 +401,10 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
   // TRAIN-fold runs: training data only. Each fold's requests are SLURP
   // TRAIN records its own NLU never trained on; the learned isolator (when
   // it is built) trains on them with that fold's requests file.
-  // Per fold: the text run, and the recorded-ASR run whose hypotheses a
-  // channel estimated on the train side of the speech runs made.
-  ASSERT_EQ(j.at("training_runs").size(), 4u) << j.at("training_runs").dump();
+  // Per fold: the text run, and the recorded-ASR runs whose hypotheses a
+  // channel estimated on the train side of the speech runs made (with a
+  // confidence, and the transcript only).
+  ASSERT_EQ(j.at("training_runs").size(), 6u) << j.at("training_runs").dump();
   uint64_t training_turns = 0;
   std::multiset<std::string> training_families;
   for (const auto& run : j.at("training_runs")) {
@@ -405,7 +415,8 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
     EXPECT_EQ(run.at("failed"), 0);
     training_turns += run.at("turns").get<uint64_t>();
   }
-  EXPECT_EQ(training_families, (std::multiset<std::string>{"text", "text", "recorded", "recorded"}));
+  EXPECT_EQ(training_families,
+            (std::multiset<std::string>{"text", "text", "recorded", "recorded", "recorded", "recorded"}));
   EXPECT_EQ(sum(oracle.at("class_balance").at("training_runs")), training_turns);
   EXPECT_GT(oracle.at("class_balance").at("training_runs").value("asr", 0), 0) << "the channel makes ASR errors";
   for (int k = 0; k < 2; ++k) {
@@ -443,8 +454,8 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
         EXPECT_NE(p.at("params").at("requests").get<std::string>().find("train-folds"), std::string::npos);
       }
     }
-    EXPECT_EQ(folds, 4u);
-    EXPECT_EQ(lines, j.at("runs").size() + 4u);
+    EXPECT_EQ(folds, j.at("training_runs").size());
+    EXPECT_EQ(lines, j.at("runs").size() + j.at("training_runs").size());
     std::ifstream log(out / "train-learned.log");
     std::string replays, training;
     for (std::string line; std::getline(log, line);) {
@@ -514,6 +525,42 @@ TEST(FpiTool, TrainFoldRunsNeverHoldAScoredRequest) {
     for (std::string line; std::getline(fold_turns, line);)
       EXPECT_FALSE(scored.contains(json::parse(line).at("slurp_id").get<long>())) << line;
   }
+  fs::remove_all(out);
+}
+
+// A team whose recogniser logs its transcript only: the TRAIN-fold runs
+// still get recognition errors, from a channel learnt on the words of the
+// train side, and carry no confidence either.
+TEST(FpiTool, ALogWithoutConfidenceGivesTrainFoldTranscriptsOnly) {
+  const fs::path out = temp_dir("no-confidence");
+  fs::create_directories(out);
+  const fs::path tool = fs::path(CASCADE_EVAL_BINARY).parent_path() / "cascade-assistant-data";
+  ASSERT_EQ(std::system((tool.string() + " --asr-field asr_text --input " CASCADE_RECORDED_SAMPLE " --catalog " +
+                         std::string(CASCADE_EVAL_CATALOG) + " --output " + (out / "turns.jsonl").string() +
+                         " --allow-skipped 2> /dev/null")
+                            .c_str()),
+            0);
+  const ToolRun r = run_tool("fpi --size small --json -q --turns " + (out / "turns.jsonl").string() +
+                             " --pipeline " CASCADE_EVAL_RECORDED_PIPELINE " --no-text --out " + (out / "fpi").string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const json j = json::parse(r.out);
+  std::set<std::string> training;
+  for (const auto& run : j.at("training_runs")) training.insert(run.at("variant").get<std::string>());
+  EXPECT_TRUE(training.contains("fold0-recorded-text")) << j.at("training_runs").dump();
+  EXPECT_FALSE(training.contains("fold0-recorded")) << "a confidence the recogniser never logged was made up";
+  std::ifstream recorded(out / "fpi" / "train-folds" / "0" / "recorded-simulated-text.jsonl");
+  size_t lines = 0, changed = 0;
+  for (std::string line; std::getline(recorded, line); ++lines) {
+    const json t = json::parse(line);
+    const json& p = t.at("payload").at("json");
+    EXPECT_EQ(p.size(), 1u) << p.dump();
+    changed += p.at("text").get<std::string>() != "alexa " + t.at("gold").at("asr").at("text").get<std::string>() ? 1 : 0;
+  }
+  EXPECT_GT(lines, 0u);
+  EXPECT_GT(changed, 0u) << "the channel made no recognition error";
+  bool said = false;
+  for (const auto& n : j.at("notes")) said = said || n.get<std::string>().find("logged no confidence") != std::string::npos;
+  EXPECT_TRUE(said) << j.at("notes").dump();
   fs::remove_all(out);
 }
 

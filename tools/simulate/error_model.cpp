@@ -91,7 +91,7 @@ AsrErrorModel estimate(const std::vector<AsrTurn>& turns, const std::string& snr
       }
       ++errors;
     }
-    confidences.emplace_back(errors, turn.confidence);
+    if (turn.has_confidence) confidences.emplace_back(errors, turn.confidence);
   }
   m.confidence[snr] = estimate_confidence(confidences);
   return m;

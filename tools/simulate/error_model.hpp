@@ -60,10 +60,13 @@ struct AsrErrorModel {
 };
 
 // One addressed turn of a speech trace: what the asr stage heard, the gold
-// transcript (both normalised), and the confidence the asr stage reported.
+// transcript (both normalised), and the confidence the asr stage reported
+// (a recogniser that logs none: has_confidence false, and estimate() learns
+// its words only).
 struct AsrTurn {
   std::string heard, said;
   double confidence = 0;
+  bool has_confidence = true;
 };
 
 // Word errors (substitutions + deletions + insertions) of `heard` against
