@@ -1,7 +1,8 @@
 // cascade-isolate-train — trains the `learned` failure-point isolator
 // (plugins/analyzers/learned) on the oracle's labels. `cascade isolate
 // train ...` runs it (a tool of its own, as cascade-eval: the `cascade`
-// executable stays free of xgboost and its OpenMP runtime). The only file
+// executable stays free of xgboost and its OpenMP runtime). This file
+// gathers the rows; isolate_train_model.hpp fits them, the only file
 // outside the plugin that sees xgboost.
 //
 // The shape of the work:

@@ -107,16 +107,17 @@ std::vector<double> decision_weights(std::string_view text, const Fail& fail) {
   return out;
 }
 
-// The model file, loaded and checked by xgboost itself (any format it
-// reads; the attributes `cascade isolate train` recorded), then handed to
-// the plugin's own walk (forest.hpp says why) as xgboost's JSON. The
-// booster is freed before the first turn: predicting needs no xgboost.
-// Throws sdk::Error with what went wrong and the file.
+// A loaded model: its trees and the decision weights it records.
 struct Model {
   learned::Forest forest;
   std::vector<double> decision_weights;  // per class, model order
 };
 
+// The model file, loaded and checked by xgboost itself (any format it
+// reads; the attributes `cascade isolate train` recorded), then handed to
+// the plugin's own walk (forest.hpp says why) as xgboost's JSON. The
+// booster is freed before the first turn: predicting needs no xgboost.
+// Throws sdk::Error with what went wrong and the file.
 Model load_model(const std::string& path) {
   std::error_code ec;
   if (path.empty())
