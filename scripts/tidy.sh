@@ -19,7 +19,7 @@ files=(
   core/analyze/scoring.cpp core/analyze/turn_views.cpp core/analyze/baselines.cpp
   plugins/analyzers/oracle/oracle.cpp plugins/analyzers/rules/rules.cpp
   plugins/analyzers/learned/json_tape.cpp plugins/analyzers/learned/readings.cpp plugins/analyzers/learned/features.cpp
-  plugins/analyzers/learned/alternatives.cpp
+  plugins/analyzers/learned/alternatives.cpp plugins/analyzers/learned/intent_prior.cpp
   plugins/basic/join/join.cpp plugins/basic/noop/noop.cpp
   plugins/basic/normalize/normalize.cpp plugins/basic/passthrough/passthrough.cpp
   plugins/models/model_path.cpp

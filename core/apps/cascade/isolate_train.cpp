@@ -85,6 +85,10 @@ struct TrainArgs {
   uint32_t jobs = 0;
 };
 
+// The dialogue groups the intent priors are encoded out of (a fixed five,
+// whatever --cv says, so that the features do not depend on it).
+constexpr uint32_t kPriorFolds = 5;
+
 std::string key_of(const std::string& trace, uint64_t seq) {
   return std::filesystem::path(trace).filename().string() + "#" + std::to_string(seq);
 }
@@ -212,6 +216,7 @@ std::vector<Example> features(const cascade::LoadedPlugin& learned, const TrainA
       Example ex;
       ex.key = key_of(t, v.turn_seq);
       ex.dialogue = v.dialogue_id;
+      if (e.contains("intent") && e["intent"].is_string()) ex.intent = e["intent"].get<std::string>();
       for (const auto& x : e["features"])
         ex.features.push_back(x.is_null() ? std::numeric_limits<float>::quiet_NaN() : x.get<float>());
       if (ex.features.size() != names.size())
@@ -299,7 +304,7 @@ double train_and_save(const std::vector<Example>& rows, const std::vector<std::s
   size_t right = 0;
   for (size_t i = 0; i < rows.size(); ++i)
     right += it::decide(&p[i * classes().size()], decision_weights) == rows[i].label ? 1 : 0;
-  it::save(model, names, decision_weights, a.out);
+  it::save(model, names, decision_weights, it::intent_priors(all), a.out);
   return rows.empty() ? 0 : static_cast<double>(right) / static_cast<double>(rows.size());
 }
 
@@ -349,6 +354,15 @@ int run(const TrainArgs& a) {
   if (classes_present < 2)
     throw CascadeError("N020", "every training turn has the same label: the model would learn nothing");
 
+  // The per-intent priors, out of fold (isolate_train_model.hpp), before
+  // anything is fitted on them. Encoded once for every fit: within the
+  // cross-validation a training row's prior may count a held-out row's
+  // label (never its own), which makes the printed estimate a little
+  // kinder than a nested encoding would.
+  const auto column = std::find(names.begin(), names.end(), "intent_prior_" + classes().front());
+  if (column == names.end())
+    throw CascadeError("N020", "the learned plugin gave no intent_prior_* features (is it the plugin of this build?)");
+  cascade::isolate_train::encode_intent_priors(rows, static_cast<size_t>(column - names.begin()), kPriorFolds);
   const std::vector<double> decision_weights = cross_validated_weights(rows, a);
   const double accuracy = train_and_save(rows, names, decision_weights, a);
   std::cerr << "trained " << a.fit.rounds << " rounds, depth " << a.fit.depth << ", seed " << a.fit.seed

@@ -6,6 +6,7 @@
 #include <cascade/core/baselines.hpp>
 #include <cascade/core/diagnostic.hpp>
 
+#include <nlohmann/json.hpp>
 #include <xgboost/c_api.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -120,8 +122,61 @@ int decide(const float* p, const std::vector<double>& weights) {
   return static_cast<int>(best);
 }
 
+uint32_t dialogue_group(const std::string& dialogue, uint32_t folds) {
+  return static_cast<uint32_t>(fnv1a("isolate-train/" + dialogue) % folds);
+}
+
+IntentPriors intent_priors(const std::vector<const Example*>& rows) {
+  const size_t k = classes().size();
+  std::vector<double> total(k, 0);
+  std::map<std::string, std::vector<double>> counts;
+  for (const auto* r : rows) {
+    total[static_cast<size_t>(r->label)] += 1;
+    if (r->intent.empty()) continue;
+    auto& c = counts[r->intent];
+    c.resize(k, 0);
+    c[static_cast<size_t>(r->label)] += 1;
+  }
+  IntentPriors p;
+  const double n = static_cast<double>(rows.size());
+  for (size_t c = 0; c < k; ++c) p.global.push_back(n > 0 ? total[c] / n : 1.0 / static_cast<double>(k));
+  for (const auto& [intent, c] : counts) {
+    double turns = 0;
+    for (double x : c) turns += x;
+    std::vector<double> row;
+    for (size_t j = 0; j < k; ++j) row.push_back((c[j] + kPriorSmoothing * p.global[j]) / (turns + kPriorSmoothing));
+    p.by_intent.emplace_back(intent, std::move(row));
+  }
+  return p;
+}
+
+std::string to_json(const IntentPriors& p) {
+  nlohmann::json intents = nlohmann::json::object();
+  for (const auto& [intent, row] : p.by_intent) intents[intent] = row;
+  return nlohmann::json{{"global", p.global}, {"intents", intents}}.dump();
+}
+
+void encode_intent_priors(std::vector<Example>& rows, size_t column, uint32_t folds) {
+  const size_t k = classes().size();
+  for (uint32_t f = 0; f < folds; ++f) {
+    std::vector<const Example*> others;
+    for (const auto& r : rows)
+      if (dialogue_group(r.dialogue, folds) != f) others.push_back(&r);
+    const IntentPriors p = intent_priors(others);
+    for (auto& r : rows) {
+      if (dialogue_group(r.dialogue, folds) != f) continue;
+      for (size_t c = 0; c < k; ++c) r.features[column + c] = std::numeric_limits<float>::quiet_NaN();
+      if (r.intent.empty()) continue;
+      const auto it = std::lower_bound(p.by_intent.begin(), p.by_intent.end(), r.intent,
+                                       [](const auto& e, const std::string& i) { return e.first < i; });
+      const std::vector<double>& row = it != p.by_intent.end() && it->first == r.intent ? it->second : p.global;
+      for (size_t c = 0; c < k; ++c) r.features[column + c] = static_cast<float>(row[c]);
+    }
+  }
+}
+
 void save(const Booster& b, const std::vector<std::string>& feature_names, const std::vector<double>& decision_weights,
-          const std::string& path) {
+          const IntentPriors& priors, const std::string& path) {
   std::vector<std::string> w;
   for (double x : decision_weights) {
     char text[32];  // the shortest text that reads back as x
@@ -130,6 +185,7 @@ void save(const Booster& b, const std::vector<std::string>& feature_names, const
   xgb(XGBoosterSetAttr(b.get(), "cascade_features", joined(feature_names).c_str()), "cannot record the features");
   xgb(XGBoosterSetAttr(b.get(), "cascade_classes", joined(classes()).c_str()), "cannot record the classes");
   xgb(XGBoosterSetAttr(b.get(), "cascade_decision_weights", joined(w).c_str()), "cannot record the decision weights");
+  xgb(XGBoosterSetAttr(b.get(), "cascade_intent_priors", to_json(priors).c_str()), "cannot record the intent priors");
   xgb(XGBoosterSaveModel(b.get(), path.c_str()), "cannot write the model");
 }
 
@@ -138,7 +194,7 @@ std::vector<float> cross_validate(const std::vector<Example>& rows, uint32_t fol
   std::vector<uint32_t> fold(rows.size());
   std::vector<size_t> size(folds, 0);
   for (size_t i = 0; i < rows.size(); ++i) {
-    fold[i] = static_cast<uint32_t>(fnv1a("isolate-train/" + rows[i].dialogue) % folds);
+    fold[i] = dialogue_group(rows[i].dialogue, folds);
     ++size[fold[i]];
   }
   if (std::count_if(size.begin(), size.end(), [](size_t s) { return s > 0; }) < 2) return {};

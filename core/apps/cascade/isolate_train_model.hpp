@@ -32,6 +32,7 @@ const std::vector<std::string>& classes();
 struct Example {
   std::string key;       // trace file name # turn_seq
   std::string dialogue;  // the turn's dialogue id: rows are grouped by it
+  std::string intent;    // the NLU's top intent; "" when none
   std::vector<float> features;
   int label = -1;  // index into classes()
 };
@@ -68,15 +69,38 @@ std::vector<float> predict(const Booster& b, const std::vector<const Example*>& 
 // The label chosen from one row's probabilities: argmax of weights[c] * p[c].
 int decide(const float* p, const std::vector<double>& weights);
 
-// Records the feature names, class order and decision weights in the
-// model and writes it (xgboost's JSON). N021 on failure.
-void save(const Booster& b, const std::vector<std::string>& feature_names, const std::vector<double>& decision_weights,
-          const std::string& path);
+// The group of `folds` a dialogue falls in: FNV-1a 64 of the id, salted,
+// so that it does not line up with `cascade eval fpi`'s own folds.
+uint32_t dialogue_group(const std::string& dialogue, uint32_t folds);
 
-// Out-of-fold probabilities: the rows are split into `folds` groups by a
-// hash of their dialogue id (salted, so it does not line up with `cascade
-// eval fpi`'s own folds), and each group is predicted by a model trained
-// on the others. Empty when fewer than two groups hold rows.
+// How often each class follows each NLU intent (the `learned` plugin's
+// intent_prior.hpp): per intent, (count of the class + kPriorSmoothing x
+// its overall share) / (turns + kPriorSmoothing), so a rare intent leans on
+// the overall shares. Rows without an intent count towards the overall
+// shares only.
+inline constexpr double kPriorSmoothing = 20;
+struct IntentPriors {
+  std::vector<double> global;
+  std::vector<std::pair<std::string, std::vector<double>>> by_intent;  // sorted by intent
+};
+IntentPriors intent_priors(const std::vector<const Example*>& rows);
+// The model attribute the plugin reads: {"global": [...], "intents": {...}}.
+std::string to_json(const IntentPriors& p);
+
+// Fills every row's entries [column, column + classes().size()) out of
+// fold: from the priors of the rows of the other dialogue groups (of
+// `folds`), never from its own dialogue's labels. Rows without an intent
+// keep them missing (NaN), as the plugin leaves them.
+void encode_intent_priors(std::vector<Example>& rows, size_t column, uint32_t folds);
+
+// Records the feature names, class order, decision weights and intent
+// priors in the model and writes it (xgboost's JSON). N021 on failure.
+void save(const Booster& b, const std::vector<std::string>& feature_names, const std::vector<double>& decision_weights,
+          const IntentPriors& priors, const std::string& path);
+
+// Out-of-fold probabilities: the rows are split into `folds` groups by
+// dialogue_group(), and each group is predicted by a model trained on the
+// others. Empty when fewer than two groups hold rows.
 std::vector<float> cross_validate(const std::vector<Example>& rows, uint32_t folds, const FitOptions& o,
                                   uint32_t jobs);
 

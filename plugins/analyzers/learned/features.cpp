@@ -100,6 +100,10 @@ enum Feature : size_t {
   kWakeSnrDb,
   kWakeNearMiss,
   kWakeNearMissStartS,
+  // The trainer's per-intent table (intent_prior.hpp): missing here, filled
+  // by the trainer (out of fold) and by the plugin from the model.
+  kIntentPriorFirst,
+  kIntentPriorLast = kIntentPriorFirst + 5,
   kFeatureCount
 };
 
@@ -119,7 +123,9 @@ constexpr std::array<const char*, kFeatureCount> kNames = {
     "neighbour_similarity", "neighbour_agrees", "neighbour_intent_share",
     "next_same_intent", "next_success", "next_gap_after_say_s",
     "alt_replayed", "alt_same_result", "alt_first_same", "alt_success",
-    "wake_snr_db", "wake_near_miss", "wake_near_miss_start_s"};
+    "wake_snr_db", "wake_near_miss", "wake_near_miss_start_s",
+    "intent_prior_false_wake", "intent_prior_asr", "intent_prior_nlu", "intent_prior_er", "intent_prior_result",
+    "intent_prior_correct"};
 
 // A name missing from kNames would be a null entry at the end.
 constexpr bool every_feature_named() {
@@ -406,7 +412,8 @@ std::optional<bool> success_of(const TurnView& t, JsonTape& tape) {
   return std::nullopt;
 }
 
-// The NLU's top intent, or "" when it did not run or listed none.
+}  // namespace
+
 std::string_view top_intent(const TurnView& t) {
   if (auto nlu = t.stage("nlu")) {
     const auto nbest = nlu->nbest();
@@ -414,6 +421,10 @@ std::string_view top_intent(const TurnView& t) {
   }
   return {};
 }
+
+size_t intent_prior_column() { return kIntentPriorFirst; }
+
+namespace {
 
 // The user's reaction to the turn: what they did next. Only a live
 // dialogue has one: in a scripted dialogue (eval dialogues, requests

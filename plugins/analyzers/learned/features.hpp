@@ -32,6 +32,9 @@
 //   checker  a second opinion on the NLU's request from the TRAIN data
 //            (checker.hpp): the nearest TRAIN requests' similarity and
 //            intents
+//   intent prior  how often each class followed the NLU's intent among
+//            the training turns (intent_prior.hpp): missing here, filled by
+//            the trainer out of fold and by the plugin from the model
 //   alternatives  the turn replayed on the recogniser's other hypotheses
 //            (alternatives.hpp, only when the host can replay): how many,
 //            how many give the recorded result, whether the best one does,
@@ -83,6 +86,14 @@ const std::vector<std::string>& feature_names();
 // The vector for the turn being analyzed (dialogue features need
 // AnalyzerInfo::dialogue). A missing value is NaN.
 std::vector<double> extract_features(const sdk::Analysis& a, const FeatureOptions& options);
+
+// The NLU's top intent, or "" when it did not run or listed none.
+std::string_view top_intent(const sdk::TurnView& turn);
+
+// Where the vector's six intent-prior entries start ("intent_prior_<class>",
+// in classes() order; intent_prior.hpp). extract_features() leaves them
+// missing: the trainer fills them out of fold, the plugin from the model.
+size_t intent_prior_column();
 
 // A stage that ended in error, timeout or cancellation: the turn's failure
 // point is that stage's class, no model needed.

@@ -44,6 +44,7 @@
 #include "common/timing.hpp"
 #include "features.hpp"
 #include "forest.hpp"
+#include "intent_prior.hpp"
 #include "model_path.hpp"
 
 #include <cascade/sdk/analyzer.hpp>
@@ -107,10 +108,12 @@ std::vector<double> decision_weights(std::string_view text, const Fail& fail) {
   return out;
 }
 
-// A loaded model: its trees and the decision weights it records.
+// A loaded model: its trees, and the decision weights and per-intent
+// table it records.
 struct Model {
   learned::Forest forest;
   std::vector<double> decision_weights;  // per class, model order
+  std::optional<learned::IntentPrior> intent_prior;
 };
 
 // The model file, loaded and checked by xgboost itself (any format it
@@ -153,6 +156,19 @@ Model load_model(const std::string& path) {
     check(XGBoosterGetAttr(handle.get(), "cascade_decision_weights", &got, &found), "cannot read its attributes");
     if (found != 0) weights = decision_weights(got, fail);
   }
+  std::optional<learned::IntentPrior> prior;
+  {
+    const char* got = nullptr;
+    int found = 0;
+    check(XGBoosterGetAttr(handle.get(), "cascade_intent_priors", &got, &found), "cannot read its attributes");
+    if (found != 0) {
+      try {
+        prior = learned::IntentPrior::from_json(got, learned::classes().size());
+      } catch (const std::exception& e) {
+        throw fail(e.what());
+      }
+    }
+  }
   bst_ulong length = 0;
   const char* json = nullptr;
   check(XGBoosterSaveModelToBuffer(handle.get(), R"({"format":"json"})", &length, &json), "cannot read its trees");
@@ -166,7 +182,7 @@ Model load_model(const std::string& path) {
     throw fail("has " + std::to_string(forest->classes()) + " classes and " + std::to_string(forest->features()) +
                " features, not " + std::to_string(learned::classes().size()) + " and " +
                std::to_string(learned::feature_names().size()));
-  return {std::move(*forest), std::move(weights)};
+  return {std::move(*forest), std::move(weights), std::move(prior)};
 }
 
 }  // namespace
@@ -228,6 +244,7 @@ class Learned : public Analyzer {
       Model loaded = load_model(ctx.get(model));
       forest_ = std::make_unique<learned::Forest>(std::move(loaded.forest));
       weights_ = std::move(loaded.decision_weights);
+      intent_prior_ = std::move(loaded.intent_prior);
       const auto& classes = learned::classes();
       const auto at = std::find_if(classes.begin(), classes.end(), [](const char* c) { return std::string_view(c) == "correct"; });
       weights_[static_cast<size_t>(at - classes.begin())] *= correct;
@@ -256,12 +273,18 @@ class Learned : public Analyzer {
       }
       a.evidence("features", values + "]");
       a.evidence("feature_names", names + "]");
+      // The trainer's per-intent table is keyed by it (intent_prior.hpp).
+      if (const auto intent = learned::top_intent(a.turn()); !intent.empty()) a.evidence("intent", quote(intent));
     }
     a.label("correct", 0.0);
   }
 
   void predict(Analysis& a) const {
-    const auto f = learned::extract_features(a, options_);
+    auto f = learned::extract_features(a, options_);
+    if (const auto intent = learned::top_intent(a.turn()); intent_prior_ && !intent.empty()) {
+      const auto& p = intent_prior_->lookup(intent);
+      std::copy(p.begin(), p.end(), f.begin() + static_cast<ptrdiff_t>(learned::intent_prior_column()));
+    }
     // xgboost compares features as float: so does the walk.
     const std::vector<float> row(f.begin(), f.end());
     std::vector<float> probabilities, contributions;
@@ -309,6 +332,7 @@ class Learned : public Analyzer {
   size_t top_ = 5;
   // The model's decision weights, `correct`'s times correct_weight; model order.
   std::vector<double> weights_;
+  std::optional<learned::IntentPrior> intent_prior_;  // from the model; none: those features missing
   std::unique_ptr<learned::Forest> forest_;
 };
 

@@ -144,3 +144,46 @@ TEST(IsolateTrainModel, ScoreCountsOnlyClassesPresent) {
   // nlu: P 0.5, R 1 -> F1 2/3; correct: F1 0; mean over the two present.
   EXPECT_NEAR(f.macro_f1, (2.0 / 3.0) / 2, 1e-12);
 }
+
+// How often each class follows an intent, smoothed towards the overall
+// shares: (count + 20 x share) / (turns + 20).
+TEST(IsolateTrainModel, IntentPriorsAreSmoothedShares) {
+  std::vector<it::Example> r(40);
+  for (size_t i = 0; i < r.size(); ++i) {
+    r[i].intent = i < 10 ? "alarm_set" : "";
+    r[i].label = i < 5 ? kNlu : kCorrect;  // alarm_set: 5 nlu, 5 correct
+  }
+  std::vector<const it::Example*> all;
+  for (const auto& e : r) all.push_back(&e);
+  const it::IntentPriors p = it::intent_priors(all);
+  ASSERT_EQ(p.global.size(), kClasses);
+  EXPECT_DOUBLE_EQ(p.global[kNlu], 5.0 / 40);
+  ASSERT_EQ(p.by_intent.size(), 1u) << "a row without an intent names none";
+  EXPECT_EQ(p.by_intent[0].first, "alarm_set");
+  EXPECT_DOUBLE_EQ(p.by_intent[0].second[kNlu], (5 + 20 * 5.0 / 40) / (10 + 20));
+  EXPECT_DOUBLE_EQ(p.by_intent[0].second[kCorrect], (5 + 20 * 35.0 / 40) / (10 + 20));
+  EXPECT_NE(it::to_json(p).find("\"alarm_set\""), std::string::npos);
+}
+
+// A turn's prior never reads its own dialogue's labels: an intent only one
+// dialogue has gets the other groups' overall shares, whatever its label.
+TEST(IsolateTrainModel, IntentPriorsAreEncodedOutOfFold) {
+  auto r = rows(200, 4);
+  for (auto& e : r) {
+    e.intent = e.label == kNlu ? "often_wrong" : "fine";
+    e.features.resize(4 + kClasses, 0.0F);
+  }
+  r[0].intent = "only_here";
+  r[0].label = kNlu;
+  r[1].intent.clear();
+  it::encode_intent_priors(r, 4, 5);
+  std::vector<const it::Example*> others;
+  for (const auto& e : r)
+    if (it::dialogue_group(e.dialogue, 5) != it::dialogue_group(r[0].dialogue, 5)) others.push_back(&e);
+  const it::IntentPriors outside = it::intent_priors(others);
+  for (size_t c = 0; c < kClasses; ++c) EXPECT_FLOAT_EQ(r[0].features[4 + c], static_cast<float>(outside.global[c])) << c;
+  EXPECT_TRUE(std::isnan(r[1].features[4])) << "no intent: the prior is missing, as the plugin leaves it";
+  // Elsewhere the intent says it: "often_wrong" turns are nlu turns.
+  EXPECT_GT(r[3].features[4 + kNlu], 0.5F);
+  EXPECT_LT(r[4].features[4 + kNlu], 0.2F);
+}

@@ -242,6 +242,74 @@ TEST_F(Learned, PredictionAppliesTheModelsDecisionWeights) {
   }
 }
 
+// The per-intent table (intent_prior.hpp): the features mode names each
+// turn's intent and leaves the prior entries missing; the model records,
+// per intent, the smoothed share of each class among the training turns
+// (recomputed here from the oracle's labels); a malformed table is refused.
+TEST_F(Learned, TheModelRecordsHowOftenEachClassFollowsAnIntent) {
+  const AnalysisResult f = analyze(trace(), {{"mode", "features"}});
+  std::map<uint64_t, std::string> intent;
+  for (const Verdict& v : f.verdicts) {
+    const json e = json::parse(v.evidence);
+    if (!e.contains("features")) continue;
+    for (size_t k = 0; k < e["features"].size(); ++k)
+      if (e["feature_names"][k].get<std::string>().starts_with("intent_prior_")) {
+        EXPECT_TRUE(e["features"][k].is_null()) << "the plugin fills them only from a model";
+      }
+    if (e.contains("intent")) intent[v.turn_seq] = e["intent"].get<std::string>();
+  }
+  ASSERT_FALSE(intent.empty()) << "no turn named its intent";
+  const std::vector<std::string> order = {"false_wake", "asr", "nlu", "er", "result", "correct"};
+  std::map<std::string, std::map<std::string, double>> counts;
+  std::map<std::string, double> total;
+  double turns = 0;
+  // The training turns: those the features mode gave a vector (not
+  // attributed directly) with an oracle label.
+  std::set<uint64_t> trained;
+  for (const Verdict& v : f.verdicts)
+    if (json::parse(v.evidence).contains("features")) trained.insert(v.turn_seq);
+  for (const auto& l : read_analysis(oracle()).lines) {
+    if (!l.verdict.analyzed || !trained.contains(l.verdict.turn_seq)) continue;
+    ++turns;
+    total[l.verdict.label] += 1;
+    if (auto i = intent.find(l.verdict.turn_seq); i != intent.end()) counts[i->second][l.verdict.label] += 1;
+  }
+  const json m = json::parse(slurp(model()));
+  const json priors = json::parse(m["learner"]["attributes"].value("cascade_intent_priors", "{}"));
+  ASSERT_TRUE(priors.contains("intents")) << priors.dump();
+  EXPECT_EQ(priors["intents"].size(), counts.size());
+  for (const auto& [name, by_class] : counts) {
+    double n = 0;
+    for (const auto& [c, x] : by_class) n += x;
+    for (size_t c = 0; c < order.size(); ++c) {
+      const double share = total[order[c]] / turns;
+      const double want = ((by_class.count(order[c]) ? by_class.at(order[c]) : 0) + 20 * share) / (n + 20);
+      EXPECT_NEAR(priors["intents"][name][c].get<double>(), want, 1e-9) << name << " " << order[c];
+    }
+  }
+  // The plugin reads the table: another table, other probabilities.
+  json other = json::parse(slurp(model()));
+  json table = json::parse(other["learner"]["attributes"]["cascade_intent_priors"].get<std::string>());
+  for (auto& [name, row] : table["intents"].items()) row = json::array({0, 0, 1, 0, 0, 0});
+  other["learner"]["attributes"]["cascade_intent_priors"] = table.dump();
+  const fs::path moved = dir() / "other-priors.json";
+  std::ofstream(moved) << other.dump();
+  const AnalysisResult as_trained = analyze(trace(), {{"model", model().string()}});
+  const AnalysisResult with_other = analyze(trace(), {{"model", moved.string()}});
+  size_t differ = 0;
+  for (size_t i = 0; i < as_trained.verdicts.size(); ++i) {
+    const json a = json::parse(as_trained.verdicts[i].evidence), b = json::parse(with_other.verdicts[i].evidence);
+    differ += a.value("probabilities", json()) != b.value("probabilities", json()) ? 1 : 0;
+  }
+  EXPECT_GT(differ, 0u) << "the model's intent table is not read";
+
+  json bad = json::parse(slurp(model()));
+  bad["learner"]["attributes"]["cascade_intent_priors"] = "{\"global\": [1, 2], \"intents\": {}}";
+  const fs::path file = dir() / "bad-priors.json";
+  std::ofstream(file) << bad.dump();
+  EXPECT_NE(open_error({{"model", file.string()}}).find("intent priors"), std::string::npos);
+}
+
 // correct_weight moves the choice between `correct` and the failures, and
 // only the choice: every label is still the most probable class once the
 // probabilities are weighed (the model's decision weights, P(correct) also
