@@ -85,10 +85,6 @@ struct TrainArgs {
   uint32_t jobs = 0;
 };
 
-// The dialogue groups the intent priors are encoded out of (a fixed five,
-// whatever --cv says, so that the features do not depend on it).
-constexpr uint32_t kPriorFolds = 5;
-
 std::string key_of(const std::string& trace, uint64_t seq) {
   return std::filesystem::path(trace).filename().string() + "#" + std::to_string(seq);
 }
@@ -261,11 +257,11 @@ std::string fixed(double v, int digits) {
 // 4. Cross-validation by dialogue: how well a model of these options does
 // on dialogues it never saw, printed to stderr; and the decision weights
 // chosen on those predictions (all 1 without cross-validation).
-std::vector<double> cross_validated_weights(const std::vector<Example>& rows, const TrainArgs& a) {
+std::vector<double> cross_validated_weights(const std::vector<Example>& rows, size_t prior_column, const TrainArgs& a) {
   namespace it = cascade::isolate_train;
   std::vector<double> ones(classes().size(), 1.0);
   if (a.cv == 0) return ones;
-  const std::vector<float> oof = it::cross_validate(rows, a.cv, a.fit, a.jobs == 0 ? 2 : a.jobs);
+  const std::vector<float> oof = it::cross_validate(rows, a.cv, a.fit, a.jobs == 0 ? 2 : a.jobs, prior_column);
   if (oof.empty()) {
     std::cerr << "cross-validation: skipped (the turns come from fewer than two dialogue groups); decision weights 1\n";
     return ones;
@@ -354,16 +350,14 @@ int run(const TrainArgs& a) {
   if (classes_present < 2)
     throw CascadeError("N020", "every training turn has the same label: the model would learn nothing");
 
-  // The per-intent priors, out of fold (isolate_train_model.hpp), before
-  // anything is fitted on them. Encoded once for every fit: within the
-  // cross-validation a training row's prior may count a held-out row's
-  // label (never its own), which makes the printed estimate a little
-  // kinder than a nested encoding would.
+  // The per-intent priors, out of fold (isolate_train_model.hpp), for the
+  // final model; the cross-validation encodes its folds' own.
   const auto column = std::find(names.begin(), names.end(), "intent_prior_" + classes().front());
   if (column == names.end())
     throw CascadeError("N020", "the learned plugin gave no intent_prior_* features (is it the plugin of this build?)");
-  cascade::isolate_train::encode_intent_priors(rows, static_cast<size_t>(column - names.begin()), kPriorFolds);
-  const std::vector<double> decision_weights = cross_validated_weights(rows, a);
+  const auto prior_column = static_cast<size_t>(column - names.begin());
+  cascade::isolate_train::encode_intent_priors(rows, prior_column, cascade::isolate_train::kPriorFolds);
+  const std::vector<double> decision_weights = cross_validated_weights(rows, prior_column, a);
   const double accuracy = train_and_save(rows, names, decision_weights, a);
   std::cerr << "trained " << a.fit.rounds << " rounds, depth " << a.fit.depth << ", seed " << a.fit.seed
             << "; on its training turns: accuracy " << accuracy * 100 << "% (majority class "

@@ -16,6 +16,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace cascade::isolate_train {
@@ -156,22 +157,24 @@ std::string to_json(const IntentPriors& p) {
   return nlohmann::json{{"global", p.global}, {"intents", intents}}.dump();
 }
 
-void encode_intent_priors(std::vector<Example>& rows, size_t column, uint32_t folds) {
+void apply_intent_priors(Example& row, size_t column, const IntentPriors& p) {
   const size_t k = classes().size();
+  for (size_t c = 0; c < k; ++c) row.features[column + c] = std::numeric_limits<float>::quiet_NaN();
+  if (row.intent.empty()) return;
+  const auto it = std::lower_bound(p.by_intent.begin(), p.by_intent.end(), row.intent,
+                                   [](const auto& e, const std::string& i) { return e.first < i; });
+  const std::vector<double>& values = it != p.by_intent.end() && it->first == row.intent ? it->second : p.global;
+  for (size_t c = 0; c < k; ++c) row.features[column + c] = static_cast<float>(values[c]);
+}
+
+void encode_intent_priors(std::vector<Example>& rows, size_t column, uint32_t folds) {
   for (uint32_t f = 0; f < folds; ++f) {
     std::vector<const Example*> others;
     for (const auto& r : rows)
       if (dialogue_group(r.dialogue, folds) != f) others.push_back(&r);
     const IntentPriors p = intent_priors(others);
-    for (auto& r : rows) {
-      if (dialogue_group(r.dialogue, folds) != f) continue;
-      for (size_t c = 0; c < k; ++c) r.features[column + c] = std::numeric_limits<float>::quiet_NaN();
-      if (r.intent.empty()) continue;
-      const auto it = std::lower_bound(p.by_intent.begin(), p.by_intent.end(), r.intent,
-                                       [](const auto& e, const std::string& i) { return e.first < i; });
-      const std::vector<double>& row = it != p.by_intent.end() && it->first == r.intent ? it->second : p.global;
-      for (size_t c = 0; c < k; ++c) r.features[column + c] = static_cast<float>(row[c]);
-    }
+    for (auto& r : rows)
+      if (dialogue_group(r.dialogue, folds) == f) apply_intent_priors(r, column, p);
   }
 }
 
@@ -189,7 +192,8 @@ void save(const Booster& b, const std::vector<std::string>& feature_names, const
   xgb(XGBoosterSaveModel(b.get(), path.c_str()), "cannot write the model");
 }
 
-std::vector<float> cross_validate(const std::vector<Example>& rows, uint32_t folds, const FitOptions& o, uint32_t jobs) {
+std::vector<float> cross_validate(const std::vector<Example>& rows, uint32_t folds, const FitOptions& o, uint32_t jobs,
+                                  std::optional<size_t> prior_column) {
   const size_t k = classes().size();
   std::vector<uint32_t> fold(rows.size());
   std::vector<size_t> size(folds, 0);
@@ -217,6 +221,21 @@ std::vector<float> cross_validate(const std::vector<Example>& rows, uint32_t fol
           }
         }
         if (held_out.empty()) continue;
+        // The intent priors of this fold's model come from its training
+        // rows only: encoded out of fold among them, and the held-out
+        // rows' from all of them (copies: other folds read the originals).
+        std::vector<Example> train_copy, held_copy;
+        if (prior_column) {
+          for (const auto* r : train) train_copy.push_back(*r);
+          encode_intent_priors(train_copy, *prior_column, kPriorFolds);
+          std::vector<const Example*> encoded;
+          for (const auto& r : train_copy) encoded.push_back(&r);
+          const IntentPriors p = intent_priors(encoded);
+          for (const auto* r : held_out) apply_intent_priors(held_copy.emplace_back(*r), *prior_column, p);
+          train = std::move(encoded);
+          held_out.clear();
+          for (const auto& r : held_copy) held_out.push_back(&r);
+        }
         const std::vector<float> p = predict(fit(train, o), held_out);
         // Each fold writes its own rows only: no lock needed.
         for (size_t j = 0; j < where.size(); ++j) std::copy_n(p.begin() + static_cast<ptrdiff_t>(j * k), k, oof.begin() + static_cast<ptrdiff_t>(where[j] * k));

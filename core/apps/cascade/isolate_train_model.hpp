@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -87,10 +88,19 @@ IntentPriors intent_priors(const std::vector<const Example*>& rows);
 // The model attribute the plugin reads: {"global": [...], "intents": {...}}.
 std::string to_json(const IntentPriors& p);
 
-// Fills every row's entries [column, column + classes().size()) out of
-// fold: from the priors of the rows of the other dialogue groups (of
-// `folds`), never from its own dialogue's labels. Rows without an intent
-// keep them missing (NaN), as the plugin leaves them.
+// The dialogue groups the intent priors are encoded out of (a fixed five,
+// whatever the cross-validation's folds, so that the features do not
+// depend on --cv).
+inline constexpr uint32_t kPriorFolds = 5;
+
+// Sets a row's entries [column, column + classes().size()) to its intent's
+// priors in `p` (the global ones for an intent `p` lacks); missing (NaN)
+// for a row without an intent, as the plugin leaves them.
+void apply_intent_priors(Example& row, size_t column, const IntentPriors& p);
+
+// Fills every row's entries out of fold: from the priors of the rows of
+// the other dialogue groups (of `folds`), never from its own dialogue's
+// labels.
 void encode_intent_priors(std::vector<Example>& rows, size_t column, uint32_t folds);
 
 // Records the feature names, class order, decision weights and intent
@@ -100,9 +110,11 @@ void save(const Booster& b, const std::vector<std::string>& feature_names, const
 
 // Out-of-fold probabilities: the rows are split into `folds` groups by
 // dialogue_group(), and each group is predicted by a model trained on the
-// others. Empty when fewer than two groups hold rows.
+// others. With `prior_column`, each fold's intent priors are encoded anew
+// from its training rows alone (nested: no held-out label reaches the
+// model that predicts it). Empty when fewer than two groups hold rows.
 std::vector<float> cross_validate(const std::vector<Example>& rows, uint32_t folds, const FitOptions& o,
-                                  uint32_t jobs);
+                                  uint32_t jobs, std::optional<size_t> prior_column = std::nullopt);
 
 // What the decision weights aim for on the out-of-fold predictions.
 enum class Objective { Accuracy, MacroF1, Mean };  // Mean: (accuracy + macro-F1) / 2
