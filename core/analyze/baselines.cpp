@@ -46,6 +46,11 @@ uint64_t fnv1a(std::string_view text) {
   return h;
 }
 
+const std::vector<std::string>& failure_classes() {
+  static const std::vector<std::string> c = {"false_wake", "asr", "nlu", "er", "result", "correct"};
+  return c;
+}
+
 std::string split_side(std::string_view dialogue_id) { return (fnv1a(dialogue_id) & 1u) != 0 ? "test" : "train"; }
 
 }  // namespace cascade

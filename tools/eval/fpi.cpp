@@ -24,7 +24,7 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-const std::vector<std::string> kClasses = {"false_wake", "asr", "nlu", "er", "result", "correct"};
+const std::vector<std::string>& kClasses = cascade::failure_classes();
 
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 

@@ -14,7 +14,7 @@
 
 namespace cascade::language::eval {
 namespace {
-const std::vector<std::string> kClasses = {"false_wake", "asr", "nlu", "er", "result", "correct"};
+const std::vector<std::string>& kClasses = cascade::failure_classes();
 }  // namespace
 
 uint32_t fold_of(std::string_view dialogue_id, uint32_t folds) {

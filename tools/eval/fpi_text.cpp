@@ -7,7 +7,7 @@
 namespace cascade::language::eval {
 namespace {
 
-const std::vector<std::string> kClasses = {"false_wake", "asr", "nlu", "er", "result", "correct"};
+const std::vector<std::string>& kClasses = cascade::failure_classes();
 
 std::string fmt(const char* f, double v) {
   char b[64];

@@ -33,7 +33,7 @@ namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string> kClasses = {"false_wake", "asr", "nlu", "er", "result", "correct"};
+const std::vector<std::string>& kClasses = cascade::failure_classes();
 
 struct IsolateArgs {
   std::vector<std::string> traces;

@@ -63,7 +63,7 @@ namespace {
 
 using nlohmann::json;
 using cascade::CascadeError;
-using cascade::isolate_train::classes;
+using cascade::failure_classes;
 using cascade::isolate_train::Example;
 
 struct TrainArgs {
@@ -259,7 +259,7 @@ std::string fixed(double v, int digits) {
 // chosen on those predictions (all 1 without cross-validation).
 std::vector<double> cross_validated_weights(const std::vector<Example>& rows, size_t prior_column, const TrainArgs& a) {
   namespace it = cascade::isolate_train;
-  std::vector<double> ones(classes().size(), 1.0);
+  std::vector<double> ones(failure_classes().size(), 1.0);
   if (a.cv == 0) return ones;
   const std::vector<float> oof = it::cross_validate(rows, a.cv, a.fit, a.jobs == 0 ? 2 : a.jobs, prior_column);
   if (oof.empty()) {
@@ -274,8 +274,8 @@ std::vector<double> cross_validated_weights(const std::vector<Example>& rows, si
     const it::Fit f = it::score_decisions(rows, oof, weights);
     std::cerr << "  " << what << ": accuracy " << fixed(f.accuracy * 100, 1) << "%, macro-F1 " << fixed(f.macro_f1, 3)
               << "; recall";
-    for (size_t c = 0; c < classes().size(); ++c)
-      if (!std::isnan(f.recall[c])) std::cerr << " " << classes()[c] << " " << fixed(f.recall[c], 2);
+    for (size_t c = 0; c < failure_classes().size(); ++c)
+      if (!std::isnan(f.recall[c])) std::cerr << " " << failure_classes()[c] << " " << fixed(f.recall[c], 2);
     std::cerr << "\n";
   };
   std::cerr << "cross-validation, " << a.cv << " folds by dialogue (each turn predicted by a model that never saw its "
@@ -283,7 +283,7 @@ std::vector<double> cross_validated_weights(const std::vector<Example>& rows, si
   line("most probable class", ones);
   line(("with the decision weights (objective " + a.objective + ")").c_str(), w);
   std::cerr << "decision weights:";
-  for (size_t c = 0; c < classes().size(); ++c) std::cerr << " " << classes()[c] << " " << w[c];
+  for (size_t c = 0; c < failure_classes().size(); ++c) std::cerr << " " << failure_classes()[c] << " " << w[c];
   std::cerr << "\n";
   return w;
 }
@@ -299,7 +299,7 @@ double train_and_save(const std::vector<Example>& rows, const std::vector<std::s
   const std::vector<float> p = it::predict(model, all);
   size_t right = 0;
   for (size_t i = 0; i < rows.size(); ++i)
-    right += it::decide(&p[i * classes().size()], decision_weights) == rows[i].label ? 1 : 0;
+    right += it::decide(&p[i * failure_classes().size()], decision_weights) == rows[i].label ? 1 : 0;
   it::save(model, names, decision_weights, it::intent_priors(all), a.out);
   return rows.empty() ? 0 : static_cast<double>(right) / static_cast<double>(rows.size());
 }
@@ -323,16 +323,16 @@ int run(const TrainArgs& a) {
 
   std::vector<Example> rows;
   uint64_t unlabelled = 0;
-  std::vector<uint64_t> balance(classes().size(), 0);
+  std::vector<uint64_t> balance(failure_classes().size(), 0);
   for (auto& ex : all) {
     const auto l = labels.find(ex.key);
     if (l == labels.end()) {
       ++unlabelled;
       continue;
     }
-    const auto c = std::find(classes().begin(), classes().end(), l->second);
-    if (c == classes().end()) throw CascadeError("N020", "the oracle gave an unknown class '" + l->second + "'");
-    ex.label = static_cast<int>(c - classes().begin());
+    const auto c = std::find(failure_classes().begin(), failure_classes().end(), l->second);
+    if (c == failure_classes().end()) throw CascadeError("N020", "the oracle gave an unknown class '" + l->second + "'");
+    ex.label = static_cast<int>(c - failure_classes().begin());
     ++balance[static_cast<size_t>(ex.label)];
     rows.push_back(std::move(ex));
   }
@@ -340,8 +340,8 @@ int run(const TrainArgs& a) {
             << " attributed directly (a stage ended in error/timeout), " << unlabelled << " without an oracle label\n";
   std::cerr << "class balance:";
   uint64_t majority = 0, classes_present = 0;
-  for (size_t c = 0; c < classes().size(); ++c) {
-    std::cerr << "  " << classes()[c] << " " << balance[c];
+  for (size_t c = 0; c < failure_classes().size(); ++c) {
+    std::cerr << "  " << failure_classes()[c] << " " << balance[c];
     majority = std::max(majority, balance[c]);
     classes_present += balance[c] > 0 ? 1 : 0;
   }
@@ -352,7 +352,7 @@ int run(const TrainArgs& a) {
 
   // The per-intent priors, out of fold (isolate_train_model.hpp), for the
   // final model; the cross-validation encodes its folds' own.
-  const auto column = std::find(names.begin(), names.end(), "intent_prior_" + classes().front());
+  const auto column = std::find(names.begin(), names.end(), "intent_prior_" + failure_classes().front());
   if (column == names.end())
     throw CascadeError("N020", "the learned plugin gave no intent_prior_* features (is it the plugin of this build?)");
   const auto prior_column = static_cast<size_t>(column - names.begin());

@@ -5,6 +5,7 @@
 
 #include <cascade/core/baselines.hpp>
 #include <cascade/core/diagnostic.hpp>
+#include <cascade/core/scoring.hpp>
 
 #include <nlohmann/json.hpp>
 #include <xgboost/c_api.h>
@@ -54,11 +55,6 @@ struct Matrix {
 
 }  // namespace
 
-const std::vector<std::string>& classes() {
-  static const std::vector<std::string> c = {"false_wake", "asr", "nlu", "er", "result", "correct"};
-  return c;
-}
-
 Booster::~Booster() {
   if (handle_ != nullptr) XGBoosterFree(handle_);
 }
@@ -66,7 +62,7 @@ Booster::~Booster() {
 Booster fit(const std::vector<const Example*>& rows, const FitOptions& o) {
   const size_t n = rows.size();
   std::vector<float> labels, weights;
-  std::vector<double> count(classes().size(), 0);
+  std::vector<double> count(failure_classes().size(), 0);
   for (const auto* r : rows) {
     labels.push_back(static_cast<float>(r->label));
     count[static_cast<size_t>(r->label)] += 1;
@@ -90,7 +86,7 @@ Booster fit(const std::vector<const Example*>& rows, const FitOptions& o) {
   Booster booster(raw);
   const std::vector<std::pair<std::string, std::string>> params = {
       {"objective", "multi:softprob"},
-      {"num_class", std::to_string(classes().size())},
+      {"num_class", std::to_string(failure_classes().size())},
       {"max_depth", std::to_string(o.depth)},
       {"eta", std::to_string(o.eta)},
       {"subsample", "0.8"},         // the seed decides which rows and columns
@@ -128,7 +124,7 @@ uint32_t dialogue_group(const std::string& dialogue, uint32_t folds) {
 }
 
 IntentPriors intent_priors(const std::vector<const Example*>& rows) {
-  const size_t k = classes().size();
+  const size_t k = failure_classes().size();
   std::vector<double> total(k, 0);
   std::map<std::string, std::vector<double>> counts;
   for (const auto* r : rows) {
@@ -158,7 +154,7 @@ std::string to_json(const IntentPriors& p) {
 }
 
 void apply_intent_priors(Example& row, size_t column, const IntentPriors& p) {
-  const size_t k = classes().size();
+  const size_t k = failure_classes().size();
   for (size_t c = 0; c < k; ++c) row.features[column + c] = std::numeric_limits<float>::quiet_NaN();
   if (row.intent.empty()) return;
   const auto it = std::lower_bound(p.by_intent.begin(), p.by_intent.end(), row.intent,
@@ -186,7 +182,7 @@ void save(const Booster& b, const std::vector<std::string>& feature_names, const
     w.emplace_back(text, std::to_chars(text, text + sizeof text, x).ptr);
   }
   xgb(XGBoosterSetAttr(b.get(), "cascade_features", joined(feature_names).c_str()), "cannot record the features");
-  xgb(XGBoosterSetAttr(b.get(), "cascade_classes", joined(classes()).c_str()), "cannot record the classes");
+  xgb(XGBoosterSetAttr(b.get(), "cascade_classes", joined(failure_classes()).c_str()), "cannot record the classes");
   xgb(XGBoosterSetAttr(b.get(), "cascade_decision_weights", joined(w).c_str()), "cannot record the decision weights");
   xgb(XGBoosterSetAttr(b.get(), "cascade_intent_priors", to_json(priors).c_str()), "cannot record the intent priors");
   xgb(XGBoosterSaveModel(b.get(), path.c_str()), "cannot write the model");
@@ -194,7 +190,7 @@ void save(const Booster& b, const std::vector<std::string>& feature_names, const
 
 std::vector<float> cross_validate(const std::vector<Example>& rows, uint32_t folds, const FitOptions& o, uint32_t jobs,
                                   std::optional<size_t> prior_column) {
-  const size_t k = classes().size();
+  const size_t k = failure_classes().size();
   std::vector<uint32_t> fold(rows.size());
   std::vector<size_t> size(folds, 0);
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -264,37 +260,27 @@ double objective_value(Objective obj, double accuracy, double macro_f1) {
 
 Fit score_decisions(const std::vector<Example>& rows, const std::vector<float>& probabilities,
                     const std::vector<double>& weights) {
-  const size_t k = classes().size();
-  std::vector<double> support(k, 0), predicted(k, 0), hit(k, 0);
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const auto got = static_cast<size_t>(decide(&probabilities[i * k], weights));
-    const auto want = static_cast<size_t>(rows[i].label);
-    ++support[want];
-    ++predicted[got];
-    hit[want] += got == want ? 1 : 0;
+  const auto& names = failure_classes();
+  std::vector<std::pair<std::string, std::string>> pairs;
+  pairs.reserve(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i)
+    pairs.emplace_back(names[static_cast<size_t>(rows[i].label)],
+                       names[static_cast<size_t>(decide(&probabilities[i * names.size()], weights))]);
+  const Scores s = score(pairs, names);  // as `cascade isolate` and `cascade eval fpi` score
+  Fit fit{s.accuracy, s.macro_f1, {}};
+  for (const auto& c : names) {
+    const auto it = s.per_class.find(c);
+    fit.recall.push_back(it != s.per_class.end() && it->second.support > 0 ? it->second.recall
+                                                                            : std::numeric_limits<double>::quiet_NaN());
   }
-  Fit fit;
-  double right = 0, f1_sum = 0, present = 0;
-  for (size_t c = 0; c < k; ++c) {
-    right += hit[c];
-    if (support[c] == 0) {
-      fit.recall.push_back(std::numeric_limits<double>::quiet_NaN());
-      continue;
-    }
-    ++present;
-    const double recall = hit[c] / support[c], precision = predicted[c] > 0 ? hit[c] / predicted[c] : 0;
-    fit.recall.push_back(recall);
-    f1_sum += precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0;
-  }
-  fit.accuracy = rows.empty() ? 0 : right / static_cast<double>(rows.size());
-  fit.macro_f1 = present > 0 ? f1_sum / present : 0;
   return fit;
 }
 
 std::vector<double> choose_decision_weights(const std::vector<Example>& rows, const std::vector<float>& oof,
                                             Objective obj) {
-  const size_t k = classes().size();
-  const auto correct = static_cast<size_t>(std::find(classes().begin(), classes().end(), "correct") - classes().begin());
+  const size_t k = failure_classes().size();
+  const auto& names = failure_classes();
+  const auto correct = static_cast<size_t>(std::find(names.begin(), names.end(), "correct") - names.begin());
   std::vector<double> w(k, 1.0);
   if (oof.size() != rows.size() * k) return w;
   const auto value = [&](const std::vector<double>& weights) {

@@ -19,6 +19,8 @@
 // on the number of threads. Nothing else is shared.
 #pragma once
 
+#include <cascade/core/baselines.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,8 +28,8 @@
 
 namespace cascade::isolate_train {
 
-// The failure-point classes, in the model's class order.
-const std::vector<std::string>& classes();
+// The model's class order is cascade::failure_classes() (baselines.hpp).
+using cascade::failure_classes;
 
 // One training row.
 struct Example {
@@ -35,7 +37,7 @@ struct Example {
   std::string dialogue;  // the turn's dialogue id: rows are grouped by it
   std::string intent;    // the NLU's top intent; "" when none
   std::vector<float> features;
-  int label = -1;  // index into classes()
+  int label = -1;  // index into failure_classes()
 };
 
 struct FitOptions {
@@ -64,7 +66,7 @@ class Booster {
 // xgboost fails.
 Booster fit(const std::vector<const Example*>& rows, const FitOptions& o);
 
-// The class probabilities of `rows`, row after row (classes().size() each).
+// The class probabilities of `rows`, row after row (failure_classes().size() each).
 std::vector<float> predict(const Booster& b, const std::vector<const Example*>& rows);
 
 // The label chosen from one row's probabilities: argmax of weights[c] * p[c].
@@ -93,7 +95,7 @@ std::string to_json(const IntentPriors& p);
 // depend on --cv).
 inline constexpr uint32_t kPriorFolds = 5;
 
-// Sets a row's entries [column, column + classes().size()) to its intent's
+// Sets a row's entries [column, column + failure_classes().size()) to its intent's
 // priors in `p` (the global ones for an intent `p` lacks); missing (NaN)
 // for a row without an intent, as the plugin leaves them.
 void apply_intent_priors(Example& row, size_t column, const IntentPriors& p);

@@ -136,11 +136,16 @@ Model load_model(const std::string& path) {
   const auto check = [&](int rc, const std::string& what) {
     if (rc != 0) throw fail(what + ": " + XGBGetLastError());
   };
-  const auto expect_attr = [&](const char* key, const std::string& want, const char* what) {
+  // An attribute `cascade isolate train` recorded; nullptr when absent.
+  const auto attr = [&](const char* key) -> const char* {
     const char* got = nullptr;
     int found = 0;
     check(XGBoosterGetAttr(handle.get(), key, &got, &found), "cannot read its attributes");
-    if (found == 0)
+    return found != 0 ? got : nullptr;
+  };
+  const auto expect_attr = [&](const char* key, const std::string& want, const char* what) {
+    const char* got = attr(key);
+    if (got == nullptr)
       throw fail(std::string("was not written by `cascade isolate train` (no ") + what + " recorded)");
     if (want != got)
       throw fail(std::string("was trained on other ") + what + " (" + got + "); this plugin has (" + want +
@@ -150,23 +155,13 @@ Model load_model(const std::string& path) {
   expect_attr("cascade_features", joined(learned::feature_names()), "features");
   expect_attr("cascade_classes", joined(learned::classes()), "classes");
   std::vector<double> weights(learned::classes().size(), 1.0);
-  {
-    const char* got = nullptr;
-    int found = 0;
-    check(XGBoosterGetAttr(handle.get(), "cascade_decision_weights", &got, &found), "cannot read its attributes");
-    if (found != 0) weights = decision_weights(got, fail);
-  }
+  if (const char* got = attr("cascade_decision_weights")) weights = decision_weights(got, fail);
   std::optional<learned::IntentPrior> prior;
-  {
-    const char* got = nullptr;
-    int found = 0;
-    check(XGBoosterGetAttr(handle.get(), "cascade_intent_priors", &got, &found), "cannot read its attributes");
-    if (found != 0) {
-      try {
-        prior = learned::IntentPrior::from_json(got, learned::classes().size());
-      } catch (const std::exception& e) {
-        throw fail(e.what());
-      }
+  if (const char* got = attr("cascade_intent_priors")) {
+    try {
+      prior = learned::IntentPrior::from_json(got, learned::classes().size());
+    } catch (const std::exception& e) {
+      throw fail(e.what());
     }
   }
   bst_ulong length = 0;

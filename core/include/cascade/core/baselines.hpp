@@ -8,11 +8,16 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cascade {
 namespace trace {
 struct Turn;
 }
+
+// The failure-point classes, in the order every table, analysis and model
+// of `cascade isolate`, `cascade isolate train` and `cascade eval fpi` uses.
+const std::vector<std::string>& failure_classes();
 
 // The failure-point class of the reference assistant's stage ids: wake ->
 // false_wake, asr and request -> asr, nlu/er/result -> themselves; "" for
