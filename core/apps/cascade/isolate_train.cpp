@@ -32,10 +32,14 @@
 //   6. record the feature names, class order and decision weights in the
 //      model (the plugin refuses a model of another schema) and save it as
 //      JSON.
+// With --probe (isolate_train_probes.hpp), columns read from gold join the
+// features, the cross-validation says what they would bring, and no model
+// is written (steps 5-6 are skipped).
 //
 // Exit codes: 0 trained, 1 no training data or xgboost failed (N020, N021),
 // 2 usage or config error.
 #include "isolate_train_model.hpp"
+#include "isolate_train_probes.hpp"
 
 #include <cascade/core/analysis_file.hpp>
 #include <cascade/core/analyze.hpp>
@@ -82,6 +86,7 @@ struct TrainArgs {
   uint32_t cv = 5;                  // folds of the cross-validation; 0: none
   std::string objective = "mean";   // what the decision weights maximise
   std::string dialogues = "all";  // all, or one side of the documented split: train, test
+  std::vector<std::string> probes;  // gold probes for a diagnostic cross-validation
   uint32_t jobs = 0;
 };
 
@@ -168,8 +173,11 @@ cascade::LoadedPipeline load_replay_pipeline(const std::string& file, const std:
 }
 
 // 1. The learned plugin's feature vectors, turn by turn.
+// With probes, their columns follow the plugin's (Failed left missing: it
+// reads the label, which the caller joins).
 std::vector<Example> features(const cascade::LoadedPlugin& learned, const TrainArgs& a,
-                              std::vector<std::string>& names, uint64_t& direct) {
+                              const std::vector<cascade::isolate_train::Probe>& probes, std::vector<std::string>& names,
+                              uint64_t& direct) {
   const auto setups = setup_by_trace(a);
   std::vector<Example> out;
   uint64_t other_side = 0, replays = 0, replaying_traces = 0;
@@ -208,15 +216,24 @@ std::vector<Example> features(const cascade::LoadedPlugin& learned, const TrainA
       if (!e.contains("features") || !e.contains("feature_names"))
         throw CascadeError("N020", "the learned plugin gave no features for " + v.dialogue_id + "/" +
                                        std::to_string(v.turn_index) + " (is it the plugin of this build?)");
-      if (names.empty()) names = e["feature_names"].get<std::vector<std::string>>();
+      if (names.empty()) {
+        names = e["feature_names"].get<std::vector<std::string>>();
+        for (const auto p : probes) names.push_back(cascade::isolate_train::probe_column(p));
+      }
       Example ex;
       ex.key = key_of(t, v.turn_seq);
       ex.dialogue = v.dialogue_id;
       if (e.contains("intent") && e["intent"].is_string()) ex.intent = e["intent"].get<std::string>();
       for (const auto& x : e["features"])
         ex.features.push_back(x.is_null() ? std::numeric_limits<float>::quiet_NaN() : x.get<float>());
-      if (ex.features.size() != names.size())
+      if (ex.features.size() + probes.size() != names.size())
         throw CascadeError("N020", "feature vectors of different lengths from the learned plugin");
+      if (!probes.empty()) {
+        const cascade::trace::Turn* turn = data.find_seq(v.turn_seq);
+        for (const auto p : probes)
+          ex.features.push_back(turn != nullptr ? cascade::isolate_train::probe_value(p, *turn, -1)
+                                                : std::numeric_limits<float>::quiet_NaN());
+      }
       out.push_back(std::move(ex));
     }
   }
@@ -308,8 +325,12 @@ int run(const TrainArgs& a) {
   if (a.against.empty() && a.pipeline.empty())
     throw CascadeError("N003", "the labels come from the oracle: give the pipeline the traces came from (-p) or an "
                                "oracle analysis file (--against)");
-  if (!a.out.ends_with(".json"))
+  const std::vector<cascade::isolate_train::Probe> probes = cascade::isolate_train::parse_probes(a.probes);
+  if (probes.empty() && a.out.empty()) throw CascadeError("N022", "--out: the model file to write is required");
+  if (!a.out.empty() && !a.out.ends_with(".json"))
     throw CascadeError("N022", "the model file must end in .json (xgboost's JSON format)", a.out);
+  if (!probes.empty() && a.cv < 2)
+    throw CascadeError("N022", "--probe measures by cross-validation: give --cv 2 or more");
   if (a.fit.rounds == 0 || a.fit.depth == 0) throw CascadeError("N022", "--rounds and --depth must be at least 1");
 
   cascade::PluginRegistry reg;
@@ -318,7 +339,7 @@ int run(const TrainArgs& a) {
 
   std::vector<std::string> names;
   uint64_t direct = 0;
-  std::vector<Example> all = features(analyzer(reg, "learned"), a, names, direct);
+  std::vector<Example> all = features(analyzer(reg, "learned"), a, probes, names, direct);
   const std::map<std::string, std::string> labels = oracle_labels(a, reg);
 
   std::vector<Example> rows;
@@ -333,6 +354,10 @@ int run(const TrainArgs& a) {
     const auto c = std::find(failure_classes().begin(), failure_classes().end(), l->second);
     if (c == failure_classes().end()) throw CascadeError("N020", "the oracle gave an unknown class '" + l->second + "'");
     ex.label = static_cast<int>(c - failure_classes().begin());
+    // The label-reading probe, now that the label is known.
+    for (size_t i = 0; i < probes.size(); ++i)
+      if (probes[i] == cascade::isolate_train::Probe::Failed)
+        ex.features[names.size() - probes.size() + i] = cascade::isolate_train::probe_value(probes[i], {}, ex.label);
     ++balance[static_cast<size_t>(ex.label)];
     rows.push_back(std::move(ex));
   }
@@ -358,6 +383,12 @@ int run(const TrainArgs& a) {
   const auto prior_column = static_cast<size_t>(column - names.begin());
   cascade::isolate_train::encode_intent_priors(rows, prior_column, cascade::isolate_train::kPriorFolds);
   const std::vector<double> decision_weights = cross_validated_weights(rows, prior_column, a);
+  if (!probes.empty()) {
+    std::cerr << "probes (read from gold):";
+    for (const auto p : probes) std::cerr << " " << cascade::isolate_train::probe_column(p);
+    std::cerr << "; no model written: a model that reads gold cannot run on production traces\n";
+    return 0;
+  }
   const double accuracy = train_and_save(rows, names, decision_weights, a);
   std::cerr << "trained " << a.fit.rounds << " rounds, depth " << a.fit.depth << ", seed " << a.fit.seed
             << "; on its training turns: accuracy " << accuracy * 100 << "% (majority class "
@@ -381,7 +412,7 @@ int main(int argc, char** argv) {
   app.add_option("--set", a.overrides, "Override a pipeline config value (repeatable)");
   app.add_option("--against", a.against, "Take the labels from this oracle analysis file instead of running the oracle")
       ->check(CLI::ExistingFile);
-  app.add_option("--out", a.out, "Model file to write (.json)")->required();
+  app.add_option("--out", a.out, "Model file to write (.json); required unless --probe");
   app.add_option("--seed", a.fit.seed, "Random seed (row and column sampling); the same seed gives the same model")
       ->capture_default_str();
   app.add_option("--rounds", a.fit.rounds, "Boosting rounds")->capture_default_str();
@@ -410,6 +441,10 @@ int main(int argc, char** argv) {
                  "{KEY: VALUE}, \"pipeline\": FILE, \"set\": [KEY=VALUE, ...]}, over --param, -p and --set for "
                  "that trace (pipeline and set optional)")
       ->check(CLI::ExistingFile);
+  app.add_option("--probe", a.probes,
+                 "Diagnostic: add a column read from gold (failed, transcript, intent; repeatable), print what the "
+                 "cross-validation then gives, and write no model: how far the isolator would get if the trace said "
+                 "it");
   app.add_option("--jobs", a.jobs, "Threads extracting features and training the cross-validation's folds (default: 2)");
   app.add_option("--plugin-path", a.plugin_paths, "Directory searched for plugins first (repeatable)");
   app.footer("Exit codes: 0 trained, 1 no training data or training failed, 2 usage or config error.");

@@ -226,6 +226,37 @@ TEST_F(Learned, TrainingCrossValidatesAndRecordsDecisionWeights) {
   EXPECT_EQ(train(dir() / "x.json", "--against " + oracle().string() + " --objective recall", "usage.log"), 2);
 }
 
+// --probe: a column read from gold joins the features for the
+// cross-validation, which says what it would bring; no model is written.
+// Told which turns failed, the trees must do better than without.
+TEST_F(Learned, ProbesMeasureWhatGoldWouldAddAndWriteNoModel) {
+  const auto cv_accuracy = [&](const std::string& log) {
+    const std::string text = slurp(dir() / log);
+    const std::string what = "most probable class: accuracy ";
+    const size_t at = text.find(what);
+    EXPECT_NE(at, std::string::npos) << text;
+    return at == std::string::npos ? 0.0 : std::stod(text.substr(at + what.size()));
+  };
+  const fs::path base = dir() / "probe-base.json", probed = dir() / "probed.json";
+  ASSERT_EQ(train(base, "--against " + oracle().string(), "probe-base.log"), 0) << slurp(dir() / "probe-base.log");
+  ASSERT_EQ(train(probed, "--against " + oracle().string() + " --probe failed --probe intent", "probed.log"), 0)
+      << slurp(dir() / "probed.log");
+  EXPECT_FALSE(fs::exists(probed)) << "a model that reads gold was written";
+  const std::string log = slurp(dir() / "probed.log");
+  EXPECT_NE(log.find("probes (read from gold): probe_failed probe_intent; no model written"), std::string::npos) << log;
+  EXPECT_GT(cv_accuracy("probed.log"), cv_accuracy("probe-base.log") + 5.0) << log;
+  // Usage: an unknown or repeated probe, or no cross-validation to measure with.
+  for (const std::string bad : {"--probe slots", "--probe failed --probe failed", "--probe failed --cv 0"}) {
+    EXPECT_EQ(train(dir() / "z.json", "--against " + oracle().string() + " " + bad, "usage.log"), 2) << bad;
+    EXPECT_NE(slurp(dir() / "usage.log").find("N022"), std::string::npos) << slurp(dir() / "usage.log");
+  }
+  // Without a probe, the model file is required.
+  EXPECT_EQ(sh(cascade_exe() + " isolate train " + trace().string() + " --against " + oracle().string(),
+               dir() / "usage.log"),
+            2);
+  EXPECT_NE(slurp(dir() / "usage.log").find("--out"), std::string::npos) << slurp(dir() / "usage.log");
+}
+
 // The plugin decides by the model's decision weights: a model that weighs
 // `nlu` a million times labels every turn it predicts `nlu`. A model whose
 // weights are not one positive number per class is refused.
