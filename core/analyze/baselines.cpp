@@ -1,5 +1,6 @@
 // baselines.cpp — see cascade/core/baselines.hpp.
 #include <cascade/core/baselines.hpp>
+#include <cascade/abi/cascade_analyzer.h>
 #include <cascade/trace/reader.hpp>
 
 #include <nlohmann/json.hpp>
@@ -47,7 +48,7 @@ uint64_t fnv1a(std::string_view text) {
 }
 
 const std::vector<std::string>& failure_classes() {
-  static const std::vector<std::string> c = {"false_wake", "asr", "nlu", "er", "result", "correct"};
+  static const std::vector<std::string> c = CASCADE_FAILURE_POINTS;
   return c;
 }
 

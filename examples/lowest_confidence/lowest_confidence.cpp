@@ -12,7 +12,7 @@ class LowestConfidence : public Analyzer {
  public:
   static AnalyzerInfo info() {
     return {.name = "lowest_confidence", .version = "1.0.0",
-            .labels = {"false_wake", "asr", "nlu", "er", "result", "correct"}, .params = {}};
+            .labels = CASCADE_FAILURE_POINTS, .params = {}};
   }
   void analyze(Analysis& a) override {
     const auto result = a.turn().stage("result");  // its own confidence only says it failed

@@ -476,7 +476,7 @@ void dialogue_features(const Analysis& a, const FeatureOptions& o, std::vector<d
 }  // namespace
 
 const std::vector<const char*>& classes() {
-  static const std::vector<const char*> c = {"false_wake", "asr", "nlu", "er", "result", "correct"};
+  static const std::vector<const char*> c = CASCADE_FAILURE_POINTS;
   return c;
 }
 

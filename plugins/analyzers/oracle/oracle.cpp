@@ -71,7 +71,7 @@ class Oracle : public Analyzer {
     return {.name = "oracle",
             .version = "1.0.0",
             .description = "failure point by judged counterfactual replay against gold",
-            .labels = {"false_wake", "asr", "nlu", "er", "result", "correct"},
+            .labels = CASCADE_FAILURE_POINTS,
             .replays = true,
             .params = param_list(stages_param)};
   }

@@ -112,7 +112,7 @@ class Rules : public Analyzer {
     return {.name = "rules",
             .version = "1.0.0",
             .description = "failure point from confidences, statuses and the dialogue, by readable rules",
-            .labels = {"false_wake", "asr", "nlu", "er", "result", "correct"},
+            .labels = CASCADE_FAILURE_POINTS,
             .dialogue = true,
             .params = param_list(asr_word_min, nlu_min, nlu_success_min, rephrase_min, rephrase_gap_s, wake_word,
                                  noisy_snr_db, dialogue)};

@@ -212,6 +212,14 @@ enum cascade_analyzer_flags {
   CASCADE_ANALYZER_REPLAYS = 1u << 1
 };
 
+/* The failure points of failure-point isolation, in pipeline order, then
+ * "correct" (no failure): the labels the oracle and the isolators
+ * declare, and the class order the core scores them in. One list, so
+ * that an isolator, the oracle and the scores cannot drift apart. An
+ * initializer: `static const char *const points[] = CASCADE_FAILURE_POINTS;`. */
+#define CASCADE_FAILURE_POINTS \
+  { "false_wake", "asr", "nlu", "er", "result", "correct" }
+
 /* descriptor->analyzer of an analyzer plugin. */
 typedef struct cascade_analyzer_api {
   uint32_t struct_size;
