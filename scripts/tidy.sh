@@ -17,7 +17,7 @@ files=(
   core/isolation/process_stage.cpp core/isolation/protocol.cpp core/isolation/worker_process.cpp
   core/isolation/worker_main.cpp
   core/analyze/analyzer_host.cpp core/analyze/analysis_file.cpp core/analyze/replay_service.cpp
-  core/analyze/scoring.cpp core/analyze/turn_views.cpp core/analyze/baselines.cpp
+  core/analyze/scoring.cpp core/analyze/scoring_json.cpp core/analyze/turn_views.cpp core/analyze/baselines.cpp
   plugins/analyzers/oracle/oracle.cpp plugins/analyzers/rules/rules.cpp
   plugins/analyzers/learned/json_tape.cpp plugins/analyzers/learned/readings.cpp plugins/analyzers/learned/features.cpp
   plugins/analyzers/learned/alternatives.cpp plugins/analyzers/learned/intent_prior.cpp

@@ -2,6 +2,8 @@
 #include <cascade/core/scoring.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 namespace cascade {
 
@@ -47,6 +49,37 @@ Scores score(const std::vector<std::pair<std::string, std::string>>& pairs, std:
   }
   s.macro_f1 = with_support == 0 ? 0 : f1_sum / static_cast<double>(with_support);
   return s;
+}
+
+std::vector<CoveragePoint> coverage_curve(const std::vector<ScoredLabel>& labels, const std::vector<std::string>& classes,
+                                          const std::vector<double>& coverages) {
+  // Most sure first; a turn without a score counts as the least sure.
+  const auto key = [](double s) { return std::isnan(s) ? -std::numeric_limits<double>::infinity() : s; };
+  std::vector<const ScoredLabel*> ranked;
+  for (const auto& l : labels) ranked.push_back(&l);
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [&](const ScoredLabel* a, const ScoredLabel* b) { return key(a->score) > key(b->score); });
+  std::vector<CoveragePoint> out;
+  const double n = static_cast<double>(ranked.size());
+  for (const double target : coverages) {
+    if (ranked.empty()) break;
+    const auto want = static_cast<size_t>(std::ceil(std::clamp(target, 0.0, 1.0) * n));
+    const double threshold = key(ranked[std::max<size_t>(want, 1) - 1]->score);
+    std::vector<std::pair<std::string, std::string>> kept;
+    for (const auto* l : ranked) {
+      if (key(l->score) < threshold) break;
+      kept.emplace_back(l->reference, l->predicted);
+    }
+    if (!out.empty() && out.back().turns == kept.size()) continue;
+    const Scores s = score(kept, classes);
+    out.push_back({threshold, static_cast<double>(kept.size()) / n, kept.size(), s.accuracy, s.macro_f1});
+  }
+  return out;
+}
+
+const std::vector<double>& default_coverages() {
+  static const std::vector<double> c = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1};
+  return c;
 }
 
 }  // namespace cascade

@@ -8,6 +8,7 @@
 #include <cascade/core/config.hpp>
 #include <cascade/core/diagnostic.hpp>
 #include <cascade/core/run.hpp>
+#include <cascade/core/scoring_json.hpp>
 #include <cascade/trace/reader.hpp>
 
 #include <algorithm>
@@ -121,17 +122,6 @@ HeldOutVoice held_out_voice(const std::string& voice, const std::vector<FpiRun>&
   return h;
 }
 
-json scores_json(const Scores& s) {
-  json per = json::object();
-  for (const auto& c : s.classes) {
-    const ClassScore& cs = s.per_class.at(c);
-    per[c] = {{"precision", cs.precision}, {"recall", cs.recall}, {"f1", cs.f1}, {"support", cs.support},
-              {"predicted", cs.predicted}};
-  }
-  return {{"turns", s.turns}, {"accuracy", s.accuracy}, {"macro_f1", s.macro_f1},
-          {"classes", s.classes}, {"per_class", per}, {"confusion", s.confusion}};
-}
-
 }  // namespace
 
 FpiReport run_fpi(const FpiRequest& rq) {
@@ -206,12 +196,14 @@ FpiReport run_fpi(const FpiRequest& rq) {
     }
 
     std::map<std::string, std::map<uint64_t, std::string>> iso_labels;
+    std::map<std::string, std::map<uint64_t, double>> iso_scores;
     for (const LoadedPlugin* p : isolator_plugins(*vp.registry, rq.isolators)) {
       if (needs_model(*p)) {
         to_train.insert(p->info.name);
         continue;
       }
-      iso_labels[p->info.name] = run_isolator(*p, run.variant, data, rq.jobs, {}, iso[p->info.name]);
+      iso_labels[p->info.name] =
+          run_isolator(*p, run.variant, data, rq.jobs, {}, iso[p->info.name], &iso_scores[p->info.name]);
     }
 
     rep.replays += oracle_result.replays;
@@ -228,6 +220,7 @@ FpiReport run_fpi(const FpiRequest& rq) {
       for (const auto& [name, labels] : iso_labels) {
         auto l = labels.find(t.id.turn_seq);
         row.isolators[name] = l != labels.end() ? l->second : "";
+        row.scores[name] = score_at(iso_scores[name], t.id.turn_seq);
       }
       ++rep.turns;
       if (row.oracle.empty()) {
@@ -277,11 +270,13 @@ FpiReport run_fpi(const FpiRequest& rq) {
       }
       for (size_t ri = 0; ri < runs.size(); ++ri) {
         const trace::TraceData data = trace::read_turns(runs[ri].trace);
-        const auto labels =
-            run_isolator(*registry.find(name), runs[ri].variant, data, rq.jobs, {{"model", model->string()}}, s);
+        std::map<uint64_t, double> scores;
+        const auto labels = run_isolator(*registry.find(name), runs[ri].variant, data, rq.jobs,
+                                         {{"model", model->string()}}, s, &scores);
         for (auto& [seq, row] : rows_by_run[ri]) {
           auto l = labels.find(seq);
           row.isolators[name] = l != labels.end() ? l->second : "";
+          row.scores[name] = score_at(scores, seq);
         }
         const LoadedPlugin& plugin = *registry.find(name);
         for (const Ablation& ab : ablations()) {
@@ -335,6 +330,7 @@ FpiReport run_fpi(const FpiRequest& rq) {
   if (rep.majority_class.empty()) rep.majority_class = "correct";
   std::vector<std::pair<std::string, std::string>> majority, lowest;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> pairs;
+  std::map<std::string, std::vector<ScoredLabel>> by_score;
   std::map<std::string, std::map<std::string, std::vector<std::pair<std::string, std::string>>>> family_pairs;
   for (const auto& row : rows) {
     if (row.side != "test") {
@@ -347,6 +343,7 @@ FpiReport run_fpi(const FpiRequest& rq) {
     family_pairs[row.family]["lowest confidence"].emplace_back(row.oracle, row.lowest);
     for (const auto& [name, label] : row.isolators) {
       pairs[name].emplace_back(row.oracle, label.empty() ? std::string("(none)") : label);
+      by_score[name].push_back({pairs[name].back().first, pairs[name].back().second, score_at(row.scores, name)});
       family_pairs[row.family][name].emplace_back(row.oracle, label.empty() ? std::string("(none)") : label);
       if (label.empty()) ++iso[name].unlabelled;
     }
@@ -360,6 +357,7 @@ FpiReport run_fpi(const FpiRequest& rq) {
   for (const auto& name : isolator_names) {
     IsolatorScore s = iso[name];
     s.test = score(pairs[name], kClasses);
+    s.coverage = coverage_of(by_score[name]);
     if (s.note.empty()) s.note = "used as shipped: nothing is trained on the train side";
     rep.isolators.push_back(std::move(s));
   }
@@ -374,6 +372,7 @@ json to_json(const FpiReport& r) {
                           {"lowest_confidence", scores_json(r.lowest_confidence)}};
   for (const auto& s : r.isolators) {
     json j = scores_json(s.test);
+    j["coverage"] = coverage_json(s.coverage);
     j["version"] = s.version;
     j["unlabelled"] = s.unlabelled;
     j["seconds"] = s.seconds;
@@ -418,6 +417,7 @@ json to_json(const FpiReport& r) {
     json by_isolator = json::object();
     for (const auto& s : r.cross_validation.isolators) {
       by_isolator[s.name] = scores_json(s.test);
+      by_isolator[s.name]["coverage"] = coverage_json(s.coverage);
       by_isolator[s.name]["note"] = s.note;
     }
     cross_validation = {{"folds", r.cross_validation.folds},

@@ -73,6 +73,9 @@ struct IsolatorScore {
   std::string name;
   std::string version;
   Scores test;        // on the test side, against the oracle
+  // The same turns, keeping only the labels above a score (scoring.hpp's
+  // coverage_curve): how far an analyst can trust the surer labels.
+  std::vector<CoveragePoint> coverage;
   uint64_t unlabelled = 0;  // test turns it gave no label (scored as "(none)")
   double seconds = 0;       // analyze() time over every trace
   std::string note;

@@ -47,13 +47,15 @@ CrossValidation cross_validate(uint32_t folds, const std::vector<FpiRun>& runs,
     IsolatorScore s;
     s.name = name;
     std::vector<std::pair<std::string, std::string>> pairs;
-    const auto add = [&](const TurnLabels& row, const std::string& label) {
+    std::vector<ScoredLabel> by_score;
+    const auto add = [&](const TurnLabels& row, const std::string& label, double score) {
       pairs.emplace_back(row.oracle, label.empty() ? std::string("(none)") : label);
+      by_score.push_back({pairs.back().first, pairs.back().second, score});
     };
     if (!trained.contains(name)) {
       s.note = "used as shipped";
       for (const auto& by_seq : rows_by_run)
-        for (const auto& [seq, row] : by_seq) add(row, row.isolators.at(name));
+        for (const auto& [seq, row] : by_seq) add(row, row.isolators.at(name), score_at(row.scores, name));
     } else {
       bool failed = false;
       for (uint32_t k = 0; k < folds && !failed; ++k) {
@@ -65,12 +67,13 @@ CrossValidation cross_validate(uint32_t folds, const std::vector<FpiRun>& runs,
           break;
         }
         for (size_t ri = 0; ri < runs.size(); ++ri) {
+          std::map<uint64_t, double> scores;
           const auto labels = run_isolator(*registry.find(name), runs[ri].variant, trace::read_turns(runs[ri].trace),
-                                           rq.jobs, {{"model", model->string()}}, s);
+                                           rq.jobs, {{"model", model->string()}}, s, &scores);
           for (const auto& [seq, row] : rows_by_run[ri]) {
             if (fold_of(row.dialogue_id, folds) != k) continue;
             const auto l = labels.find(seq);
-            add(row, l != labels.end() ? l->second : "");
+            add(row, l != labels.end() ? l->second : "", score_at(scores, seq));
           }
         }
       }
@@ -79,6 +82,7 @@ CrossValidation cross_validate(uint32_t folds, const std::vector<FpiRun>& runs,
                (training_runs.empty() ? "" : " and the TRAIN-fold runs") + " (cascade isolate train, defaults)";
     }
     s.test = score(pairs, kClasses);
+    s.coverage = coverage_of(by_score);
     cv.isolators.push_back(std::move(s));
   }
   return cv;

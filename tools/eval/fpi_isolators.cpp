@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 
 namespace cascade::language::eval {
 
@@ -32,6 +33,16 @@ std::map<uint64_t, std::string> labels_of(const AnalysisResult& r) {
   return out;
 }
 
+std::map<uint64_t, double> scores_of(const AnalysisResult& r) {
+  std::map<uint64_t, double> out;
+  for (const auto& v : r.verdicts) out[v.turn_seq] = v.analyzed ? v.score : std::numeric_limits<double>::quiet_NaN();
+  return out;
+}
+
+std::vector<CoveragePoint> coverage_of(const std::vector<ScoredLabel>& labels) {
+  return coverage_curve(labels, cascade::failure_classes(), default_coverages());
+}
+
 std::map<std::string, std::string> run_params(const LoadedPlugin& p, const FpiVariant& variant) {
   std::map<std::string, std::string> given = variant.isolator_params;
   given["dialogue"] = variant.live ? "live" : "scripted";
@@ -43,7 +54,8 @@ std::map<std::string, std::string> run_params(const LoadedPlugin& p, const FpiVa
 
 std::map<uint64_t, std::string> run_isolator(const LoadedPlugin& p, const FpiVariant& variant,
                                              const trace::TraceData& data, uint32_t jobs,
-                                             std::map<std::string, std::string> params, IsolatorScore& s) {
+                                             std::map<std::string, std::string> params, IsolatorScore& s,
+                                             std::map<uint64_t, double>* scores) {
   const LoadedPipeline pipeline = load_variant(variant);
   AnalysisOptions o;
   o.jobs = jobs;
@@ -55,6 +67,7 @@ std::map<uint64_t, std::string> run_isolator(const LoadedPlugin& p, const FpiVar
   s.name = p.info.name;
   s.version = p.info.version;
   s.seconds += r.seconds;
+  if (scores != nullptr) *scores = scores_of(r);
   return labels_of(r);
 }
 

@@ -17,6 +17,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <map>
 #include <optional>
@@ -34,6 +35,7 @@ struct TurnLabels {
   std::string oracle;  // "" : the oracle gave no label
   std::string lowest;
   std::map<std::string, std::string> isolators;
+  std::map<std::string, double> scores;  // each isolator's score for its label (NaN: none)
   // The same isolator and model run again with a group of its features
   // unread (ablations()), by "<isolator>, <ablation>": what that group
   // brings, on the same turns.
@@ -61,6 +63,20 @@ const std::vector<Ablation>& ablations();
 // Label by turn_seq; "" when the analyzer gave none.
 std::map<uint64_t, std::string> labels_of(const AnalysisResult& r);
 
+// The score at `key`; NaN when there is none.
+template <class Key>
+double score_at(const std::map<Key, double>& scores, const Key& key) {
+  const auto it = scores.find(key);
+  return it != scores.end() ? it->second : std::numeric_limits<double>::quiet_NaN();
+}
+
+// Score by turn_seq; NaN when the analyzer gave no label.
+std::map<uint64_t, double> scores_of(const AnalysisResult& r);
+
+// The coverage curve (scoring.hpp) of `labels` at default_coverages(),
+// in the failure classes.
+std::vector<CoveragePoint> coverage_of(const std::vector<ScoredLabel>& labels);
+
 // The parameters an isolator takes on a run's traces: those of the
 // variant's isolator_params that `p` declares, and `dialogue` (scripted,
 // or live for a live run: fpi_live.hpp) when it declares that.
@@ -69,10 +85,11 @@ std::map<std::string, std::string> run_params(const LoadedPlugin& p, const FpiVa
 // Runs the isolator `p` over the trace of a run of `variant`, with
 // run_params() and then `params`, and the variant's pipeline to replay
 // through (load_variant(): an isolator may replay, as with `cascade
-// isolate -p`); adds its time to `s`.
+// isolate -p`); adds its time to `s`; its scores go to `scores` when given.
 std::map<uint64_t, std::string> run_isolator(const LoadedPlugin& p, const FpiVariant& variant,
                                              const trace::TraceData& data, uint32_t jobs,
-                                             std::map<std::string, std::string> params, IsolatorScore& s);
+                                             std::map<std::string, std::string> params, IsolatorScore& s,
+                                             std::map<uint64_t, double>* scores = nullptr);
 
 // Trains `plugin` with cascade-isolate-train (next to this executable) on
 // the traces of `runs` (each with its run_params() and its variant's

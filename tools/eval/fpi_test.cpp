@@ -312,6 +312,20 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
     EXPECT_TRUE(ran);
   }
 
+  // The labels above a score: all of them first, then ever fewer, surer.
+  const auto check_coverage = [](const json& s, uint64_t turns) {
+    const json& c = s.at("coverage");
+    ASSERT_FALSE(c.empty());
+    EXPECT_EQ(c.front().at("turns"), turns);
+    EXPECT_DOUBLE_EQ(c.front().at("coverage").get<double>(), 1.0);
+    EXPECT_DOUBLE_EQ(c.front().at("accuracy").get<double>(), s.at("accuracy").get<double>());
+    for (size_t i = 1; i < c.size(); ++i) {
+      EXPECT_LT(c[i].at("turns").get<uint64_t>(), c[i - 1].at("turns").get<uint64_t>()) << i;
+      if (!c[i - 1].at("min_score").is_null()) {
+        EXPECT_GT(c[i].at("min_score").get<double>(), c[i - 1].at("min_score").get<double>()) << i;
+      }
+    }
+  };
   // Every isolator (rules at least) and both baselines, on the test side only.
   const uint64_t test_turns = j.at("split").at("test_turns");
   EXPECT_GT(test_turns, 0u);
@@ -325,6 +339,7 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
     for (const auto& row : s.at("confusion"))
       for (const auto& v : row) cells += v.get<uint64_t>();
     EXPECT_EQ(cells, test_turns);
+    check_coverage(s, test_turns);
     for (const auto& c : kClasses)
       for (const char* k : {"precision", "recall", "f1", "support"}) EXPECT_TRUE(s.at("per_class").at(c).contains(k));
   }
@@ -395,6 +410,7 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
     for (const auto& row : s.at("confusion"))
       for (const auto& v : row) cells += v.get<uint64_t>();
     EXPECT_EQ(cells, oracle.at("labelled").get<uint64_t>()) << name;
+    check_coverage(s, oracle.at("labelled").get<uint64_t>());
   }
   for (int k = 0; k < 3; ++k) EXPECT_TRUE(fs::exists(out / ("oracle-fold-" + std::to_string(k) + ".jsonl"))) << k;
 

@@ -70,6 +70,22 @@ void confusion(std::ostringstream& o, const std::string& name, const Scores& s) 
   }
 }
 
+// Each isolator's labels above a score (IsolatorScore::coverage): the
+// share of the turns kept, the lowest score kept, and how right they are.
+void coverage_rows(std::ostringstream& o, const std::string& title, const std::vector<IsolatorScore>& isolators) {
+  char b[128];
+  o << "\n" << title << ", keeping only the labels with a score of at least min score\n";
+  std::snprintf(b, sizeof b, "%-26s %8s %10s %8s %8s\n", "isolator", "kept", "min score", "accuracy", "macro-F1");
+  o << b;
+  for (const auto& s : isolators)
+    for (const auto& c : s.coverage) {
+      std::snprintf(b, sizeof b, "%-26s %8s %10s %8s %8s\n", s.name.c_str(), fmt("%.1f%%", c.coverage * 100).c_str(),
+                    fmt("%.3f", c.min_score).c_str(), fmt("%.1f%%", c.accuracy * 100).c_str(),
+                    fmt("%.3f", c.macro_f1).c_str());
+      o << b;
+    }
+}
+
 }  // namespace
 
 std::string format_text(const FpiReport& r) {
@@ -108,6 +124,7 @@ std::string format_text(const FpiReport& r) {
   score_row(o, "majority (" + r.majority_class + ")", r.majority);
   score_row(o, "lowest confidence", r.lowest_confidence);
   for (const auto& s : r.isolators) confusion(o, s.name, s.test);
+  coverage_rows(o, "held-out (test side)", r.isolators);
   for (const auto& [family, by_name] : r.by_family) {
     const uint64_t turns = by_name.empty() ? 0 : by_name.begin()->second.turns;
     o << "\ntest side, " << family << " runs only (" << turns << " turns)\n";
@@ -125,6 +142,7 @@ std::string format_text(const FpiReport& r) {
     for (const auto& s : r.cross_validation.isolators) score_row(o, s.name, s.test);
     for (const auto& s : r.cross_validation.isolators)
       if (s.name == "learned") confusion(o, s.name + " (cross-validated)", s.test);
+    coverage_rows(o, std::to_string(r.cross_validation.folds) + "-fold cross-validation", r.cross_validation.isolators);
   }
   for (const auto& n : r.notes) o << "note: " << n << "\n";
   o << "\ntime: runs " << fmt("%.0f", r.run_seconds) << " s, oracle " << fmt("%.1f", r.oracle_seconds) << " s, total "

@@ -19,6 +19,7 @@
 #include <cascade/core/analyze.hpp>
 #include <cascade/core/baselines.hpp>
 #include <cascade/core/scoring.hpp>
+#include <cascade/core/scoring_json.hpp>
 #include <cascade/trace/error.hpp>
 #include <cascade/trace/reader.hpp>
 
@@ -26,6 +27,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <unistd.h>
 
 namespace cascade::cli {
@@ -64,16 +66,6 @@ std::string key_of(const std::string& trace, uint64_t seq) {
   return std::filesystem::path(trace).filename().string() + "#" + std::to_string(seq);
 }
 
-json scores_json(const Scores& s) {
-  json per = json::object();
-  for (const auto& c : s.classes) {
-    const ClassScore& cs = s.per_class.at(c);
-    per[c] = {{"precision", cs.precision}, {"recall", cs.recall}, {"f1", cs.f1}, {"support", cs.support}};
-  }
-  return {{"turns", s.turns},       {"accuracy", s.accuracy}, {"macro_f1", s.macro_f1},
-          {"classes", s.classes},   {"per_class", per},       {"confusion", s.confusion}};
-}
-
 void print_scores(std::ostream& o, const std::string& title, const Scores& s) {
   o << "\n" << title << ": accuracy " << s.accuracy * 100 << "%, macro-F1 " << s.macro_f1 << " (" << s.turns
     << " turns)\n";
@@ -96,6 +88,18 @@ void print_scores(std::ostream& o, const std::string& title, const Scores& s) {
       o << cell;
     }
     o << "\n";
+  }
+}
+
+// What keeping only the surer labels gives (scoring.hpp, coverage_curve).
+void print_coverage(std::ostream& o, const std::vector<CoveragePoint>& curve) {
+  o << "\nkeeping only the labels with a score of at least:\n";
+  o << "  min score  turns   share  accuracy  macro-F1\n";
+  for (const auto& c : curve) {
+    char line[96];
+    std::snprintf(line, sizeof line, "  %9.3f %6llu %6.1f%% %8.1f%% %9.3f\n", c.min_score,
+                  static_cast<unsigned long long>(c.turns), c.coverage * 100, c.accuracy * 100, c.macro_f1);
+    o << line;
   }
 }
 
@@ -194,8 +198,10 @@ int isolate(const IsolateArgs& a, Globals& g) {
 
   // Scores against the reference, with the two baselines on the same turns.
   std::optional<Scores> scored, majority, lowest;
+  std::vector<CoveragePoint> coverage;
   if (!reference.empty()) {
     std::vector<std::pair<std::string, std::string>> pairs, maj, low;
+    std::vector<ScoredLabel> by_score;
     std::map<std::string, uint64_t> ref_counts;
     for (const auto& [k, v] : reference) ++ref_counts[v];
     std::string top;
@@ -214,8 +220,11 @@ int isolate(const IsolateArgs& a, Globals& g) {
       auto r = reference.find(key_of(l.trace, l.verdict.turn_seq));
       if (r == reference.end()) continue;
       pairs.emplace_back(r->second, l.verdict.analyzed ? l.verdict.label : std::string("(none)"));
+      by_score.push_back({pairs.back().first, pairs.back().second,
+                          l.verdict.analyzed ? l.verdict.score : std::numeric_limits<double>::quiet_NaN()});
     }
     scored = score(pairs, classes);
+    coverage = coverage_curve(by_score, classes, default_coverages());
     majority = score(maj, classes);
     lowest = score(low, classes);
   }
@@ -250,6 +259,7 @@ int isolate(const IsolateArgs& a, Globals& g) {
       j["accuracy"] = scored->accuracy;
       j["macro_f1"] = scored->macro_f1;
       j["baselines"] = {{"majority", scores_json(*majority)}, {"lowest_confidence", scores_json(*lowest)}};
+      j["coverage"] = coverage_json(coverage);
     }
     std::cout << j.dump(2) << "\n";
   } else {
@@ -265,6 +275,7 @@ int isolate(const IsolateArgs& a, Globals& g) {
       std::cout << "\nbaselines on the same turns: majority class accuracy " << majority->accuracy * 100
                 << "% (macro-F1 " << majority->macro_f1 << "), lowest-confidence stage accuracy "
                 << lowest->accuracy * 100 << "% (macro-F1 " << lowest->macro_f1 << ")\n";
+      print_coverage(std::cout, coverage);
     }
     std::cout << "analysis: " << out_path << "\n";
   }

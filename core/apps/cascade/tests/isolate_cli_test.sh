@@ -30,7 +30,7 @@ grep -q "^oracle: $n of $n turns labelled" "$dir/oracle.txt" || fail "summary: $
 
 # An isolator against the oracle's file, as JSON on stdout alone.
 "$cascade" isolate "$dir/t.cas" --isolator rules --against "$dir/oracle.jsonl" -q --json -o "$dir/rules.jsonl" > "$dir/rules.json"
-python3 - "$dir/rules.json" "$n" <<'PY'
+python3 - "$dir/rules.json" "$n" "$dir/rules.jsonl" "$dir/oracle.jsonl" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
 n = int(sys.argv[2])
@@ -39,6 +39,18 @@ for k in ("accuracy", "macro_f1", "scores", "baselines", "cost"):
     assert k in j, k
 assert sum(sum(r) for r in j["scores"]["confusion"]) == n
 assert set(j["baselines"]) == {"majority", "lowest_confidence"}
+# The labels above a score: all first, then fewer and surer; each point
+# is what keeping the analysis file's labels with that score or more gives.
+c = j["coverage"]
+assert c[0]["turns"] == n and c[0]["accuracy"] == j["accuracy"], c[0]
+lines = [json.loads(l) for l in open(sys.argv[3])][1:]
+ref = {(l["trace"], l["turn_seq"]): l["label"] for l in [json.loads(x) for x in open(sys.argv[4])][1:]}
+for p in c[1:]:
+    kept = [l for l in lines if l.get("score", -1) >= p["min_score"]]
+    assert len(kept) == p["turns"], (p, len(kept))
+    right = sum(1 for l in kept if ref[(l["trace"], l["turn_seq"])] == l["label"])
+    assert abs(right / len(kept) - p["accuracy"]) < 1e-9, (p, right)
+assert all(a["turns"] > b["turns"] for a, b in zip(c, c[1:])), c
 PY
 # -p runs the oracle beside the isolator: the same scores as --against.
 "$cascade" isolate "$dir/t.cas" --isolator rules -p "$pipeline" -q --json -o "$dir/rules2.jsonl" > "$dir/rules2.json"
