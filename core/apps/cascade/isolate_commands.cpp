@@ -289,7 +289,7 @@ int isolate(const IsolateArgs& a, Globals& g) {
       }
   }
   if (!a.report.empty()) {
-    ReportInput in{&main.file, scored ? &*scored : nullptr, reference_name, classes, &main.data};
+    ReportInput in{&main.file, scored ? &*scored : nullptr, reference_name, classes, &main.data, &coverage};
     write_report(a.report, in);
     if (!a.json) std::cout << "report: " << a.report << "\n";
   }

@@ -180,6 +180,19 @@ void confusion_section(std::string& h, const Scores& s, const std::string& refer
        std::to_string(s.turns) + "</td><td></td></tr>\n</table>\n";
 }
 
+// Keeping only the labels at or above a score: how many, how right.
+void coverage_section(std::string& h, const std::vector<CoveragePoint>& curve) {
+  h += "<h3>The surer labels</h3>\n<p class=\"muted\">Keeping only the labels with a score of at least the "
+       "minimum: the turns kept, and how many of them agree with the reference.</p>\n";
+  h += "<table class=\"coverage\"><tr><th>min score</th><th>turns kept</th><th>share</th><th>accuracy</th>"
+       "<th>macro-F1</th></tr>\n";
+  for (const auto& c : curve)
+    h += "<tr><td>" + fixed(c.min_score, 3) + "</td><td>" + std::to_string(c.turns) + "</td><td>" +
+         fixed(c.coverage * 100, 1) + "%</td><td>" + fixed(c.accuracy * 100, 1) + "%</td><td>" + fixed(c.macro_f1, 3) +
+         "</td></tr>\n";
+  h += "</table>\n";
+}
+
 void example(std::string& h, const Row& row) {
   const Verdict& v = row.line->verdict;
   h += "<div class=\"example\"><h4>dialogue " + escape_html(v.dialogue_id) + " \u00b7 turn " +
@@ -299,6 +312,7 @@ void write_report(const std::filesystem::path& file, const ReportInput& in) {
                   by_trace, series);
 
   if (in.scores != nullptr) confusion_section(h, *in.scores, in.reference);
+  if (in.scores != nullptr && in.coverage != nullptr && !in.coverage->empty()) coverage_section(h, *in.coverage);
 
   h += "<h2>Example turns</h2>\n";
   for (const auto& label : series) {

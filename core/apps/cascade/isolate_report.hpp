@@ -25,6 +25,9 @@ struct ReportInput {
   std::string reference;                            // the reference's name ("oracle"), or ""
   std::vector<std::string> classes;                 // label order
   const std::vector<trace::TraceData>* traces = nullptr;  // analysis->header.traces[i] read back
+  // The accuracy of the labels above a score (scoring.hpp); nullptr or
+  // empty: no such table.
+  const std::vector<CoveragePoint>* coverage = nullptr;
 };
 
 // Throws CascadeError N013 when the file cannot be written.

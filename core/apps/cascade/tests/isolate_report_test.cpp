@@ -161,6 +161,7 @@ struct Built {
   std::vector<trace::TraceData> data;
   AnalysisFile analysis;
   Scores scores;
+  std::vector<CoveragePoint> coverage;
 };
 
 void build(Built& b) {
@@ -174,8 +175,9 @@ void build(Built& b) {
   for (const auto& l : b.analysis.lines)
     if (l.verdict.analyzed) pairs.emplace_back(l.verdict.turn_seq == 2 ? "nlu" : l.verdict.label, l.verdict.label);
   b.scores = score(pairs, kClasses);
+  b.coverage = {{0.25, 1.0, 16, 0.9375, 0.8}, {0.75, 0.5, 8, 1.0, 1.0}};
   b.html = b.dir / "report.html";
-  write_report(b.html, ReportInput{&b.analysis, &b.scores, "oracle", kClasses, &b.data});
+  write_report(b.html, ReportInput{&b.analysis, &b.scores, "oracle", kClasses, &b.data, &b.coverage});
 }
 
 TEST(IsolateReport, DrawsTheChartsTheMatrixAndTheExamples) {
@@ -219,6 +221,13 @@ TEST(IsolateReport, DrawsTheChartsTheMatrixAndTheExamples) {
   const std::string nlu_row = between(matrix, "<tr><th>nlu</th>", "</tr>");
   EXPECT_EQ(count(nlu_row, ">1</td>"), 1u);  // predicted asr
   EXPECT_EQ(count(nlu_row, ">2</td>"), 1u);  // predicted nlu
+
+  // The surer labels: one row per point, in order.
+  const std::string surer = between(h, "<table class=\"coverage\">", "</table>");
+  EXPECT_EQ(count(surer, "<tr><td>"), 2u);
+  EXPECT_LT(surer.find("<td>0.250</td><td>16</td><td>100.0%</td><td>93.8%</td>"),
+            surer.find("<td>0.750</td><td>8</td><td>50.0%</td><td>100.0%</td>"));
+  EXPECT_NE(surer.find("<td>0.750</td><td>8</td>"), std::string::npos);
 
   // Examples: 5 of the 7 asr turns, both nlu turns, the unlabelled one; no correct ones.
   EXPECT_EQ(count(h, "<div class=\"example\">"), 5u + 2u + 1u);
