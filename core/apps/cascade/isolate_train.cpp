@@ -299,6 +299,10 @@ std::vector<double> cross_validated_weights(const std::vector<Example>& rows, si
             << "dialogue):\n";
   line("most probable class", ones);
   line(("with the decision weights (objective " + a.objective + ")").c_str(), w);
+  std::cerr << "  the same, keeping only the labels whose score (the label's probability) is at least:\n";
+  for (const auto& c : it::score_coverage(rows, oof, w))
+    std::cerr << "    " << fixed(c.min_score, 2) << ": " << fixed(c.coverage * 100, 0) << "% of the turns, accuracy "
+              << fixed(c.accuracy * 100, 1) << "%\n";
   std::cerr << "decision weights:";
   for (size_t c = 0; c < failure_classes().size(); ++c) std::cerr << " " << failure_classes()[c] << " " << w[c];
   std::cerr << "\n";

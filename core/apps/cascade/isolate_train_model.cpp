@@ -276,6 +276,19 @@ Fit score_decisions(const std::vector<Example>& rows, const std::vector<float>& 
   return fit;
 }
 
+std::vector<CoveragePoint> score_coverage(const std::vector<Example>& rows, const std::vector<float>& probabilities,
+                                          const std::vector<double>& weights) {
+  const auto& names = failure_classes();
+  std::vector<ScoredLabel> labels;
+  labels.reserve(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const float* p = &probabilities[i * names.size()];
+    const auto chosen = static_cast<size_t>(decide(p, weights));
+    labels.push_back({names[static_cast<size_t>(rows[i].label)], names[chosen], p[chosen]});
+  }
+  return coverage_curve(labels, names, default_coverages());
+}
+
 std::vector<double> choose_decision_weights(const std::vector<Example>& rows, const std::vector<float>& oof,
                                             Objective obj) {
   const size_t k = failure_classes().size();

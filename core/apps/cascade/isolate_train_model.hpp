@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cascade/core/baselines.hpp>
+#include <cascade/core/scoring.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -138,5 +139,11 @@ struct Fit {
 };
 Fit score_decisions(const std::vector<Example>& rows, const std::vector<float>& probabilities,
                     const std::vector<double>& weights);
+
+// The same decisions kept only above a score, the plugin's: the chosen
+// label's own probability (scoring.hpp's coverage_curve at its default
+// shares). What a team's own cross-validation says a score is worth.
+std::vector<CoveragePoint> score_coverage(const std::vector<Example>& rows, const std::vector<float>& probabilities,
+                                          const std::vector<double>& weights);
 
 }  // namespace cascade::isolate_train

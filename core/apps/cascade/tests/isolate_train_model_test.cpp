@@ -168,6 +168,30 @@ TEST(IsolateTrainModel, ScoreCountsOnlyClassesPresent) {
   EXPECT_NEAR(f.macro_f1, (2.0 / 3.0) / 2, 1e-12);
 }
 
+// The surer labels: the score is the chosen label's own probability, not
+// the weighted one, and the surest rows come first.
+TEST(IsolateTrainModel, ScoreCoverageRanksByTheChosenLabelsProbability) {
+  std::vector<it::Example> r(3);
+  r[0].label = kNlu;      // p(nlu) 0.9: right, surest
+  r[1].label = kCorrect;  // p(nlu) 0.6: wrong
+  r[2].label = kCorrect;  // p(correct) 0.4, p(nlu) 0.35: weights pick correct
+  std::vector<float> p(3 * kClasses, 0.0F);
+  p[kNlu] = 0.9F;
+  p[kClasses + kNlu] = 0.6F;
+  p[2 * kClasses + kNlu] = 0.35F;
+  p[2 * kClasses + kCorrect] = 0.4F;
+  std::vector<double> w(kClasses, 1.0);
+  w[kNlu] = 0.5;  // row 1: 0.3 nlu vs 0 correct -> still nlu; row 2: 0.175 vs 0.4 -> correct
+  const auto c = it::score_coverage(r, p, w);
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_EQ(c[0].turns, 3u);
+  EXPECT_NEAR(c[0].accuracy, it::score_decisions(r, p, w).accuracy, 1e-12);
+  EXPECT_NEAR(c[1].min_score, 0.6, 1e-6);  // the unweighted probability of the chosen label
+  EXPECT_NEAR(c[1].accuracy, 0.5, 1e-12);
+  EXPECT_NEAR(c.back().min_score, 0.9, 1e-6);
+  EXPECT_DOUBLE_EQ(c.back().accuracy, 1.0);
+}
+
 // How often each class follows an intent, smoothed towards the overall
 // shares: (count + 20 x share) / (turns + 20).
 TEST(IsolateTrainModel, IntentPriorsAreSmoothedShares) {

@@ -203,6 +203,10 @@ TEST_F(Learned, TrainingCrossValidatesAndRecordsDecisionWeights) {
   const std::string trained = slurp(dir() / "cv5.log");
   EXPECT_NE(trained.find("cross-validation, 5 folds by dialogue"), std::string::npos) << trained;
   EXPECT_NE(trained.find("with the decision weights"), std::string::npos) << trained;
+  EXPECT_NE(trained.find("keeping only the labels whose score (the label's probability) is at least:"),
+            std::string::npos)
+      << trained;
+  EXPECT_NE(trained.find("% of the turns, accuracy "), std::string::npos) << trained;
   const auto w = decision_weights(five);
   ASSERT_EQ(w.size(), 6u) << "no decision weights recorded";
   EXPECT_EQ(w.at("correct"), 1.0);
