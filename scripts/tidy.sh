@@ -21,6 +21,7 @@ files=(
   plugins/analyzers/oracle/oracle.cpp plugins/analyzers/rules/rules.cpp
   plugins/analyzers/learned/json_tape.cpp plugins/analyzers/learned/readings.cpp plugins/analyzers/learned/features.cpp
   plugins/analyzers/learned/alternatives.cpp plugins/analyzers/learned/intent_prior.cpp
+  plugins/analyzers/learned/score_accuracy.cpp
   plugins/basic/join/join.cpp plugins/basic/noop/noop.cpp
   plugins/basic/normalize/normalize.cpp plugins/basic/passthrough/passthrough.cpp
   plugins/models/model_path.cpp

@@ -271,17 +271,24 @@ std::string fixed(double v, int digits) {
   return s.str();
 }
 
+// What the cross-validation gives the final model: the decision weights
+// (all 1 without it) and what a label's score was worth (empty without it).
+struct CrossValidated {
+  std::vector<double> weights;
+  std::vector<cascade::CoveragePoint> score_accuracy;
+};
+
 // 4. Cross-validation by dialogue: how well a model of these options does
 // on dialogues it never saw, printed to stderr; and the decision weights
-// chosen on those predictions (all 1 without cross-validation).
-std::vector<double> cross_validated_weights(const std::vector<Example>& rows, size_t prior_column, const TrainArgs& a) {
+// chosen on those predictions.
+CrossValidated run_cross_validation(const std::vector<Example>& rows, size_t prior_column, const TrainArgs& a) {
   namespace it = cascade::isolate_train;
-  std::vector<double> ones(failure_classes().size(), 1.0);
-  if (a.cv == 0) return ones;
+  const std::vector<double> ones(failure_classes().size(), 1.0);
+  if (a.cv == 0) return {ones, {}};
   const std::vector<float> oof = it::cross_validate(rows, a.cv, a.fit, a.jobs == 0 ? 2 : a.jobs, prior_column);
   if (oof.empty()) {
     std::cerr << "cross-validation: skipped (the turns come from fewer than two dialogue groups); decision weights 1\n";
-    return ones;
+    return {ones, {}};
   }
   const it::Objective obj = a.objective == "accuracy"   ? it::Objective::Accuracy
                             : a.objective == "macro-f1" ? it::Objective::MacroF1
@@ -300,19 +307,20 @@ std::vector<double> cross_validated_weights(const std::vector<Example>& rows, si
   line("most probable class", ones);
   line(("with the decision weights (objective " + a.objective + ")").c_str(), w);
   std::cerr << "  the same, keeping only the labels whose score (the label's probability) is at least:\n";
-  for (const auto& c : it::score_coverage(rows, oof, w))
+  std::vector<cascade::CoveragePoint> coverage = it::score_coverage(rows, oof, w);
+  for (const auto& c : coverage)
     std::cerr << "    " << fixed(c.min_score, 2) << ": " << fixed(c.coverage * 100, 0) << "% of the turns, accuracy "
               << fixed(c.accuracy * 100, 1) << "%\n";
   std::cerr << "decision weights:";
   for (size_t c = 0; c < failure_classes().size(); ++c) std::cerr << " " << failure_classes()[c] << " " << w[c];
   std::cerr << "\n";
-  return w;
+  return {w, std::move(coverage)};
 }
 
 // 5-6. Train on every row and save. Returns the model's accuracy on its
 // training rows.
 double train_and_save(const std::vector<Example>& rows, const std::vector<std::string>& names,
-                      const std::vector<double>& decision_weights, const TrainArgs& a) {
+                      const CrossValidated& cv, const TrainArgs& a) {
   namespace it = cascade::isolate_train;
   std::vector<const Example*> all;
   for (const auto& r : rows) all.push_back(&r);
@@ -320,8 +328,8 @@ double train_and_save(const std::vector<Example>& rows, const std::vector<std::s
   const std::vector<float> p = it::predict(model, all);
   size_t right = 0;
   for (size_t i = 0; i < rows.size(); ++i)
-    right += it::decide(&p[i * failure_classes().size()], decision_weights) == rows[i].label ? 1 : 0;
-  it::save(model, names, decision_weights, it::intent_priors(all), a.out);
+    right += it::decide(&p[i * failure_classes().size()], cv.weights) == rows[i].label ? 1 : 0;
+  it::save(model, names, cv.weights, it::intent_priors(all), cv.score_accuracy, a.out);
   return rows.empty() ? 0 : static_cast<double>(right) / static_cast<double>(rows.size());
 }
 
@@ -386,14 +394,14 @@ int run(const TrainArgs& a) {
     throw CascadeError("N020", "the learned plugin gave no intent_prior_* features (is it the plugin of this build?)");
   const auto prior_column = static_cast<size_t>(column - names.begin());
   cascade::isolate_train::encode_intent_priors(rows, prior_column, cascade::isolate_train::kPriorFolds);
-  const std::vector<double> decision_weights = cross_validated_weights(rows, prior_column, a);
+  const CrossValidated cv = run_cross_validation(rows, prior_column, a);
   if (!probes.empty()) {
     std::cerr << "probes (read from gold):";
     for (const auto p : probes) std::cerr << " " << cascade::isolate_train::probe_column(p);
     std::cerr << "; no model written: a model that reads gold cannot run on production traces\n";
     return 0;
   }
-  const double accuracy = train_and_save(rows, names, decision_weights, a);
+  const double accuracy = train_and_save(rows, names, cv, a);
   std::cerr << "trained " << a.fit.rounds << " rounds, depth " << a.fit.depth << ", seed " << a.fit.seed
             << "; on its training turns: accuracy " << accuracy * 100 << "% (majority class "
             << 100.0 * static_cast<double>(majority) / static_cast<double>(rows.size()) << "%)\n";

@@ -175,7 +175,7 @@ void encode_intent_priors(std::vector<Example>& rows, size_t column, uint32_t fo
 }
 
 void save(const Booster& b, const std::vector<std::string>& feature_names, const std::vector<double>& decision_weights,
-          const IntentPriors& priors, const std::string& path) {
+          const IntentPriors& priors, const std::vector<CoveragePoint>& score_accuracy, const std::string& path) {
   std::vector<std::string> w;
   for (double x : decision_weights) {
     char text[32];  // the shortest text that reads back as x
@@ -185,6 +185,11 @@ void save(const Booster& b, const std::vector<std::string>& feature_names, const
   xgb(XGBoosterSetAttr(b.get(), "cascade_classes", joined(failure_classes()).c_str()), "cannot record the classes");
   xgb(XGBoosterSetAttr(b.get(), "cascade_decision_weights", joined(w).c_str()), "cannot record the decision weights");
   xgb(XGBoosterSetAttr(b.get(), "cascade_intent_priors", to_json(priors).c_str()), "cannot record the intent priors");
+  if (!score_accuracy.empty()) {
+    nlohmann::json table = nlohmann::json::array();
+    for (const auto& c : score_accuracy) table.push_back({c.min_score, c.accuracy, c.coverage});
+    xgb(XGBoosterSetAttr(b.get(), "cascade_score_accuracy", table.dump().c_str()), "cannot record the score table");
+  }
   xgb(XGBoosterSaveModel(b.get(), path.c_str()), "cannot write the model");
 }
 

@@ -106,10 +106,13 @@ void apply_intent_priors(Example& row, size_t column, const IntentPriors& p);
 // labels.
 void encode_intent_priors(std::vector<Example>& rows, size_t column, uint32_t folds);
 
-// Records the feature names, class order, decision weights and intent
-// priors in the model and writes it (xgboost's JSON). N021 on failure.
+// Records the feature names, class order, decision weights, intent
+// priors and, when the cross-validation ran, what a label's score was
+// worth there (`score_accuracy`: score_coverage()'s points, as
+// [[min_score, accuracy, share], ...]; the plugin's score_accuracy.hpp) in
+// the model and writes it (xgboost's JSON). N021 on failure.
 void save(const Booster& b, const std::vector<std::string>& feature_names, const std::vector<double>& decision_weights,
-          const IntentPriors& priors, const std::string& path);
+          const IntentPriors& priors, const std::vector<CoveragePoint>& score_accuracy, const std::string& path);
 
 // Out-of-fold probabilities: the rows are split into `folds` groups by
 // dialogue_group(), and each group is predicted by a model trained on the

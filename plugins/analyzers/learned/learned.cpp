@@ -45,6 +45,7 @@
 #include "features.hpp"
 #include "forest.hpp"
 #include "intent_prior.hpp"
+#include "score_accuracy.hpp"
 #include "model_path.hpp"
 
 #include <cascade/sdk/analyzer.hpp>
@@ -114,6 +115,7 @@ struct Model {
   learned::Forest forest;
   std::vector<double> decision_weights;  // per class, model order
   std::optional<learned::IntentPrior> intent_prior;
+  std::optional<learned::ScoreAccuracy> score_accuracy;
 };
 
 // The model file, loaded and checked by xgboost itself (any format it
@@ -164,6 +166,14 @@ Model load_model(const std::string& path) {
       throw fail(e.what());
     }
   }
+  std::optional<learned::ScoreAccuracy> score_accuracy;
+  if (const char* got = attr("cascade_score_accuracy")) {
+    try {
+      score_accuracy = learned::ScoreAccuracy::from_json(got);
+    } catch (const std::exception& e) {
+      throw fail(e.what());
+    }
+  }
   bst_ulong length = 0;
   const char* json = nullptr;
   check(XGBoosterSaveModelToBuffer(handle.get(), R"({"format":"json"})", &length, &json), "cannot read its trees");
@@ -177,7 +187,7 @@ Model load_model(const std::string& path) {
     throw fail("has " + std::to_string(forest->classes()) + " classes and " + std::to_string(forest->features()) +
                " features, not " + std::to_string(learned::classes().size()) + " and " +
                std::to_string(learned::feature_names().size()));
-  return {std::move(*forest), std::move(weights), std::move(prior)};
+  return {std::move(*forest), std::move(weights), std::move(prior), std::move(score_accuracy)};
 }
 
 }  // namespace
@@ -240,6 +250,7 @@ class Learned : public Analyzer {
       forest_ = std::make_unique<learned::Forest>(std::move(loaded.forest));
       weights_ = std::move(loaded.decision_weights);
       intent_prior_ = std::move(loaded.intent_prior);
+      score_accuracy_ = std::move(loaded.score_accuracy);
       const auto& classes = learned::classes();
       const auto at = std::find_if(classes.begin(), classes.end(), [](const char* c) { return std::string_view(c) == "correct"; });
       weights_[static_cast<size_t>(at - classes.begin())] *= correct;
@@ -294,6 +305,9 @@ class Learned : public Analyzer {
       probs += (c ? "," : "") + quote(classes[c]) + ":" + number(probabilities[c]);
     a.evidence("probabilities", probs + "}");
     a.evidence("features", top_features(f, contributions));
+    // How often labels this sure were right in the trainer's cross-validation.
+    if (const auto expected = score_accuracy_ ? score_accuracy_->at(probabilities[best]) : std::nullopt)
+      a.evidence("expected_accuracy", number(*expected));
     a.label(classes[best], probabilities[best]);
   }
 
@@ -328,6 +342,7 @@ class Learned : public Analyzer {
   // The model's decision weights, `correct`'s times correct_weight; model order.
   std::vector<double> weights_;
   std::optional<learned::IntentPrior> intent_prior_;  // from the model; none: those features missing
+  std::optional<learned::ScoreAccuracy> score_accuracy_;  // from the model; none: no expected_accuracy
   std::unique_ptr<learned::Forest> forest_;
 };
 

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <unistd.h>
@@ -187,12 +188,17 @@ std::map<std::string, double> decision_weights(const fs::path& model) {
   return out;
 }
 
-// A copy of `model` with its decision weights attribute set to `weights`.
-fs::path with_decision_weights(const fs::path& model, const fs::path& out, const std::string& weights) {
+// A copy of `model` with the attribute `key` set to `value`.
+fs::path with_attribute(const fs::path& model, const fs::path& out, const std::string& key, const std::string& value) {
   json m = json::parse(slurp(model));
-  m["learner"]["attributes"]["cascade_decision_weights"] = weights;
+  m["learner"]["attributes"][key] = value;
   std::ofstream(out) << m.dump();
   return out;
+}
+
+// A copy of `model` with its decision weights attribute set to `weights`.
+fs::path with_decision_weights(const fs::path& model, const fs::path& out, const std::string& weights) {
+  return with_attribute(model, out, "cascade_decision_weights", weights);
 }
 
 // The trainer cross-validates by dialogue, prints what that gives, and
@@ -259,6 +265,50 @@ TEST_F(Learned, ProbesMeasureWhatGoldWouldAddAndWriteNoModel) {
                dir() / "usage.log"),
             2);
   EXPECT_NE(slurp(dir() / "usage.log").find("--out"), std::string::npos) << slurp(dir() / "usage.log");
+}
+
+// The model records what a label's score was worth in the trainer's
+// cross-validation, and every label the model gives carries the accuracy
+// of the surest row its score reaches. Without cross-validation there is
+// no table and no such evidence; a malformed table is refused.
+TEST_F(Learned, EveryLabelSaysHowOftenLabelsThisSureWereRight) {
+  const json attrs = json::parse(slurp(model()))["learner"]["attributes"];
+  ASSERT_TRUE(attrs.contains("cascade_score_accuracy")) << attrs.dump();
+  const json table = json::parse(attrs["cascade_score_accuracy"].get<std::string>());
+  ASSERT_TRUE(table.is_array() && !table.empty()) << table;
+  EXPECT_DOUBLE_EQ(table[0][2].get<double>(), 1.0) << "the first row keeps every turn";
+  const auto expected_at = [&](double score) -> std::optional<double> {
+    std::optional<double> best_min, accuracy;
+    for (const auto& row : table)
+      if (row[0].get<double>() <= score && (!best_min || row[0].get<double>() > *best_min)) {
+        best_min = row[0].get<double>();
+        accuracy = row[1].get<double>();
+      }
+    return accuracy;
+  };
+  size_t with = 0;
+  for (const Verdict& v : analyze(trace(), {{"model", model().string()}}).verdicts) {
+    ASSERT_TRUE(v.analyzed) << v.error;
+    const json e = json::parse(v.evidence);
+    if (e.contains("direct")) continue;
+    const auto want = expected_at(v.score);
+    ASSERT_EQ(e.contains("expected_accuracy"), want.has_value()) << v.evidence;
+    if (want) {
+      EXPECT_NEAR(e["expected_accuracy"].get<double>(), *want, 1e-6) << v.score;
+      ++with;
+    }
+  }
+  EXPECT_GT(with, 0u);
+  const fs::path none = dir() / "no-cv.json";
+  ASSERT_EQ(train(none, "--against " + oracle().string() + " --cv 0", "no-cv.log"), 0) << slurp(dir() / "no-cv.log");
+  EXPECT_FALSE(json::parse(slurp(none))["learner"]["attributes"].contains("cascade_score_accuracy"));
+  for (const Verdict& v : analyze(trace(), {{"model", none.string()}}).verdicts)
+    EXPECT_FALSE(json::parse(v.evidence).contains("expected_accuracy")) << v.evidence;
+  for (const std::string bad : {"[]", "[[0.5, 1.5, 1]]", "[[0.5, 0.9]]", "{}", "x"}) {
+    const std::string e = open_error(
+        {{"model", with_attribute(model(), dir() / "bad-table.json", "cascade_score_accuracy", bad).string()}});
+    EXPECT_NE(e.find("score accuracy table"), std::string::npos) << bad << ": " << e;
+  }
 }
 
 // The plugin decides by the model's decision weights: a model that weighs
