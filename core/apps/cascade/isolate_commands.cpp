@@ -50,6 +50,7 @@ struct IsolateArgs {
   bool json = false;
   bool quiet = false;
   uint32_t jobs = 0;
+  std::string dialogues = "all";  // all, or one side of the split by dialogue id (baselines.hpp's split_side)
 };
 
 std::map<std::string, std::string> parse_params(const std::vector<std::string>& kv) {
@@ -129,6 +130,12 @@ Labelled run_analyzer(const LoadedPlugin& plugin, const IsolateArgs& a, const Pi
   for (const auto& t : a.traces) {
     l.data.push_back(trace::read_turns(t));
     for (const auto& d : l.data.back().damage) std::cerr << "warning: " << d.format() << "\n";
+    if (a.dialogues != "all") {
+      // One side of the split: every turn of a dialogue is on the same
+      // side, so an analyzer that reads a turn's neighbours still has them.
+      auto& turns = l.data.back().turns;
+      std::erase_if(turns, [&](const trace::Turn& turn) { return split_side(turn.id.dialogue_id) != a.dialogues; });
+    }
     AnalysisResult r = host.run(l.data.back());
     if (tty) std::cerr << "\n";
     l.file.header.traces.push_back(t);
@@ -338,6 +345,12 @@ void add_isolate_commands(CLI::App& app, Globals& g) {
   c->add_option("-o,--out", a->out, "Analysis file to write (default: TRACE.<analyzer>.jsonl beside the first trace)");
   c->add_option("--report", a->report, "Write a self-contained HTML report here");
   c->add_option("--jobs", a->jobs, "Threads calling the analyzer (default: 2, or 64 when it replays)");
+  c->add_option("--dialogues", a->dialogues,
+                "Label (and score) all dialogues, or one side of the split by dialogue id that `cascade isolate train "
+                "--dialogues` and `cascade eval fpi` use (train, test): a model trained on one side is scored on the "
+                "other")
+      ->check(CLI::IsMember({"all", "train", "test"}))
+      ->capture_default_str();
   c->add_flag("--json", a->json, "Print the summary as one JSON object");
   c->add_flag("-q,--quiet", a->quiet, "No progress line");
   c->footer("Exit codes: 0 done, 1 a trace or the analyzer failed, 2 usage or config error.");

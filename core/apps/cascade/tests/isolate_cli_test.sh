@@ -56,6 +56,26 @@ PY
 "$cascade" isolate "$dir/t.cas" --isolator rules -p "$pipeline" -q --json -o "$dir/rules2.jsonl" > "$dir/rules2.json"
 python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); assert a["scores"]==b["scores"], "scores differ"' "$dir/rules.json" "$dir/rules2.json"
 
+# --dialogues: one side of the split by dialogue id; the two sides hold
+# every turn between them, each dialogue whole on one side.
+for side in train test; do
+  "$cascade" isolate "$dir/t.cas" --isolator rules --against "$dir/oracle.jsonl" --dialogues $side -q --json \
+    -o "$dir/rules-$side.jsonl" > "$dir/rules-$side.json"
+done
+python3 - "$dir/rules-train.jsonl" "$dir/rules-test.jsonl" "$dir/rules-train.json" "$n" <<'PY'
+import json, sys
+train = [json.loads(l) for l in open(sys.argv[1])][1:]
+test = [json.loads(l) for l in open(sys.argv[2])][1:]
+assert train and test, (len(train), len(test))
+assert len(train) + len(test) == int(sys.argv[4]), (len(train), len(test))
+assert not {l["dialogue_id"] for l in train} & {l["dialogue_id"] for l in test}
+assert json.load(open(sys.argv[3]))["scores"]["turns"] == len(train)
+PY
+set +e
+"$cascade" isolate "$dir/t.cas" --dialogues odd -q 2> "$dir/err" > /dev/null; rc=$?
+set -e
+[ $rc -eq 2 ] || fail "--dialogues odd: rc $rc"
+
 # Usage errors: coded, exit 2; an unknown analyzer: N001, exit 1.
 set +e
 "$cascade" isolate "$dir/t.cas" --oracle -q 2> "$dir/err" > /dev/null; rc=$?
