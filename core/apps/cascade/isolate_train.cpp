@@ -29,9 +29,9 @@
 //   5. xgboost on all rows (multi:softprob, one class per failure point,
 //      rarer classes weighted up), nthread=1 and the seed: the same inputs
 //      and seed give a byte-identical model file;
-//   6. record the feature names, class order and decision weights in the
-//      model (the plugin refuses a model of another schema) and save it as
-//      JSON.
+//   6. record the feature names, class order, decision weights, intent
+//      priors and the cross-validation's score table in the model (the
+//      plugin refuses a model of another schema) and save it as JSON.
 // With --probe (isolate_train_probes.hpp), columns read from gold join the
 // features, the cross-validation says what they would bring, and no model
 // is written (steps 5-6 are skipped).
