@@ -6,6 +6,7 @@
 #include <cascade/core/baselines.hpp>
 #include <cascade/core/diagnostic.hpp>
 #include <cascade/core/scoring.hpp>
+#include <cascade/core/scoring_json.hpp>
 
 #include <nlohmann/json.hpp>
 #include <xgboost/c_api.h>
@@ -185,11 +186,9 @@ void save(const Booster& b, const std::vector<std::string>& feature_names, const
   xgb(XGBoosterSetAttr(b.get(), "cascade_classes", joined(failure_classes()).c_str()), "cannot record the classes");
   xgb(XGBoosterSetAttr(b.get(), "cascade_decision_weights", joined(w).c_str()), "cannot record the decision weights");
   xgb(XGBoosterSetAttr(b.get(), "cascade_intent_priors", to_json(priors).c_str()), "cannot record the intent priors");
-  if (!score_accuracy.empty()) {
-    nlohmann::json table = nlohmann::json::array();
-    for (const auto& c : score_accuracy) table.push_back({c.min_score, c.accuracy, c.coverage});
-    xgb(XGBoosterSetAttr(b.get(), "cascade_score_accuracy", table.dump().c_str()), "cannot record the score table");
-  }
+  if (!score_accuracy.empty())
+    xgb(XGBoosterSetAttr(b.get(), "cascade_score_accuracy", coverage_json(score_accuracy).dump().c_str()),
+        "cannot record the score table");
   xgb(XGBoosterSaveModel(b.get(), path.c_str()), "cannot write the model");
 }
 

@@ -109,7 +109,8 @@ void encode_intent_priors(std::vector<Example>& rows, size_t column, uint32_t fo
 // Records the feature names, class order, decision weights, intent
 // priors and, when the cross-validation ran, what a label's score was
 // worth there (`score_accuracy`: score_coverage()'s points, as
-// [[min_score, accuracy, share], ...]; the plugin's score_accuracy.hpp) in
+// scoring_json.hpp's coverage_json writes them; the plugin's
+// score_accuracy.hpp) in
 // the model and writes it (xgboost's JSON). N021 on failure.
 void save(const Booster& b, const std::vector<std::string>& feature_names, const std::vector<double>& decision_weights,
           const IntentPriors& priors, const std::vector<CoveragePoint>& score_accuracy, const std::string& path);

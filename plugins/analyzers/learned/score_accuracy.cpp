@@ -6,20 +6,25 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 namespace cascade::learned {
 
 ScoreAccuracy ScoreAccuracy::from_json(std::string_view text) {
   const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   const auto bad = [](const std::string& why) {
-    return std::runtime_error("score accuracy table: " + why + " (want [[min_score, accuracy, share], ...])");
+    return std::runtime_error("score accuracy table: " + why +
+                              " (want [{\"min_score\": ..., \"accuracy\": ..., \"coverage\": ...}, ...])");
   };
   if (!j.is_array() || j.empty()) throw bad("not a non-empty array");
   ScoreAccuracy s;
   for (const auto& row : j) {
-    if (!row.is_array() || row.size() != 3 || !row[0].is_number() || !row[1].is_number() || !row[2].is_number())
-      throw bad("a row is not three numbers: " + row.dump());
-    const double min_score = row[0].get<double>(), accuracy = row[1].get<double>(), share = row[2].get<double>();
+    const auto number = [&](const char* key) {
+      if (!row.is_object() || !row.contains(key) || !row[key].is_number())
+        throw bad("a row has no number \"" + std::string(key) + "\": " + row.dump());
+      return row[key].get<double>();
+    };
+    const double min_score = number("min_score"), accuracy = number("accuracy"), share = number("coverage");
     if (!std::isfinite(min_score) || !(accuracy >= 0 && accuracy <= 1) || !(share >= 0 && share <= 1))
       throw bad("a row is out of range: " + row.dump());
     s.rows_.emplace_back(min_score, accuracy);

@@ -2,11 +2,12 @@
 // trained: the table `cascade isolate train` records in the model
 // (attribute `cascade_score_accuracy`) from its own cross-validation.
 //
-//   [[min_score, accuracy, share], ...]   e.g. [[0.21, 0.741, 1.0], [0.71, 0.874, 0.5], ...]
+//   [{"min_score": 0.21, "accuracy": 0.741, "coverage": 1.0, ...}, ...]
 //
-// A row says: of the cross-validated labels whose score (the label's own
-// probability) was at least min_score, a share `share` of all, a share
-// `accuracy` agreed with the oracle. The plugin puts the accuracy of the
+// (core's coverage_json, as `cascade isolate --json` writes its
+// `coverage`). A row says: of the cross-validated labels whose score (the
+// label's own probability) was at least min_score, a share `coverage` of
+// all, a share `accuracy` agreed with the oracle. The plugin puts the accuracy of the
 // surest row a label's score reaches in its evidence (`expected_accuracy`),
 // so that an analyst reading one label knows how far to trust it.
 //
@@ -24,8 +25,8 @@ namespace cascade::learned {
 class ScoreAccuracy {
  public:
   // Parses the attribute. Throws std::runtime_error naming what is wrong:
-  // not an array of [min_score, accuracy, share] rows of finite numbers,
-  // accuracy and share in [0, 1].
+  // not a non-empty array of rows with finite numbers min_score, accuracy
+  // and coverage, the last two in [0, 1].
   static ScoreAccuracy from_json(std::string_view text);
 
   // The accuracy of the surest row whose min_score `score` reaches;

@@ -276,13 +276,13 @@ TEST_F(Learned, EveryLabelSaysHowOftenLabelsThisSureWereRight) {
   ASSERT_TRUE(attrs.contains("cascade_score_accuracy")) << attrs.dump();
   const json table = json::parse(attrs["cascade_score_accuracy"].get<std::string>());
   ASSERT_TRUE(table.is_array() && !table.empty()) << table;
-  EXPECT_DOUBLE_EQ(table[0][2].get<double>(), 1.0) << "the first row keeps every turn";
+  EXPECT_DOUBLE_EQ(table[0]["coverage"].get<double>(), 1.0) << "the first row keeps every turn";
   const auto expected_at = [&](double score) -> std::optional<double> {
     std::optional<double> best_min, accuracy;
     for (const auto& row : table)
-      if (row[0].get<double>() <= score && (!best_min || row[0].get<double>() > *best_min)) {
-        best_min = row[0].get<double>();
-        accuracy = row[1].get<double>();
+      if (row["min_score"].get<double>() <= score && (!best_min || row["min_score"].get<double>() > *best_min)) {
+        best_min = row["min_score"].get<double>();
+        accuracy = row["accuracy"].get<double>();
       }
     return accuracy;
   };
@@ -304,7 +304,9 @@ TEST_F(Learned, EveryLabelSaysHowOftenLabelsThisSureWereRight) {
   EXPECT_FALSE(json::parse(slurp(none))["learner"]["attributes"].contains("cascade_score_accuracy"));
   for (const Verdict& v : analyze(trace(), {{"model", none.string()}}).verdicts)
     EXPECT_FALSE(json::parse(v.evidence).contains("expected_accuracy")) << v.evidence;
-  for (const std::string bad : {"[]", "[[0.5, 1.5, 1]]", "[[0.5, 0.9]]", "{}", "x"}) {
+  for (const std::string bad :
+       {"[]", R"([{"min_score": 0.5, "accuracy": 1.5, "coverage": 1}])", R"([{"min_score": 0.5, "accuracy": 0.9}])",
+        "[[0.5, 0.9, 1]]", "{}", "x"}) {
     const std::string e = open_error(
         {{"model", with_attribute(model(), dir() / "bad-table.json", "cascade_score_accuracy", bad).string()}});
     EXPECT_NE(e.find("score accuracy table"), std::string::npos) << bad << ": " << e;
