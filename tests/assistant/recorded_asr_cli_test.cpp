@@ -91,6 +91,51 @@ TEST_F(RecordedAsrCli, BuildingTurnsReportsTheRecordWithoutATranscriptAndFailsUn
   EXPECT_NE(allowed.err.find(":13: error[A014]"), std::string::npos) << "still reported: " << allowed.err;
 }
 
+// Logs that keep a transcript per recording, nested: a JSON pointer with a
+// "*" makes a turn per recording, and those turns run like any other.
+TEST_F(RecordedAsrCli, APointerWithAStarMakesATurnPerRecordingThatRuns) {
+  const fs::path nested = work_ / "nested.jsonl";
+  {
+    std::ifstream in(CASCADE_RECORDED_ASR_SAMPLE);
+    std::ofstream out(nested);
+    for (std::string l; std::getline(in, l);) {
+      json r = json::parse(l);
+      json first{{"file", "close.flac"}, {"hyp", json::object()}};
+      if (r.contains("asr_text")) first["hyp"]["text"] = r["asr_text"];
+      if (r.contains("asr_confidence")) first["hyp"]["conf"] = r["asr_confidence"];
+      r["recordings"] = json::array({first, {{"file", "far.flac"}, {"hyp", {{"text", r["sentence"]}}}}});
+      for (const char* k : {"asr_text", "asr_confidence", "asr_nbest"}) r.erase(k);
+      out << r.dump() << "\n";
+    }
+  }
+  const std::string tool = std::string(CASCADE_ASSISTANT_DATA) + " --input " + q(nested) + " --catalog " +
+                           q(fs::path(DATA_DIR) / "catalog.json") + " --output " + q(work_ / "nested-turns.jsonl") +
+                           " --asr-field '/recordings/*/hyp/text'";
+  const Ran built = run(tool + " --asr-confidence-field '/recordings/*/hyp/conf' --allow-skipped");
+  ASSERT_EQ(built.exit, 0) << built.err;
+  EXPECT_NE(built.out.find("20 records, 39 turns (17 with confidence, 0 with n-best), 1 skipped"), std::string::npos)
+      << built.out;
+  EXPECT_NE(built.err.find(":13: error[A014]: no recogniser transcript: field \"/recordings/0/hyp/text\" is missing; "
+                           "element skipped"),
+            std::string::npos)
+      << built.err;
+  const auto turns = json_lines(slurp(work_ / "nested-turns.jsonl"));
+  ASSERT_EQ(turns.size(), 39u);
+  EXPECT_EQ(turns[0]["asr_field"], "/recordings/0/hyp/text");
+  EXPECT_EQ(turns[1]["asr_field"], "/recordings/1/hyp/text");
+  EXPECT_EQ(turns[0]["slurp_id"], turns[1]["slurp_id"]);
+  const Ran ran = run(std::string(CASCADE_CLI) + " run " + q(fs::path(SOURCE_DIR) / "pipelines/assistant-recorded-asr.toml") +
+                      " -i " + q(work_ / "nested-turns.jsonl") + " -o " + q(work_ / "nested-results.jsonl") + " --quiet");
+  ASSERT_EQ(ran.exit, 0) << ran.err;
+  const auto results = json_lines(slurp(work_ / "nested-results.jsonl"));
+  ASSERT_EQ(results.size(), 39u);
+  for (const auto& line : results) EXPECT_EQ(line["status"], "ok") << line;
+  // A confidence whose "*" runs over another array than the transcript's is a usage error.
+  const Ran misfit = run(tool + " --asr-confidence-field '/other/*/conf'");
+  EXPECT_EQ(misfit.exit, 2) << misfit.err;
+  EXPECT_NE(misfit.err.find("runs \"*\" over another array"), std::string::npos) << misfit.err;
+}
+
 TEST_F(RecordedAsrCli, EveryTurnRunsThroughTheRecordedAsrPipeline) {
   const Ran& r = pipeline_run();
   ASSERT_EQ(r.exit, 0) << r.out << r.err;

@@ -61,7 +61,8 @@ int build_recorded(const std::string& input, const data::AsrFields& fields, cons
               rec.records, rec.turns.size(), rec.with_confidence, rec.with_nbest, rec.problems.size(), output.c_str());
   if (rec.train_side > 0)
     std::printf("note: %zu records have a slurp_id on the TRAIN side of the split (slurp_id %% 10 != 0): if they are "
-                "SLURP's own, the shipped models were trained on them\n",
+                "SLURP's own, the shipped models were trained on them (cascade eval fpi runs them on models built "
+                "without their fold)\n",
                 rec.train_side);
   return rec.problems.empty() || allow_skipped ? 0 : 1;
 }
@@ -87,11 +88,12 @@ int main(int argc, char** argv) {
   folds->needs(fold)->needs(dir);
   fold->needs(folds);
   auto* asr = app.add_option("--asr-field", fields.text,
-                             "recorded-ASR mode: the record field holding the recogniser's 1-best transcript");
+                             "recorded-ASR mode: the record field holding the recogniser's 1-best transcript: a name, or a JSON "
+                             "pointer whose one \"*\" makes a turn per array element (/recordings/*/asr_text)");
   auto* conf = app.add_option("--asr-confidence-field", fields.confidence,
-                              "record field holding its confidence in [0, 1] (optional)");
+                              "record field holding its confidence in [0, 1] (optional; a name or a pointer)");
   auto* nbest = app.add_option("--asr-nbest-field", fields.nbest,
-                               "record field holding its n-best list [{\"text\",\"score\"}] (optional)");
+                               "record field holding its n-best list [{\"text\",\"score\"}] (optional; a name or a pointer)");
   auto* cat = app.add_option("--catalog", catalog,
                              "the shipped entity catalogue the gold resolves against (build/data/assistant/catalog.json, "
                              "or <prefix>/share/cascade/models/catalog.json)");
@@ -100,6 +102,14 @@ int main(int argc, char** argv) {
   for (auto* o : {conf, nbest, cat, out, allow}) o->needs(asr);
   asr->needs(cat)->needs(out)->excludes(dir);
   CLI11_PARSE(app, argc, argv);
+  if (asr->count() > 0) {
+    try {
+      data::parse_asr_fields(fields);  // a usage error, before any record is read
+    } catch (const std::invalid_argument& e) {
+      std::fprintf(stderr, "cascade-assistant-data: %s\n", e.what());
+      return 2;
+    }
+  }
   // Fold dialogues never share an id with the eval dialogues ("d0001").
   if (opt.folds >= 2) opt.dialogue_prefix = "f" + std::to_string(opt.fold) + "-d";
   if (asr->count() == 0 && dir->count() == 0) {

@@ -8,23 +8,40 @@ namespace cascade::language::data {
 
 using json = nlohmann::json;
 
-json recorded_hypothesis(const json& record, const AsrFields& fields) {
-  const auto text = record.find(fields.text);
-  if (text == record.end()) throw std::invalid_argument("no recogniser transcript: field \"" + fields.text + "\" is missing");
+ParsedAsrFields parse_asr_fields(const AsrFields& fields) {
+  ParsedAsrFields f{RecordField::parse(fields.text), {}, {}};
+  const auto optional_field = [&](const std::string& spec, const char* option) -> std::optional<RecordField> {
+    if (spec.empty()) return std::nullopt;
+    RecordField g = RecordField::parse(spec);
+    if (g.elements() && g.elements() != f.text.elements())
+      throw std::invalid_argument(std::string(option) + " \"" + spec + "\" runs \"*\" over another array than --asr-field \"" +
+                                  fields.text + "\"");
+    return g;
+  };
+  f.confidence = optional_field(fields.confidence, "--asr-confidence-field");
+  f.nbest = optional_field(fields.nbest, "--asr-nbest-field");
+  return f;
+}
+
+json recorded_hypothesis(const json& record, const ParsedAsrFields& fields, size_t element) {
+  const json* text = fields.text.find(record, element);
+  const std::string text_name = fields.text.name(element);
+  if (text == nullptr) throw std::invalid_argument("no recogniser transcript: field \"" + text_name + "\" is missing");
   if (!text->is_string())
-    throw std::invalid_argument("field \"" + fields.text + "\" must be a string (the 1-best), got " + text->dump());
+    throw std::invalid_argument("field \"" + text_name + "\" must be a string (the 1-best), got " + text->dump());
   json hyp{{"text", *text}};
-  if (!fields.confidence.empty()) {
-    const auto c = record.find(fields.confidence);
-    if (c != record.end() && !c->is_null()) {
+  if (fields.confidence) {
+    const json* c = fields.confidence->find(record, element);
+    if (c != nullptr && !c->is_null()) {
       if (!c->is_number() || !(c->get<double>() >= 0.0 && c->get<double>() <= 1.0))
-        throw std::invalid_argument("field \"" + fields.confidence + "\" must be a number in [0, 1], got " + c->dump());
+        throw std::invalid_argument("field \"" + fields.confidence->name(element) + "\" must be a number in [0, 1], got " +
+                                    c->dump());
       hyp["confidence"] = *c;
     }
   }
-  if (!fields.nbest.empty()) {
-    const auto nb = record.find(fields.nbest);
-    if (nb != record.end() && !nb->is_null()) {
+  if (fields.nbest) {
+    const json* nb = fields.nbest->find(record, element);
+    if (nb != nullptr && !nb->is_null()) {
       bool ok = nb->is_array();
       for (size_t i = 0; ok && i < nb->size(); ++i) {
         const json& e = (*nb)[i];
@@ -34,7 +51,7 @@ json recorded_hypothesis(const json& record, const AsrFields& fields) {
              std::isfinite(s->get<double>());
       }
       if (!ok)
-        throw std::invalid_argument("field \"" + fields.nbest +
+        throw std::invalid_argument("field \"" + fields.nbest->name(element) +
                                     "\" must be an array of {\"text\": string, \"score\": number}, got " + nb->dump());
       hyp["nbest"] = *nb;
     }
@@ -42,8 +59,9 @@ json recorded_hypothesis(const json& record, const AsrFields& fields) {
   return hyp;
 }
 
-RecordedTurns build_recorded_turns(const std::string& path, const AsrFields& fields, const Catalog& catalog,
+RecordedTurns build_recorded_turns(const std::string& path, const AsrFields& asr_fields, const Catalog& catalog,
                                    const Options& opt) {
+  const ParsedAsrFields fields = parse_asr_fields(asr_fields);
   std::ifstream in(path);
   if (!in) throw std::runtime_error("error[A010]: input file not found: " + path);
   RecordedTurns out;
@@ -66,22 +84,38 @@ RecordedTurns build_recorded_turns(const std::string& path, const AsrFields& fie
       out.problems.push_back(where + "error[A012]: not a SLURP record (" + e.what() + "); record skipped");
       continue;
     }
-    json hyp;
-    try {
-      hyp = recorded_hypothesis(j, fields);
-    } catch (const std::invalid_argument& e) {
-      out.problems.push_back(where + "error[A014]: " + e.what() + "; record skipped");
-      continue;
+    // One hypothesis, or one per element of the array a "*" runs over.
+    size_t elements = 1;
+    if (const auto& array = fields.text.elements()) {
+      const json* a = find_pointer(j, *array);
+      if (a == nullptr || !a->is_array() || a->empty()) {
+        out.problems.push_back(where + "error[A014]: no recogniser transcript: field \"" + array->to_string() +
+                               "\" is not a non-empty array; record skipped");
+        continue;
+      }
+      elements = a->size();
     }
-    out.with_confidence += hyp.contains("confidence") ? 1 : 0;
-    out.with_nbest += hyp.contains("nbest") ? 1 : 0;
-    out.train_side += is_eval(r.slurp_id) ? 0 : 1;
-    json turn = layout.next_addressed();
-    turn["addressed"] = true;
-    turn["slurp_id"] = r.slurp_id;
-    turn["payload"] = {{"json", std::move(hyp)}};
-    turn["gold"] = gold_turn(r, catalog, world);
-    out.turns.push_back(std::move(turn));
+    const size_t turns_before = out.turns.size();
+    for (size_t e = 0; e < elements; ++e) {
+      json hyp;
+      try {
+        hyp = recorded_hypothesis(j, fields, e);
+      } catch (const std::invalid_argument& ex) {
+        out.problems.push_back(where + "error[A014]: " + ex.what() +
+                               (fields.text.elements() ? "; element skipped" : "; record skipped"));
+        continue;
+      }
+      out.with_confidence += hyp.contains("confidence") ? 1 : 0;
+      out.with_nbest += hyp.contains("nbest") ? 1 : 0;
+      json turn = layout.next_addressed();
+      turn["addressed"] = true;
+      turn["slurp_id"] = r.slurp_id;
+      if (fields.text.elements()) turn["asr_field"] = fields.text.at(e).to_string();
+      turn["payload"] = {{"json", std::move(hyp)}};
+      turn["gold"] = gold_turn(r, catalog, world);
+      out.turns.push_back(std::move(turn));
+    }
+    if (out.turns.size() > turns_before && !is_eval(r.slurp_id)) ++out.train_side;
   }
   return out;
 }

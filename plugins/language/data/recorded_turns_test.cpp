@@ -32,13 +32,14 @@ std::map<std::string, json> sample_records() {  // by slurp_id
   }
   return out;
 }
-data::RecordedTurns from_lines(const std::vector<std::string>& lines, const std::string& name) {
+data::RecordedTurns from_lines(const std::vector<std::string>& lines, const std::string& name,
+                               const data::AsrFields& fields = kAllFields) {
   const auto path = std::filesystem::temp_directory_path() / name;
   {
     std::ofstream f(path);
     for (const auto& l : lines) f << l << "\n";
   }
-  auto r = data::build_recorded_turns(path.string(), kAllFields, shipped_catalog(), {});
+  auto r = data::build_recorded_turns(path.string(), fields, shipped_catalog(), {});
   std::filesystem::remove(path);
   return r;
 }
@@ -150,4 +151,78 @@ TEST(RecordedTurns, NullConfidenceOrNbestIsUnknownAndUnnamedFieldsAreNotRead) {
   for (const auto& t : sample_text_only.turns) EXPECT_EQ(t["payload"]["json"].size(), 1u) << t["payload"];
   EXPECT_THROW((void)data::build_recorded_turns("/nonexistent/logs.jsonl", kAllFields, shipped_catalog(), {}),
                std::runtime_error);
+}
+
+TEST(RecordField, ANameIsOneKeyAPointerWalksAndOneStarRunsOverAnArray) {
+  const json record = json::parse(
+      R"({"a/b": 1, "asr": {"best": {"text": "hi"}}, "recordings": [{"t": "x"}, {"t": "y"}], "n": 3})");
+  const auto name = data::RecordField::parse("a/b");
+  EXPECT_FALSE(name.elements());
+  ASSERT_NE(name.find(record), nullptr);
+  EXPECT_EQ(*name.find(record), 1);
+  EXPECT_EQ(name.name(), "a/b");
+  const auto nested = data::RecordField::parse("/asr/best/text");
+  ASSERT_NE(nested.find(record), nullptr);
+  EXPECT_EQ(*nested.find(record), "hi");
+  const auto each = data::RecordField::parse("/recordings/*/t");
+  ASSERT_TRUE(each.elements());
+  EXPECT_EQ(each.elements()->to_string(), "/recordings");
+  EXPECT_EQ(*each.find(record, 1), "y");
+  EXPECT_EQ(each.name(1), "/recordings/1/t");
+  EXPECT_EQ(each.find(record, 2), nullptr);  // past the end: absent, no throw
+  // Through a scalar or with a non-numeric index into an array: absent.
+  EXPECT_EQ(data::RecordField::parse("/n/x").find(record), nullptr);
+  EXPECT_EQ(data::RecordField::parse("/recordings/first/t").find(record), nullptr);
+  // "*x" is an ordinary key, not the wildcard.
+  EXPECT_FALSE(data::RecordField::parse("/recordings/*x").elements());
+  EXPECT_THROW((void)data::RecordField::parse(""), std::invalid_argument);
+  EXPECT_THROW((void)data::RecordField::parse("/a/*/b/*"), std::invalid_argument);
+  EXPECT_THROW((void)data::RecordField::parse("/a~2b"), std::invalid_argument);
+}
+
+TEST(RecordedTurns, AStarFieldMakesATurnPerRecordingEachWithItsOwnHypothesis) {
+  // SLURP keeps several recordings of a request; a recogniser logs one transcript each.
+  const std::string record =
+      R"({"slurp_id": 2470, "sentence": "switch on the lights", "sentence_annotation": "switch on the lights", "intent": "iot_hue_lighton", "device": "tablet", "recordings": [)"
+      R"({"file": "a.flac", "asr": {"text": "switch on the light", "conf": 0.8}},)"
+      R"({"file": "b.flac", "asr": {"text": "which on the lights"}},)"
+      R"({"file": "c.flac"},)"
+      R"({"file": "d.flac", "asr": {"text": "switch on the lights", "conf": 7}}]})";
+  const std::string no_recordings =
+      R"({"slurp_id": 2480, "sentence": "hi", "sentence_annotation": "hi", "intent": "general_greet", "recordings": []})";
+  auto rec = from_lines({record, no_recordings}, "cascade_recorded_star.jsonl",
+                        {"/recordings/*/asr/text", "/recordings/*/asr/conf", ""});
+  EXPECT_EQ(rec.records, 2u);
+  ASSERT_EQ(rec.turns.size(), 2u);
+  EXPECT_EQ(rec.turns[0]["payload"]["json"], json({{"text", "switch on the light"}, {"confidence", 0.8}}));
+  EXPECT_EQ(rec.turns[1]["payload"]["json"], json({{"text", "which on the lights"}}));
+  EXPECT_EQ(rec.turns[0]["asr_field"], "/recordings/0/asr/text");
+  EXPECT_EQ(rec.turns[1]["asr_field"], "/recordings/1/asr/text");
+  EXPECT_EQ(rec.turns[0]["gold"], rec.turns[1]["gold"]);
+  EXPECT_EQ(rec.turns[0]["slurp_id"], 2470);
+  EXPECT_EQ(rec.with_confidence, 1u);
+  ASSERT_EQ(rec.problems.size(), 3u);
+  EXPECT_NE(rec.problems[0].find(":1: error[A014]: no recogniser transcript: field \"/recordings/2/asr/text\" is "
+                                 "missing; element skipped"),
+            std::string::npos)
+      << rec.problems[0];
+  EXPECT_NE(rec.problems[1].find(":1: error[A014]: field \"/recordings/3/asr/conf\" must be a number in [0, 1]"),
+            std::string::npos)
+      << rec.problems[1];
+  EXPECT_NE(rec.problems[2].find(":2: error[A014]: no recogniser transcript: field \"/recordings\" is not a "
+                                 "non-empty array; record skipped"),
+            std::string::npos)
+      << rec.problems[2];
+  // A confidence outside the array is the record's, shared by its turns.
+  auto shared = from_lines({R"({"slurp_id": 2470, "sentence": "switch on the lights", "sentence_annotation": "switch on the lights", "intent": "iot_hue_lighton", "conf": 0.5, "recordings": [{"t": "x"}, {"t": "y"}]})"},
+                           "cascade_recorded_shared.jsonl", {"/recordings/*/t", "conf", ""});
+  ASSERT_EQ(shared.turns.size(), 2u);
+  for (const auto& t : shared.turns) EXPECT_EQ(t["payload"]["json"]["confidence"], 0.5);
+}
+
+TEST(RecordedTurns, AStarOverAnotherArrayThanTheTranscriptsIsAUsageError) {
+  EXPECT_THROW((void)data::parse_asr_fields({"/recordings/*/t", "/other/*/c", ""}), std::invalid_argument);
+  EXPECT_THROW((void)data::parse_asr_fields({"/recordings/*/t", "", "/other/*/n"}), std::invalid_argument);
+  EXPECT_THROW((void)data::parse_asr_fields({"asr_text", "/recordings/*/c", ""}), std::invalid_argument);
+  EXPECT_NO_THROW((void)data::parse_asr_fields({"/recordings/*/t", "/recordings/*/c", "nbest"}));
 }
