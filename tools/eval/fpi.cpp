@@ -128,10 +128,14 @@ FpiReport run_fpi(const FpiRequest& rq) {
   const auto t0 = Clock::now();
   FpiReport rep;
   rep.size = rq.data.size;
-  const auto variants = plan_variants(rq.data);
-
-  // 1. The traces: the scored runs, then the TRAIN-fold runs.
+  // 1. The traces: the stage models of each TRAIN fold, the scored runs
+  // (their turns of TRAIN requests on those models), then the TRAIN-fold runs.
   const auto t_runs = Clock::now();
+  const auto planned = plan_variants(rq.data);  // first: it refuses a bad size
+  std::string models_note, routed_note;
+  const std::vector<FoldModels> fold_models = build_fold_models(rq.train_folds, rq.data, models_note);
+  const auto variants = route_to_fold_models(planned, fold_models, rq.data, routed_note);
+  if (!fold_models.empty()) rep.notes.push_back("scored turns: " + routed_note);
   std::vector<FpiRun> runs = run_variants(variants, rq.data);
   std::string recorded_note;
   for (auto& r : run_variants(plan_recorded(runs, rq.data, rq.data.recorded_pipeline, recorded_note), rq.data))
@@ -143,8 +147,8 @@ FpiReport run_fpi(const FpiRequest& rq) {
   rep.notes.push_back(live_note);
   std::string folds_note;
   const std::vector<FpiRun> training_runs =
-      run_variants(plan_train_folds(rq.train_folds, rq.data, runs, folds_note), rq.data);
-  rep.notes.push_back(folds_note);
+      run_variants(plan_train_folds(rq.train_folds, rq.data, fold_models, runs, folds_note), rq.data);
+  rep.notes.push_back(fold_models.empty() ? "TRAIN-fold runs: " + models_note : folds_note);
   rep.run_seconds = since(t_runs);
 
   // 2. The oracle, the baseline and the isolators that need no training,

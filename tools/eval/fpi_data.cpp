@@ -2,6 +2,7 @@
 
 #include <cascade/core/config.hpp>
 #include <cascade/core/diagnostic.hpp>
+#include <cascade/trace/reader.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -150,6 +151,19 @@ CatalogCut write_degraded_catalog(const std::filesystem::path& in, const std::fi
   return cut;
 }
 
+namespace {
+// Why no turn of a run ran: the first stage that failed, as its trace says.
+std::string first_stage_failure(const std::filesystem::path& trace) {
+  trace::Reader reader(trace);
+  while (auto rec = reader.next())
+    if (const auto* s = std::get_if<trace::StageRecord>(&*rec);
+        s != nullptr && (s->status == trace::StageStatus::Error || s->status == trace::StageStatus::Timeout ||
+                         s->status == trace::StageStatus::Crashed))
+      return "stage '" + s->stage_id + "' failed: " + s->error_message;
+  return "no stage failed: the turns were cancelled";
+}
+}  // namespace
+
 std::vector<FpiRun> run_variants(const std::vector<FpiVariant>& variants, const FpiDataRequest& rq) {
   bool cut_written = false;
   std::vector<FpiRun> out;
@@ -169,6 +183,15 @@ std::vector<FpiRun> run_variants(const std::vector<FpiVariant>& variants, const 
     run.threads = rq.threads;
     run.progress = rq.progress;
     r.run = run_pipeline(run);
+    // A run in which no turn ran is turns that do not fit the pipeline (e.g.
+    // recorded hypotheses through a speech pipeline). Labelling it would
+    // score every isolator on one direct attribution: stop and say why.
+    if (r.run.turns > 0 && r.run.ok == 0)
+      throw std::runtime_error(
+          "error[N030]: run '" + v.name + "': none of its " + std::to_string(r.run.turns) + " turns ran through " +
+          v.pipeline.string() + " (" + first_stage_failure(r.trace) +
+          "). Do the turns fit the pipeline? Turns with a recorded ASR hypothesis (cascade-assistant-data "
+          "--asr-field) run with --pipeline pipelines/assistant-recorded-asr.toml --no-text");
     out.push_back(std::move(r));
   }
   return out;

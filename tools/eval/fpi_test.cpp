@@ -34,8 +34,8 @@ struct ToolRun {
   std::string out;
 };
 
-ToolRun run_tool(const std::string& args) {
-  const std::string cmd = std::string(CASCADE_EVAL_BINARY) + " " + args + " 2>/dev/null";
+ToolRun run_tool(const std::string& args, bool with_stderr = false) {
+  const std::string cmd = std::string(CASCADE_EVAL_BINARY) + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
   ToolRun r;
   FILE* p = ::popen(cmd.c_str(), "r");
   if (p == nullptr) return r;
@@ -505,9 +505,11 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
   fs::remove_all(out);
 }
 
-// A team's own turns may be SLURP TRAIN records: the TRAIN-fold runs then
-// leave those requests out, so that none is both trained on and scored.
-TEST(FpiTool, TrainFoldRunsNeverHoldAScoredRequest) {
+// A team's own turns may be SLURP TRAIN records, which the shipped models
+// were built from: they run on the models of their own fold instead, and
+// the TRAIN-fold runs leave them out, so that none is both trained on and
+// scored.
+TEST(FpiTool, ScoredTrainRequestsRunOnTheirFoldsModelsAndNoTrainFoldRunHoldsThem) {
   const fs::path out = temp_dir("overlap");
   const fs::path tool = fs::path(CASCADE_EVAL_BINARY).parent_path() / "cascade-assistant-data";
   ASSERT_EQ(std::system((tool.string() + " --input " CASCADE_SLURP_DEVEL " --output-dir " + (out / "fold0").string() +
@@ -532,9 +534,26 @@ TEST(FpiTool, TrainFoldRunsNeverHoldAScoredRequest) {
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const json j = json::parse(r.out);
   ASSERT_FALSE(j.at("training_runs").empty());
-  bool said = false;
-  for (const auto& n : j.at("notes")) said = said || n.get<std::string>().find("left out because") != std::string::npos;
+  bool said = false, routed = false;
+  for (const auto& n : j.at("notes")) {
+    said = said || n.get<std::string>().find("left out because") != std::string::npos;
+    routed = routed || n.get<std::string>().find("3 scored turns hold SLURP TRAIN requests") != std::string::npos;
+  }
   EXPECT_TRUE(said) << j.at("notes").dump();
+  EXPECT_TRUE(routed) << j.at("notes").dump();
+  // Every scored run is fold 0's: no turn is left for the shipped models.
+  ASSERT_FALSE(j.at("runs").empty());
+  uint64_t turns_on_fold0 = 0;
+  for (const auto& run : j.at("runs")) {
+    EXPECT_TRUE(run.at("variant").get<std::string>().ends_with("-fold0")) << run.dump();
+    EXPECT_NE(run.at("condition").get<std::string>().find("TRAIN fold 0 on models built without it"), std::string::npos);
+    if (run.at("degradation") == "") turns_on_fold0 += run.at("turns").get<uint64_t>();
+  }
+  EXPECT_EQ(turns_on_fold0, 3u);
+  std::ifstream routed_turns(out / "fpi" / "fold-routed" / "main-fold0.jsonl");
+  std::set<long> routed_ids;
+  for (std::string line; std::getline(routed_turns, line);) routed_ids.insert(json::parse(line).at("slurp_id").get<long>());
+  EXPECT_EQ(routed_ids, scored);
   for (const char* fold : {"0", "1"}) {
     std::ifstream fold_turns(out / "fpi" / "train-folds" / fold / "dialogues.jsonl");
     ASSERT_TRUE(fold_turns) << fold;
@@ -577,6 +596,29 @@ TEST(FpiTool, ALogWithoutConfidenceGivesTrainFoldTranscriptsOnly) {
   bool said = false;
   for (const auto& n : j.at("notes")) said = said || n.get<std::string>().find("logged no confidence") != std::string::npos;
   EXPECT_TRUE(said) << j.at("notes").dump();
+  fs::remove_all(out);
+}
+
+// Recorded hypotheses run through the default (speech) pipeline: no turn
+// can run, and the eval says so instead of scoring one direct attribution.
+TEST(FpiTool, TurnsThatDoNotFitThePipelineStopTheEvalWithN030) {
+  const fs::path out = temp_dir("misfit");
+  fs::create_directories(out);
+  const fs::path tool = fs::path(CASCADE_EVAL_BINARY).parent_path() / "cascade-assistant-data";
+  ASSERT_EQ(std::system((tool.string() + " --asr-field asr_text --input " CASCADE_RECORDED_SAMPLE " --catalog " +
+                         std::string(CASCADE_EVAL_CATALOG) + " --output " + (out / "turns.jsonl").string() +
+                         " --allow-skipped 2> /dev/null")
+                            .c_str()),
+            0);
+  const ToolRun r = run_tool("fpi --size small -q --turns " + (out / "turns.jsonl").string() + " --out " +
+                             (out / "fpi").string(),
+                             /*with_stderr=*/true);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("error[N030]: run '"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("none of its 19 turns ran"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("stage 'speech' failed: input 'text'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--pipeline pipelines/assistant-recorded-asr.toml"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(out / "fpi" / "oracle.jsonl")) << "nothing may be labelled";
   fs::remove_all(out);
 }
 

@@ -14,7 +14,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cstdlib>
 #include <fstream>
 #include <optional>
 #include <set>
@@ -125,40 +124,21 @@ void write_recorded(const std::filesystem::path& dialogues, const sim::AsrChanne
   if (!f) throw std::runtime_error("cannot write " + out.string());
 }
 
-// Runs a build tool; its output goes to `log` (the first thing to read
-// when a fold fails).
-void run_tool(const std::string& cmd, const std::filesystem::path& log) {
-  const std::string full = cmd + " > " + shell_quote(log.string()) + " 2>&1";
-  if (std::system(full.c_str()) != 0)
-    throw std::runtime_error("TRAIN-fold data: a build tool failed (see " + log.string() + "): " + cmd);
-}
-
 }  // namespace
 
 std::vector<FpiVariant> plan_train_folds(const TrainFoldRequest& tf, const FpiDataRequest& data,
-                                         const std::vector<FpiRun>& scored, std::string& note) {
-  if (tf.folds < 2) {
-    note = "TRAIN-fold runs: off";
-    return {};
-  }
+                                         const std::vector<FoldModels>& models, const std::vector<FpiRun>& scored,
+                                         std::string& note) {
   if (tf.text_pipeline.empty()) {
     note = "TRAIN-fold runs: skipped (they run the text pipeline, and there is none)";
     return {};
   }
-  if (!std::filesystem::is_regular_file(tf.slurp)) {
-    note = "TRAIN-fold runs: skipped (no SLURP file at " + tf.slurp.string() + ")";
+  if (models.empty()) {
+    note = "TRAIN-fold runs: none (no fold models)";
     return {};
   }
-  const auto data_tool = tf.tools_dir / "cascade-assistant-data";
-  const auto nlu_tool = tf.tools_dir / "cascade-nlu-train";
-  for (const auto& t : {data_tool, nlu_tool})
-    if (!std::filesystem::exists(t)) {
-      note = "TRAIN-fold runs: skipped (" + t.filename().string() + " is not next to cascade-eval)";
-      return {};
-    }
-
   const bool small = data.size == "small";
-  const uint32_t used = small ? 2 : tf.folds;
+  const auto used = static_cast<uint32_t>(small ? std::min<size_t>(2, models.size()) : models.size());
   std::optional<TrainSideChannel> channel;
   if (!tf.recorded_pipeline.empty())
     channel = train_side_channel(scored, std::filesystem::path(data.catalog).parent_path() / "train_sentences.txt");
@@ -166,15 +146,8 @@ std::vector<FpiVariant> plan_train_folds(const TrainFoldRequest& tf, const FpiDa
   uint64_t left_out = 0;
   std::vector<FpiVariant> out;
   for (uint32_t k = 0; k < used; ++k) {
-    const auto dir = std::filesystem::absolute(data.out_dir / "train-folds" / std::to_string(k));
-    std::filesystem::create_directories(dir / "nlu");
-    run_tool(shell_quote(data_tool.string()) + " --input " + shell_quote(tf.slurp.string()) + " --output-dir " +
-                 shell_quote(dir.string()) + " --folds " + std::to_string(tf.folds) + " --fold " + std::to_string(k),
-             dir / "data.log");
-    run_tool(shell_quote(nlu_tool.string()) + " --input " + shell_quote((dir / "train_fasttext.txt").string()) +
-                 " --output " + shell_quote((dir / "nlu" / "intent.bin").string()),
-             dir / "nlu.log");
-    write_degraded_catalog(dir / "catalog.json", dir / "catalog-er-cut.json", kCatalogCut, kCatalogSeed);
+    const FoldModels& m = models[k];
+    const auto& dir = m.dir;
     const auto dialogues = dir / "dialogues.jsonl";
     left_out += write_without(dir / (small ? "eval_dialogues_small.jsonl" : "eval_dialogues.jsonl"), scored_ids, dialogues);
 
@@ -187,17 +160,13 @@ std::vector<FpiVariant> plan_train_folds(const TrainFoldRequest& tf, const FpiDa
       v.pipeline = tf.text_pipeline;
       v.input = dialogues;
       v.train_only = true;
-      const auto catalog = dir / (degradation == "er-cut" ? "catalog-er-cut.json" : "catalog.json");
-      v.overrides = {"trace.audio=\"hash\"",
-                     "stages.nlu.params.model=" + toml_string((dir / "nlu" / "intent.bin").string()),
-                     "stages.nlu.params.slots=" + toml_string((dir / "slot_lexicon.json").string()),
-                     "stages.er.params.catalog=" + toml_string(catalog.string())};
+      v.overrides = {"trace.audio=\"hash\""};
+      for (auto& o : m.overrides(degradation)) v.overrides.push_back(std::move(o));
       if (degradation == "broken-skill")
         v.overrides.push_back(std::string("stages.result.params.broken_skill=") + toml_string(kBrokenSkills));
       // What the fold's models learnt from, for an isolator's own
       // TRAIN-derived features (those it declares: fpi_isolators.hpp).
-      v.isolator_params = {{"requests", (dir / "train_fasttext.txt").string()},
-                           {"lexicon", (dir / "slot_lexicon.json").string()}};
+      v.isolator_params = m.isolator_params();
       out.push_back(std::move(v));
     };
     variant("");
@@ -224,7 +193,7 @@ std::vector<FpiVariant> plan_train_folds(const TrainFoldRequest& tf, const FpiDa
     }
   }
   note = "TRAIN-fold runs: " + std::to_string(out.size()) + " runs of SLURP TRAIN requests (" + std::to_string(used) +
-         " of " + std::to_string(tf.folds) +
+         " of " + std::to_string(models.size()) +
          " folds; text, and recorded ASR from a channel estimated on the train side" +
          (!channel              ? ": none, no plain run's recogniser made an error, or no recorded pipeline"
           : channel->confidence ? ""

@@ -8,13 +8,11 @@
 // request wrong depends mostly on the request, and 95 requests teach little
 // about that. TRAIN has 1,843 more; the shipped NLU, slot lexicon and ER
 // catalogue were built from them, so their oracle labels would say the
-// pipeline never errs. Here TRAIN is cut into kTrainFolds folds
-// (data::train_fold(), FNV-1a of the slurp_id); for fold k,
-// `cascade-assistant-data --folds K --fold k` writes the training files of
-// the OTHER folds and dialogues of fold k's requests (ids "f<k>-d0001"...),
-// `cascade-nlu-train` trains an NLU on them, and the text pipeline runs
-// fold k's dialogues with that NLU, slot lexicon and catalogue (plain, with
-// the catalogue cut, with broken skills: the variants of fpi_data.hpp).
+// pipeline never errs. Here fold k's requests run on the stage models
+// built without fold k (fpi_fold_models.hpp: an NLU, slot lexicon and
+// catalogue from the other folds' requests), through the text pipeline
+// (plain, with the catalogue cut, with broken skills: the variants of
+// fpi_data.hpp).
 // The `learned` isolator reads the fold's own TRAIN requests for its
 // nearest-request features (its `requests` parameter), as it reads the
 // shipped TRAIN file on the scored runs.
@@ -50,6 +48,7 @@
 #pragma once
 
 #include "eval/fpi_data.hpp"
+#include "eval/fpi_fold_models.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -70,17 +69,17 @@ struct TrainFoldRequest {
   std::filesystem::path recorded_pipeline;
 };
 
-// Builds each fold's data and NLU under OUT/train-folds/<k>/ (the fold's
-// dialogues minus the scored requests: dialogues.jsonl) and returns
-// the variants to run (train_only, with their input, overrides and
-// isolator parameters). `scored` are the runs already made: the channel of
-// the recorded variants is estimated from their train side (no recorded
-// variants without tf.recorded_pipeline or such runs).
+// The variants to run (train_only, with their input, overrides and
+// isolator parameters) on the fold models already built: each fold's
+// dialogues minus the scored requests (OUT/train-folds/<k>/dialogues.jsonl).
+// `scored` are the runs already made: the channel of the recorded
+// variants is estimated from their train side (no recorded variants
+// without tf.recorded_pipeline or such runs).
 // Size small: folds 0 and 1 only, their first 12 dialogues, the plain text
-// and recorded variants. Returns {} and says why in `note` when the SLURP
-// file, a tool or the text pipeline is missing. Throws std::runtime_error
-// when a tool fails.
+// and recorded variants. Returns {} and says why in `note` without a text
+// pipeline or models.
 std::vector<FpiVariant> plan_train_folds(const TrainFoldRequest& folds, const FpiDataRequest& data,
-                                         const std::vector<FpiRun>& scored, std::string& note);
+                                         const std::vector<FoldModels>& models, const std::vector<FpiRun>& scored,
+                                         std::string& note);
 
 }  // namespace cascade::language::eval
