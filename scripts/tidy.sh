@@ -30,7 +30,7 @@ files=(
   traces/src/tools/json.cpp traces/src/tools/stats.cpp traces/src/tools/verify.cpp
   traces/src/tools/where.cpp
   tools/eval/fpi_recorded.cpp tools/eval/fpi_train_folds.cpp tools/eval/fpi_fold_models.cpp tools/eval/fpi_live.cpp
-  tools/simulate/trace_turns.cpp plugins/language/data/record_field.cpp
+  tools/simulate/trace_turns.cpp plugins/language/data/record_field.cpp plugins/language/text/spoken.cpp
 )
 # Headers of the source tree (the SDK's header-only layer included), not
 # the build tree's generated ones or the system's.

@@ -1,5 +1,6 @@
 #include "judges/judges.hpp"
 
+#include "text/spoken.hpp"
 #include "text/text.hpp"
 
 #include <algorithm>
@@ -24,7 +25,9 @@ std::string_view to_string(Verdict v) noexcept {
 std::string canonical_text(std::string_view text) {
   static const std::set<std::string, std::less<>> drop{"a", "an", "the", "uh", "um", "umm", "er",
                                                        "erm", "ah", "hmm", "uhm", "mm"};
-  auto toks = tokenize(text);
+  // Written and spoken forms are one ("5:30 a.m." == "five thirty am"):
+  // spelling, not hearing.
+  auto toks = tokenize(spoken_form(text));
   // A leading wake word ("alexa ...", "hey computer ...") is not part of the
   // request: an ASR that keeps or drops it heard the same thing.
   size_t b = 0;

@@ -11,7 +11,9 @@
 //
 //   asr     out/gold: {"text": "..."} or a plain string.
 //           exact      byte-identical after trimming and folding white space.
-//           equivalent identical after canonicalisation: lower case,
+//           equivalent identical after canonicalisation: written forms
+//                      spoken (text/spoken.hpp: "5:30 a.m." == "five
+//                      thirty am", "23rd" == "twenty third"), lower case,
 //                      punctuation and apostrophes removed ("what's" ==
 //                      "whats": spelling, not hearing),
 //                      articles (a, an, the) and fillers (uh, um, umm, er,

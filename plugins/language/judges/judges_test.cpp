@@ -26,6 +26,15 @@ TEST(AsrJudge, DigitsAndNumberWordsAreEquivalent) {
   EXPECT_EQ(judge_asr_text("wake me at 7 25", "wake me at seven twenty five"), Verdict::Equivalent);
 }
 
+// A recogniser that writes numerals and "a.m." heard what SLURP spells out.
+TEST(AsrJudge, WrittenFormsOfTimesAndOrdinalsAreEquivalent) {
+  EXPECT_EQ(judge_asr_text("Set an alarm for 5:30 a.m.", "set an alarm for five thirty am"), Verdict::Equivalent);
+  EXPECT_EQ(judge_asr_text("since 3 p.m.", "since three pm"), Verdict::Equivalent);
+  EXPECT_EQ(judge_asr_text("Is the 23rd of April a Saturday?", "is the twenty third of april a saturday"),
+            Verdict::Equivalent);
+  EXPECT_EQ(judge_asr_text("since 3 p.m.", "since three am"), Verdict::Wrong);
+}
+
 TEST(AsrJudge, PunctuationCaseAndFillersAreEquivalent) {
   EXPECT_EQ(judge_asr_text("Um, what's the weather?", "what's the weather"), Verdict::Equivalent);
 }

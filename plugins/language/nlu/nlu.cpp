@@ -20,6 +20,7 @@
 // "A012: ..."; empty text -> NoResult.
 #include "model_path.hpp"
 #include "nlu/slot_tagger.hpp"
+#include "text/spoken.hpp"
 #include "text/text.hpp"
 
 #include <cascade/sdk/stage.hpp>
@@ -68,7 +69,9 @@ class Nlu : public Stage {
   }
 
   void process(Call& call) override {
-    std::string text = cascade::language::normalize_sentence(call.text(in));
+    // The spoken form: a recogniser that writes "5:30 a.m." means what the
+    // training data says as "five thirty am" (text/spoken.hpp).
+    std::string text = cascade::language::spoken_form(call.text(in));
     if (text.empty()) throw Error(Status::NoResult, "empty text: nothing to classify");
     std::istringstream is(text + "\n");
     std::vector<std::pair<fasttext::real, std::string>> preds;

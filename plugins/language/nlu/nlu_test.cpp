@@ -90,6 +90,17 @@ TEST(Nlu, TagsSlotsWithOffsetsIntoTheNormalisedText) {
   EXPECT_EQ(slots["date"], "tomorrow");
 }
 
+// A recogniser that writes "7 a.m." gets what "seven am" gets: the NLU
+// reads the spoken form its training data is in (text/spoken.hpp).
+TEST(Nlu, ReadsWrittenNumeralsAsTheSpokenFormItLearnt) {
+  auto h = load();
+  const auto spoken = run(*h, "wake me up at seven am tomorrow");
+  const auto written = run(*h, "Wake me up at 7 a.m. tomorrow.");
+  EXPECT_EQ(written["text"], "wake me up at seven am tomorrow");
+  EXPECT_EQ(written["intent"], spoken["intent"]);
+  EXPECT_EQ(written["slots"], spoken["slots"]);
+}
+
 TEST(Nlu, GivesTheSameAnswerFromConcurrentCalls) {
   auto h = load();
   const std::vector<std::string> texts{"turn off the kitchen lights", "what is the weather in boston",
