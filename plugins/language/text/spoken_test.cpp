@@ -68,3 +68,22 @@ TEST(SpokenForm, EverySlurpSentenceIsAlreadyInSpokenForm) {
   }
   EXPECT_EQ(sentences, 2033u);
 }
+
+// Untrusted input: no mix of digits, signs and letters throws (std::stol
+// overflows past 19 digits), and a numeral too long to read is left as
+// written.
+TEST(SpokenForm, NoTokenThrowsAndTooLongANumeralStaysAsWritten) {
+  const std::string alphabet = "0123456789999999$%:.,'-aAmMpPstndrh ";
+  uint64_t state = 7;
+  for (int n = 0; n < 20000; ++n) {
+    std::string text;
+    const size_t length = 1 + n % 24;
+    for (size_t i = 0; i < length; ++i) {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;  // a fixed LCG: the same cases every run
+      text += alphabet[(state >> 33) % alphabet.size()];
+    }
+    ASSERT_NO_THROW((void)spoken_form(text)) << text;
+  }
+  EXPECT_EQ(spoken_form("$123456789012345 99999999999th 1234567890123:00"),
+            "123456789012345 99999999999th 1234567890123 00");
+}
