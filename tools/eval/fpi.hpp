@@ -2,7 +2,10 @@
 // against the oracle on held-out turns.
 //
 // The shape of the work:
-//   1. run the variants (eval/fpi_data.hpp): one trace per condition;
+//   1. build the stage models of each TRAIN fold (eval/fpi_fold_models.hpp)
+//      and run the variants (eval/fpi_data.hpp): one trace per condition,
+//      a scored turn of a SLURP TRAIN request (--turns) on its fold's
+//      models ("<variant>-fold<k>");
 //   2. per trace: rebuild the variant's pipeline (its overrides too) for
 //      the oracle's replays; run the oracle, the isolators (analyzer
 //      plugins on the search path whose labels are the failure points)
@@ -29,7 +32,8 @@
 // The stage models (NLU, ER catalogue, language model) are built from the
 // TRAIN split of SLURP devel and the eval dialogues come from the EVAL
 // split only, so every oracle label here is on a request the models never
-// trained on (plugins/language/data/README.md).
+// trained on (plugins/language/data/README.md); a team's turns of TRAIN
+// requests run on models built without their fold, for the same reason.
 //
 // Lifecycle: run_fpi() builds and tears down everything it uses.
 // Threading: one call at a time; inside, the pipelines' engines and the
