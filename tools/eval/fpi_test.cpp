@@ -46,6 +46,17 @@ ToolRun run_tool(const std::string& args, bool with_stderr = false) {
   return r;
 }
 
+// The recorded-ASR sample as turns (cascade-assistant-data --asr-field
+// asr_text, docs/recorded-asr.md step 1) in out/turns.jsonl.
+bool write_sample_turns(const fs::path& out) {
+  fs::create_directories(out);
+  const fs::path tool = fs::path(CASCADE_EVAL_BINARY).parent_path() / "cascade-assistant-data";
+  return std::system((tool.string() + " --asr-field asr_text --input " CASCADE_RECORDED_SAMPLE " --catalog " +
+                      std::string(CASCADE_EVAL_CATALOG) + " --output " + (out / "turns.jsonl").string() +
+                      " --allow-skipped > /dev/null 2>&1")
+                         .c_str()) == 0;
+}
+
 uint64_t sum(const json& counts) {
   uint64_t n = 0;
   for (const auto& [k, v] : counts.items()) n += v.get<uint64_t>();
@@ -568,13 +579,7 @@ TEST(FpiTool, ScoredTrainRequestsRunOnTheirFoldsModelsAndNoTrainFoldRunHoldsThem
 // train side, and carry no confidence either.
 TEST(FpiTool, ALogWithoutConfidenceGivesTrainFoldTranscriptsOnly) {
   const fs::path out = temp_dir("no-confidence");
-  fs::create_directories(out);
-  const fs::path tool = fs::path(CASCADE_EVAL_BINARY).parent_path() / "cascade-assistant-data";
-  ASSERT_EQ(std::system((tool.string() + " --asr-field asr_text --input " CASCADE_RECORDED_SAMPLE " --catalog " +
-                         std::string(CASCADE_EVAL_CATALOG) + " --output " + (out / "turns.jsonl").string() +
-                         " --allow-skipped 2> /dev/null")
-                            .c_str()),
-            0);
+  ASSERT_TRUE(write_sample_turns(out));
   const ToolRun r = run_tool("fpi --size small --json -q --turns " + (out / "turns.jsonl").string() +
                              " --pipeline " CASCADE_EVAL_RECORDED_PIPELINE " --no-text --out " + (out / "fpi").string());
   ASSERT_EQ(r.exit_code, 0) << r.out;
@@ -603,13 +608,7 @@ TEST(FpiTool, ALogWithoutConfidenceGivesTrainFoldTranscriptsOnly) {
 // can run, and the eval says so instead of scoring one direct attribution.
 TEST(FpiTool, TurnsThatDoNotFitThePipelineStopTheEvalWithN030) {
   const fs::path out = temp_dir("misfit");
-  fs::create_directories(out);
-  const fs::path tool = fs::path(CASCADE_EVAL_BINARY).parent_path() / "cascade-assistant-data";
-  ASSERT_EQ(std::system((tool.string() + " --asr-field asr_text --input " CASCADE_RECORDED_SAMPLE " --catalog " +
-                         std::string(CASCADE_EVAL_CATALOG) + " --output " + (out / "turns.jsonl").string() +
-                         " --allow-skipped 2> /dev/null")
-                            .c_str()),
-            0);
+  ASSERT_TRUE(write_sample_turns(out));
   const ToolRun r = run_tool("fpi --size small -q --turns " + (out / "turns.jsonl").string() + " --out " +
                              (out / "fpi").string(),
                              /*with_stderr=*/true);
