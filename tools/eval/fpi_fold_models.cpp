@@ -103,21 +103,33 @@ std::vector<FpiVariant> route_to_fold_models(const std::vector<FpiVariant>& vari
   for (const auto& m : models)
     for (const long id : m.requests) fold_of_request[id] = &m;
   const auto dir = std::filesystem::absolute(data.out_dir / "fold-routed");
-  uint64_t moved = 0, runs = 0;
-  std::set<std::filesystem::path> counted;  // inputs whose moved turns are in `moved`
-  std::vector<FpiVariant> out;
-  for (const auto& v : variants) {
-    // Split the variant's turns: its own, and those of each fold.
-    const auto input = v.input.empty() ? data.input : v.input;
-    std::ifstream in(input);
+  // A variant's turns: its own, and those of each fold; read once per
+  // input file, since the variants of a grid share one.
+  struct Partition {
     std::string own;
     std::map<uint32_t, std::string> by_fold;
-    for (std::string line; std::getline(in, line);) {
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      const auto it = fold_of_request.find(slurp_id_of(line));
-      (it == fold_of_request.end() ? own : by_fold[it->second->fold]) += line + "\n";
+  };
+  std::map<std::filesystem::path, Partition> partitions;
+  uint64_t moved = 0, runs = 0;
+  std::vector<FpiVariant> out;
+  for (const auto& v : variants) {
+    const auto input = v.input.empty() ? data.input : v.input;
+    auto [at, fresh] = partitions.try_emplace(input);
+    Partition& part = at->second;
+    if (fresh) {
+      std::ifstream in(input);
+      for (std::string line; std::getline(in, line);) {
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        const auto it = fold_of_request.find(slurp_id_of(line));
+        if (it == fold_of_request.end()) {
+          part.own += line + "\n";
+        } else {
+          part.by_fold[it->second->fold] += line + "\n";
+          ++moved;
+        }
+      }
     }
-    if (by_fold.empty()) {
+    if (part.by_fold.empty()) {
       out.push_back(v);
       continue;
     }
@@ -130,12 +142,12 @@ std::vector<FpiVariant> route_to_fold_models(const std::vector<FpiVariant>& vari
       if (!f) throw std::runtime_error("cannot write " + path.string());
       return path;
     };
-    if (!own.empty()) {
+    if (!part.own.empty()) {
       FpiVariant mine = v;
-      mine.input = write(v.name, own);
+      mine.input = write(v.name, part.own);
       out.push_back(std::move(mine));
     }
-    for (const auto& [k, text] : by_fold) {
+    for (const auto& [k, text] : part.by_fold) {
       const uint32_t fold = k;  // a lambda cannot capture a structured binding before C++20's P1091 (clang 14)
       const FoldModels& m = *std::find_if(models.begin(), models.end(), [&](const FoldModels& x) { return x.fold == fold; });
       FpiVariant f = v;
@@ -145,11 +157,9 @@ std::vector<FpiVariant> route_to_fold_models(const std::vector<FpiVariant>& vari
       std::erase_if(f.overrides, sets_a_model);
       for (auto& o : m.overrides(v.degradation)) f.overrides.push_back(std::move(o));
       for (const auto& [key, value] : m.isolator_params()) f.isolator_params[key] = value;
-      if (!counted.contains(input)) moved += static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n'));
       ++runs;
       out.push_back(std::move(f));
     }
-    counted.insert(input);
   }
   note = moved == 0 ? "no scored turn holds a SLURP TRAIN request"
                     : std::to_string(moved) + " scored turns hold SLURP TRAIN requests: " + std::to_string(runs) +

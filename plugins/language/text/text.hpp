@@ -4,7 +4,9 @@
 // Why one place: the data tool normalises training sentences, the NLU and
 // ER plugins normalise their input, and the judges canonicalise outputs. If
 // any two of them disagreed on what "normalised" means, gold and prediction
-// would differ for reasons no stage is responsible for.
+// would differ for reasons no stage is responsible for. Where written text
+// enters (the NLU's input, the judges), spoken.hpp first reads numerals
+// and "a.m." as the words SLURP writes.
 //
 // Lifecycle: free functions, no state. Threading: all functions are pure
 // and safe to call from any number of threads.
