@@ -170,7 +170,7 @@ int main(int argc, char** argv) {
   fpi_cmd->add_option("--train-folds", fpi.train_folds.folds,
                       "Cut SLURP TRAIN into this many folds and run each through the text and recorded-ASR pipelines "
                       "with stage models built without it: more training data for an isolator that learns, never "
-                      "scored (0: none)")
+                      "scored; a scored turn of a TRAIN request (--turns) runs on its fold's models (0: none of this)")
       ->capture_default_str()
       ->check(CLI::Validator(
           [](const std::string& k) {
