@@ -42,7 +42,7 @@ struct FoldModels {
   // models (the cut catalogue where `degradation` holds "er-cut").
   std::vector<std::string> overrides(const std::string& degradation) const;
   // What these models learnt from, for an isolator's TRAIN-derived
-  // features (the `learned` plugin's `requests` and `lexicon`).
+  // features (those it declares: the `learned` plugin's `requests`).
   std::map<std::string, std::string> isolator_params() const;
 };
 
