@@ -24,18 +24,6 @@ void run_tool(const std::string& cmd, const std::filesystem::path& log) {
     throw std::runtime_error("TRAIN-fold data: a build tool failed (see " + log.string() + "): " + cmd);
 }
 
-// The requests of a fold: its dialogues' addressed turns.
-std::set<long> addressed_requests(const std::filesystem::path& dialogues) {
-  std::set<long> ids;
-  std::ifstream in(dialogues);
-  for (std::string line; std::getline(in, line);) {
-    const json t = json::parse(line, nullptr, false);
-    if (t.is_object() && t.value("addressed", false) && t.contains("slurp_id") && t["slurp_id"].is_number_integer())
-      ids.insert(t["slurp_id"].get<long>());
-  }
-  return ids;
-}
-
 // Whether a --set override points a stage at a model these folds replace.
 bool sets_a_model(const std::string& override_) {
   for (const char* key : {"stages.nlu.params.model=", "stages.nlu.params.slots=", "stages.er.params.catalog="})
@@ -43,12 +31,25 @@ bool sets_a_model(const std::string& override_) {
   return false;
 }
 
-long slurp_id_of(const std::string& line) {
-  const json t = json::parse(line, nullptr, false);
+// The slurp_id of a parsed turn, or -1 (not a turn, or none).
+long id_of(const json& t) {
   return t.is_object() && t.contains("slurp_id") && t["slurp_id"].is_number_integer() ? t["slurp_id"].get<long>() : -1;
 }
 
 }  // namespace
+
+long slurp_id_of(const std::string& line) { return id_of(json::parse(line, nullptr, false)); }
+
+std::set<long> slurp_ids(const std::filesystem::path& turns, bool addressed_only) {
+  std::set<long> ids;
+  std::ifstream in(turns);
+  for (std::string line; std::getline(in, line);) {
+    const json t = json::parse(line, nullptr, false);
+    if (addressed_only && !(t.is_object() && t.value("addressed", false))) continue;
+    if (const long id = id_of(t); id >= 0) ids.insert(id);
+  }
+  return ids;
+}
 
 std::vector<std::string> FoldModels::overrides(const std::string& degradation) const {
   const auto catalog = dir / (degradation.find("er-cut") != std::string::npos ? "catalog-er-cut.json" : "catalog.json");
@@ -90,7 +91,7 @@ std::vector<FoldModels> build_fold_models(const TrainFoldRequest& tf, const FpiD
                  " --output " + shell_quote((m.dir / "nlu" / "intent.bin").string()),
              m.dir / "nlu.log");
     write_degraded_catalog(m.dir / "catalog.json", m.dir / "catalog-er-cut.json", kCatalogCut, kCatalogSeed);
-    m.requests = addressed_requests(m.dir / "eval_dialogues.jsonl");
+    m.requests = slurp_ids(m.dir / "eval_dialogues.jsonl", /*addressed_only=*/true);  // the fold's requests
     out.push_back(std::move(m));
   }
   return out;

@@ -46,6 +46,11 @@ struct FoldModels {
   std::map<std::string, std::string> isolator_params() const;
 };
 
+// The slurp_id of a turns line, or -1 (not JSON, or no integer slurp_id).
+long slurp_id_of(const std::string& line);
+// The slurp_ids of a turns file's turns (only the addressed ones, if asked).
+std::set<long> slurp_ids(const std::filesystem::path& turns, bool addressed_only = false);
+
 // Builds every fold's models; {} with `note` saying why when the folds are
 // off or the SLURP file or a tool is missing. Throws std::runtime_error
 // when a tool fails (its log is named).

@@ -71,18 +71,6 @@ std::optional<TrainSideChannel> train_side_channel(const std::vector<FpiRun>& sc
   return TrainSideChannel{sim::AsrChannel(std::move(model), {vocabulary.begin(), vocabulary.end()}), confidence};
 }
 
-// The slurp_ids of a turns file: the scored requests, which no TRAIN-fold
-// run may hold (a team's own turns may be SLURP TRAIN records).
-std::set<long> slurp_ids(const std::filesystem::path& turns) {
-  std::set<long> ids;
-  std::ifstream f(turns);
-  for (std::string line; std::getline(f, line);) {
-    const json t = json::parse(line, nullptr, false);
-    if (t.is_object() && t.contains("slurp_id") && t["slurp_id"].is_number_integer()) ids.insert(t["slurp_id"].get<long>());
-  }
-  return ids;
-}
-
 // The fold's dialogues without the scored requests; returns how many
 // turns were left out.
 uint64_t write_without(const std::filesystem::path& dialogues, const std::set<long>& scored,
@@ -91,8 +79,7 @@ uint64_t write_without(const std::filesystem::path& dialogues, const std::set<lo
   std::ofstream f(out, std::ios::trunc);
   uint64_t left_out = 0;
   for (std::string line; std::getline(in, line);) {
-    const json t = json::parse(line);
-    if (t.contains("slurp_id") && scored.contains(t["slurp_id"].get<long>())) {
+    if (scored.contains(slurp_id_of(line))) {
       ++left_out;
       continue;
     }
@@ -142,6 +129,8 @@ std::vector<FpiVariant> plan_train_folds(const TrainFoldRequest& tf, const FpiDa
   std::optional<TrainSideChannel> channel;
   if (!tf.recorded_pipeline.empty())
     channel = train_side_channel(scored, std::filesystem::path(data.catalog).parent_path() / "train_sentences.txt");
+  // The scored requests, which no TRAIN-fold run may hold (a team's own
+  // turns may be SLURP TRAIN records).
   const std::set<long> scored_ids = slurp_ids(data.input);
   uint64_t left_out = 0;
   std::vector<FpiVariant> out;
