@@ -52,6 +52,10 @@ const std::vector<std::string>& failure_classes() {
   return c;
 }
 
-std::string split_side(std::string_view dialogue_id) { return (fnv1a(dialogue_id) & 1u) != 0 ? "test" : "train"; }
+std::string_view split_key(std::string_view dialogue_id) { return dialogue_id.substr(0, dialogue_id.find('#')); }
+
+std::string split_side(std::string_view dialogue_id) {
+  return (fnv1a(split_key(dialogue_id)) & 1u) != 0 ? "test" : "train";
+}
 
 }  // namespace cascade

@@ -63,6 +63,7 @@ namespace language::eval {
 // The split by dialogue and the lowest-confidence baseline are the ones
 // `cascade isolate` and `cascade isolate train` use (cascade/core/baselines.hpp).
 using cascade::lowest_confidence_label;
+using cascade::split_key;
 using cascade::split_side;
 
 struct FpiRequest {

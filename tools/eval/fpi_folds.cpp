@@ -18,7 +18,7 @@ const std::vector<std::string>& kClasses = cascade::failure_classes();
 }  // namespace
 
 uint32_t fold_of(std::string_view dialogue_id, uint32_t folds) {
-  return static_cast<uint32_t>(stable_hash(dialogue_id) % folds);  // FNV-1a 64, as split_side()
+  return static_cast<uint32_t>(stable_hash(split_key(dialogue_id)) % folds);  // FNV-1a 64, as split_side()
 }
 
 CrossValidation cross_validate(uint32_t folds, const std::vector<FpiRun>& runs,

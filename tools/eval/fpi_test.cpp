@@ -114,6 +114,23 @@ TEST(FpiData, TwoFoldsAreTheSplitAndEveryFoldIsUsed) {
   EXPECT_EQ(folds, (std::set<uint32_t>{0, 1, 2, 3, 4}));
 }
 
+// Dialogue `<id>#<k>` (other recordings of `<id>`'s requests) falls with
+// `<id>` in the split and in every fold.
+TEST(FpiData, ADialogueOfOtherRecordingsFallsWithItsFirst) {
+  int moved = 0;
+  for (int i = 0; i < 96; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "d%04d", i);
+    for (const std::string& other : {std::string(id) + "#1", std::string(id) + "#2"}) {
+      EXPECT_EQ(ev::split_key(other), id);
+      EXPECT_EQ(ev::split_side(other), ev::split_side(id)) << other;
+      EXPECT_EQ(ev::fold_of(other, 5), ev::fold_of(id, 5)) << other;
+      moved += cascade::fnv1a(other) % 2 != cascade::fnv1a(id) % 2 ? 1 : 0;
+    }
+  }
+  EXPECT_GT(moved, 20) << "hashing the whole id would put these on the other side";
+}
+
 TEST(FpiData, TheDefaultPlanCoversVoicesNoiseAndEveryDegradation) {
   ev::FpiDataRequest rq;
   rq.speech_pipeline = CASCADE_EVAL_SPEECH_PIPELINE;

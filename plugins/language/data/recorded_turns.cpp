@@ -67,6 +67,15 @@ RecordedTurns build_recorded_turns(const std::string& path, const AsrFields& asr
   RecordedTurns out;
   const World world = World::initial();
   DialogueLayout layout(opt);
+  // The turns of the layout's current dialogue, by element: written
+  // dialogue by dialogue (`<id>`, then `<id>#1`, ...) when it moves on.
+  std::vector<std::vector<json>> pending;
+  size_t pending_dialogue = 0;
+  const auto flush = [&] {
+    for (auto& turns : pending)
+      for (auto& t : turns) out.turns.push_back(std::move(t));
+    pending.clear();
+  };
   std::string line;
   for (size_t n = 1; std::getline(in, line); ++n) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -95,7 +104,8 @@ RecordedTurns build_recorded_turns(const std::string& path, const AsrFields& asr
       }
       elements = a->size();
     }
-    const size_t turns_before = out.turns.size();
+    // The record's turns, one per hypothesis read, by element.
+    std::vector<std::pair<size_t, json>> turns;
     for (size_t e = 0; e < elements; ++e) {
       json hyp;
       try {
@@ -107,16 +117,34 @@ RecordedTurns build_recorded_turns(const std::string& path, const AsrFields& asr
       }
       out.with_confidence += hyp.contains("confidence") ? 1 : 0;
       out.with_nbest += hyp.contains("nbest") ? 1 : 0;
-      json turn = layout.next_addressed();
+      json turn;
       turn["addressed"] = true;
       turn["slurp_id"] = r.slurp_id;
       if (fields.text.elements()) turn["asr_field"] = fields.text.at(e).to_string();
       turn["payload"] = {{"json", std::move(hyp)}};
       turn["gold"] = gold_turn(r, catalog, world);
-      out.turns.push_back(std::move(turn));
+      turns.emplace_back(e, std::move(turn));
     }
-    if (out.turns.size() > turns_before && !is_eval(r.slurp_id)) ++out.train_side;
+    if (turns.empty()) continue;
+    // One place in the layout for the record; element e > 0 takes it in
+    // dialogue `<id>#e` (split_key(): the same side of every split).
+    const json header = layout.next_addressed();
+    if (layout.dialogue() != pending_dialogue) flush();
+    pending_dialogue = layout.dialogue();
+    for (auto& [e, turn] : turns) {
+      json h = header;
+      if (e > 0) {
+        const std::string did = header["dialogue_id"].get<std::string>() + "#" + std::to_string(e);
+        h["dialogue_id"] = did;
+        h["turn_id"] = did + "-" + std::to_string(header["turn_index"].get<long>());
+      }
+      h.update(turn);
+      if (pending.size() <= e) pending.resize(e + 1);
+      pending[e].push_back(std::move(h));
+    }
+    if (!is_eval(r.slurp_id)) ++out.train_side;
   }
+  flush();
   return out;
 }
 

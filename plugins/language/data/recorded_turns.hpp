@@ -3,13 +3,20 @@
 // recogniser's transcript in a field of their own (`--asr-field`).
 //
 // Each record becomes one addressed turn in the eval-dialogue layout
-// (README.md), in file order (one per element, in element order, where
-// the transcript's field has a "*": the turn's "asr_field" then names the
-// element's pointer), whose payload is the hypothesis
+// (README.md), in file order, whose payload is the hypothesis
 //   {"json": {"text": <asr field>, "confidence": <number>?, "nbest": [{"text","score"}]?}}
 // for pipelines/assistant-recorded-asr.toml (`input.json`), and whose gold
 // is gold_turn() of the record against the shipped catalogue: exactly what
 // an eval-dialogue turn of the same record carries.
+//
+// Where the transcript's field has a "*", each element (recording) e of a
+// record makes a turn (its "asr_field" names the element's pointer), all
+// at the record's place in the layout: element 0 in dialogue `<id>`,
+// element e in dialogue `<id>#e`, which holds element e of the same
+// records as `<id>`. Why: a split by dialogue hashes the id up to its
+// '#' (core's split_key()), so every recording of a request falls on the
+// same side and none is trained on while another is scored. The turns
+// are written dialogue by dialogue (`<id>`, `<id>#1`, ...).
 //
 // Bad records never pass silently: each is reported as
 // "<file>:<line>: error[CODE]: ..." and skipped (A012: not JSON or not a

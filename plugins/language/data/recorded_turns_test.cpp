@@ -5,11 +5,14 @@
 // records are reported with file:line and a code, never dropped silently.
 #include "data/recorded_turns.hpp"
 
+#include <cascade/core/baselines.hpp>
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 
 using namespace cascade::language;
 using json = nlohmann::json;
@@ -218,6 +221,59 @@ TEST(RecordedTurns, AStarFieldMakesATurnPerRecordingEachWithItsOwnHypothesis) {
                            "cascade_recorded_shared.jsonl", {"/recordings/*/t", "conf", ""});
   ASSERT_EQ(shared.turns.size(), 2u);
   for (const auto& t : shared.turns) EXPECT_EQ(t["payload"]["json"]["confidence"], 0.5);
+}
+
+// Recording e of a record sits at the record's place in dialogue
+// `<id>#e`, so a split by dialogue (core's split_side) never puts two
+// recordings of one request on opposite sides; each dialogue's turns are
+// written together.
+TEST(RecordedTurns, EveryRecordingOfARequestFallsOnTheSameSideOfTheSplit) {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 12; ++i) {
+    std::string recordings;
+    for (int e = 0; e < 2 + i % 2; ++e)  // two or three recordings
+      recordings += std::string(e > 0 ? "," : "") + (i == 4 && e == 0 ? "{}" : R"({"t": "hello there"})");
+    lines.push_back(R"({"slurp_id": )" + std::to_string(2470 + i) +
+                    R"(, "sentence": "hello", "sentence_annotation": "hello", "intent": "general_greet", "recordings": [)" +
+                    recordings + "]}");
+  }
+  const auto rec = from_lines(lines, "cascade_recorded_split.jsonl", {"/recordings/*/t", "", ""});
+  ASSERT_EQ(rec.turns.size(), 12u * 2 + 6 - 1);  // record 4's recording 0 has no transcript
+  std::map<long, std::set<std::string>> sides, keys;
+  std::map<std::pair<std::string, long>, long> at;  // (dialogue, turn_index) -> slurp_id
+  std::set<std::string> finished;
+  std::string current;
+  for (const auto& t : rec.turns) {
+    const std::string d = t["dialogue_id"].get<std::string>();
+    const long id = t["slurp_id"].get<long>();
+    sides[id].insert(cascade::split_side(d));
+    keys[id].insert(std::string(cascade::split_key(d)));
+    at[{d, t["turn_index"].get<long>()}] = id;
+    EXPECT_EQ(t["turn_id"], d + "-" + std::to_string(t["turn_index"].get<long>()));
+    const std::string field = t["asr_field"].get<std::string>();
+    const std::string e = field.substr(12, field.find('/', 12) - 12);  // "/recordings/<e>/t"
+    EXPECT_EQ(d, std::string(cascade::split_key(d)) + (e == "0" ? "" : "#" + e)) << d << " " << field;
+    if (d != current) {
+      EXPECT_TRUE(finished.insert(d).second) << "dialogue " << d << " written in two pieces";
+      current = d;
+    }
+  }
+  std::set<std::string> both_sides;
+  for (const auto& [id, s] : sides) {
+    EXPECT_EQ(s.size(), 1u) << "request " << id << " on both sides";
+    EXPECT_EQ(keys[id].size(), 1u) << "request " << id;
+    both_sides.insert(s.begin(), s.end());
+  }
+  EXPECT_EQ(both_sides.size(), 2u) << "the records should span both sides";
+  // `<id>#1` holds recording 1 of the records of `<id>`, at their places.
+  for (const auto& [where, id] : at) {
+    const auto& [d, index] = where;
+    if (d.find('#') == std::string::npos) continue;
+    const auto first = at.find({std::string(cascade::split_key(d)), index});
+    if (first != at.end()) {
+      EXPECT_EQ(first->second, id) << d << " turn " << index;
+    }
+  }
 }
 
 TEST(RecordedTurns, AStarOverAnotherArrayThanTheTranscriptsIsAUsageError) {

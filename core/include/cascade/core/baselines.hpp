@@ -33,7 +33,14 @@ std::string lowest_confidence_label(const trace::Turn& turn);
 // FNV-1a 64 of `text`: stable across builds and machines.
 uint64_t fnv1a(std::string_view text);
 
-// "train" or "test": FNV-1a 64 of the dialogue id, odd -> test. Every turn
+// What a split by dialogue hashes: the dialogue id up to its first '#'.
+// Dialogue `<id>#<k>` holds other recordings of the requests of dialogue
+// `<id>` (cascade-assistant-data's per-recording turns,
+// plugins/language/data/recorded_turns.hpp), so it falls with `<id>`:
+// no request is trained on in one recording and scored in another.
+std::string_view split_key(std::string_view dialogue_id);
+
+// "train" or "test": FNV-1a 64 of the split key, odd -> test. Every turn
 // of a dialogue falls on one side, under every condition it is run in.
 std::string split_side(std::string_view dialogue_id);
 
