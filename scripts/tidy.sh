@@ -12,7 +12,7 @@ files=(
   core/graph/graph.cpp core/loader/loader.cpp
   core/run/inputs.cpp core/run/loop.cpp core/run/plan.cpp core/run/replay.cpp
   core/apps/cascade/crash_report.cpp core/apps/cascade/run_commands.cpp core/apps/cascade/isolate_train_model.cpp
-  core/apps/cascade/isolate_train_probes.cpp
+  core/apps/cascade/isolate_train_probes.cpp core/apps/cascade/isolate_train_cv.cpp
   core/runtime/engine.cpp core/runtime/outcome.cpp core/runtime/stage_caller.cpp core/runtime/compiled_plan.cpp
   core/isolation/process_stage.cpp core/isolation/protocol.cpp core/isolation/worker_process.cpp
   core/isolation/worker_main.cpp

@@ -71,6 +71,20 @@ std::map<uint64_t, std::string> run_isolator(const LoadedPlugin& p, const FpiVar
   return labels_of(r);
 }
 
+namespace {
+
+// The weight the trainer gave the auxiliary (TRAIN-fold) rows, as the
+// model file records it; nullopt when it records none.
+std::optional<std::string> auxiliary_weight(const std::filesystem::path& model) {
+  std::ifstream f(model);
+  const nlohmann::json j = nlohmann::json::parse(f, nullptr, false);
+  const nlohmann::json::json_pointer at("/learner/attributes/cascade_auxiliary_weight");
+  if (j.is_discarded() || !j.contains(at) || !j[at].is_string()) return std::nullopt;
+  return j[at].get<std::string>();
+}
+
+}  // namespace
+
 std::optional<std::filesystem::path> train_isolator(const LoadedPlugin& plugin,
                                                     const std::vector<FpiRun>& runs,
                                                     const std::filesystem::path& oracle, const std::filesystem::path& out,
@@ -105,7 +119,8 @@ std::optional<std::filesystem::path> train_isolator(const LoadedPlugin& plugin,
       f << nlohmann::json{{"trace", r.trace.string()},
                           {"params", given},
                           {"pipeline", r.variant.pipeline.string()},
-                          {"set", r.variant.overrides}}
+                          {"set", r.variant.overrides},
+                          {"auxiliary", r.variant.train_only}}
                .dump()
         << "\n";
     }
@@ -121,6 +136,8 @@ std::optional<std::filesystem::path> train_isolator(const LoadedPlugin& plugin,
     return std::nullopt;
   }
   note = "trained with cascade isolate train (defaults) on the oracle labels of " + oracle.filename().string();
+  if (const auto w = auxiliary_weight(model))
+    note += "; the TRAIN-fold runs' turns weighed " + *w + " (chosen by cross-validation on the scored runs)";
   return model;
 }
 

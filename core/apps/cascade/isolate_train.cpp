@@ -22,9 +22,11 @@
 //      the pipeline the traces came from);
 //   3. join by (trace file name, turn_seq), in trace then turn order;
 //      print the training size and class balance to stderr;
-//   4. cross-validation by dialogue (--cv folds): every row predicted by a
-//      model that never saw its dialogue; print how well that does, and
-//      choose the decision weights on those predictions
+//   4. cross-validation by dialogue (--cv folds, isolate_train_cv.hpp):
+//      every row predicted by a model that never saw its dialogue; the
+//      weight of the auxiliary rows (traces marked so: training data
+//      only) chosen by it; print how well that does on the other rows,
+//      and choose the decision weights on those predictions
 //      (isolate_train_model.hpp says why);
 //   5. xgboost on all rows (multi:softprob, one class per failure point,
 //      rarer classes weighted up), nthread=1 and the seed: the same inputs
@@ -38,6 +40,7 @@
 //
 // Exit codes: 0 trained, 1 no training data or xgboost failed (N020, N021),
 // 2 usage or config error.
+#include "isolate_train_cv.hpp"
 #include "isolate_train_model.hpp"
 #include "isolate_train_probes.hpp"
 
@@ -54,14 +57,13 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <iomanip>
 #include <iostream>
 #include <limits>
 #include <map>
-#include <sstream>
 
 namespace {
 
@@ -82,9 +84,7 @@ struct TrainArgs {
   // Defaults: the best mean accuracy and macro-F1 over both halves of the
   // eval dialogues' split, on the text and on the speech assistant's traces
   // (shallow trees, slow learning: a few hundred training turns).
-  cascade::isolate_train::FitOptions fit;
-  uint32_t cv = 5;                  // folds of the cross-validation; 0: none
-  std::string objective = "mean";   // what the decision weights maximise
+  cascade::isolate_train::CvOptions cv;  // and the fit's options, cv.fit
   std::string dialogues = "all";  // all, or one side of the documented split: train, test
   std::vector<std::string> probes;  // gold probes for a diagnostic cross-validation
   uint32_t jobs = 0;
@@ -110,13 +110,14 @@ struct TraceSetup {
   Params params;
   std::string pipeline;
   std::vector<std::string> overrides;
+  bool auxiliary = false;  // its rows only add training data (Example::auxiliary)
 };
 
 // Per trace: --param and -p/--set for every trace, then the trace's line of
 // --trace-params over them. Lines name traces as given on the command
 // line (or by the same canonical path).
 std::map<std::string, TraceSetup> setup_by_trace(const TrainArgs& a) {
-  TraceSetup common{{}, a.pipeline, a.overrides};
+  TraceSetup common{{}, a.pipeline, a.overrides, false};
   for (const auto& kv : a.params) {
     const auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0)
@@ -150,6 +151,10 @@ std::map<std::string, TraceSetup> setup_by_trace(const TrainArgs& a) {
       if (!j["pipeline"].is_string()) throw CascadeError("N022", "\"pipeline\" must be a file name", where);
       it->second.pipeline = j["pipeline"].get<std::string>();
       it->second.overrides.clear();
+    }
+    if (j.contains("auxiliary")) {
+      if (!j["auxiliary"].is_boolean()) throw CascadeError("N022", "\"auxiliary\" must be true or false", where);
+      it->second.auxiliary = j["auxiliary"].get<bool>();
     }
     if (j.contains("set")) {
       if (!j["set"].is_array()) throw CascadeError("N022", "\"set\" must be an array of KEY=VALUE strings", where);
@@ -223,6 +228,7 @@ std::vector<Example> features(const cascade::LoadedPlugin& learned, const TrainA
       Example ex;
       ex.key = key_of(t, v.turn_seq);
       ex.dialogue = v.dialogue_id;
+      ex.auxiliary = setup.auxiliary;
       if (e.contains("intent") && e["intent"].is_string()) ex.intent = e["intent"].get<std::string>();
       for (const auto& x : e["features"])
         ex.features.push_back(x.is_null() ? std::numeric_limits<float>::quiet_NaN() : x.get<float>());
@@ -264,72 +270,19 @@ std::map<std::string, std::string> oracle_labels(const TrainArgs& a, cascade::Pl
   return labels;
 }
 
-// `v` with `digits` after the point.
-std::string fixed(double v, int digits) {
-  std::ostringstream s;
-  s << std::fixed << std::setprecision(digits) << v;
-  return s.str();
-}
-
-// What the cross-validation gives the final model: the decision weights
-// (all 1 without it) and what a label's score was worth (empty without it).
-struct CrossValidated {
-  std::vector<double> weights;
-  std::vector<cascade::CoveragePoint> score_accuracy;
-};
-
-// 4. Cross-validation by dialogue: how well a model of these options does
-// on dialogues it never saw, printed to stderr; and the decision weights
-// chosen on those predictions.
-CrossValidated run_cross_validation(const std::vector<Example>& rows, size_t prior_column, const TrainArgs& a) {
-  namespace it = cascade::isolate_train;
-  const std::vector<double> ones(failure_classes().size(), 1.0);
-  if (a.cv == 0) return {ones, {}};
-  const std::vector<float> oof = it::cross_validate(rows, a.cv, a.fit, a.jobs == 0 ? 2 : a.jobs, prior_column);
-  if (oof.empty()) {
-    std::cerr << "cross-validation: skipped (the turns come from fewer than two dialogue groups); decision weights 1\n";
-    return {ones, {}};
-  }
-  const it::Objective obj = a.objective == "accuracy"   ? it::Objective::Accuracy
-                            : a.objective == "macro-f1" ? it::Objective::MacroF1
-                                                        : it::Objective::Mean;
-  const std::vector<double> w = it::choose_decision_weights(rows, oof, obj);
-  const auto line = [&](const char* what, const std::vector<double>& weights) {
-    const it::Fit f = it::score_decisions(rows, oof, weights);
-    std::cerr << "  " << what << ": accuracy " << fixed(f.accuracy * 100, 1) << "%, macro-F1 " << fixed(f.macro_f1, 3)
-              << "; recall";
-    for (size_t c = 0; c < failure_classes().size(); ++c)
-      if (!std::isnan(f.recall[c])) std::cerr << " " << failure_classes()[c] << " " << fixed(f.recall[c], 2);
-    std::cerr << "\n";
-  };
-  std::cerr << "cross-validation, " << a.cv << " folds by dialogue (each turn predicted by a model that never saw its "
-            << "dialogue):\n";
-  line("most probable class", ones);
-  line(("with the decision weights (objective " + a.objective + ")").c_str(), w);
-  std::cerr << "  the same, keeping only the labels whose score (the label's probability) is at least:\n";
-  std::vector<cascade::CoveragePoint> coverage = it::score_coverage(rows, oof, w);
-  for (const auto& c : coverage)
-    std::cerr << "    " << fixed(c.min_score, 2) << ": " << fixed(c.coverage * 100, 0) << "% of the turns, accuracy "
-              << fixed(c.accuracy * 100, 1) << "%\n";
-  std::cerr << "decision weights:";
-  for (size_t c = 0; c < failure_classes().size(); ++c) std::cerr << " " << failure_classes()[c] << " " << w[c];
-  std::cerr << "\n";
-  return {w, std::move(coverage)};
-}
-
-// 5-6. Train on every row and save. Returns the model's accuracy on its
-// training rows.
+// 5-6. Train on every row (of weight above 0) and save. Returns the
+// model's accuracy on its training rows.
 double train_and_save(const std::vector<Example>& rows, const std::vector<std::string>& names,
-                      const CrossValidated& cv, const TrainArgs& a) {
+                      const cascade::isolate_train::CrossValidated& cv, const TrainArgs& a) {
   namespace it = cascade::isolate_train;
   std::vector<const Example*> all;
   for (const auto& r : rows) all.push_back(&r);
-  const it::Booster model = it::fit(all, a.fit);
+  const it::Booster model = it::fit(all, a.cv.fit);
   const std::vector<float> p = it::predict(model, all);
   size_t right = 0;
   for (size_t i = 0; i < rows.size(); ++i)
     right += it::decide(&p[i * failure_classes().size()], cv.weights) == rows[i].label ? 1 : 0;
-  it::save(model, names, cv.weights, it::intent_priors(all), cv.score_accuracy, a.out);
+  it::save(model, {names, cv.weights, it::intent_priors(all), cv.score_accuracy, cv.auxiliary_weight}, a.out);
   return rows.empty() ? 0 : static_cast<double>(right) / static_cast<double>(rows.size());
 }
 
@@ -341,9 +294,9 @@ int run(const TrainArgs& a) {
   if (probes.empty() && a.out.empty()) throw CascadeError("N022", "--out: the model file to write is required");
   if (!a.out.empty() && !a.out.ends_with(".json"))
     throw CascadeError("N022", "the model file must end in .json (xgboost's JSON format)", a.out);
-  if (!probes.empty() && a.cv < 2)
+  if (!probes.empty() && a.cv.folds < 2)
     throw CascadeError("N022", "--probe measures by cross-validation: give --cv 2 or more");
-  if (a.fit.rounds == 0 || a.fit.depth == 0) throw CascadeError("N022", "--rounds and --depth must be at least 1");
+  if (a.cv.fit.rounds == 0 || a.cv.fit.depth == 0) throw CascadeError("N022", "--rounds and --depth must be at least 1");
 
   cascade::PluginRegistry reg;
   std::vector<std::filesystem::path> dirs(a.plugin_paths.begin(), a.plugin_paths.end());
@@ -394,7 +347,8 @@ int run(const TrainArgs& a) {
     throw CascadeError("N020", "the learned plugin gave no intent_prior_* features (is it the plugin of this build?)");
   const auto prior_column = static_cast<size_t>(column - names.begin());
   cascade::isolate_train::encode_intent_priors(rows, prior_column, cascade::isolate_train::kPriorFolds);
-  const CrossValidated cv = run_cross_validation(rows, prior_column, a);
+  const cascade::isolate_train::CrossValidated cv =
+      cascade::isolate_train::cross_validated(rows, prior_column, a.cv, a.jobs);
   if (!probes.empty()) {
     std::cerr << "probes (read from gold):";
     for (const auto p : probes) std::cerr << " " << cascade::isolate_train::probe_column(p);
@@ -402,7 +356,7 @@ int run(const TrainArgs& a) {
     return 0;
   }
   const double accuracy = train_and_save(rows, names, cv, a);
-  std::cerr << "trained " << a.fit.rounds << " rounds, depth " << a.fit.depth << ", seed " << a.fit.seed
+  std::cerr << "trained " << a.cv.fit.rounds << " rounds, depth " << a.cv.fit.depth << ", seed " << a.cv.fit.seed
             << "; on its training turns: accuracy " << accuracy * 100 << "% (majority class "
             << 100.0 * static_cast<double>(majority) / static_cast<double>(rows.size()) << "%)\n";
   std::cerr << "model: " << a.out << "\n";
@@ -425,33 +379,45 @@ int main(int argc, char** argv) {
   app.add_option("--against", a.against, "Take the labels from this oracle analysis file instead of running the oracle")
       ->check(CLI::ExistingFile);
   app.add_option("--out", a.out, "Model file to write (.json); required unless --probe");
-  app.add_option("--seed", a.fit.seed, "Random seed (row and column sampling); the same seed gives the same model")
+  app.add_option("--seed", a.cv.fit.seed, "Random seed (row and column sampling); the same seed gives the same model")
       ->capture_default_str();
-  app.add_option("--rounds", a.fit.rounds, "Boosting rounds")->capture_default_str();
-  app.add_option("--depth", a.fit.depth, "Maximum tree depth")->capture_default_str();
-  app.add_option("--eta", a.fit.eta, "Learning rate")->capture_default_str();
-  app.add_option("--cv", a.cv,
+  app.add_option("--rounds", a.cv.fit.rounds, "Boosting rounds")->capture_default_str();
+  app.add_option("--depth", a.cv.fit.depth, "Maximum tree depth")->capture_default_str();
+  app.add_option("--eta", a.cv.fit.eta, "Learning rate")->capture_default_str();
+  app.add_option("--cv", a.cv.folds,
                  "Folds of the cross-validation by dialogue that scores the model on dialogues it never saw and "
                  "chooses its decision weights (0: none, every weight 1)")
       ->capture_default_str();
-  app.add_option("--objective", a.objective,
+  app.add_option("--objective", a.cv.objective,
                  "What the decision weights maximise on the cross-validated predictions: accuracy, macro-f1, or "
                  "mean (their mean)")
       ->check(CLI::IsMember({"accuracy", "macro-f1", "mean"}))
       ->capture_default_str();
-  app.add_option("--weights", a.fit.weights, "Class weights: balanced (rare classes weigh as much as common ones), sqrt, none")
+  app.add_option("--weights", a.cv.fit.weights, "Class weights: balanced (rare classes weigh as much as common ones), sqrt, none")
       ->check(CLI::IsMember({"balanced", "sqrt", "none"}))
       ->capture_default_str();
   app.add_option("--dialogues", a.dialogues,
                  "Train on all dialogues, or on one side of cascade eval fpi's split by dialogue id (train, test)")
       ->check(CLI::IsMember({"all", "train", "test"}))
       ->capture_default_str();
+  app.add_option("--auxiliary-weight", a.cv.auxiliary_weight,
+                 "Weight of the rows of traces marked auxiliary in --trace-params (training data only, e.g. cascade "
+                 "eval fpi's TRAIN-fold runs): auto (the best of 1, 0.5, 0.25, 0.1 and 0 by a cross-validation "
+                 "scored on the other rows) or a number >= 0")
+      ->check([](const std::string& v) -> std::string {
+        if (v == "auto") return "";
+        char* end = nullptr;
+        const double w = std::strtod(v.c_str(), &end);
+        return end != v.c_str() && *end == '\0' && w >= 0 && std::isfinite(w) ? "" : "want auto or a number >= 0";
+      })
+      ->capture_default_str();
   app.add_option("--param", a.params, "Parameter KEY=VALUE of the learned plugin while it extracts features, e.g. "
                                       "requests=FILE (repeatable; the same must be given when it predicts)");
   app.add_option("--trace-params", a.trace_params,
                  "JSONL file, one line per trace whose pipeline had other models: {\"trace\": PATH, \"params\": "
-                 "{KEY: VALUE}, \"pipeline\": FILE, \"set\": [KEY=VALUE, ...]}, over --param, -p and --set for "
-                 "that trace (pipeline and set optional)")
+                 "{KEY: VALUE}, \"pipeline\": FILE, \"set\": [KEY=VALUE, ...], \"auxiliary\": BOOL}, over "
+                 "--param, -p and --set for that trace (pipeline, set and auxiliary optional; auxiliary: its rows "
+                 "only train, see --auxiliary-weight)")
       ->check(CLI::ExistingFile);
   app.add_option("--probe", a.probes,
                  "Diagnostic: add a column read from gold (failed, transcript, intent; repeatable), print what the "

@@ -60,24 +60,31 @@ Booster::~Booster() {
   if (handle_ != nullptr) XGBoosterFree(handle_);
 }
 
-Booster fit(const std::vector<const Example*>& rows, const FitOptions& o) {
+Booster fit(const std::vector<const Example*>& all, const FitOptions& o) {
+  std::vector<const Example*> rows;
+  for (const auto* r : all)
+    if (r->weight > 0) rows.push_back(r);
+  if (rows.empty()) throw CascadeError("N021", "no training row weighs anything");
   const size_t n = rows.size();
   std::vector<float> labels, weights;
   std::vector<double> count(failure_classes().size(), 0);
+  double total = 0;
   for (const auto* r : rows) {
     labels.push_back(static_cast<float>(r->label));
-    count[static_cast<size_t>(r->label)] += 1;
+    count[static_cast<size_t>(r->label)] += r->weight;
+    total += r->weight;
   }
   // Class weights. balanced: every class present weighs as much in all as
   // any other, so a rare failure point is not drowned by `correct`; sqrt:
-  // half way (the square root of that weight); none: every turn 1.
+  // half way (the square root of that weight); none: every turn 1. Then
+  // times the row's own weight (auxiliary rows: less than 1).
   double present = 0;
   for (double c : count) present += c > 0 ? 1 : 0;
   for (const auto* r : rows) {
-    const double balanced = static_cast<double>(n) / (present * count[static_cast<size_t>(r->label)]);
-    weights.push_back(static_cast<float>(o.weights == "balanced" ? balanced
-                                         : o.weights == "sqrt"   ? std::sqrt(balanced)
-                                                                 : 1.0));
+    const double balanced = total / (present * count[static_cast<size_t>(r->label)]);
+    weights.push_back(static_cast<float>(r->weight * (o.weights == "balanced" ? balanced
+                                                      : o.weights == "sqrt"   ? std::sqrt(balanced)
+                                                                              : 1.0)));
   }
   Matrix train(rows);
   xgb(XGDMatrixSetFloatInfo(train.handle, "label", labels.data(), n), "cannot set the labels");
@@ -121,22 +128,24 @@ int decide(const float* p, const std::vector<double>& weights) {
 }
 
 uint32_t dialogue_group(const std::string& dialogue, uint32_t folds) {
-  return static_cast<uint32_t>(fnv1a("isolate-train/" + dialogue) % folds);
+  return static_cast<uint32_t>(fnv1a("isolate-train/" + std::string(split_key(dialogue))) % folds);
 }
 
 IntentPriors intent_priors(const std::vector<const Example*>& rows) {
   const size_t k = failure_classes().size();
   std::vector<double> total(k, 0);
+  double n = 0;
   std::map<std::string, std::vector<double>> counts;
   for (const auto* r : rows) {
-    total[static_cast<size_t>(r->label)] += 1;
+    if (r->weight <= 0) continue;
+    total[static_cast<size_t>(r->label)] += r->weight;
+    n += r->weight;
     if (r->intent.empty()) continue;
     auto& c = counts[r->intent];
     c.resize(k, 0);
-    c[static_cast<size_t>(r->label)] += 1;
+    c[static_cast<size_t>(r->label)] += r->weight;
   }
   IntentPriors p;
-  const double n = static_cast<double>(rows.size());
   for (size_t c = 0; c < k; ++c) p.global.push_back(n > 0 ? total[c] / n : 1.0 / static_cast<double>(k));
   for (const auto& [intent, c] : counts) {
     double turns = 0;
@@ -175,20 +184,23 @@ void encode_intent_priors(std::vector<Example>& rows, size_t column, uint32_t fo
   }
 }
 
-void save(const Booster& b, const std::vector<std::string>& feature_names, const std::vector<double>& decision_weights,
-          const IntentPriors& priors, const std::vector<CoveragePoint>& score_accuracy, const std::string& path) {
+void save(const Booster& b, const ModelRecord& r, const std::string& path) {
+  const auto shortest = [](double x) {  // the shortest text that reads back as x
+    char text[32];
+    return std::string(text, std::to_chars(text, text + sizeof text, x).ptr);
+  };
   std::vector<std::string> w;
-  for (double x : decision_weights) {
-    char text[32];  // the shortest text that reads back as x
-    w.emplace_back(text, std::to_chars(text, text + sizeof text, x).ptr);
-  }
-  xgb(XGBoosterSetAttr(b.get(), "cascade_features", joined(feature_names).c_str()), "cannot record the features");
+  for (double x : r.decision_weights) w.push_back(shortest(x));
+  xgb(XGBoosterSetAttr(b.get(), "cascade_features", joined(r.feature_names).c_str()), "cannot record the features");
   xgb(XGBoosterSetAttr(b.get(), "cascade_classes", joined(failure_classes()).c_str()), "cannot record the classes");
   xgb(XGBoosterSetAttr(b.get(), "cascade_decision_weights", joined(w).c_str()), "cannot record the decision weights");
-  xgb(XGBoosterSetAttr(b.get(), "cascade_intent_priors", to_json(priors).c_str()), "cannot record the intent priors");
-  if (!score_accuracy.empty())
-    xgb(XGBoosterSetAttr(b.get(), "cascade_score_accuracy", coverage_json(score_accuracy).dump().c_str()),
+  xgb(XGBoosterSetAttr(b.get(), "cascade_intent_priors", to_json(r.priors).c_str()), "cannot record the intent priors");
+  if (!r.score_accuracy.empty())
+    xgb(XGBoosterSetAttr(b.get(), "cascade_score_accuracy", coverage_json(r.score_accuracy).dump().c_str()),
         "cannot record the score table");
+  if (r.auxiliary_weight)
+    xgb(XGBoosterSetAttr(b.get(), "cascade_auxiliary_weight", shortest(*r.auxiliary_weight).c_str()),
+        "cannot record the auxiliary weight");
   xgb(XGBoosterSaveModel(b.get(), path.c_str()), "cannot write the model");
 }
 

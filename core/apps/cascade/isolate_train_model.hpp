@@ -39,6 +39,13 @@ struct Example {
   std::string intent;    // the NLU's top intent; "" when none
   std::vector<float> features;
   int label = -1;  // index into failure_classes()
+  // From a trace that only adds training data (cascade eval fpi's TRAIN-fold
+  // runs: other requests, other pipelines): never scored by the
+  // cross-validation, and weighed by `weight`.
+  bool auxiliary = false;
+  // Multiplies the row's class weight in fit() and its count in
+  // intent_priors(); 0 leaves it out of both.
+  float weight = 1;
 };
 
 struct FitOptions {
@@ -63,8 +70,8 @@ class Booster {
   void* handle_;
 };
 
-// Trains on `rows` (all of one width). Throws CascadeError N021 when
-// xgboost fails.
+// Trains on `rows` (all of one width) of weight above 0. Throws
+// CascadeError N021 when xgboost fails or no row weighs anything.
 Booster fit(const std::vector<const Example*>& rows, const FitOptions& o);
 
 // The class probabilities of `rows`, row after row (failure_classes().size() each).
@@ -73,7 +80,8 @@ std::vector<float> predict(const Booster& b, const std::vector<const Example*>& 
 // The label chosen from one row's probabilities: argmax of weights[c] * p[c].
 int decide(const float* p, const std::vector<double>& weights);
 
-// The group of `folds` a dialogue falls in: FNV-1a 64 of the id, salted,
+// The group of `folds` a dialogue falls in: FNV-1a 64 of its split key
+// (baselines.hpp: `<id>#<k>` falls with `<id>`), salted,
 // so that it does not line up with `cascade eval fpi`'s own folds.
 uint32_t dialogue_group(const std::string& dialogue, uint32_t folds);
 
@@ -106,18 +114,30 @@ void apply_intent_priors(Example& row, size_t column, const IntentPriors& p);
 // labels.
 void encode_intent_priors(std::vector<Example>& rows, size_t column, uint32_t folds);
 
-// Records the feature names, class order, decision weights, intent
-// priors and, when the cross-validation ran, what a label's score was
-// worth there (`score_accuracy`: score_coverage()'s points, as
-// scoring_json.hpp's coverage_json writes them; the plugin's
-// score_accuracy.hpp) in
-// the model and writes it (xgboost's JSON). N021 on failure.
-void save(const Booster& b, const std::vector<std::string>& feature_names, const std::vector<double>& decision_weights,
-          const IntentPriors& priors, const std::vector<CoveragePoint>& score_accuracy, const std::string& path);
+// What the model file records beside the trees.
+struct ModelRecord {
+  std::vector<std::string> feature_names;
+  std::vector<double> decision_weights;
+  IntentPriors priors;
+  // When the cross-validation ran, what a label's score was worth there
+  // (score_coverage()'s points, as scoring_json.hpp's coverage_json writes
+  // them; the plugin's score_accuracy.hpp).
+  std::vector<CoveragePoint> score_accuracy;
+  // The weight the auxiliary rows trained with, when there were any
+  // (`cascade_auxiliary_weight`: for people and `cascade eval fpi`'s
+  // notes; the plugin does not read it).
+  std::optional<double> auxiliary_weight;
+};
+
+// Records `r` in the model (attributes cascade_features, cascade_classes,
+// cascade_decision_weights, cascade_intent_priors, cascade_score_accuracy,
+// cascade_auxiliary_weight) and writes it (xgboost's JSON). N021 on
+// failure.
+void save(const Booster& b, const ModelRecord& r, const std::string& path);
 
 // Out-of-fold probabilities: the rows are split into `folds` groups by
 // dialogue_group(), and each group is predicted by a model trained on the
-// others. With `prior_column`, each fold's intent priors are encoded anew
+// others (their rows of weight above 0). With `prior_column`, each fold's intent priors are encoded anew
 // from its training rows alone (nested: no held-out label reaches the
 // model that predicts it). Empty when fewer than two groups hold rows.
 std::vector<float> cross_validate(const std::vector<Example>& rows, uint32_t folds, const FitOptions& o,

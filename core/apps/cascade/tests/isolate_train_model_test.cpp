@@ -234,3 +234,31 @@ TEST(IsolateTrainModel, IntentPriorsAreEncodedOutOfFold) {
   EXPECT_GT(r[3].features[4 + kNlu], 0.5F);
   EXPECT_LT(r[4].features[4 + kNlu], 0.2F);
 }
+
+// A row of weight 0 trains nothing: the model is the one fitted without it
+// (same trees, so the same probabilities), and the intent priors do not
+// count it.
+TEST(IsolateTrainModel, RowsOfWeightZeroNeitherTrainNorCountInThePriors) {
+  const auto own = rows(200, 5);
+  auto with = own;
+  for (auto e : rows(200, 6)) {
+    e.label = e.label == kNlu ? kCorrect : kNlu;  // the opposite lesson
+    e.intent = "elsewhere";
+    e.weight = 0;
+    with.push_back(std::move(e));
+  }
+  std::vector<const it::Example*> a, b;
+  for (const auto& e : own) a.push_back(&e);
+  for (const auto& e : with) b.push_back(&e);
+  EXPECT_EQ(it::predict(it::fit(a, quick()), a), it::predict(it::fit(b, quick()), a));
+  const it::IntentPriors p = it::intent_priors(b);
+  EXPECT_EQ(p.global, it::intent_priors(a).global);
+  EXPECT_TRUE(p.by_intent.empty());
+  // Half a weight counts half.
+  for (auto& e : with) e.weight = e.weight == 0 ? 0.5F : 1.0F;
+  EXPECT_NE(it::predict(it::fit(a, quick()), a), it::predict(it::fit(b, quick()), a));
+  EXPECT_EQ(it::intent_priors(b).by_intent.size(), 1u);
+  EXPECT_DOUBLE_EQ(it::intent_priors(b).global[kNlu] * 300, 
+                   std::count_if(own.begin(), own.end(), [](const auto& e) { return e.label == kNlu; }) +
+                       0.5 * std::count_if(with.begin() + 200, with.end(), [](const auto& e) { return e.label == kNlu; }));
+}
