@@ -119,4 +119,17 @@ set +e
 "$cascade" isolate train "$dir/t.cas" --against "$dir/oracle.jsonl" --out "$dir/m.json" --param requests 2> "$dir/err" > /dev/null; rc=$?
 set -e
 [ $rc -eq 2 ] && grep -q "error\[N022\]" "$dir/err" || fail "--param without =: rc $rc, $(cat "$dir/err")"
+# "auxiliary" must be a boolean (N022 with file and line); --auxiliary-weight
+# auto or a number >= 0 (the option parser refuses the rest: exit 2).
+printf '{"trace": "%s", "params": {}, "auxiliary": "yes"}\n' "$dir/t.cas" > "$dir/tp.jsonl"
+set +e
+"$cascade" isolate train "$dir/t.cas" --against "$dir/oracle.jsonl" --out "$dir/m.json" --trace-params "$dir/tp.jsonl" 2> "$dir/err" > /dev/null; rc=$?
+set -e
+[ $rc -eq 2 ] && grep -q "tp.jsonl:1: error\[N022\].*auxiliary" "$dir/err" || fail "bad auxiliary: rc $rc, $(cat "$dir/err")"
+for w in -1 half 1e999; do
+  set +e
+  "$cascade" isolate train "$dir/t.cas" --against "$dir/oracle.jsonl" --out "$dir/m.json" --auxiliary-weight "$w" 2> "$dir/err" > /dev/null; rc=$?
+  set -e
+  [ $rc -eq 2 ] && grep -q "auxiliary-weight" "$dir/err" || fail "--auxiliary-weight $w: rc $rc, $(cat "$dir/err")"
+done
 echo "isolate CLI: ok"
