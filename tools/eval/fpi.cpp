@@ -267,8 +267,8 @@ FpiReport run_fpi(const FpiRequest& rq) {
       const auto model = train_isolator(*registry.find(name), train_on, oracle_train, rq.data.out_dir, note);
       IsolatorScore& s = iso[name];
       s.note = note;
+      rep.notes.push_back(name + ": " + note);  // how it was trained (the TRAIN-fold runs' weight), or why not
       if (!model) {
-        rep.notes.push_back(name + ": " + note);
         iso.erase(name);
         continue;
       }

@@ -493,11 +493,20 @@ TEST(FpiTool, SmallSizeLabelsEveryTurnAndScoresEveryIsolatorOnTheHeldOutSide) {
       // Its pipeline, for the replays of its ASR alternatives.
       EXPECT_TRUE(fs::is_regular_file(p.at("pipeline").get<std::string>())) << trace;
       EXPECT_TRUE(p.at("set").is_array()) << trace;
-      if (fs::path(trace).filename().string().starts_with("fold")) {
+      // A TRAIN-fold run is auxiliary for the trainer (training only).
+      const bool fold = fs::path(trace).filename().string().starts_with("fold");
+      EXPECT_EQ(p.at("auxiliary"), fold) << trace;
+      if (fold) {
         ++folds;
         EXPECT_NE(p.at("params").at("requests").get<std::string>().find("train-folds"), std::string::npos);
       }
     }
+    // The trainer weighed them, and the eval says by how much.
+    bool weighed = false;
+    for (const auto& n : j.at("notes"))
+      weighed = weighed || (n.get<std::string>().starts_with("learned: trained with") &&
+                            n.get<std::string>().find("the TRAIN-fold runs' turns weighed ") != std::string::npos);
+    EXPECT_EQ(weighed, !j.at("training_runs").empty()) << j.at("notes").dump();
     EXPECT_EQ(folds, j.at("training_runs").size());
     EXPECT_EQ(lines, j.at("runs").size() + j.at("training_runs").size());
     std::ifstream log(out / "train-learned.log");
