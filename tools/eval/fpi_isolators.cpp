@@ -2,6 +2,8 @@
 // eval fpi` (fpi_isolators.hpp).
 #include "eval/fpi_isolators.hpp"
 
+#include "learned/model_attributes.hpp"
+
 #include <cascade/core/diagnostic.hpp>
 #include <cascade/core/run.hpp>
 
@@ -78,7 +80,8 @@ namespace {
 std::optional<std::string> auxiliary_weight(const std::filesystem::path& model) {
   std::ifstream f(model);
   const nlohmann::json j = nlohmann::json::parse(f, nullptr, false);
-  const nlohmann::json::json_pointer at("/learner/attributes/cascade_auxiliary_weight");
+  const nlohmann::json::json_pointer at(std::string("/learner/attributes/") +
+                                        learned::model_attributes::kAuxiliaryWeight);
   if (j.is_discarded() || !j.contains(at) || !j[at].is_string()) return std::nullopt;
   return j[at].get<std::string>();
 }

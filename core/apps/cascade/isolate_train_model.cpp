@@ -3,6 +3,8 @@
 // that calls xgboost.
 #include "isolate_train_model.hpp"
 
+#include "learned/model_attributes.hpp"
+
 #include <cascade/core/baselines.hpp>
 #include <cascade/core/diagnostic.hpp>
 #include <cascade/core/scoring.hpp>
@@ -25,15 +27,11 @@ namespace cascade::isolate_train {
 
 namespace {
 
+namespace attrs = cascade::learned::model_attributes;
+
 // xgboost's C API reports failure by return code; this makes it an N021.
 void xgb(int rc, const char* what) {
   if (rc != 0) throw CascadeError("N021", std::string(what) + ": " + XGBGetLastError());
-}
-
-std::string joined(const std::vector<std::string>& v, const char* sep = ",") {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
-  return out;
 }
 
 // A DMatrix over `rows`, freed on scope exit.
@@ -191,15 +189,15 @@ void save(const Booster& b, const ModelRecord& r, const std::string& path) {
   };
   std::vector<std::string> w;
   for (double x : r.decision_weights) w.push_back(shortest(x));
-  xgb(XGBoosterSetAttr(b.get(), "cascade_features", joined(r.feature_names).c_str()), "cannot record the features");
-  xgb(XGBoosterSetAttr(b.get(), "cascade_classes", joined(failure_classes()).c_str()), "cannot record the classes");
-  xgb(XGBoosterSetAttr(b.get(), "cascade_decision_weights", joined(w).c_str()), "cannot record the decision weights");
-  xgb(XGBoosterSetAttr(b.get(), "cascade_intent_priors", to_json(r.priors).c_str()), "cannot record the intent priors");
+  xgb(XGBoosterSetAttr(b.get(), attrs::kFeatures, attrs::joined(r.feature_names).c_str()), "cannot record the features");
+  xgb(XGBoosterSetAttr(b.get(), attrs::kClasses, attrs::joined(failure_classes()).c_str()), "cannot record the classes");
+  xgb(XGBoosterSetAttr(b.get(), attrs::kDecisionWeights, attrs::joined(w).c_str()), "cannot record the decision weights");
+  xgb(XGBoosterSetAttr(b.get(), attrs::kIntentPriors, to_json(r.priors).c_str()), "cannot record the intent priors");
   if (!r.score_accuracy.empty())
-    xgb(XGBoosterSetAttr(b.get(), "cascade_score_accuracy", coverage_json(r.score_accuracy).dump().c_str()),
+    xgb(XGBoosterSetAttr(b.get(), attrs::kScoreAccuracy, coverage_json(r.score_accuracy).dump().c_str()),
         "cannot record the score table");
   if (r.auxiliary_weight)
-    xgb(XGBoosterSetAttr(b.get(), "cascade_auxiliary_weight", shortest(*r.auxiliary_weight).c_str()),
+    xgb(XGBoosterSetAttr(b.get(), attrs::kAuxiliaryWeight, shortest(*r.auxiliary_weight).c_str()),
         "cannot record the auxiliary weight");
   xgb(XGBoosterSaveModel(b.get(), path.c_str()), "cannot write the model");
 }

@@ -45,6 +45,7 @@
 #include "features.hpp"
 #include "forest.hpp"
 #include "intent_prior.hpp"
+#include "model_attributes.hpp"
 #include "score_accuracy.hpp"
 #include "model_path.hpp"
 
@@ -63,18 +64,9 @@
 
 using namespace cascade::sdk;
 namespace learned = cascade::learned;
+namespace attrs = cascade::learned::model_attributes;
 
 namespace {
-
-std::string joined(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
-  return out;
-}
-
-std::string joined(const std::vector<const char*>& v) {
-  return joined(std::vector<std::string>(v.begin(), v.end()));
-}
 
 // `significant` digits as printf's "%.*g" prints them (the C++ standard
 // defines to_chars with a precision so), without parsing a format: a
@@ -154,12 +146,12 @@ Model load_model(const std::string& path) {
                  "): retrain it");
   };
   check(XGBoosterLoadModel(handle.get(), path.c_str()), "cannot load the model");
-  expect_attr("cascade_features", joined(learned::feature_names()), "features");
-  expect_attr("cascade_classes", joined(learned::classes()), "classes");
+  expect_attr(attrs::kFeatures, attrs::joined(learned::feature_names()), "features");
+  expect_attr(attrs::kClasses, attrs::joined(learned::classes()), "classes");
   std::vector<double> weights(learned::classes().size(), 1.0);
-  if (const char* got = attr("cascade_decision_weights")) weights = decision_weights(got, fail);
+  if (const char* got = attr(attrs::kDecisionWeights)) weights = decision_weights(got, fail);
   std::optional<learned::IntentPrior> prior;
-  if (const char* got = attr("cascade_intent_priors")) {
+  if (const char* got = attr(attrs::kIntentPriors)) {
     try {
       prior = learned::IntentPrior::from_json(got, learned::classes().size());
     } catch (const std::exception& e) {
@@ -167,7 +159,7 @@ Model load_model(const std::string& path) {
     }
   }
   std::optional<learned::ScoreAccuracy> score_accuracy;
-  if (const char* got = attr("cascade_score_accuracy")) {
+  if (const char* got = attr(attrs::kScoreAccuracy)) {
     try {
       score_accuracy = learned::ScoreAccuracy::from_json(got);
     } catch (const std::exception& e) {
