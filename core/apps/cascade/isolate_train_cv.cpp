@@ -121,7 +121,7 @@ std::vector<float> settle_auxiliary_weight(std::vector<Example>& rows, size_t pr
   std::set<uint32_t> own_groups;
   for (const auto& r : rows) {
     if (r.auxiliary) ++auxiliary;
-    else if (o.folds > 0) own_groups.insert(dialogue_group(r.dialogue, o.folds));
+    else if (o.folds >= 2) own_groups.insert(dialogue_group(r.dialogue, o.folds));
   }
   if (auxiliary == 0) return {};
   std::cerr << "auxiliary rows: " << auxiliary << " of " << rows.size() << " (traces marked auxiliary: training only)";
@@ -132,6 +132,10 @@ std::vector<float> settle_auxiliary_weight(std::vector<Example>& rows, size_t pr
   };
   if (o.auxiliary_weight != "auto") {
     settle(std::stof(o.auxiliary_weight), "--auxiliary-weight");
+    return {};
+  }
+  if (o.folds < 2) {
+    settle(1, "no cross-validation to choose one by: --cv " + std::to_string(o.folds));
     return {};
   }
   if (own_groups.size() < 2) {

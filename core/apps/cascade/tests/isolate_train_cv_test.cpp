@@ -138,3 +138,15 @@ TEST(IsolateTrainCv, ALowerWeightThatWinsWithinTheNoiseIsNotTaken) {
   EXPECT_EQ(*cv.auxiliary_weight, 1.0);
   expect_weights(r, 1.0F);
 }
+
+TEST(IsolateTrainCv, WithoutACrossValidationAuxiliaryRowsWeighOne) {
+  auto r = joined(rows(100, 1, "own", false, false), rows(100, 2, "aux", true, true));
+  it::CvOptions o = quick();
+  o.folds = 0;
+  const it::CrossValidated cv = it::cross_validated(r, kPriors, o, 2);
+  ASSERT_TRUE(cv.auxiliary_weight.has_value());
+  EXPECT_EQ(*cv.auxiliary_weight, 1.0);
+  expect_weights(r, 1.0F);
+  EXPECT_EQ(cv.weights, std::vector<double>(cascade::failure_classes().size(), 1.0));
+  EXPECT_TRUE(cv.score_accuracy.empty());
+}
