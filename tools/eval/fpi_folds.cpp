@@ -6,9 +6,8 @@
 // condition or voice: a dialogue is in one fold everywhere).
 #include "eval/fpi_isolators.hpp"
 
-#include "text/text.hpp"
-
 #include <cascade/core/analysis_file.hpp>
+#include <cascade/core/baselines.hpp>
 #include <cascade/core/diagnostic.hpp>
 
 
@@ -18,7 +17,7 @@ const std::vector<std::string>& kClasses = cascade::failure_classes();
 }  // namespace
 
 uint32_t fold_of(std::string_view dialogue_id, uint32_t folds) {
-  return static_cast<uint32_t>(stable_hash(split_key(dialogue_id)) % folds);  // FNV-1a 64, as split_side()
+  return static_cast<uint32_t>(cascade::fnv1a(split_key(dialogue_id)) % folds);  // the hash split_side() takes
 }
 
 CrossValidation cross_validate(uint32_t folds, const std::vector<FpiRun>& runs,
