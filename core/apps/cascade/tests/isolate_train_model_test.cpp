@@ -4,6 +4,8 @@
 // bias of the probabilities and never lose on the objective they maximise.
 #include "isolate_train_model.hpp"
 
+#include <cascade/core/diagnostic.hpp>
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -261,4 +263,22 @@ TEST(IsolateTrainModel, RowsOfWeightZeroNeitherTrainNorCountInThePriors) {
   EXPECT_DOUBLE_EQ(it::intent_priors(b).global[kNlu] * 300, 
                    std::count_if(own.begin(), own.end(), [](const auto& e) { return e.label == kNlu; }) +
                        0.5 * std::count_if(with.begin() + 200, with.end(), [](const auto& e) { return e.label == kNlu; }));
+}
+
+// Nothing to learn from: every row weighs 0. N021, not an empty model.
+TEST(IsolateTrainModel, ATrainingSetThatWeighsNothingIsRefused) {
+  auto r = rows(20, 8);
+  std::vector<const it::Example*> all;
+  for (auto& e : r) {
+    e.weight = 0;
+    all.push_back(&e);
+  }
+  try {
+    (void)it::fit(all, quick());
+    FAIL() << "fit() trained on rows that weigh nothing";
+  } catch (const cascade::CascadeError& e) {
+    EXPECT_EQ(e.code(), "N021");
+    // Said as such, not as whatever xgboost makes of an empty matrix.
+    EXPECT_NE(std::string(e.what()).find("no training row weighs anything"), std::string::npos) << e.what();
+  }
 }
